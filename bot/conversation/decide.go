@@ -1,0 +1,157 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+)
+
+// Action is what a reviewer does with a draft.
+type Action struct {
+	Approve    bool
+	EditedText string // with Approve: the text to post instead of the draft's
+	Reason     string // to reject
+}
+
+// Outcome is the result of a decision.
+type Outcome struct {
+	Draft          store.Draft `json:"draft"`
+	AlreadyDecided bool        `json:"already_decided"` // a repeated approval: nothing changed
+	Posted         bool        `json:"posted"`          // this call posted the answer
+	PostError      string      `json:"post_error,omitempty"`
+}
+
+// Decide applies a reviewer's action to a draft. Only people marked reviewer in the
+// workspace's profile may act. Approving an approved draft again changes nothing and
+// posts nothing new; it only finishes a post that an earlier attempt left pending.
+func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a Action) (Outcome, error) {
+	rec, err := e.store.Workspace(ctx, workspaceID)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("load workspace %s: %w", workspaceID, err)
+	}
+	p, err := workspace.StoredProfile(rec)
+	if err != nil {
+		return Outcome{}, err
+	}
+	by = strings.ToLower(strings.TrimSpace(by))
+	person, ok := p.Person(by)
+	if !ok || !person.Reviewer {
+		var reviewers []string
+		for _, x := range p.People {
+			if x.Reviewer {
+				reviewers = append(reviewers, x.Handle)
+			}
+		}
+		who := fmt.Sprintf("%q is not a person of %s", by, p.Company)
+		if ok {
+			who = fmt.Sprintf("%s is not a reviewer of %s", person.Handle, p.Company)
+		}
+		return Outcome{}, &UserError{Reason: fmt.Sprintf("%s: only %s can approve, edit or reject drafts (reviewer: true in company.yaml)", who, strings.Join(reviewers, ", ")), Err: ErrNotReviewer}
+	}
+	if !a.Approve && strings.TrimSpace(a.Reason) == "" {
+		return Outcome{}, &UserError{Reason: "a rejection needs a reason: say why, so the team can learn from it"}
+	}
+	if a.Approve && a.EditedText != "" && strings.TrimSpace(a.EditedText) == "" {
+		return Outcome{}, &UserError{Reason: "the edited text is empty: reject the draft instead, with a reason"}
+	}
+	d, err := e.store.Draft(ctx, workspaceID, draftID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Outcome{}, &UserError{Reason: fmt.Sprintf("draft %s does not exist in workspace %s", draftID, workspaceID), Err: err}
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	if a.Approve && a.EditedText == "" && (d.State == store.DraftApproved || d.State == store.DraftPosted) {
+		out := Outcome{Draft: d, AlreadyDecided: true}
+		if d.State == store.DraftApproved {
+			out.Posted, err = e.Deliver(ctx, workspaceID, draftID)
+			if err != nil {
+				out.PostError = err.Error()
+			}
+			out.Draft, _ = e.store.Draft(ctx, workspaceID, draftID)
+		}
+		return out, nil
+	}
+	d, err = e.store.Decide(ctx, store.Decision{Workspace: workspaceID, DraftID: draftID, By: person.Handle, At: e.now().UTC(),
+		Approve: a.Approve, EditedText: strings.TrimSpace(a.EditedText), Reason: strings.TrimSpace(a.Reason)})
+	if errors.Is(err, store.ErrInvalidTransition) || errors.Is(err, store.ErrConflict) {
+		cur, _ := e.store.Draft(ctx, workspaceID, draftID)
+		if a.Approve && a.EditedText == "" && (cur.State == store.DraftApproved || cur.State == store.DraftPosted) {
+			return Outcome{Draft: cur, AlreadyDecided: true}, nil // a concurrent approval won
+		}
+		reason := fmt.Sprintf("draft %s is %s", draftID, cur.State)
+		if cur.DecidedBy != "" {
+			reason += " by " + cur.DecidedBy
+		}
+		return Outcome{Draft: cur}, &UserError{Reason: reason + ": it can no longer be changed", Err: err}
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Draft: d}
+	e.log.InfoContext(ctx, "decision", "workspace", workspaceID, "draft", draftID, "by", person.Handle, "state", d.State, "edited", d.Edited)
+	if a.Approve {
+		out.Posted, err = e.Deliver(ctx, workspaceID, draftID)
+		if err != nil {
+			out.PostError = err.Error() // approval stands; the outbox retries
+		}
+		out.Draft, _ = e.store.Draft(ctx, workspaceID, draftID)
+	}
+	return out, nil
+}
+
+// Deliver posts an approved draft through its transport, exactly once: the outbox row is
+// claimed before posting and marked sent after. It reports whether this call posted.
+func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool, error) {
+	o, ok, err := e.store.ClaimOutbox(ctx, workspaceID, draftID, e.lease)
+	if err != nil || !ok {
+		return false, err
+	}
+	poster, found := e.posters[o.Transport]
+	if !found {
+		msg := fmt.Sprintf("no %s transport is running to post the answer; it stays approved and will be posted when one is", o.Transport)
+		if rerr := e.store.ReleaseOutbox(ctx, workspaceID, draftID, msg); rerr != nil {
+			return false, errors.Join(errors.New(msg), rerr)
+		}
+		return false, errors.New(msg)
+	}
+	ref, err := poster.Post(ctx, Post{Workspace: o.Workspace, ThreadID: o.ThreadID, Channel: o.Channel, Text: o.Text, ApprovedBy: o.ApprovedBy, IdempotencyKey: o.IdempotencyKey})
+	if err != nil {
+		e.log.WarnContext(ctx, "post failed", "workspace", workspaceID, "draft", draftID, "err", err)
+		if rerr := e.store.ReleaseOutbox(ctx, workspaceID, draftID, err.Error()); rerr != nil {
+			return false, errors.Join(err, rerr)
+		}
+		return false, fmt.Errorf("post answer of %s: %w", draftID, err)
+	}
+	if err := e.store.MarkPosted(ctx, workspaceID, draftID, e.now().UTC(), ref); err != nil {
+		return true, fmt.Errorf("record post of %s: %w", draftID, err)
+	}
+	return true, nil
+}
+
+// DeliverPending posts every approved answer still waiting (after a crash or a failed post).
+func (e *Engine) DeliverPending(ctx context.Context) (int, error) {
+	rows, err := e.store.PendingOutbox(ctx, e.lease, 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, o := range rows {
+		if _, ok := e.posters[o.Transport]; !ok {
+			continue
+		}
+		posted, err := e.Deliver(ctx, o.Workspace, o.DraftID)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if posted {
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
+}

@@ -1,0 +1,399 @@
+// Package conversation is whybot's transport-neutral core. A turn is a question or an answer
+// in a thread: the engine understands it, runs the rules against the workspace's data and
+// what people said, asks the people who hold the missing facts, and drafts an answer that
+// waits for a reviewer. Approval, editing and rejection go through Decide; only the outbox
+// posts, through the Poster of the thread's transport, exactly once.
+package conversation
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/whybot/whybot/bot/understand"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+// Store is what the engine needs from storage.
+type Store interface {
+	UpsertWorkspace(ctx context.Context, w store.Workspace) error
+	Workspace(ctx context.Context, id string) (store.Workspace, error)
+	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
+	SaveTurn(ctx context.Context, t store.Turn) (store.Thread, error)
+	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
+	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
+	Decide(ctx context.Context, d store.Decision) (store.Draft, error)
+	ClaimOutbox(ctx context.Context, workspace, draftID string, lease time.Duration) (store.Outbox, bool, error)
+	PendingOutbox(ctx context.Context, lease time.Duration, limit int) ([]store.Outbox, error)
+	MarkPosted(ctx context.Context, workspace, draftID string, at time.Time, ref string) error
+	ReleaseOutbox(ctx context.Context, workspace, draftID string, errMsg string) error
+}
+
+// Post is an approved answer on its way to a channel.
+type Post struct {
+	Workspace      string
+	ThreadID       string
+	Channel        string
+	Text           string
+	ApprovedBy     string
+	IdempotencyKey string
+}
+
+// Poster delivers approved answers for one transport.
+type Poster interface {
+	Post(ctx context.Context, p Post) (ref string, err error)
+}
+
+// UserError is an error whose Reason can be shown to the person who caused it.
+type UserError struct {
+	Reason string
+	Err    error
+}
+
+func (e *UserError) Error() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+func (e *UserError) Unwrap() error { return e.Err }
+
+// ErrNotReviewer is wrapped when someone who is not a reviewer tries to decide on a draft.
+var ErrNotReviewer = errors.New("not a reviewer")
+
+// Engine runs conversations.
+type Engine struct {
+	store   Store
+	posters map[string]Poster
+	now     func() time.Time
+	log     *slog.Logger
+	lease   time.Duration
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithPoster registers the poster of a transport.
+func WithPoster(transport string, p Poster) Option {
+	return func(e *Engine) { e.posters[transport] = p }
+}
+
+// New builds an engine on a store.
+func New(s Store, opts ...Option) *Engine {
+	e := &Engine{store: s, posters: map[string]Poster{}, now: time.Now, log: slog.Default(), lease: 2 * time.Minute}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Request is one message in a conversation.
+type Request struct {
+	ThreadID  string // empty: a new thread
+	As        string // who speaks (a handle of the profile); empty: the asker or the owner
+	Text      string
+	Lang      string // it | en; empty: from the text, the person, the profile
+	Transport string // console, cli, slack, …
+	Channel   string // where the answer goes, for the transport
+}
+
+// DraftRef is a draft in a reply.
+type DraftRef struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+// Reply is the outcome of a turn; its JSON form is the `ask --json` contract.
+type Reply struct {
+	Thread    string            `json:"thread"`
+	Workspace string            `json:"workspace"`
+	Language  string            `json:"language"`
+	State     store.ThreadState `json:"state"`
+	Intent    rules.Intent      `json:"intent"`
+	Period    string            `json:"period"`
+	Observed  []rules.Observed  `json:"observed"`
+	Findings  []rules.Finding   `json:"findings"`
+	Questions []rules.Question  `json:"questions"`
+	Facts     []rules.Fact      `json:"facts"`
+	Draft     *DraftRef         `json:"draft"`
+	Caveats   []string          `json:"caveats,omitempty"`
+}
+
+func newID(prefix string) string {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %T: %v", v, err)) // only our own types are marshalled
+	}
+	return b
+}
+
+type questionEvent struct {
+	Text     string       `json:"text"`
+	Intent   rules.Intent `json:"intent"`
+	Language string       `json:"language"`
+}
+
+type answerEvent struct {
+	Text   string       `json:"text"`
+	Facts  []rules.Fact `json:"facts"`
+	Anyway bool         `json:"anyway,omitempty"`
+}
+
+// textTopics are answered by any reply from the person asked.
+var textTopics = map[string]bool{
+	rules.TopicMetricPurpose: true, rules.TopicDataQuality: true, rules.TopicRetention: true,
+	rules.TopicValues: true, rules.TopicMissingData: true,
+}
+
+// Ask handles one message: a new question, a follow-up question, or an answer.
+func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) (Reply, error) {
+	p := ws.Profile
+	now := e.now().UTC()
+	text := strings.TrimSpace(req.Text)
+	if text == "" {
+		return Reply{}, &UserError{Reason: "the message is empty: type a question such as \"why did leads rise 30%?\""}
+	}
+	if req.Lang != "" && req.Lang != "it" && req.Lang != "en" {
+		return Reply{}, &UserError{Reason: fmt.Sprintf("language %q is not supported: use it or en", req.Lang)}
+	}
+	rec, err := ws.Record()
+	if err != nil {
+		return Reply{}, err
+	}
+	rec.UpdatedAt = now
+	if err := e.store.UpsertWorkspace(ctx, rec); err != nil {
+		return Reply{}, fmt.Errorf("register workspace %s: %w", p.Workspace, err)
+	}
+
+	var th store.Thread
+	var past []store.Event
+	isNew := req.ThreadID == ""
+	if !isNew {
+		th, err = e.store.Thread(ctx, p.Workspace, req.ThreadID)
+		if errors.Is(err, store.ErrNotFound) {
+			return Reply{}, &UserError{Reason: fmt.Sprintf("thread %s does not exist in workspace %s: start a new one without --thread", req.ThreadID, p.Workspace), Err: err}
+		}
+		if err != nil {
+			return Reply{}, err
+		}
+		if past, err = e.store.Events(ctx, p.Workspace, th.ID); err != nil {
+			return Reply{}, err
+		}
+	}
+	speakerHandle := strings.ToLower(req.As)
+	if speakerHandle == "" {
+		if isNew {
+			speakerHandle = p.DefaultAsker().Handle
+		} else {
+			speakerHandle = th.Asker
+		}
+	}
+	speaker, ok := p.Person(speakerHandle)
+	if !ok {
+		return Reply{}, &UserError{Reason: fmt.Sprintf("%q is not a person of %s: use one of %s (people in %s)", speakerHandle, p.Company, handles(p), p.File)}
+	}
+
+	answering := !isNew && (th.State == store.ThreadAwaitingAnswers || th.State == store.ThreadPendingApproval)
+	var intent rules.Intent
+	var turn []store.Event
+	var newFacts []rules.Fact
+	anyway := false
+	if !answering {
+		var detected string
+		intent, detected = understand.Question(text, ws.Resolver, ws.Phrases)
+		lang := firstOf(req.Lang, detected, speaker.Language, p.Language)
+		if isNew {
+			th = store.Thread{Workspace: p.Workspace, ID: newID("t"), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
+		}
+		th.Asker, th.Language = speaker.Handle, lang
+		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: mustJSON(questionEvent{Text: text, Intent: intent, Language: lang})})
+		past = nil // facts from earlier questions do not carry over to a new question
+	} else {
+		if err := json.Unmarshal(th.Intent, &intent); err != nil {
+			return Reply{}, fmt.Errorf("decode intent of %s: %w", th.ID, err)
+		}
+		if req.Lang != "" {
+			th.Language = req.Lang
+		}
+		anyway = understand.AnswerAnyway(text)
+		leads, _ := ws.Data.Value(ws.Data.Len()-1, "leads")
+		for _, s := range understand.Shares(text, leads) {
+			v := s.Value
+			newFacts = append(newFacts, rules.Fact{Topic: s.Topic, Metric: s.Metric, Value: &v, Text: text, By: speaker.Handle, At: now})
+		}
+	}
+	facts := append(factsSince(past), newFacts...)
+	asker, _ := p.Person(th.Asker)
+	in := rules.Input{Data: ws.Data, Intent: intent, Asker: asker, Facts: facts}
+	res := ws.Rules.Evaluate(in)
+	if answering && !(anyway && len(newFacts) == 0 && isOnlyAnyway(text)) {
+		// A reply from the person asked answers their open free-text questions, and their
+		// number questions when they gave words but no number.
+		answered := map[string]bool{}
+		for _, f := range newFacts {
+			answered[f.Topic] = true
+		}
+		added := false
+		for _, q := range res.Questions {
+			if q.To != speaker.Handle || answered[q.Topic] {
+				continue
+			}
+			if textTopics[q.Topic] || len(newFacts) == 0 {
+				f := rules.Fact{Topic: q.Topic, Text: text, By: speaker.Handle, At: now}
+				newFacts = append(newFacts, f)
+				facts = append(facts, f)
+				answered[q.Topic] = true
+				added = true
+			}
+		}
+		if added {
+			in.Facts = facts
+			res = ws.Rules.Evaluate(in)
+		}
+	}
+	if answering {
+		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: speaker.Handle, Data: mustJSON(answerEvent{Text: text, Facts: newFacts, Anyway: anyway})})
+	}
+
+	view, err := prompts.NewView(th.Language, p)
+	if err != nil {
+		return Reply{}, err
+	}
+	for i := range res.Findings {
+		if res.Findings[i].Message, err = view.FindingMessage(res.Findings[i]); err != nil {
+			return Reply{}, err
+		}
+	}
+	for i := range res.Questions {
+		if res.Questions[i].Text, err = view.QuestionText(res.Questions[i]); err != nil {
+			return Reply{}, err
+		}
+	}
+
+	turn = append(turn, store.Event{Kind: store.EventData, At: now, By: "whybot", Data: mustJSON(map[string]any{
+		"period": res.Period, "files": ws.DataFiles, "observed": res.Observed})})
+	for _, f := range res.Findings {
+		turn = append(turn, store.Event{Kind: store.EventRule, At: now, By: "whybot", Data: mustJSON(f)})
+	}
+	askedBefore := askedTopics(past)
+	for _, q := range res.Questions {
+		if !askedBefore[q.Topic] {
+			turn = append(turn, store.Event{Kind: store.EventQuestionAsked, At: now, By: "whybot", Data: mustJSON(q)})
+		}
+	}
+
+	th.Intent = mustJSON(intent)
+	th.UpdatedAt = now
+	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: intent, Period: res.Period,
+		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts}
+	saved := store.Turn{Thread: th, New: isNew, SupersedeDrafts: !isNew}
+	if len(res.Questions) > 0 && !anyway {
+		th.State = store.ThreadAwaitingAnswers
+	} else {
+		caveats := make([]string, 0, len(res.Questions))
+		for _, q := range res.Questions {
+			caveats = append(caveats, q.Text)
+		}
+		text, err := compose(view, p, asker, intent, res, facts, caveats)
+		if err != nil {
+			return Reply{}, err
+		}
+		d := &store.Draft{ID: newID("d"), ThreadID: th.ID, State: store.DraftPending, Text: text, Language: th.Language, CreatedAt: now,
+			Evidence: mustJSON(map[string]any{"findings": res.Findings, "observed": res.Observed, "facts": facts, "caveats": caveats})}
+		saved.Draft = d
+		th.State = store.ThreadPendingApproval
+		turn = append(turn, store.Event{Kind: store.EventDraft, At: now, By: "whybot", Data: mustJSON(map[string]any{"draft": d.ID, "text": text, "caveats": caveats})})
+		reply.Draft = &DraftRef{ID: d.ID, Text: text}
+		reply.Caveats = caveats
+	}
+	saved.Thread = th
+	saved.Events = turn
+	if _, err := e.store.SaveTurn(ctx, saved); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return Reply{}, &UserError{Reason: "the thread changed while this message was handled: send it again", Err: err}
+		}
+		return Reply{}, err
+	}
+	reply.State = th.State
+	e.log.InfoContext(ctx, "turn", "workspace", p.Workspace, "thread", th.ID, "state", th.State, "findings", len(res.Findings), "questions", len(res.Questions))
+	return reply, nil
+}
+
+func isOnlyAnyway(text string) bool {
+	return len(strings.Fields(text)) <= 4
+}
+
+func handles(p *profile.Profile) string {
+	hs := make([]string, len(p.People))
+	for i, x := range p.People {
+		hs[i] = x.Handle
+	}
+	return strings.Join(hs, ", ")
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// factsSince collects the facts given since the thread's latest question.
+func factsSince(events []store.Event) []rules.Fact {
+	var out []rules.Fact
+	for _, ev := range events {
+		switch ev.Kind {
+		case store.EventQuestion:
+			out = nil
+		case store.EventAnswer:
+			var a answerEvent
+			if json.Unmarshal(ev.Data, &a) == nil {
+				out = append(out, a.Facts...)
+			}
+		}
+	}
+	return out
+}
+
+func askedTopics(events []store.Event) map[string]bool {
+	out := map[string]bool{}
+	for _, ev := range events {
+		switch ev.Kind {
+		case store.EventQuestion:
+			out = map[string]bool{}
+		case store.EventQuestionAsked:
+			var q rules.Question
+			if json.Unmarshal(ev.Data, &q) == nil {
+				out[q.Topic] = true
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,284 @@
+// Package kpi reads KPI snapshots (CSV or JSON, long or wide form) and holds them as a
+// Dataset: one total per period and metric, derived metrics, and the breakdown rows by
+// channel, segment, campaign and UTM source/medium.
+package kpi
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/whybot/whybot/knowledge/metric"
+)
+
+// Dataset is the validated KPI data of one company.
+type Dataset struct {
+	Grain   Grain
+	Periods []Period             // sorted, oldest first
+	Files   []string             // files it was read from
+	Rows    []Row                // breakdown rows (with dimensions)
+	totals  []map[string]float64 // per period: metric → total
+	given   []map[string]bool    // per period: metric given in the data (not derived)
+	index   map[string]int       // period label → index
+}
+
+type rowKey struct {
+	period string
+	metric string
+	dims   Dims
+}
+
+// Build validates rows from one or more files and computes totals and derived metrics.
+// Mixed grains and duplicate rows are rejected with the lines involved.
+func Build(rows []Row) (*Dataset, error) {
+	e := &Error{}
+	if len(rows) == 0 {
+		e.add("data", 0, "no rows")
+		return nil, e
+	}
+	ds := &Dataset{Grain: rows[0].Period.Grain, index: map[string]int{}}
+	first := rows[0]
+	seen := make(map[rowKey]Row, len(rows))
+	files := map[string]bool{}
+	for _, r := range rows {
+		if !files[r.File] {
+			files[r.File] = true
+			ds.Files = append(ds.Files, r.File)
+		}
+		if r.Period.Grain != ds.Grain {
+			if e.add(r.File, r.Line, "period %s is a %s but %s:%d is a %s: use one grain (all months, all weeks or all days) across the data", r.Period, r.Period.Grain, first.File, first.Line, first.Period.Grain) {
+				return nil, e
+			}
+			continue
+		}
+		k := rowKey{r.Period.String(), r.Metric, r.Dims}
+		if prev, dup := seen[k]; dup {
+			if e.add(r.File, r.Line, "duplicate row: %s %s%s was already given at %s:%d", k.period, r.Metric, dimsLabel(r.Dims), prev.File, prev.Line) {
+				return nil, e
+			}
+			continue
+		}
+		seen[k] = r
+	}
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	// periods
+	byLabel := map[string]Period{}
+	for _, r := range rows {
+		byLabel[r.Period.String()] = r.Period
+	}
+	for _, p := range byLabel {
+		ds.Periods = append(ds.Periods, p)
+	}
+	sort.Slice(ds.Periods, func(i, j int) bool { return ds.Periods[i].Before(ds.Periods[j]) })
+	for i, p := range ds.Periods {
+		ds.index[p.String()] = i
+	}
+	ds.totals = make([]map[string]float64, len(ds.Periods))
+	ds.given = make([]map[string]bool, len(ds.Periods))
+	for i := range ds.totals {
+		ds.totals[i] = map[string]float64{}
+		ds.given[i] = map[string]bool{}
+	}
+	// totals: an explicit total row wins; otherwise additive breakdowns are summed.
+	type pm struct {
+		i int
+		m string
+	}
+	explicit := map[pm]bool{}
+	for _, r := range rows {
+		if r.Dims.Empty() {
+			i := ds.index[r.Period.String()]
+			ds.totals[i][r.Metric] = r.Value
+			ds.given[i][r.Metric] = true
+			explicit[pm{i, r.Metric}] = true
+		}
+	}
+	for _, r := range rows {
+		if r.Dims.Empty() {
+			continue
+		}
+		ds.Rows = append(ds.Rows, r)
+		i := ds.index[r.Period.String()]
+		if explicit[pm{i, r.Metric}] || !metric.Additive(r.Metric) {
+			continue
+		}
+		ds.totals[i][r.Metric] += r.Value
+		ds.given[i][r.Metric] = true
+	}
+	for i := range ds.totals {
+		Derive(ds.totals[i])
+	}
+	return ds, nil
+}
+
+// Derive fills derived metrics (cost per lead, qualified rate, CAC, …) that are missing and
+// whose inputs are present with a non-zero denominator.
+func Derive(values map[string]float64) {
+	for _, dv := range metric.Derivations {
+		if _, ok := values[dv.ID]; ok {
+			continue
+		}
+		num, ok1 := values[dv.Inputs[0]]
+		den, ok2 := values[dv.Inputs[1]]
+		if ok1 && ok2 && den != 0 {
+			values[dv.ID] = num / den
+		}
+	}
+}
+
+func dimsLabel(d Dims) string {
+	if d.Empty() {
+		return ""
+	}
+	s := ""
+	for _, n := range dimNames {
+		if v := d.Get(n); v != "" {
+			s += fmt.Sprintf(" %s=%s", n, v)
+		}
+	}
+	return s
+}
+
+// Len is the number of periods.
+func (d *Dataset) Len() int { return len(d.Periods) }
+
+// Index returns the position of a period label.
+func (d *Dataset) Index(label string) (int, bool) {
+	i, ok := d.index[label]
+	return i, ok
+}
+
+// Value is the total of a metric in the period at index i.
+func (d *Dataset) Value(i int, id string) (float64, bool) {
+	if i < 0 || i >= len(d.totals) {
+		return 0, false
+	}
+	v, ok := d.totals[i][id]
+	return v, ok
+}
+
+// Given reports whether the metric was in the data (rather than derived) at period i.
+func (d *Dataset) Given(i int, id string) bool {
+	if i < 0 || i >= len(d.given) {
+		return false
+	}
+	return d.given[i][id]
+}
+
+// Values returns a copy of every total at period i.
+func (d *Dataset) Values(i int) map[string]float64 {
+	out := make(map[string]float64, len(d.totals[i]))
+	for k, v := range d.totals[i] {
+		out[k] = v
+	}
+	return out
+}
+
+// Metrics lists every metric id that has a value in any period, sorted.
+func (d *Dataset) Metrics() []string {
+	set := map[string]bool{}
+	for _, t := range d.totals {
+		for k := range t {
+			set[k] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether the metric has a value in any period.
+func (d *Dataset) Has(id string) bool {
+	for _, t := range d.totals {
+		if _, ok := t[id]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Series returns the metric's values from period from to to (inclusive); missing periods are
+// reported with ok=false.
+func (d *Dataset) Series(id string) []Point {
+	out := make([]Point, len(d.Periods))
+	for i, p := range d.Periods {
+		v, ok := d.totals[i][id]
+		out[i] = Point{Period: p, Value: v, OK: ok}
+	}
+	return out
+}
+
+// Point is one value of a series.
+type Point struct {
+	Period Period
+	Value  float64
+	OK     bool
+}
+
+// Breakdown sums a metric's breakdown rows at period i by one dimension (channel, source…).
+func (d *Dataset) Breakdown(i int, id, dim string) map[string]float64 {
+	label := d.Periods[i].String()
+	out := map[string]float64{}
+	for _, r := range d.Rows {
+		if r.Metric != id || r.Period.String() != label {
+			continue
+		}
+		if v := r.Dims.Get(dim); v != "" {
+			out[v] += r.Value
+		}
+	}
+	return out
+}
+
+// DimValues lists the distinct values of a dimension across all rows, with the first row
+// (file:line) that used each.
+func (d *Dataset) DimValues(dim string) map[string]Row {
+	out := map[string]Row{}
+	for _, r := range d.Rows {
+		if v := r.Dims.Get(dim); v != "" {
+			if _, ok := out[v]; !ok {
+				out[v] = r
+			}
+		}
+	}
+	return out
+}
+
+// Gaps lists the periods missing between the first and the last period.
+func (d *Dataset) Gaps() []Period {
+	var out []Period
+	for i := 1; i < len(d.Periods); i++ {
+		for p := d.Periods[i-1].Next(); p.Before(d.Periods[i]); p = p.Next() {
+			out = append(out, p)
+			if len(out) > 100 {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// Load reads and validates data files.
+func Load(paths []string, res *metric.Resolver) (*Dataset, error) {
+	var all []Row
+	var errs []Problem
+	for _, p := range paths {
+		rows, err := ReadFile(p, res)
+		if err != nil {
+			if ke, ok := err.(*Error); ok {
+				errs = append(errs, ke.Problems...)
+				continue
+			}
+			return nil, err
+		}
+		all = append(all, rows...)
+	}
+	if len(errs) > 0 {
+		return nil, &Error{Problems: errs}
+	}
+	return Build(all)
+}

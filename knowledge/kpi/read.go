@@ -1,0 +1,420 @@
+package kpi
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/whybot/whybot/knowledge/metric"
+)
+
+// Dimensions of a breakdown row; all empty for a total.
+type Dims struct {
+	Channel  string `json:"channel,omitempty"`
+	Segment  string `json:"segment,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
+	Source   string `json:"source,omitempty"`
+	Medium   string `json:"medium,omitempty"`
+}
+
+// Empty reports whether the row is a total.
+func (d Dims) Empty() bool { return d == Dims{} }
+
+// Get returns one dimension by name.
+func (d Dims) Get(name string) string {
+	switch name {
+	case "channel":
+		return d.Channel
+	case "segment":
+		return d.Segment
+	case "campaign":
+		return d.Campaign
+	case "source":
+		return d.Source
+	case "medium":
+		return d.Medium
+	}
+	return ""
+}
+
+var dimNames = []string{"channel", "segment", "campaign", "source", "medium"}
+
+func (d *Dims) set(name, v string) {
+	v = strings.TrimSpace(v)
+	switch name {
+	case "channel":
+		d.Channel = v
+	case "segment":
+		d.Segment = v
+	case "campaign":
+		d.Campaign = v
+	case "source":
+		d.Source = v
+	case "medium":
+		d.Medium = v
+	}
+}
+
+// Row is one value read from a data file.
+type Row struct {
+	Period Period
+	Metric string
+	Value  float64
+	Dims   Dims
+	File   string
+	Line   int
+}
+
+// Problem is one thing wrong in a data file, at a line.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// Error lists every problem found; a file with any problem is rejected whole.
+type Error struct{ Problems []Problem }
+
+const maxProblems = 20
+
+func (e *Error) Error() string {
+	lines := make([]string, 0, len(e.Problems))
+	for _, p := range e.Problems {
+		lines = append(lines, p.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *Error) add(file string, line int, format string, args ...any) bool {
+	e.Problems = append(e.Problems, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	return len(e.Problems) >= maxProblems
+}
+
+func (e *Error) err() error {
+	if len(e.Problems) == 0 {
+		return nil
+	}
+	return e
+}
+
+// ReadFile reads a CSV or JSON data file (chosen by extension, else by content).
+func ReadFile(path string, res *metric.Resolver) ([]Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open data file: %w", err)
+	}
+	defer f.Close()
+	return Read(path, f, res)
+}
+
+// Read parses data from r; name is used in error messages and to pick the format.
+func Read(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext != ".csv" && ext != ".json" {
+		// sniff
+		head, _ := br.Peek(512)
+		if t := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(t) > 0 && (t[0] == '[' || t[0] == '{') {
+			ext = ".json"
+		} else {
+			ext = ".csv"
+		}
+	}
+	if ext == ".json" {
+		return readJSON(name, br, res)
+	}
+	return readCSV(name, br, res)
+}
+
+type columns struct {
+	period, metric, value int
+	dims                  map[string]int // dim name → column
+	wide                  map[int]string // column → metric id (wide form)
+}
+
+func parseHeader(name string, header []string, res *metric.Resolver, e *Error) (columns, bool) {
+	c := columns{period: -1, metric: -1, value: -1, dims: map[string]int{}, wide: map[int]string{}}
+	seen := map[string]int{}
+	for i, h := range header {
+		key := metric.Normalize(strings.TrimPrefix(h, "\ufeff"))
+		if key == "" {
+			e.add(name, 1, "column %d has an empty name: every column needs a header", i+1)
+			continue
+		}
+		if j, dup := seen[key]; dup {
+			e.add(name, 1, "column %q appears twice (columns %d and %d)", h, j+1, i+1)
+			continue
+		}
+		seen[key] = i
+		switch key {
+		case "period", "periodo", "date", "data", "month", "mese", "week", "settimana":
+			c.period = i
+		case "metric", "metrica", "kpi":
+			c.metric = i
+		case "value", "valore":
+			c.value = i
+		case "channel", "canale", "segment", "segmento", "campaign", "campagna", "source", "fonte", "utm_source", "medium", "mezzo", "utm_medium":
+			c.dims[canonicalDim(key)] = i
+		default:
+			id, _ := res.Resolve(h)
+			c.wide[i] = id
+		}
+	}
+	if c.period < 0 {
+		e.add(name, 1, "missing column period: the first row must be a header such as period,metric,value (long form) or period,leads,ad_spend,… (wide form)")
+	}
+	long := c.metric >= 0 || c.value >= 0
+	if long {
+		if c.metric < 0 {
+			e.add(name, 1, "missing column metric: a long-form file has the columns period,metric,value")
+		}
+		if c.value < 0 {
+			e.add(name, 1, "missing column value: a long-form file has the columns period,metric,value")
+		}
+		if len(c.wide) > 0 {
+			var extra []string
+			for i := range c.wide {
+				extra = append(extra, header[i])
+			}
+			sort.Strings(extra)
+			e.add(name, 1, "unexpected columns %s in a long-form file: use period,metric,value[,channel,segment,campaign,source,medium]", strings.Join(extra, ", "))
+		}
+	} else if len(c.wide) == 0 && c.period >= 0 {
+		e.add(name, 1, "no metric columns: add columns named after metrics (leads, ad_spend, …) or use period,metric,value")
+	}
+	return c, len(e.Problems) == 0
+}
+
+func canonicalDim(k string) string {
+	switch k {
+	case "canale":
+		return "channel"
+	case "segmento":
+		return "segment"
+	case "campagna":
+		return "campaign"
+	case "fonte", "utm_source":
+		return "source"
+	case "mezzo", "utm_medium":
+		return "medium"
+	}
+	return k
+}
+
+func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) {
+	e := &Error{}
+	first, err := r.Peek(4096)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(bytes.TrimSpace(bytes.TrimPrefix(first, []byte("\ufeff")))) == 0 {
+		e.add(name, 0, "file is empty: expected a header row (period,metric,value or period,<metric>,…) and data rows")
+		return nil, e
+	}
+	cr := csv.NewReader(r)
+	headLine, _, _ := bytes.Cut(first, []byte("\n"))
+	if bytes.Count(headLine, []byte(";")) > bytes.Count(headLine, []byte(",")) {
+		cr.Comma = ';' // spreadsheet exports in Italian locales
+	}
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		e.add(name, 1, "cannot read the header: %v", csvMsg(err))
+		return nil, e
+	}
+	header = append([]string(nil), header...)
+	cols, ok := parseHeader(name, header, res, e)
+	if !ok {
+		return nil, e
+	}
+	rows := make([]Row, 0, 1024)
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			if e.add(name, line, "%s", csvMsg(err)) {
+				return nil, e
+			}
+			continue
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // blank line
+		}
+		if len(rec) != len(header) {
+			if e.add(name, line, "row has %d fields, the header has %d", len(rec), len(header)) {
+				return nil, e
+			}
+			continue
+		}
+		if stop := addRecord(name, line, rec, cols, res, &rows, e); stop {
+			return nil, e
+		}
+	}
+	if len(rows) == 0 && len(e.Problems) == 0 {
+		e.add(name, 0, "no data rows after the header")
+	}
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func csvMsg(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// addRecord turns one record into rows; it reports true when too many problems were found.
+func addRecord(name string, line int, rec []string, c columns, res *metric.Resolver, rows *[]Row, e *Error) bool {
+	p, err := ParsePeriod(rec[c.period])
+	if err != nil {
+		return e.add(name, line, "%v", err)
+	}
+	var dims Dims
+	for dn, i := range c.dims {
+		dims.set(dn, rec[i])
+	}
+	if c.metric >= 0 {
+		raw := strings.TrimSpace(rec[c.metric])
+		if raw == "" {
+			return e.add(name, line, "empty metric name")
+		}
+		id, _ := res.Resolve(raw)
+		v, err := parseValue(rec[c.value])
+		if err != nil {
+			return e.add(name, line, "metric %s: %v", raw, err)
+		}
+		*rows = append(*rows, Row{Period: p, Metric: id, Value: v, Dims: dims, File: name, Line: line})
+		return false
+	}
+	for i, id := range c.wide {
+		cell := strings.TrimSpace(rec[i])
+		if cell == "" {
+			continue // not measured that period
+		}
+		v, err := parseValue(cell)
+		if err != nil {
+			if e.add(name, line, "column %s: %v", id, err) {
+				return true
+			}
+			continue
+		}
+		*rows = append(*rows, Row{Period: p, Metric: id, Value: v, Dims: dims, File: name, Line: line})
+	}
+	return false
+}
+
+func parseValue(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty value: leave the row out instead")
+	}
+	pct := strings.HasSuffix(s, "%")
+	num := strings.TrimSpace(strings.TrimSuffix(s, "%"))
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("value %q is not a number: write it like 1234.5 (dot for decimals, no thousands separator)", s)
+	}
+	if pct {
+		v /= 100
+	}
+	return v, nil
+}
+
+func readJSON(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
+	e := &Error{}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		e.add(name, 0, "file is empty: expected a JSON array of objects such as {\"period\":\"2025-10\",\"metric\":\"leads\",\"value\":52}")
+		return nil, e
+	}
+	lineAt := func(off int64) int { return 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n")) }
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('[') {
+		e.add(name, 1, "expected a JSON array of objects ([{\"period\":…}, …])")
+		return nil, e
+	}
+	var rows []Row
+	for dec.More() {
+		off := dec.InputOffset()
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			e.add(name, lineAt(off), "invalid JSON: %v", err)
+			return nil, e
+		}
+		skip := len(data[off:]) - len(bytes.TrimLeft(data[off:], " \t\r\n,"))
+		line := lineAt(off + int64(skip))
+		header := make([]string, 0, len(obj))
+		for k := range obj {
+			header = append(header, k)
+		}
+		sort.Strings(header)
+		rec := make([]string, len(header))
+		for i, k := range header {
+			switch v := obj[k].(type) {
+			case string:
+				rec[i] = v
+			case json.Number:
+				rec[i] = v.String()
+			case nil:
+				rec[i] = ""
+			default:
+				rec[i] = fmt.Sprint(v)
+			}
+		}
+		sub := &Error{}
+		cols, ok := parseHeader(name, header, res, sub)
+		if !ok {
+			for _, p := range sub.Problems {
+				e.add(name, line, "%s", strings.Replace(p.Msg, "column", "field", 1))
+			}
+			return nil, e
+		}
+		if addRecord(name, line, rec, cols, res, &rows, e) {
+			return nil, e
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		e.add(name, lineAt(dec.InputOffset()), "invalid JSON at the end of the array: %v", err)
+	}
+	if len(rows) == 0 && len(e.Problems) == 0 {
+		e.add(name, 0, "the array has no rows")
+	}
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}

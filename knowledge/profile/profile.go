@@ -1,0 +1,538 @@
+// Package profile loads and validates a company profile (company.yaml): the company's real
+// values, the limits it will not cross, its goals, its decisional KPIs per funnel stage, its
+// vanity metrics, its people (who answers what, in which language and tone, who reviews), and
+// a glossary of metric synonyms.
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/whybot/whybot/knowledge/metric"
+)
+
+// Profile is a company's profile.
+type Profile struct {
+	Workspace     string              `yaml:"workspace" json:"workspace"`
+	Company       string              `yaml:"company" json:"company"`
+	Language      string              `yaml:"language" json:"language"`
+	Currency      string              `yaml:"currency" json:"currency,omitempty"`
+	Values        []Value             `yaml:"values" json:"values"`
+	Limits        []Limit             `yaml:"limits" json:"limits"`
+	Goals         []Goal              `yaml:"goals" json:"goals"`
+	Funnel        Funnel              `yaml:"funnel" json:"funnel"`
+	VanityMetrics []string            `yaml:"vanity_metrics" json:"vanity_metrics"`
+	People        []Person            `yaml:"people" json:"people"`
+	Glossary      map[string][]string `yaml:"glossary" json:"glossary,omitempty"`
+	Thresholds    Thresholds          `yaml:"thresholds" json:"thresholds"`
+
+	File string `yaml:"-" json:"-"`
+}
+
+// Value is a real value of the company, with the metrics that say whether it is lived.
+type Value struct {
+	ID      string   `yaml:"id" json:"id"`
+	Text    string   `yaml:"text" json:"text"`
+	Metrics []string `yaml:"metrics" json:"metrics,omitempty"`
+	Line    int      `yaml:"-" json:"line,omitempty"`
+}
+
+// Limit is a line the company will not cross; Rule is an expr-lang boolean that must hold.
+type Limit struct {
+	ID   string `yaml:"id" json:"id"`
+	Text string `yaml:"text" json:"text"`
+	Rule string `yaml:"rule" json:"rule"`
+	Line int    `yaml:"-" json:"line,omitempty"`
+	// RuleLine is the line of the rule field itself.
+	RuleLine int `yaml:"-" json:"rule_line,omitempty"`
+}
+
+// Goal is a target for one metric by a month.
+type Goal struct {
+	ID        string  `yaml:"id" json:"id"`
+	Metric    string  `yaml:"metric" json:"metric"`
+	Target    float64 `yaml:"target" json:"target"`
+	Direction string  `yaml:"direction" json:"direction"` // up | down
+	By        string  `yaml:"by" json:"by,omitempty"`     // YYYY-MM
+	Line      int     `yaml:"-" json:"line,omitempty"`
+}
+
+// Deadline is the last day of the goal's month.
+func (g Goal) Deadline() (time.Time, bool) {
+	t, err := time.Parse("2006-01", g.By)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.AddDate(0, 1, -1), true
+}
+
+// Funnel lists the decisional KPIs per stage.
+type Funnel struct {
+	Awareness     []string `yaml:"awareness" json:"awareness"`
+	Consideration []string `yaml:"consideration" json:"consideration"`
+	Conversion    []string `yaml:"conversion" json:"conversion"`
+	Retention     []string `yaml:"retention" json:"retention"`
+	Line          int      `yaml:"-" json:"-"`
+}
+
+// Stages are the funnel stages in order.
+var Stages = []string{"awareness", "consideration", "conversion", "retention"}
+
+// Stage returns the KPIs of one stage.
+func (f Funnel) Stage(name string) []string {
+	switch name {
+	case "awareness":
+		return f.Awareness
+	case "consideration":
+		return f.Consideration
+	case "conversion":
+		return f.Conversion
+	case "retention":
+		return f.Retention
+	}
+	return nil
+}
+
+// Person is someone the bot talks to.
+type Person struct {
+	Handle   string `yaml:"handle" json:"handle"`
+	Name     string `yaml:"name" json:"name,omitempty"`
+	Role     string `yaml:"role" json:"role"` // owner | marketing | sales | agency | other
+	Language string `yaml:"language" json:"language,omitempty"`
+	Tone     string `yaml:"tone" json:"tone,omitempty"`     // formal | informal
+	Detail   string `yaml:"detail" json:"detail,omitempty"` // summary | detailed
+	Reviewer bool   `yaml:"reviewer" json:"reviewer,omitempty"`
+	Slack    string `yaml:"slack" json:"slack,omitempty"`
+	Discord  string `yaml:"discord" json:"discord,omitempty"`
+	Line     int    `yaml:"-" json:"line,omitempty"`
+}
+
+// DisplayName is the person's name, or the handle when no name is given.
+func (p Person) DisplayName() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	if p.Handle == "" {
+		return ""
+	}
+	return strings.ToUpper(p.Handle[:1]) + p.Handle[1:]
+}
+
+// FirstName is the first word of DisplayName.
+func (p Person) FirstName() string {
+	n, _, _ := strings.Cut(p.DisplayName(), " ")
+	return n
+}
+
+// Thresholds tune the built-in rules; zero values take the defaults.
+type Thresholds struct {
+	PremiseTolerancePts float64 `yaml:"premise_tolerance_pts" json:"premise_tolerance_pts"` // default 5 percentage points
+	QualifiedRateMin    float64 `yaml:"qualified_rate_min" json:"qualified_rate_min"`       // default 0.5
+	FollowupRateMin     float64 `yaml:"followup_rate_min" json:"followup_rate_min"`         // default 0.8
+	ChannelShareMax     float64 `yaml:"channel_share_max" json:"channel_share_max"`         // default 0.7
+	LeadSwingPct        float64 `yaml:"lead_swing_pct" json:"lead_swing_pct"`               // default 20
+	ValueRiskPct        float64 `yaml:"value_risk_pct" json:"value_risk_pct"`               // default 10
+	CACRisingPeriods    int     `yaml:"cac_rising_periods" json:"cac_rising_periods"`       // default 3
+	UnstableLeadsCV     float64 `yaml:"unstable_leads_cv" json:"unstable_leads_cv"`         // default 0.25
+	TooManyChannels     int     `yaml:"too_many_channels" json:"too_many_channels"`         // default 5
+	ReviewDeadlineHours int     `yaml:"review_deadline_hours" json:"review_deadline_hours"` // default 24
+}
+
+// WithDefaults fills zero thresholds.
+func (t Thresholds) WithDefaults() Thresholds {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&t.PremiseTolerancePts, 5)
+	def(&t.QualifiedRateMin, 0.5)
+	def(&t.FollowupRateMin, 0.8)
+	def(&t.ChannelShareMax, 0.7)
+	def(&t.LeadSwingPct, 20)
+	def(&t.ValueRiskPct, 10)
+	def(&t.UnstableLeadsCV, 0.25)
+	if t.CACRisingPeriods == 0 {
+		t.CACRisingPeriods = 3
+	}
+	if t.TooManyChannels == 0 {
+		t.TooManyChannels = 5
+	}
+	if t.ReviewDeadlineHours == 0 {
+		t.ReviewDeadlineHours = 24
+	}
+	return t
+}
+
+// Roles people can have.
+var Roles = []string{"owner", "marketing", "sales", "agency", "other"}
+
+// Person returns the person with a handle.
+func (p *Profile) Person(handle string) (Person, bool) {
+	for _, x := range p.People {
+		if strings.EqualFold(x.Handle, handle) {
+			return x, true
+		}
+	}
+	return Person{}, false
+}
+
+// ByRole returns the first person with a role.
+func (p *Profile) ByRole(role string) (Person, bool) {
+	for _, x := range p.People {
+		if x.Role == role {
+			return x, true
+		}
+	}
+	return Person{}, false
+}
+
+// DefaultAsker is who asks when nobody is named: the owner, else the first person.
+func (p *Profile) DefaultAsker() Person {
+	if o, ok := p.ByRole("owner"); ok {
+		return o
+	}
+	if len(p.People) > 0 {
+		return p.People[0]
+	}
+	return Person{Handle: "owner", Role: "owner"}
+}
+
+// Vanity reports whether a metric is a vanity metric for this company.
+func (p *Profile) Vanity(id string) bool {
+	return slices.Contains(p.VanityMetrics, id)
+}
+
+// Resolver maps metric names through the catalogue and the glossary.
+func (p *Profile) Resolver() *metric.Resolver { return metric.NewResolver(p.Glossary) }
+
+// Decisional lists the funnel's KPIs.
+func (p *Profile) Decisional() []string {
+	var out []string
+	for _, s := range Stages {
+		out = append(out, p.Funnel.Stage(s)...)
+	}
+	return out
+}
+
+// Problem is one mistake in a profile, at a line.
+type Problem struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (p Problem) String() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	if p.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, p.Field, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, p.Msg)
+}
+
+// Error lists every problem of a profile.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	s := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		s[i] = p.String()
+	}
+	return strings.Join(s, "\n")
+}
+
+func (e *Error) add(file string, line int, field, format string, args ...any) {
+	e.Problems = append(e.Problems, Problem{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Load reads and validates a profile file.
+func Load(path string) (*Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse reads and validates a profile from YAML bytes; name is used in error messages.
+func Parse(name string, data []byte) (*Profile, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &Error{Problems: []Problem{{File: name, Line: yamlLine(err), Msg: "not valid YAML: " + yamlMsg(err)}}}
+	}
+	if len(root.Content) == 0 {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: "file is empty: start from `whybot init DIR`, which writes a commented example"}}}
+	}
+	p := &Profile{File: name}
+	if err := root.Content[0].Decode(p); err != nil {
+		return nil, &Error{Problems: []Problem{{File: name, Line: yamlLine(err), Msg: yamlMsg(err)}}}
+	}
+	p.File = name
+	recordLines(root.Content[0], p)
+	if err := p.normalize(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+var lineRe = regexp.MustCompile(`line (\d+)`)
+
+func yamlLine(err error) int {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		var n int
+		fmt.Sscan(m[1], &n)
+		return n
+	}
+	return 0
+}
+
+func yamlMsg(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = lineRe.ReplaceAllString(msg, "")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	return strings.TrimSpace(strings.Trim(strings.TrimSpace(msg), ":"))
+}
+
+// recordLines copies node lines into the items that report errors by line.
+func recordLines(doc *yaml.Node, p *Profile) {
+	if doc.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		key, val := doc.Content[i].Value, doc.Content[i+1]
+		items := val.Content
+		switch key {
+		case "values":
+			for j := range p.Values {
+				if j < len(items) {
+					p.Values[j].Line = items[j].Line
+				}
+			}
+		case "limits":
+			for j := range p.Limits {
+				if j < len(items) {
+					p.Limits[j].Line = items[j].Line
+					p.Limits[j].RuleLine = fieldLine(items[j], "rule")
+				}
+			}
+		case "goals":
+			for j := range p.Goals {
+				if j < len(items) {
+					p.Goals[j].Line = items[j].Line
+				}
+			}
+		case "people":
+			for j := range p.People {
+				if j < len(items) {
+					p.People[j].Line = items[j].Line
+				}
+			}
+		case "funnel":
+			p.Funnel.Line = val.Line
+		}
+	}
+}
+
+func fieldLine(n *yaml.Node, field string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == field {
+			return n.Content[i+1].Line
+		}
+	}
+	return n.Line
+}
+
+var idRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// normalize fills defaults and checks everything that does not need the KPI data.
+func (p *Profile) normalize() error {
+	e := &Error{}
+	f := p.File
+	if strings.TrimSpace(p.Company) == "" {
+		e.add(f, 1, "company", "missing: name the company (company: Meccanica Rossi S.r.l.)")
+	}
+	if p.Workspace == "" {
+		p.Workspace = Slug(p.Company)
+	} else if !idRe.MatchString(p.Workspace) {
+		e.add(f, 1, "workspace", "%q must be lower case letters, digits and _ (e.g. meccanica_rossi)", p.Workspace)
+	}
+	switch p.Language {
+	case "":
+		p.Language = "en"
+	case "it", "en":
+	default:
+		e.add(f, 1, "language", "%q is not supported: use it or en", p.Language)
+	}
+	if p.Currency == "" {
+		p.Currency = "EUR"
+	}
+	if p.VanityMetrics == nil {
+		p.VanityMetrics = slices.Clone(metric.DefaultVanity)
+	}
+	res := p.Resolver()
+	norm := func(name string) string { id, _ := res.Resolve(name); return id }
+	ids := map[string]string{}
+	checkID := func(line int, field, id string) {
+		switch {
+		case id == "":
+			e.add(f, line, field+".id", "missing: give each entry a short id such as quality")
+		case !idRe.MatchString(id):
+			e.add(f, line, field+".id", "%q must be lower case letters, digits and _", id)
+		default:
+			if prev, dup := ids[id]; dup {
+				e.add(f, line, field+".id", "%q is already used by %s: ids must be unique", id, prev)
+			}
+			ids[id] = field
+		}
+	}
+	for i := range p.Values {
+		v := &p.Values[i]
+		checkID(v.Line, fmt.Sprintf("values[%d]", i), v.ID)
+		if strings.TrimSpace(v.Text) == "" {
+			e.add(f, v.Line, fmt.Sprintf("values[%s].text", v.ID), "missing: say the value in words")
+		}
+		for j, m := range v.Metrics {
+			v.Metrics[j] = norm(m)
+		}
+	}
+	for i := range p.Limits {
+		l := &p.Limits[i]
+		checkID(l.Line, fmt.Sprintf("limits[%d]", i), l.ID)
+		if strings.TrimSpace(l.Rule) == "" {
+			e.add(f, l.Line, fmt.Sprintf("limits[%s].rule", l.ID), "missing: write the limit as a condition that must hold, e.g. discount_rate <= 0.15")
+		}
+	}
+	for i := range p.Goals {
+		g := &p.Goals[i]
+		checkID(g.Line, fmt.Sprintf("goals[%d]", i), g.ID)
+		if g.Metric == "" {
+			e.add(f, g.Line, fmt.Sprintf("goals[%s].metric", g.ID), "missing: name the metric the goal is about")
+		}
+		g.Metric = norm(g.Metric)
+		switch g.Direction {
+		case "up", "down":
+		case "":
+			if b := metric.BetterOf(g.Metric); b == metric.Down {
+				g.Direction = "down"
+			} else {
+				g.Direction = "up"
+			}
+		default:
+			e.add(f, g.Line, fmt.Sprintf("goals[%s].direction", g.ID), "%q must be up or down", g.Direction)
+		}
+		if g.By != "" {
+			if _, ok := g.Deadline(); !ok {
+				e.add(f, g.Line, fmt.Sprintf("goals[%s].by", g.ID), "%q must be a month like 2027-03", g.By)
+			}
+		}
+	}
+	for _, s := range Stages {
+		list := p.Funnel.Stage(s)
+		for j, m := range list {
+			list[j] = norm(m)
+		}
+	}
+	for i, m := range p.VanityMetrics {
+		p.VanityMetrics[i] = norm(m)
+	}
+	handles := map[string]bool{}
+	for i := range p.People {
+		x := &p.People[i]
+		field := fmt.Sprintf("people[%d]", i)
+		x.Handle = strings.ToLower(strings.TrimSpace(x.Handle))
+		if x.Handle == "" {
+			e.add(f, x.Line, field+".handle", "missing: every person needs a handle (giulia)")
+		} else if handles[x.Handle] {
+			e.add(f, x.Line, field+".handle", "%q is used twice", x.Handle)
+		}
+		handles[x.Handle] = true
+		if !slices.Contains(Roles, x.Role) {
+			e.add(f, x.Line, field+".role", "%q is not a role: use one of %s", x.Role, strings.Join(Roles, ", "))
+		}
+		if x.Language == "" {
+			x.Language = ""
+		} else if x.Language != "it" && x.Language != "en" {
+			e.add(f, x.Line, field+".language", "%q is not supported: use it or en", x.Language)
+		}
+		switch x.Tone {
+		case "", "formal", "informal":
+		default:
+			e.add(f, x.Line, field+".tone", "%q must be formal or informal", x.Tone)
+		}
+		switch x.Detail {
+		case "", "summary", "detailed":
+		default:
+			e.add(f, x.Line, field+".detail", "%q must be summary or detailed", x.Detail)
+		}
+	}
+	if len(p.People) > 0 {
+		reviewers := 0
+		for _, x := range p.People {
+			if x.Reviewer {
+				reviewers++
+			}
+		}
+		if reviewers == 0 {
+			e.add(f, p.People[0].Line, "people", "nobody is a reviewer: mark at least one person with reviewer: true, or no draft can ever be approved")
+		}
+	} else {
+		e.add(f, 1, "people", "missing: list at least the owner and one reviewer (reviewer: true)")
+	}
+	p.Thresholds = p.Thresholds.WithDefaults()
+	if len(e.Problems) > 0 {
+		return e
+	}
+	return nil
+}
+
+// Slug makes a workspace id from a company name.
+func Slug(s string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			under = false
+			b.WriteRune(r)
+		case strings.ContainsRune("àáâä", r):
+			b.WriteByte('a')
+		case strings.ContainsRune("èéêë", r):
+			b.WriteByte('e')
+		case strings.ContainsRune("ìíîï", r):
+			b.WriteByte('i')
+		case strings.ContainsRune("òóôö", r):
+			b.WriteByte('o')
+		case strings.ContainsRune("ùúûü", r):
+			b.WriteByte('u')
+		default:
+			under = true
+		}
+	}
+	if b.Len() == 0 {
+		return "default"
+	}
+	out := b.String()
+	if out[0] >= '0' && out[0] <= '9' {
+		out = "w_" + out
+	}
+	return out
+}

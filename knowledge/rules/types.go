@@ -1,0 +1,148 @@
+// Package rules checks KPI data against a company's profile: the premise of a question, lead
+// quality and sales follow-up, vanity metrics, the company's limits (expr-lang conditions
+// compiled once at load), values at risk, goals, rising acquisition cost, funnel coverage,
+// data reliability (gaps, inconsistent UTM sources), channel concentration and the strategy
+// warning signals. Every finding has a stable rule id and the evidence it rests on; every
+// missing fact becomes a question to the person who holds it.
+//
+// Findings and questions carry structured parameters, not prose: the words come from the
+// language templates in prompts/, so the rules are the same in every language.
+package rules
+
+import "time"
+
+// Rule ids. They are a public contract: tests, evals and users' tooling match on them.
+const (
+	PremiseMismatch     = "premise_mismatch"
+	LeadQualityUnknown  = "lead_quality_unknown"
+	FollowupUnknown     = "followup_unknown"
+	LeadQualityLow      = "lead_quality_low"
+	FollowupGap         = "followup_gap"
+	VanityMetric        = "vanity_metric"
+	LimitBreached       = "limit_breached"
+	ValueAtRisk         = "value_at_risk"
+	GoalOffTrack        = "goal_off_track"
+	GoalOnTrack         = "goal_on_track"
+	CACRising           = "cac_rising"
+	MissingFunnelKPI    = "missing_funnel_kpi"
+	DataGap             = "data_gap"
+	UTMInconsistent     = "utm_inconsistent"
+	ChannelConcentrated = "channel_concentration"
+	StrategySignals     = "strategy_signals"
+	UnknownMetric       = "unknown_metric"
+)
+
+// AllRules lists every rule id in the order findings are reported.
+var AllRules = []string{
+	UnknownMetric, PremiseMismatch, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
+	LeadQualityLow, FollowupGap, VanityMetric, LimitBreached, ValueAtRisk, GoalOffTrack, GoalOnTrack,
+	CACRising, ChannelConcentrated, MissingFunnelKPI, StrategySignals,
+}
+
+// Question topics, also a public contract.
+const (
+	TopicLeadQuality   = "lead_quality"
+	TopicSalesFollowup = "sales_followup"
+	TopicMetricPurpose = "metric_purpose"
+	TopicDataQuality   = "data_quality"
+	TopicRetention     = "retention_plan"
+	TopicValues        = "values_conflict"
+	TopicMissingData   = "missing_data"
+)
+
+// Severity of a finding.
+type Severity string
+
+// Severities, from the most serious.
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Intent is what a question is about, as understood from its words.
+type Intent struct {
+	Kind             string   `json:"kind"`               // why | goal | status
+	Metric           string   `json:"metric"`             // metric id, "" when none was named
+	Direction        string   `json:"direction"`          // up | down | ""
+	ClaimedChangePct *float64 `json:"claimed_change_pct"` // e.g. 30 for "+30%"
+	Target           *float64 `json:"target,omitempty"`   // for goals: "10,000 followers"
+	Unknown          string   `json:"unknown,omitempty"`  // a metric-like phrase that matched nothing
+	Period           string   `json:"period,omitempty"`   // a period named in the question
+}
+
+// Fact is something a person told the bot in answer to a question.
+type Fact struct {
+	Topic  string    `json:"topic"`
+	Metric string    `json:"metric,omitempty"` // e.g. qualified_rate
+	Value  *float64  `json:"value,omitempty"`
+	Text   string    `json:"text"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+// Datum is one piece of evidence: a value of a metric in a period, and where it came from.
+type Datum struct {
+	Metric string  `json:"metric"`
+	Period string  `json:"period,omitempty"`
+	Value  float64 `json:"value"`
+	Source string  `json:"source,omitempty"` // "data", "derived", "fact:giulia", "file:line"
+}
+
+// Finding is one rule that fired.
+type Finding struct {
+	Rule     string         `json:"rule"`
+	Severity Severity       `json:"severity"`
+	Subject  string         `json:"subject,omitempty"` // limit/goal/value id, metric, stage
+	Params   map[string]any `json:"params,omitempty"`  // for the message templates
+	Evidence []Datum        `json:"evidence"`
+	Message  string         `json:"message"` // filled from the language templates
+}
+
+// Question is a fact the bot needs from a person.
+type Question struct {
+	Topic  string         `json:"topic"`
+	To     string         `json:"to"` // a person's handle
+	Rule   string         `json:"rule,omitempty"`
+	Params map[string]any `json:"params,omitempty"`
+	Text   string         `json:"text"` // filled from the language templates
+}
+
+// Observed is a metric's latest value against the previous period.
+type Observed struct {
+	Metric         string   `json:"metric"`
+	Period         string   `json:"period"`
+	PreviousPeriod string   `json:"previous_period,omitempty"`
+	Value          float64  `json:"value"`
+	PreviousValue  *float64 `json:"previous_value"`
+	ChangePct      *float64 `json:"change_pct"`
+	Source         string   `json:"source,omitempty"`
+}
+
+// Result is what the rules concluded for one turn.
+type Result struct {
+	Period    string     `json:"period"`
+	Observed  []Observed `json:"observed"`
+	Findings  []Finding  `json:"findings"`
+	Questions []Question `json:"questions"`
+}
+
+// Fired reports whether a rule fired.
+func (r Result) Fired(rule string) bool {
+	for _, f := range r.Findings {
+		if f.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+// Finding returns the first finding of a rule.
+func (r Result) Finding(rule string) (Finding, bool) {
+	for _, f := range r.Findings {
+		if f.Rule == rule {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}

@@ -1,0 +1,88 @@
+// Package workspace loads one company's knowledge as a unit: its profile, its KPI data and
+// its rules compiled against that data. A workspace either loads whole or not at all.
+package workspace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/whybot/whybot/knowledge/kpi"
+	"github.com/whybot/whybot/knowledge/metric"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// Workspace is a company's loaded knowledge.
+type Workspace struct {
+	Profile   *profile.Profile
+	Data      *kpi.Dataset
+	Rules     *rules.Set
+	Resolver  *metric.Resolver
+	Phrases   []metric.Phrase
+	DataFiles []string
+}
+
+// Load reads and validates a profile and its data files, and compiles the rules.
+func Load(profilePath string, dataPaths []string) (*Workspace, error) {
+	p, err := profile.Load(profilePath)
+	if err != nil {
+		return nil, err
+	}
+	return build(p, dataPaths)
+}
+
+func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
+	if len(dataPaths) == 0 {
+		return nil, errors.New("no KPI data: pass at least one --data file (CSV or JSON)")
+	}
+	abs := make([]string, len(dataPaths))
+	for i, d := range dataPaths {
+		a, err := filepath.Abs(d)
+		if err != nil {
+			return nil, fmt.Errorf("data file %s: %w", d, err)
+		}
+		abs[i] = a
+	}
+	res := p.Resolver()
+	ds, err := kpi.Load(dataPaths, res)
+	if err != nil {
+		return nil, err
+	}
+	set, err := rules.Compile(p, ds)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{Profile: p, Data: ds, Rules: set, Resolver: res, Phrases: res.Phrases(), DataFiles: abs}, nil
+}
+
+// FromStore rebuilds a workspace from its stored profile and the data files it recorded.
+func FromStore(w store.Workspace) (*Workspace, error) {
+	p, err := StoredProfile(w)
+	if err != nil {
+		return nil, err
+	}
+	return build(p, w.DataFiles)
+}
+
+// StoredProfile decodes a stored workspace's profile.
+func StoredProfile(w store.Workspace) (*profile.Profile, error) {
+	var p profile.Profile
+	if err := json.Unmarshal(w.Profile, &p); err != nil {
+		return nil, fmt.Errorf("decode stored profile of %s: %w", w.ID, err)
+	}
+	p.File = w.ID + " (stored profile)"
+	p.Thresholds = p.Thresholds.WithDefaults()
+	return &p, nil
+}
+
+// Record is the store row for this workspace.
+func (w *Workspace) Record() (store.Workspace, error) {
+	b, err := json.Marshal(w.Profile)
+	if err != nil {
+		return store.Workspace{}, fmt.Errorf("encode profile: %w", err)
+	}
+	return store.Workspace{ID: w.Profile.Workspace, Company: w.Profile.Company, Profile: b, DataFiles: w.DataFiles}, nil
+}

@@ -1,0 +1,406 @@
+// Package prompts holds whybot's words: one set of text/template files per language (it/,
+// en/), embedded in the binary. Rule findings, clarifying questions, drafts and their next
+// steps are rendered here from structured data, so the rules never produce prose and no
+// English leaks into an Italian answer.
+//
+// Untrusted text (chat messages, report data) only ever reaches a template as data: it is
+// never parsed as a template, so it cannot become a directive.
+package prompts
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"math"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"text/template"
+	"unicode"
+
+	"github.com/whybot/whybot/knowledge/kpi"
+	"github.com/whybot/whybot/knowledge/metric"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/rules"
+)
+
+//go:embed en/*.tmpl it/*.tmpl
+var files embed.FS
+
+// Languages lists the languages with a template set.
+var Languages = []string{"en", "it"}
+
+// Set is one language's parsed templates.
+type Set struct {
+	Lang string
+	t    *template.Template
+}
+
+var load = sync.OnceValues(func() (map[string]*Set, error) {
+	out := map[string]*Set{}
+	for _, lang := range Languages {
+		s := &Set{Lang: lang}
+		funcs := template.FuncMap{
+			"has": func(m map[string]any, k string) bool { _, ok := m[k]; return ok },
+			"include": func(name string, data any) (string, error) {
+				var b bytes.Buffer
+				if err := s.t.ExecuteTemplate(&b, name, data); err != nil {
+					return "", err
+				}
+				return b.String(), nil
+			},
+		}
+		sub, err := fs.Sub(files, lang)
+		if err != nil {
+			return nil, err
+		}
+		t, err := template.New(lang).Funcs(funcs).Option("missingkey=zero").ParseFS(sub, "*.tmpl")
+		if err != nil {
+			return nil, fmt.Errorf("parse %s templates: %w", lang, err)
+		}
+		s.t = t
+		out[lang] = s
+	}
+	return out, nil
+})
+
+// For returns the template set of a language (English when the language has none).
+func For(lang string) (*Set, error) {
+	sets, err := load()
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := sets[lang]; ok {
+		return s, nil
+	}
+	return sets["en"], nil
+}
+
+// Has reports whether the set defines a template.
+func (s *Set) Has(name string) bool { return s.t.Lookup(name) != nil }
+
+// Render executes a named template.
+func (s *Set) Render(name string, data any) (string, error) {
+	var b bytes.Buffer
+	if err := s.t.ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("render %s/%s: %w", s.Lang, name, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+// UI renders a short interface string ("ui.pending"), or the name when it is not defined.
+func (s *Set) UI(name string) string {
+	if !s.Has("ui." + name) {
+		return name
+	}
+	out, err := s.Render("ui."+name, nil)
+	if err != nil {
+		return name
+	}
+	return out
+}
+
+// View formats values for one workspace and language; templates reach it as .V.
+type View struct {
+	Set      *Set
+	Currency string
+	People   []profile.Person
+}
+
+// NewView builds the formatter for a profile in a language.
+func NewView(lang string, p *profile.Profile) (View, error) {
+	s, err := For(lang)
+	if err != nil {
+		return View{}, err
+	}
+	v := View{Set: s, Currency: "EUR"}
+	if p != nil {
+		v.Currency, v.People = p.Currency, p.People
+	}
+	return v, nil
+}
+
+func (v View) lang() string { return v.Set.Lang }
+
+// Name is a metric's display name.
+func (v View) Name(id any) string { return metric.Name(fmt.Sprint(id), v.lang()) }
+
+// Plural guesses whether a metric's name is plural (for English verbs).
+func (v View) Plural(id any) bool {
+	return metric.KindOf(fmt.Sprint(id)) == metric.Count && strings.HasSuffix(v.Name(id), "s")
+}
+
+// Cap capitalises the first letter.
+func (v View) Cap(s string) string {
+	for i, r := range s {
+		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
+// Names lists metric names.
+func (v View) Names(list any) string {
+	ids := toStrings(list)
+	if len(ids) > 12 {
+		ids = append(ids[:12], "…")
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		if id == "…" {
+			out[i] = id
+			continue
+		}
+		out[i] = v.Name(id)
+	}
+	return strings.Join(out, ", ")
+}
+
+// Val formats a value of a metric.
+func (v View) Val(id any, x any) string {
+	return metric.Format(fmt.Sprint(id), toFloat(x), v.lang(), v.Currency)
+}
+
+// Pct formats a share (0.4 → 40%).
+func (v View) Pct(x any) string { return metric.Percent(toFloat(x)*100, v.lang()) }
+
+// SPct formats a change already in percent with its sign (+30%).
+func (v View) SPct(x any) string { return metric.SignedPercent(toFloat(x), v.lang()) }
+
+// Period writes a period label for people.
+func (v View) Period(label any) string {
+	p, err := kpi.ParsePeriod(fmt.Sprint(label))
+	if err != nil {
+		return fmt.Sprint(label)
+	}
+	return p.Label(v.lang())
+}
+
+// Month writes a YYYY-MM month.
+func (v View) Month(label any) string { return v.Period(label) }
+
+// Periods lists period labels.
+func (v View) Periods(list any) string {
+	ps := toStrings(list)
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = v.Period(p)
+	}
+	return v.join(out)
+}
+
+// Who is a person's first name, from a handle.
+func (v View) Who(handle any) string {
+	h := fmt.Sprint(handle)
+	for _, p := range v.People {
+		if p.Handle == h {
+			return p.FirstName()
+		}
+	}
+	return h
+}
+
+// Role is a role's localized name.
+func (v View) Role(role string) string { return v.Set.UI("role." + role) }
+
+// Groups lists the spellings of inconsistent sources: "facebook, Facebook, fb".
+func (v View) Groups(groups any) string {
+	var parts []string
+	rv := reflect.ValueOf(groups)
+	if rv.Kind() != reflect.Slice {
+		return ""
+	}
+	for i := 0; i < rv.Len(); i++ {
+		g, ok := rv.Index(i).Interface().(map[string]any)
+		if !ok {
+			continue
+		}
+		parts = append(parts, strings.Join(toStrings(g["variants"]), ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Evidence writes data points: "average discount 18% (October 2026)".
+func (v View) Evidence(ev []rules.Datum) string {
+	out := make([]string, 0, len(ev))
+	for _, d := range ev {
+		s := v.Name(d.Metric) + " " + v.Val(d.Metric, d.Value)
+		if d.Period != "" {
+			s += " (" + v.Period(d.Period) + ")"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// Stages lists funnel stages.
+func (v View) Stages(list any) string {
+	st := toStrings(list)
+	out := make([]string, len(st))
+	for i, s := range st {
+		out[i] = v.Set.UI("stage." + s)
+	}
+	return v.join(out)
+}
+
+// StageKPIs lists the KPIs named for stages.
+func (v View) StageKPIs(m any) string {
+	mm, ok := m.(map[string][]string)
+	if !ok {
+		return ""
+	}
+	var ids []string
+	keys := make([]string, 0, len(mm))
+	for k := range mm {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return stageIndex(keys[i]) < stageIndex(keys[j]) })
+	for _, k := range keys {
+		ids = append(ids, mm[k]...)
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	return v.Names(ids)
+}
+
+func stageIndex(s string) int {
+	for i, x := range profile.Stages {
+		if x == s {
+			return i
+		}
+	}
+	return 99
+}
+
+// Count is the length of a list.
+func (v View) Count(list any) int { return len(toStrings(list)) }
+
+// Signals lists strategy warning signals.
+func (v View) Signals(list any) string {
+	s := toStrings(list)
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = v.Set.UI("signal." + x)
+	}
+	return v.join(out)
+}
+
+func (v View) join(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + v.Set.UI("and") + " " + items[len(items)-1]
+}
+
+func toStrings(x any) []string {
+	switch t := x.(type) {
+	case nil:
+		return nil
+	case []string:
+		return t
+	case string:
+		return []string{t}
+	}
+	rv := reflect.ValueOf(x)
+	if rv.Kind() != reflect.Slice {
+		return []string{fmt.Sprint(x)}
+	}
+	out := make([]string, rv.Len())
+	for i := range out {
+		out[i] = fmt.Sprint(rv.Index(i).Interface())
+	}
+	return out
+}
+
+func toFloat(x any) float64 {
+	switch t := x.(type) {
+	case float64:
+		return t
+	case *float64:
+		if t == nil {
+			return math.NaN()
+		}
+		return *t
+	case float32:
+		return float64(t)
+	case int:
+		return float64(t)
+	case int64:
+		return float64(t)
+	}
+	var f float64
+	fmt.Sscan(fmt.Sprint(x), &f)
+	return f
+}
+
+// FindingData is what a finding template sees.
+type FindingData struct {
+	V View
+	F rules.Finding
+	P map[string]any
+}
+
+// QuestionData is what a question template sees.
+type QuestionData struct {
+	V View
+	Q rules.Question
+	P map[string]any
+}
+
+// FindingMessage renders a finding in the view's language.
+func (v View) FindingMessage(f rules.Finding) (string, error) {
+	p := f.Params
+	if p == nil {
+		p = map[string]any{}
+	}
+	return v.Set.Render("finding."+f.Rule, FindingData{V: v, F: f, P: p})
+}
+
+// QuestionText renders a clarifying question in the view's language.
+func (v View) QuestionText(q rules.Question) (string, error) {
+	p := q.Params
+	if p == nil {
+		p = map[string]any{}
+	}
+	return v.Set.Render("question."+q.Topic, QuestionData{V: v, Q: q, P: p})
+}
+
+// FactView is a fact as shown in a draft.
+type FactView struct {
+	Name string
+	Role string
+	Text string
+}
+
+// DraftData is what the draft template sees.
+type DraftData struct {
+	V         View
+	Formal    bool
+	Detailed  bool
+	AskerName string
+	Period    string
+	Main      *rules.Observed
+	Metric    string
+	Premise   []string
+	Facts     []FactView
+	Key       []string
+	Context   []string
+	DataNotes []string
+	Caveats   []string
+	Next      string // next-step template: followup_gap, lead_quality_low, measure_quality, …
+	OwnerRole string
+	OwnerName string
+	Target    *float64 // goal target for the cost per qualified lead, when the profile has one
+	Followup  float64  // follow-up share to aim for
+}
+
+// Draft renders a draft answer.
+func (v View) Draft(d DraftData) (string, error) {
+	d.V = v
+	return v.Set.Render("draft", d)
+}
