@@ -165,6 +165,18 @@ func (v View) Val(id any, x any) string {
 // Pct formats a share (0.4 → 40%).
 func (v View) Pct(x any) string { return metric.Percent(toFloat(x)*100, v.lang()) }
 
+// ArtPct is a share with its Italian article: "il 40%", "l'80%" (English: just the share).
+func (v View) ArtPct(x any) string {
+	s := v.Pct(x)
+	if v.lang() != "it" {
+		return s
+	}
+	if strings.HasPrefix(s, "8") || strings.HasPrefix(s, "11%") || strings.HasPrefix(s, "11,") {
+		return "l'" + s
+	}
+	return "il " + s
+}
+
 // SPct formats a change already in percent with its sign (+30%).
 func (v View) SPct(x any) string { return metric.SignedPercent(toFloat(x), v.lang()) }
 

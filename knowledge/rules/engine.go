@@ -534,7 +534,7 @@ func project(ds *kpi.Dataset, L int, g profile.Goal, latest map[string]float64) 
 	}
 	cur := latest[g.Metric]
 	if len(pts) == 0 {
-		return cur, steps, true
+		return 0, 0, false // no history: no trend to extend
 	}
 	slope := (cur - pts[0]) / float64(len(pts))
 	return cur + slope*float64(steps), steps, true

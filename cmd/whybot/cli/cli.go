@@ -1,0 +1,212 @@
+// Package cli implements whybot's subcommands. Run is the whole program; main only wires
+// the process to it, so tests can run every command in-process or through the binary.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/whybot/whybot/bot/console"
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/kpi"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/store/sqlitestore"
+)
+
+// Version is set at build time (-ldflags "-X …cli.Version=…").
+var Version = "dev"
+
+const usage = `whybot explains marketing KPIs the way a good agency would, and a human approves every answer.
+
+Usage:
+  whybot init DIR                              write a sample workspace (company.yaml, kpis.csv)
+  whybot chat [--profile F --data F…]          interactive conversation (sample workspace by default)
+  whybot ask --profile F --data F [--thread ID] [--as HANDLE] [--lang it|en] [--json] QUESTION
+  whybot review list [--json]                  drafts waiting for approval
+  whybot review show DRAFT [--json]
+  whybot review approve DRAFT --as HANDLE [--json]
+  whybot review edit DRAFT --as HANDLE --text TEXT [--json]
+  whybot review reject DRAFT --as HANDLE --reason TEXT [--json]
+  whybot audit THREAD [--json]                 a thread's full audit trail
+  whybot validate --profile F --data F…        check a profile and data, list the rules that fire
+  whybot eval DIR                              run the scenario cases in DIR
+  whybot version
+
+Every command that stores takes --db PATH (default: $WHYBOT_DB, else the user data dir).
+`
+
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// exit codes
+const (
+	exitOK      = 0
+	exitFailure = 1 // something went wrong
+	exitRefused = 2 // bad usage, bad input, or a refused action
+)
+
+// Run runs one command and returns the process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	level := slog.LevelWarn
+	if v := os.Getenv("WHYBOT_LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			fmt.Fprintf(stderr, "whybot: WHYBOT_LOG_LEVEL=%q is not a level: use debug, info, warn or error\n", v)
+			return exitRefused
+		}
+	}
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitRefused
+	}
+	var err error
+	switch args[0] {
+	case "init":
+		err = e.initCmd(args[1:])
+	case "chat":
+		err = e.chat(args[1:])
+	case "ask":
+		err = e.ask(args[1:])
+	case "review":
+		err = e.review(args[1:])
+	case "audit":
+		err = e.audit(args[1:])
+	case "validate":
+		err = e.validate(args[1:])
+	case "eval":
+		err = e.eval(args[1:])
+	case "version", "--version":
+		fmt.Fprintln(stdout, "whybot", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "whybot: unknown command %q\n\n%s", args[0], usage)
+		return exitRefused
+	}
+	return e.report(err)
+}
+
+// usageError marks a mistake in the command line.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// refusedError marks a check that failed (validation, eval) after its report was printed.
+type refusedError struct{ msg string }
+
+func (r refusedError) Error() string { return r.msg }
+
+func (e *env) report(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *conversation.UserError
+	var us usageError
+	var rf refusedError
+	var pe *profile.Error
+	var ke *kpi.Error
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitRefused
+	case errors.As(err, &us):
+		fmt.Fprintf(e.stderr, "whybot: %s (whybot help shows the usage)\n", us.msg)
+	case errors.As(err, &ue):
+		e.log.Debug("refused", "err", err)
+		fmt.Fprintf(e.stderr, "whybot: %s\n", ue.Reason)
+	case errors.As(err, &pe), errors.As(err, &ke):
+		fmt.Fprintf(e.stderr, "whybot: invalid input, nothing was imported:\n%s\n", err)
+	case errors.As(err, &rf):
+		fmt.Fprintf(e.stderr, "whybot: %s\n", rf.msg)
+	default:
+		fmt.Fprintf(e.stderr, "whybot: %v\n", err)
+		return exitFailure
+	}
+	return exitRefused
+}
+
+// strList is a repeatable flag.
+type strList []string
+
+func (s *strList) String() string     { return strings.Join(*s, ",") }
+func (s *strList) Set(v string) error { *s = append(*s, v); return nil }
+
+// parse parses flags anywhere among the arguments and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newFlags(name string, e *env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// DefaultDBPath is where the embedded store lives when neither --db nor WHYBOT_DB is set.
+func DefaultDBPath() string {
+	if v := os.Getenv("WHYBOT_DB"); v != "" {
+		return v
+	}
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "whybot", "whybot.db")
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "whybot", "whybot.db")
+}
+
+// openStore opens and migrates the embedded store (the zero-setup default migrates itself).
+func (e *env) openStore(path string) (*sqlitestore.Store, error) {
+	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
+		return nil, fmt.Errorf("DATABASE_URL is set, but this build only has the embedded SQLite store: unset DATABASE_URL to use %s", path)
+	}
+	s, err := sqlitestore.Open(e.ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(e.ctx, nil); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (e *env) engine(s *sqlitestore.Store) *conversation.Engine {
+	p := console.Poster{W: e.stdout}
+	return conversation.New(s, conversation.WithLogger(e.log), conversation.WithPoster("console", p), conversation.WithPoster("cli", p))
+}
+
+func (e *env) printJSON(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,429 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/whybot/whybot/bot/console"
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/evals"
+	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/sample"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/sqlitestore"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+func (e *env) initCmd(args []string) error {
+	fs := newFlags("init", e)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("init takes one folder: whybot init DIR")
+	}
+	prof, data, err := sample.Write(pos[0])
+	if err != nil {
+		return &conversation.UserError{Reason: err.Error()}
+	}
+	fmt.Fprintf(e.stdout, "Wrote %s and %s.\nNext: whybot chat --profile %s --data %s\n", prof, data, prof, data)
+	return nil
+}
+
+func (e *env) chat(args []string) error {
+	fs := newFlags("chat", e)
+	var data strList
+	prof := fs.String("profile", "", "company profile (company.yaml)")
+	fs.Var(&data, "data", "KPI data file, CSV or JSON (repeatable)")
+	db := fs.String("db", "", "database file (default: a temporary one for the sample, else the user data dir)")
+	as := fs.String("as", "", "who you are at the start (a handle of the profile)")
+	lang := fs.String("lang", "", "answer language: it or en")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*prof == "") != (len(data) == 0) {
+		return usagef("give both --profile and --data, or neither to use the sample workspace")
+	}
+	if *prof == "" {
+		dir, err := os.MkdirTemp("", "whybot-sample-")
+		if err != nil {
+			return fmt.Errorf("create sample workspace: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		p, d, err := sample.Write(dir)
+		if err != nil {
+			return err
+		}
+		*prof, data = p, strList{d}
+		if *db == "" {
+			*db = filepath.Join(dir, "whybot.db")
+		}
+		fmt.Fprintf(e.stdout, "Using the sample workspace in %s (Meccanica Rossi, 14 months of KPIs).\n", dir)
+	}
+	if *db == "" {
+		*db = DefaultDBPath()
+	}
+	ws, err := workspace.Load(*prof, data)
+	if err != nil {
+		return err
+	}
+	s, err := e.openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c := &console.Chat{Engine: e.engine(s), Workspace: ws, In: e.stdin, Out: e.stdout, As: strings.ToLower(*as), Lang: *lang}
+	return c.Run(e.ctx)
+}
+
+func (e *env) ask(args []string) error {
+	fs := newFlags("ask", e)
+	var data strList
+	prof := fs.String("profile", "", "company profile (company.yaml)")
+	fs.Var(&data, "data", "KPI data file, CSV or JSON (repeatable)")
+	db := fs.String("db", DefaultDBPath(), "database file")
+	thread := fs.String("thread", "", "continue this thread")
+	as := fs.String("as", "", "who speaks (a handle of the profile)")
+	lang := fs.String("lang", "", "answer language: it or en")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("ask needs the question as its last argument")
+	}
+	question := strings.Join(pos, " ")
+	s, err := e.openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var ws *workspace.Workspace
+	switch {
+	case *prof != "" && len(data) > 0:
+		ws, err = workspace.Load(*prof, data)
+	case *prof == "" && len(data) == 0 && *thread != "":
+		ws, err = e.threadWorkspace(s, *thread)
+	default:
+		return usagef("ask needs --profile and --data (only a --thread continuation may omit both)")
+	}
+	if err != nil {
+		return err
+	}
+	r, err := e.engine(s).Ask(e.ctx, ws, conversation.Request{ThreadID: *thread, As: *as, Text: question, Lang: *lang, Transport: "cli", Channel: "cli"})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(r)
+	}
+	console.Print(e.stdout, r)
+	if r.State == store.ThreadAwaitingAnswers {
+		fmt.Fprintf(e.stdout, "\nAnswer with: whybot ask --thread %s --as HANDLE \"…\" (add --profile/--data if the files moved)\n", r.Thread)
+	}
+	if r.Draft != nil {
+		fmt.Fprintf(e.stdout, "\nReview with: whybot review approve %s --as REVIEWER\n", r.Draft.ID)
+	}
+	return nil
+}
+
+// threadWorkspace finds the workspace of a thread and reloads it from what the store recorded.
+func (e *env) threadWorkspace(s *sqlitestore.Store, thread string) (*workspace.Workspace, error) {
+	wss, err := s.Workspaces(e.ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range wss {
+		if _, err := s.Thread(e.ctx, w.ID, thread); err == nil {
+			return workspace.FromStore(w)
+		}
+	}
+	return nil, &conversation.UserError{Reason: fmt.Sprintf("thread %s is not in this database", thread)}
+}
+
+// findDraft locates a draft's workspace by asking each workspace (queries stay scoped).
+func (e *env) findDraft(s *sqlitestore.Store, id string) (store.Draft, error) {
+	wss, err := s.Workspaces(e.ctx)
+	if err != nil {
+		return store.Draft{}, err
+	}
+	for _, w := range wss {
+		d, err := s.Draft(e.ctx, w.ID, id)
+		if err == nil {
+			return d, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return d, err
+		}
+	}
+	return store.Draft{}, &conversation.UserError{Reason: fmt.Sprintf("draft %s is not in this database (whybot review list shows the pending ones)", id)}
+}
+
+func (e *env) review(args []string) error {
+	if len(args) == 0 {
+		return usagef("review needs a subcommand: list, show, approve, edit or reject")
+	}
+	sub := args[0]
+	fs := newFlags("review "+sub, e)
+	db := fs.String("db", DefaultDBPath(), "database file")
+	as := fs.String("as", "", "the reviewer (a handle marked reviewer: true)")
+	text := fs.String("text", "", "edited text (edit)")
+	reason := fs.String("reason", "", "why the draft is rejected (reject)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	all := fs.Bool("all", false, "list: drafts in every state, not only pending")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	s, err := e.openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	switch sub {
+	case "list":
+		wss, err := s.Workspaces(e.ctx)
+		if err != nil {
+			return err
+		}
+		states := []store.DraftState{store.DraftPending}
+		if *all {
+			states = nil
+		}
+		drafts := []store.Draft{}
+		for _, w := range wss {
+			ds, err := s.Drafts(e.ctx, w.ID, states...)
+			if err != nil {
+				return err
+			}
+			drafts = append(drafts, ds...)
+		}
+		sort.SliceStable(drafts, func(i, j int) bool { return drafts[i].CreatedAt.Before(drafts[j].CreatedAt) })
+		if *asJSON {
+			return e.printJSON(drafts)
+		}
+		if len(drafts) == 0 {
+			fmt.Fprintln(e.stdout, "No drafts waiting for approval.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "DRAFT\tWORKSPACE\tTHREAD\tSTATE\tCREATED\tFIRST LINE")
+		for _, d := range drafts {
+			first, _, _ := strings.Cut(d.Text, "\n\n")
+			rest := strings.SplitN(d.Text, "\n\n", 3)
+			if len(rest) > 1 {
+				first = rest[1]
+			}
+			if len(first) > 60 {
+				first = first[:60] + "…"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Workspace, d.ThreadID, d.State, d.CreatedAt.Format("2006-01-02 15:04"), strings.ReplaceAll(first, "\n", " "))
+		}
+		return tw.Flush()
+	case "show", "approve", "edit", "reject":
+	default:
+		return usagef("unknown review subcommand %q: use list, show, approve, edit or reject", sub)
+	}
+	if len(pos) != 1 {
+		return usagef("review %s takes one draft id", sub)
+	}
+	d, err := e.findDraft(s, pos[0])
+	if err != nil {
+		return err
+	}
+	if sub == "show" {
+		if *asJSON {
+			return e.printJSON(d)
+		}
+		fmt.Fprintf(e.stdout, "draft %s · thread %s · %s\n\n%s\n", d.ID, d.ThreadID, d.State, d.Text)
+		if d.FinalText != "" && d.FinalText != d.Text {
+			fmt.Fprintf(e.stdout, "\napproved text (edited by %s):\n%s\n", d.DecidedBy, d.FinalText)
+		}
+		var ev struct {
+			Findings []rules.Finding `json:"findings"`
+		}
+		if json.Unmarshal(d.Evidence, &ev) == nil && len(ev.Findings) > 0 {
+			fmt.Fprintln(e.stdout, "\nrules fired:")
+			for _, f := range ev.Findings {
+				fmt.Fprintf(e.stdout, "  %-22s %s\n", f.Rule, f.Message)
+			}
+		}
+		return nil
+	}
+	if *as == "" {
+		return usagef("review %s needs --as HANDLE (a reviewer of the workspace)", sub)
+	}
+	var a conversation.Action
+	switch sub {
+	case "approve":
+		a = conversation.Action{Approve: true}
+	case "edit":
+		if strings.TrimSpace(*text) == "" {
+			return usagef("review edit needs --text with the new answer")
+		}
+		a = conversation.Action{Approve: true, EditedText: *text}
+	case "reject":
+		if strings.TrimSpace(*reason) == "" {
+			return usagef("review reject needs --reason")
+		}
+		a = conversation.Action{Reason: *reason}
+	}
+	out, err := e.engine(s).Decide(e.ctx, d.Workspace, d.ID, *as, a)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(out)
+	}
+	switch {
+	case out.AlreadyDecided:
+		fmt.Fprintf(e.stdout, "draft %s was already %s by %s; nothing posted again\n", out.Draft.ID, out.Draft.State, out.Draft.DecidedBy)
+	case out.Draft.State == store.DraftRejected:
+		fmt.Fprintf(e.stdout, "draft %s rejected by %s: %s\n", out.Draft.ID, out.Draft.DecidedBy, out.Draft.Reason)
+	default:
+		fmt.Fprintf(e.stdout, "draft %s %s by %s\n", out.Draft.ID, out.Draft.State, out.Draft.DecidedBy)
+	}
+	if out.PostError != "" {
+		fmt.Fprintf(e.stderr, "whybot: approved but not posted yet: %s\n", out.PostError)
+	}
+	return nil
+}
+
+func (e *env) audit(args []string) error {
+	fs := newFlags("audit", e)
+	db := fs.String("db", DefaultDBPath(), "database file")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("audit takes one thread id")
+	}
+	s, err := e.openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	wss, err := s.Workspaces(e.ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range wss {
+		th, err := s.Thread(e.ctx, w.ID, pos[0])
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		events, err := s.Events(e.ctx, w.ID, th.ID)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(map[string]any{"thread": th.ID, "workspace": th.Workspace, "state": th.State, "events": events})
+		}
+		fmt.Fprintf(e.stdout, "thread %s · %s · %s\n", th.ID, th.Workspace, th.State)
+		for _, ev := range events {
+			fmt.Fprintf(e.stdout, "%3d %s %-15s %-8s %s\n", ev.Seq, ev.At.Format("2006-01-02 15:04:05"), ev.Kind, ev.By, summarize(ev))
+		}
+		return nil
+	}
+	return &conversation.UserError{Reason: fmt.Sprintf("thread %s is not in this database", pos[0])}
+}
+
+func summarize(ev store.Event) string {
+	var m map[string]any
+	if json.Unmarshal(ev.Data, &m) != nil {
+		return ""
+	}
+	for _, k := range []string{"text", "message", "reason", "period"} {
+		if v, ok := m[k].(string); ok && v != "" {
+			v = strings.ReplaceAll(v, "\n", " ")
+			if len(v) > 90 {
+				v = v[:90] + "…"
+			}
+			if t, ok := m["topic"].(string); ok {
+				return "@" + fmt.Sprint(m["to"]) + " [" + t + "] " + v
+			}
+			if r, ok := m["rule"].(string); ok {
+				return r + ": " + v
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+func (e *env) validate(args []string) error {
+	fs := newFlags("validate", e)
+	var data strList
+	prof := fs.String("profile", "", "company profile (company.yaml)")
+	fs.Var(&data, "data", "KPI data file (repeatable)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *prof == "" || len(data) == 0 {
+		return usagef("validate needs --profile and at least one --data")
+	}
+	ws, err := workspace.Load(*prof, data)
+	if err != nil {
+		return err
+	}
+	res := ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: rules.Intent{Kind: "status"}, Asker: ws.Profile.DefaultAsker()})
+	view, err := viewFor(ws)
+	if err != nil {
+		return err
+	}
+	for i := range res.Findings {
+		res.Findings[i].Message, _ = view.FindingMessage(res.Findings[i])
+	}
+	if *asJSON {
+		return e.printJSON(map[string]any{"ok": true, "workspace": ws.Profile.Workspace, "periods": ws.Data.Len(), "grain": ws.Data.Grain,
+			"period": res.Period, "metrics": ws.Data.Metrics(), "limits": ws.Rules.LimitIDs(), "findings": res.Findings})
+	}
+	first, last := ws.Data.Periods[0], ws.Data.Periods[ws.Data.Len()-1]
+	fmt.Fprintf(e.stdout, "OK: %s (%s), %d %s periods %s…%s, %d metrics, %d limits compiled.\n",
+		ws.Profile.Company, ws.Profile.Workspace, ws.Data.Len(), ws.Data.Grain, first, last, len(ws.Data.Metrics()), len(ws.Rules.LimitIDs()))
+	fmt.Fprintf(e.stdout, "Rules that fire on %s:\n", res.Period)
+	for _, f := range res.Findings {
+		fmt.Fprintf(e.stdout, "  %-8s %-22s %s\n", f.Severity, f.Rule, f.Message)
+	}
+	return nil
+}
+
+func (e *env) eval(args []string) error {
+	fs := newFlags("eval", e)
+	verbose := fs.Bool("v", false, "print every failed expectation")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("eval takes the folder of cases: whybot eval evals/cases")
+	}
+	report, err := evals.RunDir(e.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	report.Print(e.stdout, *verbose)
+	if report.Failed > 0 {
+		return refusedError{fmt.Sprintf("%d of %d eval cases failed", report.Failed, report.Failed+report.Passed)}
+	}
+	return nil
+}
+
+func viewFor(ws *workspace.Workspace) (prompts.View, error) {
+	return prompts.NewView(ws.Profile.Language, ws.Profile)
+}

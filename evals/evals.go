@@ -1,0 +1,357 @@
+// Package evals runs scenario cases through the real engine and store: a case names a
+// workspace (the sample, or a profile and data files next to it), a list of turns (questions,
+// answers as named people, reviewer actions) and expectations per turn: state, rule ids that
+// must or must not fire, question topics and to whom, numbers that must appear in the draft,
+// words that must not.
+//
+// A case file is YAML:
+//
+//	name: leads rise, Italian, low quality and follow-up gap
+//	workspace: sample            # or: profile: company.yaml, data: [kpis.csv] (relative to the file)
+//	turns:
+//	  - as: anna
+//	    text: "Perché i lead sono aumentati del 30%?"
+//	    expect: {state: awaiting_answers, rules: [lead_quality_unknown], topics: [lead_quality@giulia]}
+//	  - as: giulia
+//	    text: "solo il 40% è in target, le vendite ne hanno richiamati un quarto"
+//	    expect: {state: pending_approval, rules: [lead_quality_low, followup_gap], numbers: ["40%"], must_not: ["the"]}
+//	  - approve: luca
+//	    expect: {state: posted}
+package evals
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/sample"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/sqlitestore"
+	"github.com/whybot/whybot/knowledge/workspace"
+)
+
+// Case is one scenario.
+type Case struct {
+	Name      string   `yaml:"name"`
+	Workspace string   `yaml:"workspace"`
+	Profile   string   `yaml:"profile"`
+	Data      []string `yaml:"data"`
+	Turns     []Turn   `yaml:"turns"`
+	File      string   `yaml:"-"`
+}
+
+// Turn is one step of a case.
+type Turn struct {
+	As      string `yaml:"as"`
+	Text    string `yaml:"text"`
+	Lang    string `yaml:"lang"`
+	Approve string `yaml:"approve"` // reviewer handle
+	Edit    string `yaml:"edit"`    // reviewer handle; Text is the edited answer
+	Reject  string `yaml:"reject"`  // reviewer handle
+	Reason  string `yaml:"reason"`
+	Expect  Expect `yaml:"expect"`
+}
+
+// Expect lists what must hold after a turn.
+type Expect struct {
+	State    string   `yaml:"state"`
+	Language string   `yaml:"language"`
+	Metric   string   `yaml:"metric"`
+	Claimed  *float64 `yaml:"claimed"`
+	Rules    []string `yaml:"rules"`
+	NotRules []string `yaml:"not_rules"`
+	Topics   []string `yaml:"topics"` // topic or topic@handle
+	Draft    *bool    `yaml:"draft"`
+	Numbers  []string `yaml:"numbers"`  // must appear in the draft
+	Contains []string `yaml:"contains"` // phrases that must appear in the draft
+	MustNot  []string `yaml:"must_not"` // words that must not appear in the draft
+	Refused  bool     `yaml:"refused"`  // the action must be refused
+}
+
+// Result is one case's outcome.
+type Result struct {
+	Case     string
+	File     string
+	Turns    int
+	Failures []string
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Results []Result
+	Passed  int
+	Failed  int
+}
+
+// Print writes the pass/fail table.
+func (r Report) Print(w io.Writer, verbose bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RESULT\tCASE\tTURNS\tFIRST FAILURE")
+	for _, res := range r.Results {
+		status, first := "pass", ""
+		if len(res.Failures) > 0 {
+			status, first = "FAIL", res.Failures[0]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", status, res.Case, res.Turns, first)
+	}
+	tw.Flush()
+	if verbose {
+		for _, res := range r.Results {
+			for _, f := range res.Failures {
+				fmt.Fprintf(w, "%s: %s\n", res.File, f)
+			}
+		}
+	}
+	fmt.Fprintf(w, "%d passed, %d failed\n", r.Passed, r.Failed)
+}
+
+// Load reads the cases of a folder (*.yaml, sorted by name).
+func Load(dir string) ([]Case, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no *.yaml cases in %s", dir)
+	}
+	sort.Strings(paths)
+	cases := make([]Case, 0, len(paths))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read case: %w", err)
+		}
+		var c Case
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		c.File = p
+		if c.Name == "" {
+			c.Name = strings.TrimSuffix(filepath.Base(p), ".yaml")
+		}
+		if len(c.Turns) == 0 {
+			return nil, fmt.Errorf("%s: a case needs at least one turn", p)
+		}
+		cases = append(cases, c)
+	}
+	return cases, nil
+}
+
+// RunDir loads and runs every case of a folder.
+func RunDir(ctx context.Context, dir string) (Report, error) {
+	cases, err := Load(dir)
+	if err != nil {
+		return Report{}, err
+	}
+	tmp, err := os.MkdirTemp("", "whybot-eval-")
+	if err != nil {
+		return Report{}, err
+	}
+	defer os.RemoveAll(tmp)
+	sampleProfile, sampleData, err := sample.Write(filepath.Join(tmp, "sample"))
+	if err != nil {
+		return Report{}, err
+	}
+	var rep Report
+	for i, c := range cases {
+		res := Result{Case: c.Name, File: c.File, Turns: len(c.Turns)}
+		res.Failures = runCase(ctx, c, filepath.Join(tmp, fmt.Sprintf("case%d.db", i)), sampleProfile, sampleData)
+		if len(res.Failures) == 0 {
+			rep.Passed++
+		} else {
+			rep.Failed++
+		}
+		rep.Results = append(rep.Results, res)
+	}
+	return rep, nil
+}
+
+func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData string) []string {
+	var fails []string
+	failf := func(format string, a ...any) { fails = append(fails, fmt.Sprintf(format, a...)) }
+	prof, data := sampleProfile, []string{sampleData}
+	if c.Workspace != "sample" {
+		if c.Profile == "" {
+			prof = sampleProfile
+		} else {
+			prof = filepath.Join(filepath.Dir(c.File), c.Profile)
+		}
+		if len(c.Data) > 0 {
+			data = nil
+			for _, d := range c.Data {
+				data = append(data, filepath.Join(filepath.Dir(c.File), d))
+			}
+		}
+	}
+	ws, err := workspace.Load(prof, data)
+	if err != nil {
+		return []string{"load workspace: " + err.Error()}
+	}
+	s, err := sqlitestore.Open(ctx, dbPath)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx, nil); err != nil {
+		return []string{err.Error()}
+	}
+	posted := &recorder{}
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	eng := conversation.New(s, conversation.WithPoster("eval", posted), conversation.WithClock(func() time.Time {
+		clock = clock.Add(time.Minute)
+		return clock
+	}))
+	thread, draftID, draftText := "", "", ""
+	for i, t := range c.Turns {
+		n := i + 1
+		var state string
+		switch {
+		case t.Approve != "" || t.Edit != "" || t.Reject != "":
+			a := conversation.Action{Approve: t.Reject == "", EditedText: "", Reason: t.Reason}
+			who := t.Approve
+			if t.Edit != "" {
+				who, a.EditedText = t.Edit, t.Text
+			}
+			if t.Reject != "" {
+				who = t.Reject
+			}
+			out, err := eng.Decide(ctx, ws.Profile.Workspace, draftID, who, a)
+			if t.Expect.Refused {
+				if err == nil {
+					failf("turn %d: the action by %s was not refused", n, who)
+				}
+				continue
+			}
+			if err != nil {
+				failf("turn %d: %v", n, err)
+				continue
+			}
+			th, err := s.Thread(ctx, ws.Profile.Workspace, thread)
+			if err != nil {
+				failf("turn %d: %v", n, err)
+				continue
+			}
+			state = string(th.State)
+			_ = out
+		default:
+			r, err := eng.Ask(ctx, ws, conversation.Request{ThreadID: thread, As: t.As, Text: t.Text, Lang: t.Lang, Transport: "eval"})
+			if t.Expect.Refused {
+				if err == nil {
+					failf("turn %d: the message was not refused", n)
+				}
+				continue
+			}
+			if err != nil {
+				failf("turn %d: %v", n, err)
+				continue
+			}
+			thread, state = r.Thread, string(r.State)
+			draftText = ""
+			if r.Draft != nil {
+				draftID, draftText = r.Draft.ID, r.Draft.Text
+			}
+			checkReply(n, t.Expect, r, draftText, failf)
+		}
+		if t.Expect.State != "" && t.Expect.State != state {
+			failf("turn %d: state %s, want %s", n, state, t.Expect.State)
+		}
+	}
+	if got := posted.count(); got > 1 {
+		failf("posted %d times, want at most once", got)
+	}
+	return fails
+}
+
+func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func(string, ...any)) {
+	fired := map[string]bool{}
+	for _, f := range r.Findings {
+		fired[f.Rule] = true
+	}
+	for _, id := range ex.Rules {
+		if !fired[id] {
+			failf("turn %d: rule %s did not fire (fired: %s)", n, id, keys(fired))
+		}
+	}
+	for _, id := range ex.NotRules {
+		if fired[id] {
+			failf("turn %d: rule %s fired but must not", n, id)
+		}
+	}
+	if ex.Language != "" && r.Language != ex.Language {
+		failf("turn %d: language %s, want %s", n, r.Language, ex.Language)
+	}
+	if ex.Metric != "" && r.Intent.Metric != ex.Metric {
+		failf("turn %d: metric %q, want %q", n, r.Intent.Metric, ex.Metric)
+	}
+	if ex.Claimed != nil && (r.Intent.ClaimedChangePct == nil || *r.Intent.ClaimedChangePct != *ex.Claimed) {
+		failf("turn %d: claimed change %v, want %v", n, deref(r.Intent.ClaimedChangePct), *ex.Claimed)
+	}
+	asked := map[string]bool{}
+	for _, q := range r.Questions {
+		asked[q.Topic] = true
+		asked[q.Topic+"@"+q.To] = true
+	}
+	for _, tp := range ex.Topics {
+		if !asked[tp] {
+			failf("turn %d: no question %s (asked: %s)", n, tp, keys(asked))
+		}
+	}
+	if ex.Draft != nil && *ex.Draft != (r.Draft != nil) {
+		failf("turn %d: draft present = %v, want %v", n, r.Draft != nil, *ex.Draft)
+	}
+	for _, num := range ex.Numbers {
+		if !strings.Contains(draft, num) {
+			failf("turn %d: the draft does not contain %q", n, num)
+		}
+	}
+	for _, c := range ex.Contains {
+		if !strings.Contains(strings.ToLower(draft), strings.ToLower(c)) {
+			failf("turn %d: the draft does not contain %q", n, c)
+		}
+	}
+	for _, w := range ex.MustNot {
+		re := regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(w) + `\b`)
+		if loc := re.FindStringIndex(draft); loc != nil {
+			failf("turn %d: the draft contains %q: …%s…", n, w, draft[max(0, loc[0]-30):min(len(draft), loc[1]+30)])
+		}
+	}
+}
+
+func keys(m map[string]bool) string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+type recorder struct{ posts []conversation.Post }
+
+func (r *recorder) Post(_ context.Context, p conversation.Post) (string, error) {
+	r.posts = append(r.posts, p)
+	return "eval", nil
+}
+
+func (r *recorder) count() int { return len(r.posts) }
+
+var _ store.Store = (*sqlitestore.Store)(nil)
