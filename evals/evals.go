@@ -23,6 +23,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -209,7 +210,7 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 	}
 	posted := &recorder{}
 	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	eng := conversation.New(s, conversation.WithPoster("eval", posted), conversation.WithClock(func() time.Time {
+	eng := conversation.New(s, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithPoster("eval", posted), conversation.WithClock(func() time.Time {
 		clock = clock.Add(time.Minute)
 		return clock
 	}))
