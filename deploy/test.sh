@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# whybot's test command: formatting, vet, module tidiness, every Go test (unit, golden, store
+# conformance, fuzz seed corpora, end-to-end through the built binary) and the eval cases.
+# Usage: bash deploy/test.sh      (from the repository root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v go >/dev/null || { echo "deploy/test.sh: Go is not installed (https://go.dev/dl, 1.26 or newer)" >&2; exit 1; }
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "not gofmt-formatted: $unformatted" >&2; exit 1; fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go mod tidy (no diff)"
+cp go.mod /tmp/whybot-go.mod.$$ && cp go.sum /tmp/whybot-go.sum.$$
+go mod tidy
+if ! cmp -s go.mod /tmp/whybot-go.mod.$$ || ! cmp -s go.sum /tmp/whybot-go.sum.$$; then
+  cp /tmp/whybot-go.mod.$$ go.mod; cp /tmp/whybot-go.sum.$$ go.sum
+  echo "go mod tidy changes go.mod/go.sum: run it and commit the result" >&2; exit 1
+fi
+rm -f /tmp/whybot-go.mod.$$ /tmp/whybot-go.sum.$$
+
+echo "== go test"
+go test -count=1 -timeout 15m ./...
+
+echo "== evals"
+go run ./cmd/whybot eval evals/cases
