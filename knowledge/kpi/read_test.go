@@ -1,0 +1,155 @@
+package kpi_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/knowledge/kpi"
+	"github.com/whybot/whybot/knowledge/metric"
+)
+
+func res() *metric.Resolver {
+	return metric.NewResolver(map[string][]string{"leads": {"contatti"}})
+}
+
+func load(t *testing.T, name, data string) (*kpi.Dataset, error) {
+	t.Helper()
+	rows, err := kpi.Read(name, strings.NewReader(data), res())
+	if err != nil {
+		return nil, err
+	}
+	return kpi.Build(rows)
+}
+
+func TestReadForms(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct{ name, data string }{
+		"long csv":      {"k.csv", "period,metric,value\n2026-09,leads,60\n2026-10,leads,78\n2026-10,ad_spend,1850\n"},
+		"wide csv":      {"k.csv", "period,leads,ad_spend\n2026-09,60,\n2026-10,78,1850\n"},
+		"semicolon csv": {"k.csv", "periodo;contatti;ad_spend\n2026-09;60;\n2026-10;78;1850\n"},
+		"long json":     {"k.json", `[{"period":"2026-09","metric":"leads","value":60},{"period":"2026-10","metric":"leads","value":78},{"period":"2026-10","metric":"ad_spend","value":"1850"}]`},
+		"wide json":     {"k.json", `[{"period":"2026-09","leads":60},{"period":"2026-10","contatti":78,"ad_spend":1850}]`},
+		"sniffed json":  {"export", `[{"period":"2026-09","leads":60},{"period":"2026-10","leads":78,"ad_spend":1850}]`},
+		"breakdown sum": {"k.csv", "period,metric,value,source\n2026-09,leads,60,google\n2026-10,leads,50,google\n2026-10,leads,28,fb\n2026-10,ad_spend,1850,\n"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ds, err := load(t, tt.name, tt.data)
+			require.NoError(t, err)
+			require.Equal(t, 2, ds.Len())
+			v, ok := ds.Value(1, "leads")
+			require.True(t, ok)
+			require.Equal(t, 78.0, v)
+			cpl, ok := ds.Value(1, "cost_per_lead")
+			require.True(t, ok, "derived metric")
+			require.InDelta(t, 1850.0/78, cpl, 1e-9)
+		})
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct{ name, data, want string }{
+		"empty file":       {"k.csv", "", "k.csv: file is empty"},
+		"header only":      {"k.csv", "period,metric,value\n", "k.csv: no data rows"},
+		"missing column":   {"k.csv", "period,metric\n2026-10,leads\n", "k.csv:1: missing column value"},
+		"no period column": {"k.csv", "month_name,leads\nOct,5\n", "k.csv:1: missing column period"},
+		"non numeric":      {"k.csv", "period,metric,value\n2026-09,leads,60\n2026-10,leads,lots\n", `k.csv:3: metric leads: value "lots" is not a number`},
+		"thousands sep":    {"k.csv", "period,leads\n2026-10,\"1.234,5\"\n", `k.csv:2: column leads: value "1.234,5" is not a number`},
+		"bad period":       {"k.csv", "period,leads\n2026/10,5\n", `k.csv:2: period "2026/10" is not YYYY-MM, YYYY-Www or YYYY-MM-DD`},
+		"bad week":         {"k.csv", "period,leads\n2026-W54,5\n", `k.csv:2: period "2026-W54"`},
+		"duplicate":        {"k.csv", "period,metric,value\n2026-10,leads,5\n2026-10,contatti,6\n", "k.csv:3: duplicate row: 2026-10 leads was already given at k.csv:2"},
+		"mixed grains":     {"k.csv", "period,leads\n2026-10,5\n2026-10-02,6\n", "k.csv:3: period 2026-10-02 is a day but k.csv:2 is a month"},
+		"ragged row":       {"k.csv", "period,leads\n2026-10,5,7\n", "k.csv:2: row has 3 fields, the header has 2"},
+		"json not array":   {"k.json", `{"period":"2026-10"}`, "k.json:1: expected a JSON array"},
+		"json bad value":   {"k.json", "[\n{\"period\":\"2026-09\",\"leads\":1},\n{\"period\":\"2026-10\",\"leads\":\"many\"}\n]", `k.json:3: column leads: value "many" is not a number`},
+		"json broken":      {"k.json", "[{\"period\":\"2026-10\",", "k.json:1: invalid JSON"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ds, err := load(t, tt.name, tt.data)
+			require.Nil(t, ds, "nothing is half-imported")
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestPeriods(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"2026-10": "October 2026", "2026-W07": "week 7 of 2026", "2026-10-03": "3 October 2026", "2020-W53": "week 53 of 2020"} {
+		p, err := kpi.ParsePeriod(in)
+		require.NoError(t, err)
+		require.Equal(t, in, p.String())
+		require.Equal(t, want, p.Label("en"))
+	}
+	p, _ := kpi.ParsePeriod("2026-12")
+	require.Equal(t, "2027-01", p.Next().String())
+	require.Equal(t, "dicembre 2026", p.Label("it"))
+}
+
+// FuzzRead checks that no input panics the reader, and that accepted input is consistent.
+func FuzzRead(f *testing.F) {
+	for _, s := range []string{
+		"period,metric,value\n2026-09,leads,60\n2026-10,leads,78\n",
+		"period,leads,ad_spend\n2026-09,60,1800\n2026-10,78,1850\n",
+		"periodo;contatti\n2026-W40;5\n2026-W41;7\n",
+		`[{"period":"2026-10","metric":"leads","value":5}]`,
+		"period,metric,value,source\n2026-10-01,leads,5,fb\n2026-10-02,leads,6,Facebook\n",
+		"period,leads\n2026-10,\"1,5\"\n", "", "\ufeffperiod,leads\n2026-10,5%\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		r := res()
+		for _, name := range []string{"f.csv", "f.json"} {
+			rows, err := kpi.Read(name, bytes.NewReader([]byte(data)), r)
+			if err != nil {
+				require.Nil(t, rows)
+				require.NotEmpty(t, err.Error())
+				continue
+			}
+			require.NotEmpty(t, rows)
+			ds, err := kpi.Build(rows)
+			if err != nil {
+				continue
+			}
+			for i := 1; i < ds.Len(); i++ {
+				require.True(t, ds.Periods[i-1].Before(ds.Periods[i]), fmt.Sprint(ds.Periods))
+			}
+		}
+	})
+}
+
+// BenchmarkLoad100k reads and validates a 100,000-row long-form CSV.
+func BenchmarkLoad100k(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString("period,metric,value,channel,segment,campaign,source,medium\n")
+	n := 0
+	for d := 0; n < 100_000; d++ {
+		day := fmt.Sprintf("%04d-%02d-%02d", 2020+d/336, 1+(d/28)%12, 1+d%28)
+		for c := 0; c < 20 && n < 100_000; c++ {
+			fmt.Fprintf(&buf, "%s,leads,%d,ch%d,seg,camp%d,src%d,cpc\n", day, 10+c, c%5, c, c)
+			n++
+		}
+	}
+	data := buf.Bytes()
+	r := res()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rows, err := kpi.Read("big.csv", bytes.NewReader(data), r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := kpi.Build(rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
