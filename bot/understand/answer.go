@@ -42,7 +42,7 @@ var fractionWords = []struct {
 
 var (
 	clauseSplit = regexp.MustCompile(`[.;!?\n]+|,\s+|\s+(?:e|and|but|ma|while|mentre|però|pero|whereas|though|although|anche se)\s+`)
-	ofRe        = regexp.MustCompile(`(\d+)\s*(?:of|out of|su|di|tra)\s*(\d+)`)
+	ofRe        = regexp.MustCompile(`(\d+)\s*(?:of|out of|su|di|tra)\s+(?:the\s+|i\s+|gli\s+)?(\d+)`)
 	pctOnlyRe   = regexp.MustCompile(`(\d+(?:[.,]\d+)?)\s*(?:%|per\s*cento|percento|percent|per\s*cent)`)
 	countRe     = regexp.MustCompile(`\b(\d+)\b`)
 )

@@ -92,7 +92,7 @@ var catalogue = []Def{
 	d("non_branded_search", Count, Up, "ricerche non di brand", "non-branded search demand", "non branded search", "non-branded search", "ricerche non brand", "ricerche non di brand", "domanda non di brand"),
 	d("avg_time_on_page", Seconds, Neutral, "tempo medio sulla pagina", "average time on page", "time on page", "tempo sulla pagina", "tempo medio sulla pagina", "average time on page"),
 	d("followers", Count, Neutral, "follower", "followers", "followers", "follower", "seguaci", "fan"),
-	d("likes", Count, Neutral, "like", "likes", "likes", "like", "mi piace"),
+	d("likes", Count, Neutral, "like", "likes", "likes", "mi piace"),
 	d("impressions", Count, Neutral, "impression", "impressions", "impressions", "impression", "visualizzazioni"),
 	d("reach", Count, Neutral, "copertura", "reach", "reach", "copertura"),
 	d("clicks", Count, Neutral, "clic", "clicks", "clicks", "click", "clic"),

@@ -1,0 +1,115 @@
+package understand_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/understand"
+	"github.com/whybot/whybot/knowledge/metric"
+)
+
+var res = metric.NewResolver(map[string][]string{"leads": {"contatti"}, "qualified_leads": {"MQL"}})
+
+func TestQuestion(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		metric, dir, kind, lang string
+		claimed, target         float64
+	}{
+		"why did leads rise 30%?":                               {"leads", "up", "why", "en", 30, 0},
+		"Perché i lead sono aumentati del 30%?":                 {"leads", "up", "why", "it", 30, 0},
+		"perché i contatti sono cresciuti del 30 per cento?":    {"leads", "up", "why", "it", 30, 0},
+		"perché i lead sono aumentati del trenta per cento":     {"leads", "up", "why", "it", 30, 0},
+		"why did our cost per lead drop 12.5%":                  {"cost_per_lead", "down", "why", "en", -12.5, 0},
+		"perché il costo per lead è calato del 12,5%":           {"cost_per_lead", "down", "why", "it", -12.5, 0},
+		"why have leads doubled":                                {"leads", "up", "why", "en", 100, 0},
+		"I want 10,000 followers on Instagram in six months":    {"followers", "up", "goal", "en", 0, 10000},
+		"voglio 10.000 follower entro sei mesi":                 {"followers", "up", "goal", "it", 0, 10000},
+		"I'd like to reach 10k followers":                       {"followers", "up", "goal", "en", 0, 10000},
+		"come stiamo andando?":                                  {"", "", "status", "it", 0, 0},
+		"why did MQL fall -20%?":                                {"qualified_leads", "down", "why", "en", -20, 0},
+		"why did organic traffic fall 15%":                      {"organic_sessions", "down", "why", "en", -15, 0},
+	}
+	for q, want := range tests {
+		t.Run(q, func(t *testing.T) {
+			t.Parallel()
+			in, lang := understand.Question(q, res, nil)
+			require.Equal(t, want.metric, in.Metric)
+			require.Equal(t, want.dir, in.Direction)
+			require.Equal(t, want.kind, in.Kind)
+			require.Equal(t, want.lang, lang)
+			if want.claimed != 0 {
+				require.NotNil(t, in.ClaimedChangePct)
+				require.Equal(t, want.claimed, *in.ClaimedChangePct)
+			} else {
+				require.Nil(t, in.ClaimedChangePct)
+			}
+			if want.target != 0 {
+				require.NotNil(t, in.Target)
+				require.Equal(t, want.target, *in.Target)
+			}
+		})
+	}
+}
+
+func TestUnknownSubject(t *testing.T) {
+	t.Parallel()
+	in, _ := understand.Question("why did podcast downloads drop?", res, nil)
+	require.Empty(t, in.Metric)
+	require.Equal(t, "podcast downloads", in.Unknown)
+}
+
+func TestShares(t *testing.T) {
+	t.Parallel()
+	tests := map[string]map[string]float64{
+		"solo il 40% è in target, le vendite ne hanno richiamati un quarto": {"qualified_rate": 0.4, "followup_rate": 0.25},
+		"about 60% were qualified and sales called all of them":             {"qualified_rate": 0.6, "followup_rate": 1},
+		"12 of the 30 leads were qualified":                                  {"qualified_rate": 0.4},
+		"il 70% è fuori target":                                              {"qualified_rate": 0.3},
+		"nobody called them yet":                                             {"followup_rate": 0},
+		"non li ha richiamati nessuno":                                       {"followup_rate": 0},
+		"half were junk, sales contacted two thirds":                        {"qualified_rate": 0.5, "followup_rate": 2.0 / 3},
+		"20 sono in target":                                                  {"qualified_rate": 0.25},
+		"no idea, ask marco":                                                 {},
+	}
+	for text, want := range tests {
+		t.Run(text, func(t *testing.T) {
+			t.Parallel()
+			got := map[string]float64{}
+			for _, s := range understand.Shares(text, 80) {
+				got[s.Metric] = s.Value
+			}
+			require.Len(t, got, len(want))
+			for k, v := range want {
+				require.InDelta(t, v, got[k], 1e-9, k)
+			}
+		})
+	}
+}
+
+func TestAnswerAnyway(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"answer anyway", "Rispondi comunque", "/anyway", "ok, procedi comunque per favore"} {
+		require.True(t, understand.AnswerAnyway(s), s)
+	}
+	for _, s := range []string{"40% qualified", "anyway the leads are bad"} {
+		require.False(t, understand.AnswerAnyway(s), s)
+	}
+}
+
+func FuzzQuestion(f *testing.F) {
+	for _, s := range []string{"why did leads rise 30%?", "Perché i lead sono aumentati del 30 per cento?", "voglio 10.000 follower", "10,000,000.5%", "-−+%%", "perché  è", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		in, lang := understand.Question(q, res, nil)
+		require.Contains(t, []string{"why", "goal", "status"}, in.Kind)
+		require.Contains(t, []string{"", "it", "en"}, lang)
+		require.Contains(t, []string{"", "up", "down"}, in.Direction)
+		for _, s := range understand.Shares(q, 50) {
+			require.GreaterOrEqual(t, s.Value, 0.0)
+			require.LessOrEqual(t, s.Value, 1.0)
+		}
+	})
+}
