@@ -1,0 +1,186 @@
+package conversation_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/sample"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/sqlitestore"
+	"github.com/whybot/whybot/knowledge/workspace"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type poster struct {
+	mu    sync.Mutex
+	posts []conversation.Post
+	fail  error
+}
+
+func (p *poster) Post(_ context.Context, post conversation.Post) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail != nil {
+		return "", p.fail
+	}
+	p.posts = append(p.posts, post)
+	return "ref", nil
+}
+
+type bundle struct {
+	eng    *conversation.Engine
+	ws     *workspace.Workspace
+	store  *sqlitestore.Store
+	poster *poster
+}
+
+func setup(t testing.TB) *bundle {
+	t.Helper()
+	dir := t.TempDir()
+	prof, data, err := sample.Write(filepath.Join(dir, "ws"))
+	require.NoError(t, err)
+	ws, err := workspace.Load(prof, []string{data})
+	require.NoError(t, err)
+	s, err := sqlitestore.Open(context.Background(), filepath.Join(dir, "w.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	require.NoError(t, s.Migrate(context.Background(), nil))
+	p := &poster{}
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	eng := conversation.New(s, conversation.WithPoster("test", p), conversation.WithLogger(slog.New(slog.DiscardHandler)),
+		conversation.WithClock(func() time.Time { clock = clock.Add(time.Second); return clock }))
+	return &bundle{eng: eng, ws: ws, store: s, poster: p}
+}
+
+func (b *bundle) ask(t testing.TB, thread, as, text string) conversation.Reply {
+	t.Helper()
+	r, err := b.eng.Ask(context.Background(), b.ws, conversation.Request{ThreadID: thread, As: as, Text: text, Transport: "test"})
+	require.NoError(t, err)
+	return r
+}
+
+// TestGoldenDrafts renders drafts in both languages and both tones and compares them with
+// testdata/*.golden (go test -run TestGoldenDrafts -update rewrites them).
+func TestGoldenDrafts(t *testing.T) {
+	t.Parallel()
+	english := regexp.MustCompile(`(?i)\b(the|and|with|should|next step|hypothesis|leads|data|owner|success)\b`)
+	cases := []struct{ name, asker, question, answerAs, answer string }{
+		{"it_formal", "marco", "Perché i lead sono aumentati del 30%?", "giulia", "solo il 40% è in target, le vendite ne hanno richiamati un quarto"},
+		{"it_informal_summary", "giulia", "Perché i lead sono aumentati del 30%?", "giulia", "solo il 40% è in target, le vendite ne hanno richiamati un quarto"},
+		{"en_formal", "anna", "Why did leads rise 30%?", "giulia", "about 60% were qualified and sales called all of them"},
+		{"en_premise_informal", "giulia", "Why did leads jump 50%?", "giulia", "40% are in target and sales called half of them"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			r := b.ask(t, "", c.asker, c.question)
+			require.Equal(t, store.ThreadAwaitingAnswers, r.State)
+			r = b.ask(t, r.Thread, c.answerAs, c.answer)
+			r = b.ask(t, r.Thread, c.asker, "answer anyway")
+			require.NotNil(t, r.Draft)
+			path := filepath.Join("testdata", c.name+".golden")
+			if *update {
+				require.NoError(t, os.WriteFile(path, []byte(r.Draft.Text+"\n"), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, string(want), r.Draft.Text+"\n")
+			if strings.HasPrefix(c.name, "it") {
+				require.Nil(t, english.FindStringIndex(r.Draft.Text), "English words leak into the Italian draft: %q", english.FindString(r.Draft.Text))
+			}
+		})
+	}
+}
+
+func TestApprovalPostsExactlyOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.ask(t, "", "anna", "why did leads rise 30%?")
+	r = b.ask(t, r.Thread, "anna", "answer anyway")
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "luca", conversation.Action{Approve: true})
+			require.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	require.Len(t, b.poster.posts, 1)
+	require.Equal(t, r.Draft.Text, b.poster.posts[0].Text)
+	require.Equal(t, "luca", b.poster.posts[0].ApprovedBy)
+}
+
+func TestFailedPostIsRetriedNotLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.ask(t, "", "anna", "why did leads rise 30%?")
+	r = b.ask(t, r.Thread, "anna", "answer anyway")
+	b.poster.fail = errors.New("slack is down")
+	out, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "luca", conversation.Action{Approve: true})
+	require.NoError(t, err, "the approval stands")
+	require.Contains(t, out.PostError, "slack is down")
+	require.Equal(t, store.DraftApproved, out.Draft.State)
+	b.poster.fail = nil
+	n, err := b.eng.DeliverPending(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	n, err = b.eng.DeliverPending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Len(t, b.poster.posts, 1)
+}
+
+func TestOnlyReviewersDecide(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.ask(t, "", "anna", "why did leads rise 30%?")
+	r = b.ask(t, r.Thread, "anna", "answer anyway")
+	for _, who := range []string{"anna", "giulia", "mallory", ""} {
+		_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, who, conversation.Action{Approve: true})
+		require.ErrorIs(t, err, conversation.ErrNotReviewer, who)
+	}
+	require.Empty(t, b.poster.posts)
+	_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "luca", conversation.Action{})
+	var ue *conversation.UserError
+	require.ErrorAs(t, err, &ue, "a rejection without a reason is refused")
+	out, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "luca", conversation.Action{Approve: true, EditedText: "Shorter answer."})
+	require.NoError(t, err)
+	require.True(t, out.Draft.Edited)
+	require.Equal(t, "Shorter answer.", b.poster.posts[0].Text)
+	events, err := b.store.Events(ctx, b.ws.Profile.Workspace, r.Thread)
+	require.NoError(t, err)
+	var kinds []string
+	for _, e := range events {
+		kinds = append(kinds, string(e.Kind))
+	}
+	require.Subset(t, kinds, []string{"question", "data", "rule", "question_asked", "answer", "draft", "edited", "approved", "posted"})
+}
+
+// BenchmarkAsk is one question on the sample workspace, in-process, embedded store, no LLM.
+func BenchmarkAsk(b *testing.B) {
+	bb := setup(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		bb.ask(b, "", "anna", "Perché i lead sono aumentati del 30%?")
+	}
+}
