@@ -1,0 +1,140 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "whybot-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "whybot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		panic("build whybot: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), "WHYBOT_DB="+filepath.Join(t.TempDir(), "unused.db"), "DATABASE_URL=")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestAskReviewAuditContract(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "w.db")
+	_, _, code := run(t, "", "init", filepath.Join(dir, "ws"))
+	require.Zero(t, code)
+	prof, data := filepath.Join(dir, "ws", "company.yaml"), filepath.Join(dir, "ws", "kpis.csv")
+
+	out, stderr, code := run(t, "", "ask", "--profile", prof, "--data", data, "--db", db, "--json", "why did leads rise 30%?")
+	require.Zero(t, code, stderr)
+	var r map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	for _, k := range []string{"thread", "language", "state", "intent", "observed", "findings", "questions", "draft"} {
+		require.Contains(t, r, k)
+	}
+	require.Equal(t, "awaiting_answers", r["state"])
+	require.Equal(t, "en", r["language"])
+	intent := r["intent"].(map[string]any)
+	require.Equal(t, "leads", intent["metric"])
+	require.Equal(t, 30.0, intent["claimed_change_pct"])
+	obs := r["observed"].([]any)[0].(map[string]any)
+	require.Equal(t, 78.0, obs["value"])
+	require.Equal(t, 30.0, obs["change_pct"])
+	thread := r["thread"].(string)
+
+	out, stderr, code = run(t, "", "ask", "--db", db, "--thread", thread, "--as", "giulia", "--json", "about 60% were qualified and sales called all of them")
+	require.Zero(t, code, stderr)
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	out, stderr, code = run(t, "", "ask", "--db", db, "--thread", thread, "--json", "answer anyway")
+	require.Zero(t, code, stderr)
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	require.Equal(t, "pending_approval", r["state"])
+	draft := r["draft"].(map[string]any)["id"].(string)
+
+	_, stderr, code = run(t, "", "review", "approve", draft, "--as", "giulia", "--db", db)
+	require.NotZero(t, code)
+	require.Contains(t, stderr, "not a reviewer")
+
+	out, _, code = run(t, "", "review", "list", "--db", db, "--json")
+	require.Zero(t, code)
+	require.Contains(t, out, draft)
+
+	out, stderr, code = run(t, "", "review", "approve", draft, "--as", "luca", "--db", db)
+	require.Zero(t, code, stderr)
+	require.Equal(t, 1, strings.Count(out, "=== posted in thread"))
+	out, _, code = run(t, "", "review", "approve", draft, "--as", "luca", "--db", db)
+	require.Zero(t, code)
+	require.NotContains(t, out, "=== posted")
+
+	out, _, code = run(t, "", "audit", thread, "--db", db, "--json")
+	require.Zero(t, code)
+	var audit struct {
+		Events []struct{ Kind, By, At string } `json:"events"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &audit))
+	var kinds []string
+	for _, e := range audit.Events {
+		require.NotEmpty(t, e.At)
+		require.NotEmpty(t, e.By)
+		kinds = append(kinds, e.Kind)
+	}
+	require.Equal(t, "question", kinds[0])
+	require.Equal(t, "posted", kinds[len(kinds)-1])
+	require.Subset(t, kinds, []string{"data", "rule", "question_asked", "answer", "draft", "approved"})
+}
+
+func TestChatSample(t *testing.T) {
+	t.Parallel()
+	in := "Perché i lead sono aumentati del 30%?\n/as giulia solo il 40% è in target, le vendite ne hanno richiamati un quarto\n/anyway\n/approve\n/as luca /approve\n/as luca /approve\n/quit\n"
+	out, stderr, code := run(t, in, "chat")
+	require.Zero(t, code, stderr)
+	require.Contains(t, out, "Giulia, dei 78 lead di ottobre 2026")
+	require.Contains(t, out, "lead_quality_low")
+	require.Contains(t, out, "is not a reviewer")
+	require.Equal(t, 1, strings.Count(out, "=== posted in thread"), out)
+	require.Contains(t, out, "already approved")
+}
+
+func TestBadInputIsRejectedWhole(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	run(t, "", "init", filepath.Join(dir, "ws"))
+	bad := filepath.Join(dir, "bad.csv")
+	require.NoError(t, os.WriteFile(bad, []byte("period,metric,value\n2026-10,leads,abc\n"), 0o644))
+	_, stderr, code := run(t, "", "validate", "--profile", filepath.Join(dir, "ws", "company.yaml"), "--data", bad)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "bad.csv:2: metric leads: value \"abc\" is not a number")
+	db := filepath.Join(dir, "w.db")
+	_, _, code = run(t, "", "ask", "--profile", filepath.Join(dir, "ws", "company.yaml"), "--data", bad, "--db", db, "why?")
+	require.Equal(t, 2, code)
+	out, _, _ := run(t, "", "review", "list", "--db", db, "--json")
+	require.Equal(t, "[]\n", out, "nothing half-written")
+}
