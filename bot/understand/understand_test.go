@@ -17,19 +17,19 @@ func TestQuestion(t *testing.T) {
 		metric, dir, kind, lang string
 		claimed, target         float64
 	}{
-		"why did leads rise 30%?":                               {"leads", "up", "why", "en", 30, 0},
-		"Perché i lead sono aumentati del 30%?":                 {"leads", "up", "why", "it", 30, 0},
-		"perché i contatti sono cresciuti del 30 per cento?":    {"leads", "up", "why", "it", 30, 0},
-		"perché i lead sono aumentati del trenta per cento":     {"leads", "up", "why", "it", 30, 0},
-		"why did our cost per lead drop 12.5%":                  {"cost_per_lead", "down", "why", "en", -12.5, 0},
-		"perché il costo per lead è calato del 12,5%":           {"cost_per_lead", "down", "why", "it", -12.5, 0},
-		"why have leads doubled":                                {"leads", "up", "why", "en", 100, 0},
-		"I want 10,000 followers on Instagram in six months":    {"followers", "up", "goal", "en", 0, 10000},
-		"voglio 10.000 follower entro sei mesi":                 {"followers", "up", "goal", "it", 0, 10000},
-		"I'd like to reach 10k followers":                       {"followers", "up", "goal", "en", 0, 10000},
-		"come stiamo andando?":                                  {"", "", "status", "it", 0, 0},
-		"why did MQL fall -20%?":                                {"qualified_leads", "down", "why", "en", -20, 0},
-		"why did organic traffic fall 15%":                      {"organic_sessions", "down", "why", "en", -15, 0},
+		"why did leads rise 30%?":                            {"leads", "up", "why", "en", 30, 0},
+		"Perché i lead sono aumentati del 30%?":              {"leads", "up", "why", "it", 30, 0},
+		"perché i contatti sono cresciuti del 30 per cento?": {"leads", "up", "why", "it", 30, 0},
+		"perché i lead sono aumentati del trenta per cento":  {"leads", "up", "why", "it", 30, 0},
+		"why did our cost per lead drop 12.5%":               {"cost_per_lead", "down", "why", "en", -12.5, 0},
+		"perché il costo per lead è calato del 12,5%":        {"cost_per_lead", "down", "why", "it", -12.5, 0},
+		"why have leads doubled":                             {"leads", "up", "why", "en", 100, 0},
+		"I want 10,000 followers on Instagram in six months": {"followers", "up", "goal", "en", 0, 10000},
+		"voglio 10.000 follower entro sei mesi":              {"followers", "up", "goal", "it", 0, 10000},
+		"I'd like to reach 10k followers":                    {"followers", "up", "goal", "en", 0, 10000},
+		"come stiamo andando?":                               {"", "", "status", "it", 0, 0},
+		"why did MQL fall -20%?":                             {"qualified_leads", "down", "why", "en", -20, 0},
+		"why did organic traffic fall 15%":                   {"organic_sessions", "down", "why", "en", -15, 0},
 	}
 	for q, want := range tests {
 		t.Run(q, func(t *testing.T) {
@@ -65,13 +65,13 @@ func TestShares(t *testing.T) {
 	tests := map[string]map[string]float64{
 		"solo il 40% è in target, le vendite ne hanno richiamati un quarto": {"qualified_rate": 0.4, "followup_rate": 0.25},
 		"about 60% were qualified and sales called all of them":             {"qualified_rate": 0.6, "followup_rate": 1},
-		"12 of the 30 leads were qualified":                                  {"qualified_rate": 0.4},
-		"il 70% è fuori target":                                              {"qualified_rate": 0.3},
-		"nobody called them yet":                                             {"followup_rate": 0},
-		"non li ha richiamati nessuno":                                       {"followup_rate": 0},
+		"12 of the 30 leads were qualified":                                 {"qualified_rate": 0.4},
+		"il 70% è fuori target":                                             {"qualified_rate": 0.3},
+		"nobody called them yet":                                            {"followup_rate": 0},
+		"non li ha richiamati nessuno":                                      {"followup_rate": 0},
 		"half were junk, sales contacted two thirds":                        {"qualified_rate": 0.5, "followup_rate": 2.0 / 3},
-		"20 sono in target":                                                  {"qualified_rate": 0.25},
-		"no idea, ask marco":                                                 {},
+		"20 sono in target":                                                 {"qualified_rate": 0.25},
+		"no idea, ask marco":                                                {},
 	}
 	for text, want := range tests {
 		t.Run(text, func(t *testing.T) {
