@@ -72,6 +72,15 @@ func (b *bundle) ask(t testing.TB, thread, as, text string) conversation.Reply {
 	return r
 }
 
+// pendingDraft asks the sample question and drafts at once, leaving a draft to review.
+func (b *bundle) pendingDraft(t testing.TB) conversation.Reply {
+	t.Helper()
+	r := b.ask(t, "", "anna", "why did leads rise 30%?")
+	r = b.ask(t, r.Thread, "anna", "answer anyway")
+	require.NotNil(t, r.Draft)
+	return r
+}
+
 // TestGoldenDrafts renders drafts in both languages and both tones and compares them with
 // testdata/*.golden (go test -run TestGoldenDrafts -update rewrites them).
 func TestGoldenDrafts(t *testing.T) {
@@ -110,8 +119,7 @@ func TestApprovalPostsExactlyOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setup(t)
-	r := b.ask(t, "", "anna", "why did leads rise 30%?")
-	r = b.ask(t, r.Thread, "anna", "answer anyway")
+	r := b.pendingDraft(t)
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Add(1)
@@ -131,8 +139,7 @@ func TestFailedPostIsRetriedNotLost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setup(t)
-	r := b.ask(t, "", "anna", "why did leads rise 30%?")
-	r = b.ask(t, r.Thread, "anna", "answer anyway")
+	r := b.pendingDraft(t)
 	b.poster.fail = errors.New("slack is down")
 	out, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "luca", conversation.Action{Approve: true})
 	require.NoError(t, err, "the approval stands")
@@ -152,8 +159,7 @@ func TestOnlyReviewersDecide(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setup(t)
-	r := b.ask(t, "", "anna", "why did leads rise 30%?")
-	r = b.ask(t, r.Thread, "anna", "answer anyway")
+	r := b.pendingDraft(t)
 	for _, who := range []string{"anna", "giulia", "mallory", ""} {
 		_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, who, conversation.Action{Approve: true})
 		require.ErrorIs(t, err, conversation.ErrNotReviewer, who)
