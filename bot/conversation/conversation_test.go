@@ -45,6 +45,16 @@ type bundle struct {
 	ws     *workspace.Workspace
 	store  *sqlitestore.Store
 	poster *poster
+
+	mu    sync.Mutex
+	clock time.Time
+}
+
+// advance moves the engine's clock forward.
+func (b *bundle) advance(d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.clock = b.clock.Add(d)
 }
 
 func setup(t testing.TB) *bundle {
@@ -59,10 +69,15 @@ func setup(t testing.TB) *bundle {
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.Migrate(context.Background(), nil))
 	p := &poster{}
-	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	eng := conversation.New(s, conversation.WithPoster("test", p), conversation.WithLogger(slog.New(slog.DiscardHandler)),
-		conversation.WithClock(func() time.Time { clock = clock.Add(time.Second); return clock }))
-	return &bundle{eng: eng, ws: ws, store: s, poster: p}
+	b := &bundle{ws: ws, store: s, poster: p, clock: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	b.eng = conversation.New(s, conversation.WithPoster("test", p), conversation.WithLogger(slog.New(slog.DiscardHandler)),
+		conversation.WithClock(func() time.Time {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.clock = b.clock.Add(time.Second)
+			return b.clock
+		}))
+	return b
 }
 
 func (b *bundle) ask(t testing.TB, thread, as, text string) conversation.Reply {
@@ -147,6 +162,10 @@ func TestFailedPostIsRetriedNotLost(t *testing.T) {
 	require.Equal(t, store.DraftApproved, out.Draft.State)
 	b.poster.fail = nil
 	n, err := b.eng.DeliverPending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "the retry waits for its backoff")
+	b.advance(time.Minute)
+	n, err = b.eng.DeliverPending(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	n, err = b.eng.DeliverPending(ctx)

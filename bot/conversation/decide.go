@@ -107,14 +107,14 @@ func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a 
 // Deliver posts an approved draft through its transport, exactly once: the outbox row is
 // claimed before posting and marked sent after. It reports whether this call posted.
 func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool, error) {
-	o, ok, err := e.store.ClaimOutbox(ctx, workspaceID, draftID, e.lease)
+	o, ok, err := e.store.ClaimOutbox(ctx, workspaceID, draftID, e.now().UTC(), e.lease)
 	if err != nil || !ok {
 		return false, err
 	}
 	poster, found := e.posters[o.Transport]
 	if !found {
 		msg := fmt.Sprintf("no %s transport is running to post the answer; it stays approved and will be posted when one is", o.Transport)
-		if rerr := e.store.ReleaseOutbox(ctx, workspaceID, draftID, msg); rerr != nil {
+		if rerr := e.store.ReleaseOutbox(ctx, workspaceID, draftID, e.now().UTC(), msg); rerr != nil {
 			return false, errors.Join(errors.New(msg), rerr)
 		}
 		return false, errors.New(msg)
@@ -122,7 +122,7 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 	ref, err := poster.Post(ctx, Post{Workspace: o.Workspace, ThreadID: o.ThreadID, Channel: o.Channel, Text: o.Text, ApprovedBy: o.ApprovedBy, IdempotencyKey: o.IdempotencyKey})
 	if err != nil {
 		e.log.WarnContext(ctx, "post failed", "workspace", workspaceID, "draft", draftID, "err", err)
-		if rerr := e.store.ReleaseOutbox(ctx, workspaceID, draftID, err.Error()); rerr != nil {
+		if rerr := e.store.ReleaseOutbox(ctx, workspaceID, draftID, e.now().UTC(), err.Error()); rerr != nil {
 			return false, errors.Join(err, rerr)
 		}
 		return false, fmt.Errorf("post answer of %s: %w", draftID, err)
@@ -135,7 +135,7 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 
 // DeliverPending posts every approved answer still waiting (after a crash or a failed post).
 func (e *Engine) DeliverPending(ctx context.Context) (int, error) {
-	rows, err := e.store.PendingOutbox(ctx, e.lease, 100)
+	rows, err := e.store.PendingOutbox(ctx, e.now().UTC(), e.lease, 100)
 	if err != nil {
 		return 0, err
 	}

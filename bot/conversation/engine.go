@@ -33,10 +33,10 @@ type Store interface {
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
 	Decide(ctx context.Context, d store.Decision) (store.Draft, error)
-	ClaimOutbox(ctx context.Context, workspace, draftID string, lease time.Duration) (store.Outbox, bool, error)
-	PendingOutbox(ctx context.Context, lease time.Duration, limit int) ([]store.Outbox, error)
+	ClaimOutbox(ctx context.Context, workspace, draftID string, now time.Time, lease time.Duration) (store.Outbox, bool, error)
+	PendingOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Outbox, error)
 	MarkPosted(ctx context.Context, workspace, draftID string, at time.Time, ref string) error
-	ReleaseOutbox(ctx context.Context, workspace, draftID string, errMsg string) error
+	ReleaseOutbox(ctx context.Context, workspace, draftID string, now time.Time, errMsg string) error
 }
 
 // Post is an approved answer on its way to a channel.

@@ -19,6 +19,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 )
 
@@ -125,11 +127,22 @@ type Draft struct {
 	PostedAt  *time.Time      `json:"posted_at,omitempty"`
 }
 
+// Fact is something a person told the bot in a thread (a share, a yes/no, a sentence).
+type Fact struct {
+	Topic  string    `json:"topic"`
+	Metric string    `json:"metric,omitempty"`
+	Value  *float64  `json:"value,omitempty"`
+	Text   string    `json:"text"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
 // Turn is everything one conversational turn writes, applied atomically.
 type Turn struct {
 	Thread          Thread  // new state; Version must be the version read (0 for a new thread)
 	New             bool    // create the thread
 	Events          []Event // appended in order (Seq is assigned)
+	Facts           []Fact  // facts people gave in this turn
 	Draft           *Draft  // a new pending draft, if any
 	SupersedeDrafts bool    // pending drafts of the thread become superseded
 }
@@ -161,6 +174,128 @@ type Outbox struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
+// DecisionEffects computes what a decision writes besides the draft row: the approved text,
+// whether it was edited, the audit events and the thread's new state. Both backends use it so
+// the audit trail is the same whatever the database.
+func DecisionEffects(d Draft, dec Decision) (final string, edited bool, events []Event, state ThreadState) {
+	if !dec.Approve {
+		ev := Event{Kind: EventRejected, At: dec.At, By: dec.By, Data: mustJSON(map[string]any{"draft": d.ID, "reason": dec.Reason})}
+		return "", false, []Event{ev}, ThreadRejected
+	}
+	final = d.Text
+	edited = dec.EditedText != "" && dec.EditedText != d.Text
+	if edited {
+		final = dec.EditedText
+		events = append(events, Event{Kind: EventEdited, At: dec.At, By: dec.By, Data: mustJSON(map[string]any{"draft": d.ID, "original_text": d.Text, "text": final})})
+	}
+	events = append(events, Event{Kind: EventApproved, At: dec.At, By: dec.By, Data: mustJSON(map[string]any{"draft": d.ID, "edited": edited})})
+	return final, edited, events, ThreadApproved
+}
+
+// PostedEvent is the audit event of a successful post.
+func PostedEvent(draftID, text, ref string, at time.Time) Event {
+	return Event{Kind: EventPosted, At: at, By: "whybot", Data: mustJSON(map[string]any{"draft": draftID, "text": text, "ref": ref})}
+}
+
+// IdempotencyKey is the key a draft's post carries, so no retry posts it twice.
+func IdempotencyKey(workspace, draftID string) string { return workspace + "/" + draftID }
+
+// Backoff is the wait before the n-th retry of a failed post (n counts attempts so far):
+// 5 s doubling, at most an hour.
+func Backoff(attempts int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only maps of strings and bools are marshalled here
+	}
+	return b
+}
+
+// KPIRow is one stored value of a workspace's KPI snapshot.
+type KPIRow struct {
+	Period   string // "2025-10", "2025-W07" or "2025-10-03"
+	Metric   string
+	Value    float64
+	Channel  string
+	Segment  string
+	Campaign string
+	Source   string
+	Medium   string
+	File     string // where it was read from, for messages
+	Line     int
+}
+
+// Chunk is one retrievable piece of company knowledge.
+type Chunk struct {
+	ID        int64           `json:"id"`
+	Workspace string          `json:"workspace"`
+	Source    string          `json:"source"` // profile, glossary, doc:<path>, answer:<draft>
+	Kind      string          `json:"kind"`   // profile | glossary | document | answer
+	Title     string          `json:"title"`
+	Text      string          `json:"text"`
+	Language  string          `json:"language"` // it | en: the full-text configuration
+	Position  int             `json:"position"` // order within the source
+	Metadata  json.RawMessage `json:"metadata,omitempty"`
+	Embedding []float32       `json:"-"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Chunk kinds.
+const (
+	KindProfile  = "profile"
+	KindGlossary = "glossary"
+	KindDocument = "document"
+	KindAnswer   = "answer"
+)
+
+// Source summarises one knowledge source of a workspace.
+type Source struct {
+	Source    string    `json:"source"`
+	Kind      string    `json:"kind"`
+	Title     string    `json:"title"`
+	Chunks    int       `json:"chunks"`
+	Hash      string    `json:"hash"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// EmbeddingModel names the embedder a workspace's knowledge was indexed with.
+type EmbeddingModel struct {
+	Name string `json:"name"`
+	Dim  int    `json:"dim"`
+}
+
+// SupportedDims are the embedding sizes both backends index (an HNSW partial index per size
+// on PostgreSQL, a vec0 table per size on SQLite). Embedders with other sizes must be
+// configured to one of these (OpenAI's text-embedding-3 models take a dimensions setting).
+var SupportedDims = []int{256, 384, 512, 768, 1024, 1536}
+
+// DimSupported reports whether a dimension is in SupportedDims.
+func DimSupported(d int) bool { return slices.Contains(SupportedDims, d) }
+
+// Hit is one search result, best first; Score is the backend's similarity (higher is better).
+type Hit struct {
+	Chunk
+	Score float64 `json:"score"`
+}
+
+// ModelMismatchError says the knowledge of a workspace was indexed with another embedder.
+type ModelMismatchError struct {
+	Workspace       string
+	Indexed, Wanted EmbeddingModel
+}
+
+func (e *ModelMismatchError) Error() string {
+	return fmt.Sprintf("knowledge of workspace %s was indexed with embedder %s (%d dimensions) but %s (%d dimensions) is configured: run `whybot knowledge reindex --workspace %s`, or configure the embedder it was built with",
+		e.Workspace, e.Indexed.Name, e.Indexed.Dim, e.Wanted.Name, e.Wanted.Dim, e.Workspace)
+}
+
 // Errors the engine acts on.
 var (
 	ErrNotFound = errors.New("not found")
@@ -189,13 +324,51 @@ type Store interface {
 
 	// ClaimOutbox moves a pending outbox row to sending; ok is false when another worker
 	// has it or it was sent. Rows left sending longer than lease are reclaimed.
-	ClaimOutbox(ctx context.Context, workspace, draftID string, lease time.Duration) (Outbox, bool, error)
+	ClaimOutbox(ctx context.Context, workspace, draftID string, now time.Time, lease time.Duration) (Outbox, bool, error)
 	// PendingOutbox lists rows waiting to be posted (or whose lease expired), oldest first.
-	PendingOutbox(ctx context.Context, lease time.Duration, limit int) ([]Outbox, error)
+	PendingOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Outbox, error)
 	// MarkPosted records a successful post: outbox sent, draft and thread posted, event.
 	MarkPosted(ctx context.Context, workspace, draftID string, at time.Time, ref string) error
-	// ReleaseOutbox returns a claimed row to pending after a failed post.
-	ReleaseOutbox(ctx context.Context, workspace, draftID string, errMsg string) error
+	// ReleaseOutbox returns a claimed row to pending after a failed post; it is retried
+	// after Backoff(attempts).
+	ReleaseOutbox(ctx context.Context, workspace, draftID string, now time.Time, errMsg string) error
 
+	// Facts lists what people told the bot in a thread, in order.
+	Facts(ctx context.Context, workspace, threadID string) ([]Fact, error)
+	// FirstSeen records a delivery key (a platform's event or interaction id); it reports
+	// false when the key was recorded before, so a retried delivery is handled once.
+	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
+	// MarkReminded records that the reminder of a level went out for a draft; it reports
+	// false when it already had (another replica or an earlier run sent it).
+	MarkReminded(ctx context.Context, workspace, draftID string, level int, at time.Time) (bool, error)
+
+	// ReplaceKPI swaps a workspace's KPI snapshot for rows, atomically.
+	ReplaceKPI(ctx context.Context, workspace string, rows []KPIRow, at time.Time) error
+	// KPI returns a workspace's KPI snapshot and when it was loaded (zero when never).
+	KPI(ctx context.Context, workspace string) ([]KPIRow, time.Time, error)
+
+	KnowledgeStore
 	Close() error
+}
+
+// KnowledgeStore keeps a workspace's knowledge chunks with their embeddings and full text.
+type KnowledgeStore interface {
+	// ReplaceSource swaps every chunk of one source for chunks (none: remove it), atomically.
+	// It fails with *ModelMismatchError when the workspace was indexed with another model;
+	// the first source recorded sets the workspace's model.
+	ReplaceSource(ctx context.Context, workspace string, src Source, model EmbeddingModel, chunks []Chunk) error
+	// RemoveSource deletes a source; it reports how many chunks went.
+	RemoveSource(ctx context.Context, workspace, source string) (int, error)
+	// Sources lists a workspace's sources by name.
+	Sources(ctx context.Context, workspace string) ([]Source, error)
+	// Chunks lists a workspace's chunks (with text, without embeddings) by source and position.
+	Chunks(ctx context.Context, workspace string) ([]Chunk, error)
+	// KnowledgeModel returns the embedder the workspace was indexed with; ok is false when none.
+	KnowledgeModel(ctx context.Context, workspace string) (m EmbeddingModel, ok bool, err error)
+	// Reembed replaces every chunk's embedding and the workspace's model, atomically.
+	Reembed(ctx context.Context, workspace string, model EmbeddingModel, embeddings map[int64][]float32) error
+	// SearchVector returns the k chunks nearest to v (cosine), scoped to the workspace.
+	SearchVector(ctx context.Context, workspace string, model EmbeddingModel, v []float32, k int) ([]Hit, error)
+	// SearchText returns the k best full-text matches of query, scoped to the workspace.
+	SearchText(ctx context.Context, workspace, query string, k int) ([]Hit, error)
 }

@@ -256,6 +256,9 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	if err := appendEvents(ctx, tx, t.Workspace, t.ID, turn.Events); err != nil {
 		return t, err
 	}
+	if err := insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts); err != nil {
+		return t, err
+	}
 	if err := tx.Commit(); err != nil {
 		return t, fmt.Errorf("save turn: %w", err)
 	}
@@ -352,11 +355,6 @@ func (s *Store) Drafts(ctx context.Context, workspace string, states ...store.Dr
 	return out, rows.Err()
 }
 
-func marshal(v any) json.RawMessage {
-	b, _ := json.Marshal(v)
-	return b
-}
-
 // Decide applies a reviewer's decision atomically.
 func (s *Store) Decide(ctx context.Context, dec store.Decision) (store.Draft, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -383,13 +381,12 @@ func (s *Store) Decide(ctx context.Context, dec store.Decision) (store.Draft, er
 		return d, fmt.Errorf("decide draft %s: load thread: %w", d.ID, err)
 	}
 	at := ts(dec.At)
-	var events []store.Event
+	if !dec.Approve && strings.TrimSpace(dec.Reason) == "" {
+		return d, fmt.Errorf("reject draft %s: a reason is required", d.ID)
+	}
+	final, edited, events, state := store.DecisionEffects(d, dec)
+	t.State = state
 	if dec.Approve {
-		final := d.Text
-		edited := dec.EditedText != "" && dec.EditedText != d.Text
-		if edited {
-			final = dec.EditedText
-		}
 		res, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'approved', final_text = ?, decided_by = ?, decided_at = ?, edited = ?
 			WHERE workspace = ? AND id = ? AND state = 'pending_approval'`, final, dec.By, at, edited, dec.Workspace, d.ID)
 		if err != nil {
@@ -402,20 +399,12 @@ func (s *Store) Decide(ctx context.Context, dec store.Decision) (store.Draft, er
 			dec.Workspace, d.ID, dec.By, at, edited, d.Text, final); err != nil {
 			return d, fmt.Errorf("record approval of %s: %w", d.ID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (workspace, draft_id, thread_id, transport, channel, text, idempotency_key, state, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
-			dec.Workspace, d.ID, d.ThreadID, t.Transport, t.Channel, final, dec.Workspace+"/"+d.ID, at); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (workspace, draft_id, thread_id, transport, channel, text, idempotency_key, state, created_at, available_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+			dec.Workspace, d.ID, d.ThreadID, t.Transport, t.Channel, final, store.IdempotencyKey(dec.Workspace, d.ID), at, at); err != nil {
 			return d, fmt.Errorf("enqueue post of %s: %w", d.ID, err)
 		}
-		if edited {
-			events = append(events, store.Event{Kind: store.EventEdited, At: dec.At, By: dec.By, Data: marshal(map[string]any{"draft": d.ID, "original_text": d.Text, "text": final})})
-		}
-		events = append(events, store.Event{Kind: store.EventApproved, At: dec.At, By: dec.By, Data: marshal(map[string]any{"draft": d.ID, "edited": edited})})
-		t.State = store.ThreadApproved
 	} else {
-		if strings.TrimSpace(dec.Reason) == "" {
-			return d, fmt.Errorf("reject draft %s: a reason is required", d.ID)
-		}
 		res, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'rejected', decided_by = ?, decided_at = ?, reason = ?
 			WHERE workspace = ? AND id = ? AND state = 'pending_approval'`, dec.By, at, dec.Reason, dec.Workspace, d.ID)
 		if err != nil {
@@ -424,8 +413,6 @@ func (s *Store) Decide(ctx context.Context, dec store.Decision) (store.Draft, er
 		if n, _ := res.RowsAffected(); n != 1 {
 			return d, fmt.Errorf("reject draft %s: %w", d.ID, store.ErrConflict)
 		}
-		events = append(events, store.Event{Kind: store.EventRejected, At: dec.At, By: dec.By, Data: marshal(map[string]any{"draft": d.ID, "reason": dec.Reason})})
-		t.State = store.ThreadRejected
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE threads SET state = ?, version = version + 1, updated_at = ? WHERE workspace = ? AND id = ?`,
 		t.State, at, dec.Workspace, t.ID); err != nil {
@@ -455,8 +442,7 @@ func scanOutbox(r scanner) (store.Outbox, error) {
 }
 
 // ClaimOutbox takes a row for posting.
-func (s *Store) ClaimOutbox(ctx context.Context, workspace, draftID string, lease time.Duration) (store.Outbox, bool, error) {
-	now := time.Now()
+func (s *Store) ClaimOutbox(ctx context.Context, workspace, draftID string, now time.Time, lease time.Duration) (store.Outbox, bool, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE outbox SET state = 'sending', claimed_at = ?, attempts = attempts + 1
 		WHERE workspace = ? AND draft_id = ? AND (state = 'pending' OR (state = 'sending' AND claimed_at < ?))`,
 		ts(now), workspace, draftID, ts(now.Add(-lease)))
@@ -475,9 +461,10 @@ func (s *Store) ClaimOutbox(ctx context.Context, workspace, draftID string, leas
 }
 
 // PendingOutbox lists rows to post.
-func (s *Store) PendingOutbox(ctx context.Context, lease time.Duration, limit int) ([]store.Outbox, error) {
+func (s *Store) PendingOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Outbox, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox o JOIN approvals a ON a.workspace = o.workspace AND a.draft_id = o.draft_id
-		WHERE o.state = 'pending' OR (o.state = 'sending' AND o.claimed_at < ?) ORDER BY o.created_at LIMIT ?`, ts(time.Now().Add(-lease)), limit)
+		WHERE (o.state = 'pending' AND o.available_at <= ?) OR (o.state = 'sending' AND o.claimed_at < ?) ORDER BY o.created_at LIMIT ?`,
+		ts(now), ts(now.Add(-lease)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list pending posts: %w", err)
 	}
@@ -518,17 +505,21 @@ func (s *Store) MarkPosted(ctx context.Context, workspace, draftID string, at ti
 	if _, err := tx.ExecContext(ctx, `UPDATE threads SET state = 'posted', version = version + 1, updated_at = ? WHERE workspace = ? AND id = ?`, ts(at), workspace, threadID); err != nil {
 		return fmt.Errorf("mark %s posted: %w", draftID, err)
 	}
-	ev := store.Event{Kind: store.EventPosted, At: at, By: "whybot", Data: marshal(map[string]any{"draft": draftID, "text": text, "ref": ref})}
-	if err := appendEvents(ctx, tx, workspace, threadID, []store.Event{ev}); err != nil {
+	if err := appendEvents(ctx, tx, workspace, threadID, []store.Event{store.PostedEvent(draftID, text, ref, at)}); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
 // ReleaseOutbox puts a claimed row back after a failure.
-func (s *Store) ReleaseOutbox(ctx context.Context, workspace, draftID, errMsg string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET state = 'pending', last_error = ?, claimed_at = NULL WHERE workspace = ? AND draft_id = ? AND state = 'sending'`,
-		errMsg, workspace, draftID)
+func (s *Store) ReleaseOutbox(ctx context.Context, workspace, draftID string, now time.Time, errMsg string) error {
+	var attempts int
+	err := s.db.QueryRowContext(ctx, `SELECT attempts FROM outbox WHERE workspace = ? AND draft_id = ?`, workspace, draftID).Scan(&attempts)
+	if err != nil {
+		return fmt.Errorf("release post of %s: %w", draftID, err)
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE outbox SET state = 'pending', last_error = ?, claimed_at = NULL, available_at = ? WHERE workspace = ? AND draft_id = ? AND state = 'sending'`,
+		errMsg, ts(now.Add(store.Backoff(attempts))), workspace, draftID)
 	if err != nil {
 		return fmt.Errorf("release post of %s: %w", draftID, err)
 	}

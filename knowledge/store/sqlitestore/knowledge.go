@@ -1,0 +1,335 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	_ "modernc.org/sqlite/vec" // registers sqlite-vec's vec0 and vec_* functions
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// vecTable is the vec0 table holding vectors of one dimension; dim is always one of
+// store.SupportedDims (checked by callers), so the name is never built from user input.
+func vecTable(dim int) (string, error) {
+	if !store.DimSupported(dim) {
+		return "", fmt.Errorf("embedding dimension %d is not supported (supported: %v)", dim, store.SupportedDims)
+	}
+	return "knowledge_vec" + strconv.Itoa(dim), nil
+}
+
+func vecBlob(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
+	}
+	return b
+}
+
+func model(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, workspace string) (store.EmbeddingModel, bool, error) {
+	var m store.EmbeddingModel
+	err := q.QueryRowContext(ctx, `SELECT model, dim FROM knowledge_models WHERE workspace = ?`, workspace).Scan(&m.Name, &m.Dim)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("read knowledge model of %s: %w", workspace, err)
+	}
+	return m, true, nil
+}
+
+// KnowledgeModel returns the embedder the workspace was indexed with.
+func (s *Store) KnowledgeModel(ctx context.Context, workspace string) (store.EmbeddingModel, bool, error) {
+	return model(ctx, s.db, workspace)
+}
+
+func deleteSourceChunks(ctx context.Context, tx *sql.Tx, workspace, source string) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, dim FROM knowledge_chunks WHERE workspace = ? AND source = ?`, workspace, source)
+	if err != nil {
+		return 0, err
+	}
+	type idDim struct {
+		id  int64
+		dim int
+	}
+	var old []idDim
+	for rows.Next() {
+		var x idDim
+		if err := rows.Scan(&x.id, &x.dim); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		old = append(old, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, x := range old {
+		if tbl, err := vecTable(x.dim); err == nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+tbl+` WHERE chunk_id = ?`, x.id); err != nil {
+				return 0, err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM knowledge_fts WHERE rowid = ?`, x.id); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM knowledge_chunks WHERE workspace = ? AND source = ?`, workspace, source); err != nil {
+		return 0, err
+	}
+	return len(old), nil
+}
+
+// ReplaceSource swaps a source's chunks atomically.
+func (s *Store) ReplaceSource(ctx context.Context, workspace string, src store.Source, m store.EmbeddingModel, chunks []store.Chunk) error {
+	tbl, err := vecTable(m.Dim)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("replace knowledge %s: %w", src.Source, err)
+	}
+	defer tx.Rollback()
+	cur, ok, err := model(ctx, tx, workspace)
+	if err != nil {
+		return err
+	}
+	if ok && cur != m {
+		return &store.ModelMismatchError{Workspace: workspace, Indexed: cur, Wanted: m}
+	}
+	if !ok {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES (?, ?, ?)`, workspace, m.Name, m.Dim); err != nil {
+			return fmt.Errorf("record knowledge model of %s: %w", workspace, err)
+		}
+	}
+	if _, err := deleteSourceChunks(ctx, tx, workspace, src.Source); err != nil {
+		return fmt.Errorf("replace knowledge %s: %w", src.Source, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM knowledge_sources WHERE workspace = ? AND source = ?`, workspace, src.Source); err != nil {
+		return fmt.Errorf("replace knowledge %s: %w", src.Source, err)
+	}
+	if len(chunks) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO knowledge_sources (workspace, source, kind, title, hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			workspace, src.Source, src.Kind, src.Title, src.Hash, ts(src.UpdatedAt)); err != nil {
+			return fmt.Errorf("record knowledge source %s: %w", src.Source, err)
+		}
+	}
+	for _, c := range chunks {
+		if len(c.Embedding) != m.Dim {
+			return fmt.Errorf("chunk %d of %s has %d dimensions, model %s has %d", c.Position, src.Source, len(c.Embedding), m.Name, m.Dim)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO knowledge_chunks (workspace, source, kind, title, text, language, position, metadata, dim, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			workspace, src.Source, src.Kind, c.Title, c.Text, c.Language, c.Position, jsonOr(c.Metadata, "{}"), m.Dim, ts(c.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("insert chunk %d of %s: %w", c.Position, src.Source, err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO knowledge_fts (rowid, title, text) VALUES (?, ?, ?)`, id, c.Title, c.Text); err != nil {
+			return fmt.Errorf("index chunk %d of %s: %w", c.Position, src.Source, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+tbl+` (chunk_id, workspace, embedding) VALUES (?, ?, ?)`, id, workspace, vecBlob(c.Embedding)); err != nil {
+			return fmt.Errorf("embed chunk %d of %s: %w", c.Position, src.Source, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("replace knowledge %s: %w", src.Source, err)
+	}
+	return nil
+}
+
+// RemoveSource deletes a source and its chunks.
+func (s *Store) RemoveSource(ctx context.Context, workspace, source string) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("remove knowledge %s: %w", source, err)
+	}
+	defer tx.Rollback()
+	n, err := deleteSourceChunks(ctx, tx, workspace, source)
+	if err != nil {
+		return 0, fmt.Errorf("remove knowledge %s: %w", source, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM knowledge_sources WHERE workspace = ? AND source = ?`, workspace, source)
+	if err != nil {
+		return 0, fmt.Errorf("remove knowledge %s: %w", source, err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return 0, fmt.Errorf("knowledge source %s: %w", source, store.ErrNotFound)
+	}
+	return n, tx.Commit()
+}
+
+// Sources lists a workspace's knowledge sources.
+func (s *Store) Sources(ctx context.Context, workspace string) ([]store.Source, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.source, s.kind, s.title, s.hash, s.updated_at,
+		(SELECT COUNT(*) FROM knowledge_chunks c WHERE c.workspace = s.workspace AND c.source = s.source)
+		FROM knowledge_sources s WHERE s.workspace = ? ORDER BY s.source`, workspace)
+	if err != nil {
+		return nil, fmt.Errorf("list knowledge of %s: %w", workspace, err)
+	}
+	defer rows.Close()
+	var out []store.Source
+	for rows.Next() {
+		var src store.Source
+		var at string
+		if err := rows.Scan(&src.Source, &src.Kind, &src.Title, &src.Hash, &at, &src.Chunks); err != nil {
+			return nil, fmt.Errorf("list knowledge of %s: %w", workspace, err)
+		}
+		src.UpdatedAt = parseTS(at)
+		out = append(out, src)
+	}
+	return out, rows.Err()
+}
+
+const chunkCols = `c.id, c.workspace, c.source, c.kind, c.title, c.text, c.language, c.position, c.metadata, c.created_at`
+
+func scanChunk(r scanner, extra ...any) (store.Chunk, error) {
+	var c store.Chunk
+	var meta, created string
+	err := r.Scan(append([]any{&c.ID, &c.Workspace, &c.Source, &c.Kind, &c.Title, &c.Text, &c.Language, &c.Position, &meta, &created}, extra...)...)
+	c.Metadata = []byte(meta)
+	c.CreatedAt = parseTS(created)
+	return c, err
+}
+
+func (s *Store) queryChunks(ctx context.Context, q string, args []any, score bool) ([]store.Hit, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Hit
+	for rows.Next() {
+		var h store.Hit
+		var err error
+		if score {
+			h.Chunk, err = scanChunk(rows, &h.Score)
+		} else {
+			h.Chunk, err = scanChunk(rows)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// Chunks lists a workspace's chunks.
+func (s *Store) Chunks(ctx context.Context, workspace string) ([]store.Chunk, error) {
+	hits, err := s.queryChunks(ctx, `SELECT `+chunkCols+` FROM knowledge_chunks c WHERE c.workspace = ? ORDER BY c.source, c.position`, []any{workspace}, false)
+	if err != nil {
+		return nil, fmt.Errorf("list chunks of %s: %w", workspace, err)
+	}
+	out := make([]store.Chunk, len(hits))
+	for i, h := range hits {
+		out[i] = h.Chunk
+	}
+	return out, nil
+}
+
+// Reembed swaps every embedding of a workspace and its recorded model.
+func (s *Store) Reembed(ctx context.Context, workspace string, m store.EmbeddingModel, embeddings map[int64][]float32) error {
+	tbl, err := vecTable(m.Dim)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reindex %s: %w", workspace, err)
+	}
+	defer tx.Rollback()
+	for _, d := range store.SupportedDims {
+		t, _ := vecTable(d)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE workspace = ?`, workspace); err != nil {
+			return fmt.Errorf("reindex %s: %w", workspace, err)
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM knowledge_chunks WHERE workspace = ?`, workspace).Scan(&n); err != nil {
+		return fmt.Errorf("reindex %s: %w", workspace, err)
+	}
+	if n != len(embeddings) {
+		return fmt.Errorf("reindex %s: %d chunks but %d embeddings (knowledge changed meanwhile; run it again)", workspace, n, len(embeddings))
+	}
+	for id, v := range embeddings {
+		if len(v) != m.Dim {
+			return fmt.Errorf("reindex %s: chunk %d has %d dimensions, model %s has %d", workspace, id, len(v), m.Name, m.Dim)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE knowledge_chunks SET dim = ? WHERE workspace = ? AND id = ?`, m.Dim, workspace, id)
+		if err != nil {
+			return fmt.Errorf("reindex %s: %w", workspace, err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return fmt.Errorf("reindex %s: chunk %d: %w", workspace, id, store.ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+tbl+` (chunk_id, workspace, embedding) VALUES (?, ?, ?)`, id, workspace, vecBlob(v)); err != nil {
+			return fmt.Errorf("reindex %s: %w", workspace, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES (?, ?, ?)
+		ON CONFLICT (workspace) DO UPDATE SET model = excluded.model, dim = excluded.dim`, workspace, m.Name, m.Dim); err != nil {
+		return fmt.Errorf("reindex %s: %w", workspace, err)
+	}
+	return tx.Commit()
+}
+
+// SearchVector finds the chunks nearest to v.
+func (s *Store) SearchVector(ctx context.Context, workspace string, m store.EmbeddingModel, v []float32, k int) ([]store.Hit, error) {
+	cur, ok, err := s.KnowledgeModel(ctx, workspace)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if cur != m || len(v) != m.Dim {
+		return nil, &store.ModelMismatchError{Workspace: workspace, Indexed: cur, Wanted: m}
+	}
+	tbl, err := vecTable(m.Dim)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := s.queryChunks(ctx, `WITH knn AS (SELECT chunk_id, distance FROM `+tbl+` WHERE embedding MATCH ? AND k = ? AND workspace = ?)
+		SELECT `+chunkCols+`, 1 - knn.distance FROM knn JOIN knowledge_chunks c ON c.id = knn.chunk_id AND c.workspace = ? ORDER BY knn.distance`,
+		[]any{vecBlob(v), k, workspace, workspace}, true)
+	if err != nil {
+		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
+	}
+	return hits, nil
+}
+
+// ftsQuery turns free text into an FTS5 query of quoted terms joined by OR: quoting makes
+// every term a literal, so no user text acts as FTS syntax.
+func ftsQuery(query string) string {
+	terms := store.TextTerms(query)
+	for i, t := range terms {
+		terms[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	return strings.Join(terms, " OR ")
+}
+
+// SearchText finds the best full-text matches.
+func (s *Store) SearchText(ctx context.Context, workspace, query string, k int) ([]store.Hit, error) {
+	q := ftsQuery(query)
+	if q == "" {
+		return nil, nil
+	}
+	hits, err := s.queryChunks(ctx, `WITH m AS (SELECT rowid AS id, bm25(knowledge_fts) AS rank FROM knowledge_fts WHERE knowledge_fts MATCH ?)
+		SELECT `+chunkCols+`, -m.rank FROM m JOIN knowledge_chunks c ON c.id = m.id WHERE c.workspace = ? ORDER BY m.rank LIMIT ?`,
+		[]any{q, workspace, k}, true)
+	if err != nil {
+		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
+	}
+	return hits, nil
+}
