@@ -372,3 +372,34 @@ type KnowledgeStore interface {
 	// SearchText returns the k best full-text matches of query, scoped to the workspace.
 	SearchText(ctx context.Context, workspace, query string, k int) ([]Hit, error)
 }
+
+// Schema is where a database's schema stands against what this binary knows.
+type Schema struct {
+	Backend string   `json:"backend"` // sqlite | postgres
+	Current int64    `json:"current"`
+	Latest  int64    `json:"latest"`
+	Pending []string `json:"pending,omitempty"` // other pending migrations (River's job tables)
+}
+
+// Check returns nil when the schema is current, or an error saying which command fixes it.
+func (s Schema) Check() error {
+	switch {
+	case s.Current > s.Latest:
+		return fmt.Errorf("the %s database schema is at version %d, newer than this whybot knows (%d): run a newer whybot, or restore a matching backup", s.Backend, s.Current, s.Latest)
+	case s.Current < s.Latest:
+		return fmt.Errorf("the %s database schema is at version %d, this whybot needs %d: run `whybot migrate up`", s.Backend, s.Current, s.Latest)
+	case len(s.Pending) > 0:
+		return fmt.Errorf("the %s database needs migrations (%v): run `whybot migrate up`", s.Backend, s.Pending)
+	}
+	return nil
+}
+
+// PostArgs is the durable job that posts one approved draft (River's job args on
+// PostgreSQL). The outbox row it names carries the text and the idempotency key.
+type PostArgs struct {
+	Workspace string `json:"workspace"`
+	DraftID   string `json:"draft"`
+}
+
+// Kind names the job.
+func (PostArgs) Kind() string { return "post_answer" }

@@ -93,20 +93,20 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 }
 
 // SchemaStatus reports the database's version and the newest version this binary knows.
-func (s *Store) SchemaStatus(ctx context.Context) (current, latest int64, err error) {
+func (s *Store) SchemaStatus(ctx context.Context) (store.Schema, error) {
+	st := store.Schema{Backend: "sqlite"}
 	p, err := provider(s.db, nil)
 	if err != nil {
-		return 0, 0, err
+		return st, err
 	}
-	current, err = p.GetDBVersion(ctx)
+	st.Current, err = p.GetDBVersion(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("read schema version: %w", err)
+		return st, fmt.Errorf("read schema version: %w", err)
 	}
-	srcs := p.ListSources()
-	if n := len(srcs); n > 0 {
-		latest = srcs[n-1].Version
+	if srcs := p.ListSources(); len(srcs) > 0 {
+		st.Latest = srcs[len(srcs)-1].Version
 	}
-	return current, latest, nil
+	return st, nil
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

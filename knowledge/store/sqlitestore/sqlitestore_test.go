@@ -56,8 +56,9 @@ func TestSchemaEnforcesStateMachine(t *testing.T) {
 func TestSchemaStatus(t *testing.T) {
 	t.Parallel()
 	s := open(t)
-	cur, latest, err := s.SchemaStatus(context.Background())
+	st, err := s.SchemaStatus(context.Background())
 	require.NoError(t, err)
-	require.Equal(t, latest, cur)
-	require.Positive(t, latest)
+	require.Equal(t, st.Latest, st.Current)
+	require.EqualValues(t, 2, st.Latest)
+	require.NoError(t, st.Check())
 }

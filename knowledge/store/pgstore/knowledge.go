@@ -1,0 +1,252 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+func knowledgeModel(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, workspace string, lock bool) (store.EmbeddingModel, bool, error) {
+	var m store.EmbeddingModel
+	sql := `SELECT model, dim FROM knowledge_models WHERE workspace = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	err := q.QueryRow(ctx, sql, workspace).Scan(&m.Name, &m.Dim)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("read knowledge model of %s: %w", workspace, err)
+	}
+	return m, true, nil
+}
+
+// KnowledgeModel returns the embedder the workspace was indexed with.
+func (s *Store) KnowledgeModel(ctx context.Context, workspace string) (store.EmbeddingModel, bool, error) {
+	return knowledgeModel(ctx, s.pool, workspace, false)
+}
+
+// ReplaceSource swaps a source's chunks atomically.
+func (s *Store) ReplaceSource(ctx context.Context, workspace string, src store.Source, m store.EmbeddingModel, chunks []store.Chunk) error {
+	if !store.DimSupported(m.Dim) {
+		return fmt.Errorf("embedding dimension %d is not supported (supported: %v)", m.Dim, store.SupportedDims)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, workspace, m.Name, m.Dim); err != nil {
+			return fmt.Errorf("record knowledge model: %w", err)
+		}
+		cur, _, err := knowledgeModel(ctx, tx, workspace, true)
+		if err != nil {
+			return err
+		}
+		if cur != m {
+			return &store.ModelMismatchError{Workspace: workspace, Indexed: cur, Wanted: m}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM knowledge_sources WHERE workspace = $1 AND source = $2`, workspace, src.Source); err != nil {
+			return err
+		}
+		if len(chunks) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO knowledge_sources (workspace, source, kind, title, hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			workspace, src.Source, src.Kind, src.Title, src.Hash, src.UpdatedAt); err != nil {
+			return fmt.Errorf("record source: %w", err)
+		}
+		for _, c := range chunks {
+			if len(c.Embedding) != m.Dim {
+				return fmt.Errorf("chunk %d has %d dimensions, model %s has %d", c.Position, len(c.Embedding), m.Name, m.Dim)
+			}
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"knowledge_chunks"},
+			[]string{"workspace", "source", "kind", "title", "text", "language", "position", "metadata", "dim", "embedding", "created_at"},
+			pgx.CopyFromSlice(len(chunks), func(i int) ([]any, error) {
+				c := chunks[i]
+				return []any{workspace, src.Source, src.Kind, c.Title, c.Text, c.Language, c.Position, jsonOr(c.Metadata, "{}"), m.Dim, pgvector.NewVector(c.Embedding), c.CreatedAt}, nil
+			}))
+		if err != nil {
+			return fmt.Errorf("insert chunks: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		var mm *store.ModelMismatchError
+		if errors.As(err, &mm) {
+			return err
+		}
+		return fmt.Errorf("replace knowledge %s: %w", src.Source, err)
+	}
+	return nil
+}
+
+// RemoveSource deletes a source and (by cascade) its chunks.
+func (s *Store) RemoveSource(ctx context.Context, workspace, source string) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM knowledge_chunks WHERE workspace = $1 AND source = $2`, workspace, source).Scan(&n); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM knowledge_sources WHERE workspace = $1 AND source = $2`, workspace, source)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("knowledge source %s: %w", source, store.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("remove knowledge %s: %w", source, err)
+	}
+	return n, nil
+}
+
+// Sources lists a workspace's knowledge sources.
+func (s *Store) Sources(ctx context.Context, workspace string) ([]store.Source, error) {
+	rows, err := s.pool.Query(ctx, `SELECT s.source, s.kind, s.title, s.hash, s.updated_at,
+		(SELECT COUNT(*) FROM knowledge_chunks c WHERE c.workspace = s.workspace AND c.source = s.source)
+		FROM knowledge_sources s WHERE s.workspace = $1 ORDER BY s.source`, workspace)
+	if err != nil {
+		return nil, fmt.Errorf("list knowledge of %s: %w", workspace, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Source, error) {
+		var src store.Source
+		err := r.Scan(&src.Source, &src.Kind, &src.Title, &src.Hash, &src.UpdatedAt, &src.Chunks)
+		src.UpdatedAt = src.UpdatedAt.UTC()
+		return src, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list knowledge of %s: %w", workspace, err)
+	}
+	return out, nil
+}
+
+const chunkCols = `c.id, c.workspace, c.source, c.kind, c.title, c.text, c.language, c.position, c.metadata, c.created_at`
+
+func collectHits(rows pgx.Rows, score bool) ([]store.Hit, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Hit, error) {
+		var h store.Hit
+		var meta []byte
+		dest := []any{&h.ID, &h.Workspace, &h.Source, &h.Kind, &h.Title, &h.Text, &h.Language, &h.Position, &meta, &h.CreatedAt}
+		if score {
+			dest = append(dest, &h.Score)
+		}
+		err := r.Scan(dest...)
+		h.Metadata, h.CreatedAt = meta, h.CreatedAt.UTC()
+		return h, err
+	})
+}
+
+// Chunks lists a workspace's chunks.
+func (s *Store) Chunks(ctx context.Context, workspace string) ([]store.Chunk, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+chunkCols+` FROM knowledge_chunks c WHERE c.workspace = $1 ORDER BY c.source, c.position`, workspace)
+	if err != nil {
+		return nil, fmt.Errorf("list chunks of %s: %w", workspace, err)
+	}
+	hits, err := collectHits(rows, false)
+	if err != nil {
+		return nil, fmt.Errorf("list chunks of %s: %w", workspace, err)
+	}
+	out := make([]store.Chunk, len(hits))
+	for i, h := range hits {
+		out[i] = h.Chunk
+	}
+	return out, nil
+}
+
+// Reembed swaps every embedding of a workspace and its recorded model.
+func (s *Store) Reembed(ctx context.Context, workspace string, m store.EmbeddingModel, embeddings map[int64][]float32) error {
+	if !store.DimSupported(m.Dim) {
+		return fmt.Errorf("embedding dimension %d is not supported (supported: %v)", m.Dim, store.SupportedDims)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM knowledge_chunks WHERE workspace = $1`, workspace).Scan(&n); err != nil {
+			return err
+		}
+		if n != len(embeddings) {
+			return fmt.Errorf("%d chunks but %d embeddings (knowledge changed meanwhile; run it again)", n, len(embeddings))
+		}
+		b := &pgx.Batch{}
+		for id, v := range embeddings {
+			if len(v) != m.Dim {
+				return fmt.Errorf("chunk %d has %d dimensions, model %s has %d", id, len(v), m.Name, m.Dim)
+			}
+			b.Queue(`UPDATE knowledge_chunks SET dim = $1, embedding = $2 WHERE workspace = $3 AND id = $4`, m.Dim, pgvector.NewVector(v), workspace, id)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES ($1, $2, $3)
+			ON CONFLICT (workspace) DO UPDATE SET model = excluded.model, dim = excluded.dim`, workspace, m.Name, m.Dim)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reindex %s: %w", workspace, err)
+	}
+	return nil
+}
+
+// SearchVector finds the chunks nearest to v through the HNSW index of v's dimension. The
+// index is shared by workspaces, so the scan is iterative: it keeps walking the graph until
+// k chunks of this workspace are found.
+func (s *Store) SearchVector(ctx context.Context, workspace string, m store.EmbeddingModel, v []float32, k int) ([]store.Hit, error) {
+	cur, ok, err := s.KnowledgeModel(ctx, workspace)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if cur != m || len(v) != m.Dim || !store.DimSupported(m.Dim) {
+		return nil, &store.ModelMismatchError{Workspace: workspace, Indexed: cur, Wanted: m}
+	}
+	typ := "vector(" + strconv.Itoa(m.Dim) + ")" // from the SupportedDims whitelist, matching the partial index
+	var hits []store.Hit
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = 64`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `WITH nn AS MATERIALIZED (
+				SELECT c.id, c.embedding::`+typ+` <=> $2::`+typ+` AS distance FROM knowledge_chunks c
+				WHERE c.workspace = $1 AND c.dim = $4 ORDER BY c.embedding::`+typ+` <=> $2::`+typ+` LIMIT $3)
+			SELECT `+chunkCols+`, 1 - nn.distance FROM nn JOIN knowledge_chunks c ON c.id = nn.id ORDER BY nn.distance`,
+			workspace, pgvector.NewVector(v), k, m.Dim)
+		if err != nil {
+			return err
+		}
+		hits, err = collectHits(rows, true)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
+	}
+	return hits, nil
+}
+
+// SearchText finds the best full-text matches: any of the query's words, stemmed with the
+// Italian and the English configurations, ranked by cover density.
+func (s *Store) SearchText(ctx context.Context, workspace, query string, k int) ([]store.Hit, error) {
+	terms := store.TextTerms(query)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `WITH q AS (
+			SELECT to_tsquery('english', string_agg(quote_literal(t), ' | ')) || to_tsquery('italian', string_agg(quote_literal(t), ' | ')) AS q
+			FROM unnest($2::text[]) AS t)
+		SELECT `+chunkCols+`, ts_rank_cd(c.tsv, q.q) AS score FROM knowledge_chunks c, q
+		WHERE c.workspace = $1 AND c.tsv @@ q.q ORDER BY score DESC, c.id LIMIT $3`, workspace, terms, k)
+	if err != nil {
+		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
+	}
+	hits, err := collectHits(rows, true)
+	if err != nil {
+		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
+	}
+	return hits, nil
+}

@@ -1,0 +1,312 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+func jsonOr(raw json.RawMessage, def string) string {
+	if len(raw) == 0 {
+		return def
+	}
+	return string(raw)
+}
+
+// UpsertWorkspace creates or updates a workspace.
+func (s *Store) UpsertWorkspace(ctx context.Context, w store.Workspace) error {
+	files := w.DataFiles
+	if files == nil {
+		files = []string{}
+	}
+	fj, err := json.Marshal(files)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (id, company, profile, data_files, updated_at) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5)
+		ON CONFLICT (id) DO UPDATE SET company = excluded.company, profile = excluded.profile, data_files = excluded.data_files, updated_at = excluded.updated_at`,
+		w.ID, w.Company, jsonOr(w.Profile, "{}"), string(fj), w.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("upsert workspace %s: %w", w.ID, err)
+	}
+	return nil
+}
+
+func scanWorkspace(r pgx.Row) (store.Workspace, error) {
+	var w store.Workspace
+	var profile, files []byte
+	err := r.Scan(&w.ID, &w.Company, &profile, &files, &w.UpdatedAt)
+	w.Profile = profile
+	if err == nil {
+		err = json.Unmarshal(files, &w.DataFiles)
+	}
+	return w, err
+}
+
+// Workspace loads one workspace.
+func (s *Store) Workspace(ctx context.Context, id string) (store.Workspace, error) {
+	w, err := scanWorkspace(s.pool.QueryRow(ctx, `SELECT id, company, profile, data_files, updated_at FROM workspaces WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return w, fmt.Errorf("workspace %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return w, fmt.Errorf("load workspace %s: %w", id, err)
+	}
+	return w, nil
+}
+
+// Workspaces lists every workspace, by id.
+func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, company, profile, data_files, updated_at FROM workspaces ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Workspace, error) { return scanWorkspace(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	return out, nil
+}
+
+const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at`
+
+func scanThread(r pgx.Row) (store.Thread, error) {
+	var t store.Thread
+	var intent []byte
+	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &t.CreatedAt, &t.UpdatedAt)
+	t.Intent = intent
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	return t, err
+}
+
+// Thread loads one thread.
+func (s *Store) Thread(ctx context.Context, workspace, id string) (store.Thread, error) {
+	t, err := scanThread(s.pool.QueryRow(ctx, `SELECT `+threadCols+` FROM threads WHERE workspace = $1 AND id = $2`, workspace, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("thread %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("load thread %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// SaveTurn writes a turn atomically, failing with ErrConflict when the thread changed.
+func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, error) {
+	t := turn.Thread
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if turn.New {
+			t.Version = 1
+			_, err := tx.Exec(ctx, `INSERT INTO threads (`+threadCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)`,
+				t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, t.CreatedAt, t.UpdatedAt)
+			if isUnique(err) {
+				return fmt.Errorf("create thread %s: %w", t.ID, store.ErrConflict)
+			}
+			if err != nil {
+				return fmt.Errorf("create thread %s: %w", t.ID, err)
+			}
+		} else {
+			tag, err := tx.Exec(ctx, `UPDATE threads SET asker = $1, language = $2, state = $3, intent = $4::jsonb, version = version + 1, updated_at = $5
+				WHERE workspace = $6 AND id = $7 AND version = $8`,
+				t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), t.UpdatedAt, t.Workspace, t.ID, t.Version)
+			if err != nil {
+				return fmt.Errorf("update thread %s: %w", t.ID, err)
+			}
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("update thread %s: %w", t.ID, store.ErrConflict)
+			}
+			t.Version++
+		}
+		if turn.SupersedeDrafts {
+			if _, err := tx.Exec(ctx, `UPDATE drafts SET state = 'superseded' WHERE workspace = $1 AND thread_id = $2 AND state = 'pending_approval'`, t.Workspace, t.ID); err != nil {
+				return fmt.Errorf("supersede drafts of %s: %w", t.ID, err)
+			}
+		}
+		if d := turn.Draft; d != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO drafts (workspace, id, thread_id, state, text, language, evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
+				t.Workspace, d.ID, t.ID, store.DraftPending, d.Text, d.Language, jsonOr(d.Evidence, "{}"), d.CreatedAt); err != nil {
+				return fmt.Errorf("insert draft %s: %w", d.ID, err)
+			}
+		}
+		if err := appendEvents(ctx, tx, t.Workspace, t.ID, turn.Events); err != nil {
+			return err
+		}
+		return insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts)
+	})
+	if err != nil {
+		return turn.Thread, fmt.Errorf("save turn: %w", err)
+	}
+	return t, nil
+}
+
+// appendEvents adds events after the thread's last one; callers hold the thread's row lock
+// (they updated or inserted it in the same transaction), so sequence numbers cannot race.
+func appendEvents(ctx context.Context, tx pgx.Tx, workspace, thread string, events []store.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var seq int
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events WHERE workspace = $1 AND thread_id = $2`, workspace, thread).Scan(&seq); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	b := &pgx.Batch{}
+	for _, e := range events {
+		seq++
+		b.Queue(`INSERT INTO events (workspace, thread_id, seq, kind, at, by, data) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+			workspace, thread, seq, e.Kind, e.At, e.By, jsonOr(e.Data, "{}"))
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	return nil
+}
+
+// Events lists a thread's audit trail in order.
+func (s *Store) Events(ctx context.Context, workspace, threadID string) ([]store.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT seq, kind, at, by, data FROM events WHERE workspace = $1 AND thread_id = $2 ORDER BY seq`, workspace, threadID)
+	if err != nil {
+		return nil, fmt.Errorf("list events of %s: %w", threadID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Event, error) {
+		var e store.Event
+		var data []byte
+		err := r.Scan(&e.Seq, &e.Kind, &e.At, &e.By, &data)
+		e.Data, e.At = data, e.At.UTC()
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list events of %s: %w", threadID, err)
+	}
+	return out, nil
+}
+
+const draftCols = `workspace, id, thread_id, state, text, final_text, language, evidence, created_at, decided_by, decided_at, edited, reason, posted_at`
+
+func scanDraft(r pgx.Row) (store.Draft, error) {
+	var d store.Draft
+	var final, decidedBy, reason *string
+	var evidence []byte
+	err := r.Scan(&d.Workspace, &d.ID, &d.ThreadID, &d.State, &d.Text, &final, &d.Language, &evidence, &d.CreatedAt, &decidedBy, &d.DecidedAt, &d.Edited, &reason, &d.PostedAt)
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	d.FinalText, d.DecidedBy, d.Reason = deref(final), deref(decidedBy), deref(reason)
+	d.Evidence = evidence
+	d.CreatedAt = d.CreatedAt.UTC()
+	for _, p := range []*time.Time{d.DecidedAt, d.PostedAt} {
+		if p != nil {
+			*p = p.UTC()
+		}
+	}
+	return d, err
+}
+
+// Draft loads one draft.
+func (s *Store) Draft(ctx context.Context, workspace, id string) (store.Draft, error) {
+	d, err := scanDraft(s.pool.QueryRow(ctx, `SELECT `+draftCols+` FROM drafts WHERE workspace = $1 AND id = $2`, workspace, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, fmt.Errorf("draft %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("load draft %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// Drafts lists a workspace's drafts in the given states (all when none), oldest first.
+func (s *Store) Drafts(ctx context.Context, workspace string, states ...store.DraftState) ([]store.Draft, error) {
+	names := make([]string, len(states))
+	for i, st := range states {
+		names[i] = string(st)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+draftCols+` FROM drafts WHERE workspace = $1 AND (cardinality($2::text[]) = 0 OR state = ANY($2))
+		ORDER BY created_at, id`, workspace, names)
+	if err != nil {
+		return nil, fmt.Errorf("list drafts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Draft, error) { return scanDraft(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list drafts: %w", err)
+	}
+	return out, nil
+}
+
+// Decide applies a reviewer's decision atomically; an approval also enqueues the durable
+// job that posts it, in the same transaction.
+func (s *Store) Decide(ctx context.Context, dec store.Decision) (store.Draft, error) {
+	var out store.Draft
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		d, err := scanDraft(tx.QueryRow(ctx, `SELECT `+draftCols+` FROM drafts WHERE workspace = $1 AND id = $2 FOR UPDATE`, dec.Workspace, dec.DraftID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("draft %s: %w", dec.DraftID, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		out = d
+		to := store.DraftRejected
+		if dec.Approve {
+			to = store.DraftApproved
+		}
+		if !store.CanTransition(d.State, to) {
+			return fmt.Errorf("draft %s is %s: %w", d.ID, d.State, store.ErrInvalidTransition)
+		}
+		if !dec.Approve && strings.TrimSpace(dec.Reason) == "" {
+			return fmt.Errorf("reject draft %s: a reason is required", d.ID)
+		}
+		t, err := scanThread(tx.QueryRow(ctx, `SELECT `+threadCols+` FROM threads WHERE workspace = $1 AND id = $2 FOR UPDATE`, dec.Workspace, d.ThreadID))
+		if err != nil {
+			return fmt.Errorf("load thread: %w", err)
+		}
+		final, edited, events, state := store.DecisionEffects(d, dec)
+		if dec.Approve {
+			if _, err := tx.Exec(ctx, `UPDATE drafts SET state = 'approved', final_text = $1, decided_by = $2, decided_at = $3, edited = $4
+				WHERE workspace = $5 AND id = $6`, final, dec.By, dec.At, edited, dec.Workspace, d.ID); err != nil {
+				return fmt.Errorf("approve: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO approvals (workspace, draft_id, by, at, edited, original_text, final_text) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				dec.Workspace, d.ID, dec.By, dec.At, edited, d.Text, final); err != nil {
+				return fmt.Errorf("record approval: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO outbox (workspace, draft_id, thread_id, transport, channel, text, idempotency_key, state, created_at, available_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8)`,
+				dec.Workspace, d.ID, d.ThreadID, t.Transport, t.Channel, final, store.IdempotencyKey(dec.Workspace, d.ID), dec.At); err != nil {
+				return fmt.Errorf("enqueue post: %w", err)
+			}
+			if _, err := s.river.InsertTx(ctx, tx, store.PostArgs{Workspace: dec.Workspace, DraftID: d.ID}, &river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+				return fmt.Errorf("enqueue post job: %w", err)
+			}
+		} else {
+			if _, err := tx.Exec(ctx, `UPDATE drafts SET state = 'rejected', decided_by = $1, decided_at = $2, reason = $3
+				WHERE workspace = $4 AND id = $5`, dec.By, dec.At, dec.Reason, dec.Workspace, d.ID); err != nil {
+				return fmt.Errorf("reject: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE threads SET state = $1, version = version + 1, updated_at = $2 WHERE workspace = $3 AND id = $4`,
+			state, dec.At, dec.Workspace, t.ID); err != nil {
+			return fmt.Errorf("update thread %s: %w", t.ID, err)
+		}
+		if err := appendEvents(ctx, tx, dec.Workspace, t.ID, events); err != nil {
+			return err
+		}
+		out, err = scanDraft(tx.QueryRow(ctx, `SELECT `+draftCols+` FROM drafts WHERE workspace = $1 AND id = $2`, dec.Workspace, dec.DraftID))
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("decide draft %s: %w", dec.DraftID, err)
+	}
+	return out, nil
+}
+
+
