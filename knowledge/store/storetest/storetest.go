@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -247,4 +250,225 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		_, err = b.s.Drafts(ctx, "acme")
 		require.NoError(t, err, "the drafts table still exists")
 	})
+
+	t.Run("FactsGivenByPeople", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		th := newThread(t, b.s, "acme", "t1")
+		v := 0.4
+		_, err := b.s.SaveTurn(ctx, store.Turn{Thread: th, Facts: []store.Fact{
+			{Topic: "lead_quality", Metric: "qualified_rate", Value: &v, Text: "12 of the 30 are qualified", By: "giulia", At: now},
+			{Topic: "followup", Text: "we called all of them", By: "marco", At: now.Add(time.Minute)},
+		}})
+		require.NoError(t, err)
+		facts, err := b.s.Facts(ctx, "acme", "t1")
+		require.NoError(t, err)
+		require.Len(t, facts, 2)
+		require.Equal(t, "giulia", facts[0].By)
+		require.InDelta(t, 0.4, *facts[0].Value, 1e-9)
+		require.Nil(t, facts[1].Value)
+		require.Equal(t, now.Add(time.Minute), facts[1].At)
+		other, err := b.s.Facts(ctx, "beta", "t1")
+		require.NoError(t, err)
+		require.Empty(t, other)
+	})
+
+	t.Run("DeliveryKeysOnce", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		var wg sync.WaitGroup
+		firsts := make([]bool, 6)
+		for i := range firsts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				firsts[i], err = b.s.FirstSeen(ctx, "acme", "slack:Ev123", now)
+				require.NoError(t, err)
+			}()
+		}
+		wg.Wait()
+		n := 0
+		for _, f := range firsts {
+			if f {
+				n++
+			}
+		}
+		require.Equal(t, 1, n, "exactly one delivery is first")
+		first, err := b.s.FirstSeen(ctx, "beta", "slack:Ev123", now)
+		require.NoError(t, err)
+		require.True(t, first, "keys are per workspace")
+	})
+
+	t.Run("RemindersOncePerLevel", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		withDraft(t, b.s, "acme", "t1", "d1")
+		ok, err := b.s.MarkReminded(ctx, "acme", "d1", 1, now)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = b.s.MarkReminded(ctx, "acme", "d1", 1, now)
+		require.NoError(t, err)
+		require.False(t, ok)
+		ok, err = b.s.MarkReminded(ctx, "acme", "d1", 2, now)
+		require.NoError(t, err)
+		require.True(t, ok)
+		_, err = b.s.MarkReminded(ctx, "beta", "d1", 1, now)
+		require.Error(t, err, "beta has no draft d1")
+	})
+
+	t.Run("KPISnapshotReplaced", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		rows, at, err := b.s.KPI(ctx, "acme")
+		require.NoError(t, err)
+		require.Empty(t, rows)
+		require.True(t, at.IsZero())
+		first := []store.KPIRow{{Period: "2026-09", Metric: "leads", Value: 60, File: "a.csv", Line: 2}, {Period: "2026-10", Metric: "leads", Value: 78, Channel: "facebook", File: "a.csv", Line: 3}}
+		require.NoError(t, b.s.ReplaceKPI(ctx, "acme", first, now))
+		rows, at, err = b.s.KPI(ctx, "acme")
+		require.NoError(t, err)
+		require.Equal(t, first, rows)
+		require.Equal(t, now, at)
+		require.NoError(t, b.s.ReplaceKPI(ctx, "acme", first[:1], now.Add(time.Hour)))
+		rows, _, err = b.s.KPI(ctx, "acme")
+		require.NoError(t, err)
+		require.Equal(t, first[:1], rows)
+		rows, _, err = b.s.KPI(ctx, "beta")
+		require.NoError(t, err)
+		require.Empty(t, rows)
+	})
+
+	knowledge := func(t *testing.T, s store.Store, ws, source, kind string, m store.EmbeddingModel, texts ...string) {
+		t.Helper()
+		chunks := make([]store.Chunk, len(texts))
+		for i, text := range texts {
+			chunks[i] = store.Chunk{Title: source, Text: text, Language: "en", Position: i, Embedding: testVector(text, m.Dim), CreatedAt: now}
+		}
+		require.NoError(t, s.ReplaceSource(ctx, ws, store.Source{Source: source, Kind: kind, Title: source, Hash: "h", UpdatedAt: now}, m, chunks))
+	}
+	local := store.EmbeddingModel{Name: "test", Dim: 256}
+
+	t.Run("KnowledgeSearch", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		knowledge(t, b.s, "acme", "doc:brand.md", store.KindDocument, local,
+			"Our brand voice is warm and direct; never promise discounts.",
+			"Leads from trade fairs convert best when called within two days.")
+		knowledge(t, b.s, "acme", "glossary", store.KindGlossary, local, "SQL means sales qualified lead.")
+		srcs, err := b.s.Sources(ctx, "acme")
+		require.NoError(t, err)
+		require.Len(t, srcs, 2)
+		require.Equal(t, "doc:brand.md", srcs[0].Source)
+		require.Equal(t, 2, srcs[0].Chunks)
+
+		hits, err := b.s.SearchText(ctx, "acme", "who should call the leads from the fair?", 5)
+		require.NoError(t, err)
+		require.NotEmpty(t, hits)
+		require.Contains(t, hits[0].Text, "trade fairs", "stemming matches fair/fairs and call/called")
+
+		q := "Leads from trade fairs convert best when called within two days."
+		vhits, err := b.s.SearchVector(ctx, "acme", local, testVector(q, 256), 2)
+		require.NoError(t, err)
+		require.Len(t, vhits, 2)
+		require.Equal(t, q, vhits[0].Text)
+		require.InDelta(t, 1, vhits[0].Score, 1e-4, "cosine similarity of a vector with itself")
+		require.Greater(t, vhits[0].Score, vhits[1].Score)
+
+		// replacing a source swaps its chunks; removing it deletes them from both indexes
+		knowledge(t, b.s, "acme", "doc:brand.md", store.KindDocument, local, "Brand voice: warm.")
+		chunks, err := b.s.Chunks(ctx, "acme")
+		require.NoError(t, err)
+		require.Len(t, chunks, 2)
+		n, err := b.s.RemoveSource(ctx, "acme", "doc:brand.md")
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		hits, err = b.s.SearchText(ctx, "acme", "brand voice warm", 5)
+		require.NoError(t, err)
+		require.Empty(t, hits)
+		vhits, err = b.s.SearchVector(ctx, "acme", local, testVector("Brand voice: warm.", 256), 5)
+		require.NoError(t, err)
+		require.Len(t, vhits, 1)
+		require.Equal(t, "glossary", vhits[0].Source)
+		_, err = b.s.RemoveSource(ctx, "acme", "doc:brand.md")
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("KnowledgeIsolation", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		secret := "Beta's confidential pricing playbook: margin floor 42 percent."
+		knowledge(t, b.s, "beta", "doc:pricing.md", store.KindDocument, local, secret)
+		knowledge(t, b.s, "acme", "doc:voice.md", store.KindDocument, local, "Acme speaks plainly.")
+		hits, err := b.s.SearchText(ctx, "acme", "confidential pricing playbook margin", 10)
+		require.NoError(t, err)
+		require.Empty(t, hits)
+		vhits, err := b.s.SearchVector(ctx, "acme", local, testVector(secret, 256), 10)
+		require.NoError(t, err)
+		for _, h := range vhits {
+			require.Equal(t, "acme", h.Workspace)
+			require.NotContains(t, h.Text, "confidential")
+		}
+		srcs, err := b.s.Sources(ctx, "acme")
+		require.NoError(t, err)
+		require.Len(t, srcs, 1)
+		_, err = b.s.RemoveSource(ctx, "acme", "doc:pricing.md")
+		require.ErrorIs(t, err, store.ErrNotFound)
+		chunks, err := b.s.Chunks(ctx, "beta")
+		require.NoError(t, err)
+		require.Len(t, chunks, 1, "beta's knowledge is untouched")
+	})
+
+	t.Run("KnowledgeModelMismatch", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		knowledge(t, b.s, "acme", "doc:a.md", store.KindDocument, local, "alpha text", "beta text")
+		other := store.EmbeddingModel{Name: "openai:text-embedding-3-small", Dim: 512}
+		chunk := store.Chunk{Text: "x", Language: "en", Embedding: testVector("x", 512), CreatedAt: now}
+		err := b.s.ReplaceSource(ctx, "acme", store.Source{Source: "doc:b.md", Kind: store.KindDocument, UpdatedAt: now}, other, []store.Chunk{chunk})
+		var mm *store.ModelMismatchError
+		require.ErrorAs(t, err, &mm)
+		require.Contains(t, err.Error(), "whybot knowledge reindex")
+		_, err = b.s.SearchVector(ctx, "acme", other, testVector("x", 512), 3)
+		require.ErrorAs(t, err, &mm)
+		srcs, err := b.s.Sources(ctx, "acme")
+		require.NoError(t, err)
+		require.Len(t, srcs, 1, "nothing half-written")
+
+		// reindex: new embeddings for every chunk, then the new model searches
+		chunks, err := b.s.Chunks(ctx, "acme")
+		require.NoError(t, err)
+		emb := map[int64][]float32{}
+		for _, c := range chunks {
+			emb[c.ID] = testVector(c.Text, 512)
+		}
+		require.NoError(t, b.s.Reembed(ctx, "acme", other, emb))
+		m, ok, err := b.s.KnowledgeModel(ctx, "acme")
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, other, m)
+		hits, err := b.s.SearchVector(ctx, "acme", other, testVector("beta text", 512), 1)
+		require.NoError(t, err)
+		require.Equal(t, "beta text", hits[0].Text)
+		_, err = b.s.SearchVector(ctx, "acme", local, testVector("beta text", 256), 1)
+		require.ErrorAs(t, err, &mm)
+	})
+}
+
+// testVector is a deterministic unit vector for a text (not an embedding: similar texts are
+// not near each other), so vector tests do not depend on an embedder.
+func testVector(text string, dim int) []float32 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(text))
+	r := rand.New(rand.NewPCG(h.Sum64(), 7))
+	v := make([]float32, dim)
+	var n float64
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+		n += float64(v[i]) * float64(v[i])
+	}
+	for i := range v {
+		v[i] /= float32(math.Sqrt(n))
+	}
+	return v
 }
