@@ -6,7 +6,7 @@
 package sample
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +15,11 @@ import (
 
 //go:embed company.yaml
 var profileYAML []byte
+
+// docs are the sample's knowledge documents (a sales playbook and brand guidelines).
+//
+//go:embed docs/*.md
+var docs embed.FS
 
 // Profile is the sample company.yaml.
 func Profile() []byte { return profileYAML }
@@ -92,5 +97,31 @@ func Write(dir string) (profilePath, dataPath string, err error) {
 		os.Remove(profilePath)
 		return "", "", fmt.Errorf("write data: %w", err)
 	}
+	if err := writeDocs(filepath.Join(dir, "knowledge")); err != nil {
+		os.Remove(profilePath)
+		os.Remove(dataPath)
+		return "", "", err
+	}
 	return profilePath, dataPath, nil
+}
+
+// writeDocs writes the sample's knowledge folder.
+func writeDocs(dir string) error {
+	entries, err := docs.ReadDir("docs")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		b, err := docs.ReadFile("docs/" + e.Name())
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			return fmt.Errorf("write knowledge: %w", err)
+		}
+	}
+	return nil
 }

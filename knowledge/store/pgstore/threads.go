@@ -308,5 +308,3 @@ func (s *Store) Decide(ctx context.Context, dec store.Decision) (store.Draft, er
 	}
 	return out, nil
 }
-
-
