@@ -94,6 +94,15 @@ func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a 
 	}
 	out := Outcome{Draft: d}
 	e.log.InfoContext(ctx, "decision", "workspace", workspaceID, "draft", draftID, "by", person.Handle, "state", d.State, "edited", d.Edited)
+	if a.Approve && e.knowledge != nil {
+		e.learn(ctx, d)
+	}
+	if a.Approve && e.queued {
+		if e.wake != nil {
+			e.wake()
+		}
+		return out, nil
+	}
 	if a.Approve {
 		out.Posted, err = e.Deliver(ctx, workspaceID, draftID)
 		if err != nil {
@@ -154,4 +163,16 @@ func (e *Engine) DeliverPending(ctx context.Context) (int, error) {
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// learn adds an approved answer to the company knowledge; a failure is logged, the
+// approval stands.
+func (e *Engine) learn(ctx context.Context, d store.Draft) {
+	evs, err := e.store.Events(ctx, d.Workspace, d.ThreadID)
+	if err == nil {
+		err = e.knowledge.AddAnswer(ctx, d.Workspace, d.Language, d.ID, questionOf(evs), d.FinalText, d.DecidedBy)
+	}
+	if err != nil {
+		e.log.WarnContext(ctx, "approved answer not added to the knowledge", "workspace", d.Workspace, "draft", d.ID, "err", err)
+	}
 }

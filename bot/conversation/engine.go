@@ -74,11 +74,14 @@ var ErrNotReviewer = errors.New("not a reviewer")
 
 // Engine runs conversations.
 type Engine struct {
-	store   Store
-	posters map[string]Poster
-	now     func() time.Time
-	log     *slog.Logger
-	lease   time.Duration
+	store     Store
+	posters   map[string]Poster
+	now       func() time.Time
+	log       *slog.Logger
+	lease     time.Duration
+	knowledge Knowledge
+	queued    bool   // delivery is left to the job runner
+	wake      func() // tells the job runner an answer was approved
 }
 
 // Option configures an Engine.
@@ -90,7 +93,14 @@ func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = n
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 
-// WithPoster registers the poster of a transport.
+// WithQueuedDelivery leaves posting to the durable job runner instead of posting inside
+// Decide: wake (may be nil, as with River, which the store's transaction already notified)
+// tells the runner to look now.
+func WithQueuedDelivery(wake func()) Option {
+	return func(e *Engine) { e.queued, e.wake = true, wake }
+}
+
+// WithPoster sets the poster of a transport.
 func WithPoster(transport string, p Poster) Option {
 	return func(e *Engine) { e.posters[transport] = p }
 }
@@ -134,6 +144,7 @@ type Reply struct {
 	Facts     []rules.Fact      `json:"facts"`
 	Draft     *DraftRef         `json:"draft"`
 	Caveats   []string          `json:"caveats,omitempty"`
+	Knowledge []Citation        `json:"knowledge,omitempty"` // company knowledge the draft quotes
 }
 
 func newID(prefix string) string {
@@ -323,8 +334,17 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		if err != nil {
 			return Reply{}, err
 		}
+		cites := e.cite(ctx, p.Workspace, questionOf(append(past[:len(past):len(past)], turn...)))
+		if len(cites) > 0 {
+			ct, err := citeText(view.Set, cites)
+			if err != nil {
+				return Reply{}, err
+			}
+			text += "\n\n" + ct
+		}
 		d := &store.Draft{ID: newID("d"), ThreadID: th.ID, State: store.DraftPending, Text: text, Language: th.Language, CreatedAt: now,
-			Evidence: mustJSON(map[string]any{"findings": res.Findings, "observed": res.Observed, "facts": facts, "caveats": caveats})}
+			Evidence: mustJSON(map[string]any{"findings": res.Findings, "observed": res.Observed, "facts": facts, "caveats": caveats, "knowledge": cites})}
+		reply.Knowledge = cites
 		saved.Draft = d
 		th.State = store.ThreadPendingApproval
 		turn = append(turn, store.Event{Kind: store.EventDraft, At: now, By: "whybot", Data: mustJSON(map[string]any{"draft": d.ID, "text": text, "caveats": caveats})})
@@ -333,6 +353,7 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	}
 	saved.Thread = th
 	saved.Events = turn
+	saved.Facts = storeFacts(newFacts)
 	if _, err := e.store.SaveTurn(ctx, saved); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return Reply{}, &UserError{Reason: "the thread changed while this message was handled: send it again", Err: err}
@@ -394,6 +415,30 @@ func askedTopics(events []store.Event) map[string]bool {
 				out[q.Topic] = true
 			}
 		}
+	}
+	return out
+}
+
+// questionOf is the latest question of a thread's events.
+func questionOf(past []store.Event) string {
+	q := ""
+	for _, ev := range past {
+		if ev.Kind == store.EventQuestion {
+			var d struct {
+				Text string `json:"text"`
+			}
+			if json.Unmarshal(ev.Data, &d) == nil {
+				q = d.Text
+			}
+		}
+	}
+	return q
+}
+
+func storeFacts(fs []rules.Fact) []store.Fact {
+	out := make([]store.Fact, len(fs))
+	for i, f := range fs {
+		out[i] = store.Fact{Topic: f.Topic, Metric: f.Metric, Value: f.Value, Text: f.Text, By: f.By, At: f.At}
 	}
 	return out
 }

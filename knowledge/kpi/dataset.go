@@ -16,6 +16,7 @@ type Dataset struct {
 	Periods []Period             // sorted, oldest first
 	Files   []string             // files it was read from
 	Rows    []Row                // breakdown rows (with dimensions)
+	Input   []Row                // every row read, in order (what a snapshot stores)
 	totals  []map[string]float64 // per period: metric → total
 	given   []map[string]bool    // per period: metric given in the data (not derived)
 	index   map[string]int       // period label → index
@@ -35,7 +36,7 @@ func Build(rows []Row) (*Dataset, error) {
 		e.add("data", 0, "no rows")
 		return nil, e
 	}
-	ds := &Dataset{Grain: rows[0].Period.Grain, index: map[string]int{}}
+	ds := &Dataset{Grain: rows[0].Period.Grain, index: map[string]int{}, Input: rows}
 	first := rows[0]
 	seen := make(map[rowKey]Row, len(rows))
 	files := map[string]bool{}

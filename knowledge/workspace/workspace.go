@@ -60,11 +60,48 @@ func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
 
 // FromStore rebuilds a workspace from its stored profile and the data files it recorded.
 func FromStore(w store.Workspace) (*Workspace, error) {
+	return FromSnapshot(w, nil)
+}
+
+// FromSnapshot rebuilds a workspace from its stored profile and KPI snapshot; with no
+// snapshot rows it reads the data files the workspace recorded.
+func FromSnapshot(w store.Workspace, rows []store.KPIRow) (*Workspace, error) {
 	p, err := StoredProfile(w)
 	if err != nil {
 		return nil, err
 	}
-	return build(p, w.DataFiles)
+	if len(rows) == 0 {
+		return build(p, w.DataFiles)
+	}
+	krows := make([]kpi.Row, len(rows))
+	for i, r := range rows {
+		per, err := kpi.ParsePeriod(r.Period)
+		if err != nil {
+			return nil, fmt.Errorf("stored KPI of %s: %s:%d: %w", w.ID, r.File, r.Line, err)
+		}
+		krows[i] = kpi.Row{Period: per, Metric: r.Metric, Value: r.Value, File: r.File, Line: r.Line,
+			Dims: kpi.Dims{Channel: r.Channel, Segment: r.Segment, Campaign: r.Campaign, Source: r.Source, Medium: r.Medium}}
+	}
+	ds, err := kpi.Build(krows)
+	if err != nil {
+		return nil, err
+	}
+	set, err := rules.Compile(p, ds)
+	if err != nil {
+		return nil, err
+	}
+	res := p.Resolver()
+	return &Workspace{Profile: p, Data: ds, Rules: set, Resolver: res, Phrases: res.Phrases(), DataFiles: w.DataFiles}, nil
+}
+
+// KPIRows is the workspace's data as snapshot rows.
+func (w *Workspace) KPIRows() []store.KPIRow {
+	out := make([]store.KPIRow, len(w.Data.Input))
+	for i, r := range w.Data.Input {
+		out[i] = store.KPIRow{Period: r.Period.String(), Metric: r.Metric, Value: r.Value, File: r.File, Line: r.Line,
+			Channel: r.Dims.Channel, Segment: r.Dims.Segment, Campaign: r.Dims.Campaign, Source: r.Dims.Source, Medium: r.Dims.Medium}
+	}
+	return out
 }
 
 // StoredProfile decodes a stored workspace's profile.

@@ -18,7 +18,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/profile"
-	"github.com/whybot/whybot/knowledge/store/sqlitestore"
+	"github.com/whybot/whybot/knowledge/store/backend"
 )
 
 // Version is set at build time (-ldflags "-X …cli.Version=…").
@@ -38,9 +38,18 @@ Usage:
   whybot audit THREAD [--json]                 a thread's full audit trail
   whybot validate --profile F --data F…        check a profile and data, list the rules that fire
   whybot eval DIR                              run the scenario cases in DIR
+  whybot migrate up|status [--json]            apply or show the database migrations
+  whybot knowledge sync [--workspace W] [--dir D]   index the profile, glossary and knowledge folder
+  whybot knowledge add FILE… [--workspace W]   index Markdown or text documents
+  whybot knowledge list [--workspace W] [--json]
+  whybot knowledge remove SOURCE [--workspace W]
+  whybot knowledge search [--workspace W] [-k N] [--json] QUERY
+  whybot knowledge reindex [--workspace W]     re-embed after changing the embedder
+  whybot serve                                 run the job worker (posting, reminders, KPI reloads)
   whybot version
 
 Every command that stores takes --db PATH (default: $WHYBOT_DB, else the user data dir).
+DATABASE_URL=postgres://… uses PostgreSQL instead (run ` + "`whybot migrate up`" + ` first).
 `
 
 type env struct {
@@ -89,6 +98,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.validate(args[1:])
 	case "eval":
 		err = e.eval(args[1:])
+	case "migrate":
+		err = e.migrate(args[1:])
+	case "knowledge":
+		err = e.knowledge(args[1:])
+	case "serve":
+		err = e.serve(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "whybot", Version)
 	case "help", "-h", "--help":
@@ -183,25 +198,15 @@ func DefaultDBPath() string {
 	return filepath.Join(dir, "whybot", "whybot.db")
 }
 
-// openStore opens and migrates the embedded store (the zero-setup default migrates itself).
-func (e *env) openStore(path string) (*sqlitestore.Store, error) {
-	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
-		return nil, fmt.Errorf("DATABASE_URL is set, but this build only has the embedded SQLite store: unset DATABASE_URL to use %s", path)
-	}
-	s, err := sqlitestore.Open(e.ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Migrate(e.ctx, nil); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+// openStore opens the store DATABASE_URL selects (the SQLite file at path by default) and
+// checks its schema: the embedded file migrates itself, PostgreSQL must be migrated first.
+func (e *env) openStore(path string) (backend.DB, error) {
+	return backend.Ready(e.ctx, os.Getenv("DATABASE_URL"), path, e.log)
 }
 
-func (e *env) engine(s *sqlitestore.Store) *conversation.Engine {
+func (e *env) engine(s conversation.Store, opts ...conversation.Option) *conversation.Engine {
 	p := console.Poster{W: e.stdout}
-	return conversation.New(s, conversation.WithLogger(e.log), conversation.WithPoster("console", p), conversation.WithPoster("cli", p))
+	return conversation.New(s, append([]conversation.Option{conversation.WithLogger(e.log), conversation.WithPoster("console", p), conversation.WithPoster("cli", p)}, opts...)...)
 }
 
 func (e *env) printJSON(v any) error {

@@ -16,7 +16,7 @@ import (
 	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
-	"github.com/whybot/whybot/knowledge/store/sqlitestore"
+	"github.com/whybot/whybot/knowledge/store/backend"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
 )
@@ -80,7 +80,7 @@ func (e *env) chat(args []string) error {
 		return err
 	}
 	defer s.Close()
-	c := &console.Chat{Engine: e.engine(s), Workspace: ws, In: e.stdin, Out: e.stdout, As: strings.ToLower(*as), Lang: *lang}
+	c := &console.Chat{Engine: e.engine(s, conversation.WithKnowledge(e.syncKnowledge(s, ws))), Workspace: ws, In: e.stdin, Out: e.stdout, As: strings.ToLower(*as), Lang: *lang}
 	return c.Run(e.ctx)
 }
 
@@ -119,7 +119,8 @@ func (e *env) ask(args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := e.engine(s).Ask(e.ctx, ws, conversation.Request{ThreadID: *thread, As: *as, Text: question, Lang: *lang, Transport: "cli", Channel: "cli"})
+	idx := e.syncKnowledge(s, ws)
+	r, err := e.engine(s, conversation.WithKnowledge(idx)).Ask(e.ctx, ws, conversation.Request{ThreadID: *thread, As: *as, Text: question, Lang: *lang, Transport: "cli", Channel: "cli"})
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func (e *env) ask(args []string) error {
 }
 
 // threadWorkspace finds the workspace of a thread and reloads it from what the store recorded.
-func (e *env) threadWorkspace(s *sqlitestore.Store, thread string) (*workspace.Workspace, error) {
+func (e *env) threadWorkspace(s backend.DB, thread string) (*workspace.Workspace, error) {
 	wss, err := s.Workspaces(e.ctx)
 	if err != nil {
 		return nil, err
@@ -151,7 +152,7 @@ func (e *env) threadWorkspace(s *sqlitestore.Store, thread string) (*workspace.W
 }
 
 // findDraft locates a draft's workspace by asking each workspace (queries stay scoped).
-func (e *env) findDraft(s *sqlitestore.Store, id string) (store.Draft, error) {
+func (e *env) findDraft(s backend.DB, id string) (store.Draft, error) {
 	wss, err := s.Workspaces(e.ctx)
 	if err != nil {
 		return store.Draft{}, err
@@ -277,7 +278,11 @@ func (e *env) review(args []string) error {
 		}
 		a = conversation.Action{Reason: *reason}
 	}
-	out, err := e.engine(s).Decide(e.ctx, d.Workspace, d.ID, *as, a)
+	idx, err := e.index(s)
+	if err != nil {
+		return err
+	}
+	out, err := e.engine(s, conversation.WithKnowledge(idx)).Decide(e.ctx, d.Workspace, d.ID, *as, a)
 	if err != nil {
 		return err
 	}

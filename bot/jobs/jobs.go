@@ -1,0 +1,224 @@
+// Package jobs runs whybot's side effects durably: posting approved answers, reminding
+// reviewers of drafts past the workspace's review deadline (then escalating to the owner),
+// and reloading KPI data on a schedule. On PostgreSQL, River runs them (RunRiver); on the
+// embedded SQLite store, an in-process worker with the same semantics (RunLocal). Either
+// way all state lives in the database, so work resumes after a restart.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/whybot/whybot/knowledge/kpi"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+// Store is what the jobs read and write.
+type Store interface {
+	Workspaces(ctx context.Context) ([]store.Workspace, error)
+	Drafts(ctx context.Context, workspace string, states ...store.DraftState) ([]store.Draft, error)
+	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
+	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
+	MarkReminded(ctx context.Context, workspace, draftID string, level int, at time.Time) (bool, error)
+	ReplaceKPI(ctx context.Context, workspace string, rows []store.KPIRow, at time.Time) error
+}
+
+// Deliverer posts approved answers exactly once (the conversation engine).
+type Deliverer interface {
+	Deliver(ctx context.Context, workspace, draftID string) (bool, error)
+	DeliverPending(ctx context.Context) (int, error)
+}
+
+// Notice is a reminder about a draft waiting for review.
+type Notice struct {
+	Workspace string
+	DraftID   string
+	ThreadID  string
+	Transport string
+	Level     int      // 1: reminder to reviewers; 2: escalation to the owner
+	To        []string // handles of the people reminded
+	Text      string
+}
+
+// Notifier delivers reminders (to the review channel of the draft's transport).
+type Notifier interface {
+	Notify(ctx context.Context, n Notice) error
+}
+
+// Config wires the jobs.
+type Config struct {
+	Store    Store
+	Engine   Deliverer
+	Notifier Notifier
+	Log      *slog.Logger
+	Now      func() time.Time
+
+	Poll           time.Duration // local worker: how often it looks for work (default 2 s)
+	SweepEvery     time.Duration // re-post rows whose lease expired or backoff passed (default 1 min)
+	RemindEvery    time.Duration // check review deadlines (default 5 min)
+	ReloadKPIEvery time.Duration // reload KPI data files (default 1 h; negative: never)
+}
+
+func (c *Config) defaults() {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.Poll, 2*time.Second)
+	def(&c.SweepEvery, time.Minute)
+	def(&c.RemindEvery, 5*time.Minute)
+	def(&c.ReloadKPIEvery, time.Hour)
+}
+
+// Jobs holds the work both runners do.
+type Jobs struct{ cfg Config }
+
+// New returns the jobs.
+func New(cfg Config) *Jobs {
+	cfg.defaults()
+	return &Jobs{cfg: cfg}
+}
+
+// Remind sends the reminders that are due: level 1 to the workspace's reviewers when a
+// draft has waited longer than the review deadline, level 2 to the owner after twice the
+// deadline. Each goes out at most once per draft and level, whichever replica finds it.
+func (j *Jobs) Remind(ctx context.Context) (int, error) {
+	wss, err := j.cfg.Store.Workspaces(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := j.cfg.Now().UTC()
+	sent := 0
+	var errs []error
+	for _, w := range wss {
+		p, err := workspace.StoredProfile(w)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		deadline := time.Duration(p.Thresholds.ReviewDeadlineHours) * time.Hour
+		drafts, err := j.cfg.Store.Drafts(ctx, w.ID, store.DraftPending)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, d := range drafts {
+			age := now.Sub(d.CreatedAt)
+			level := 0
+			switch {
+			case age >= 2*deadline:
+				level = 2
+			case age >= deadline:
+				level = 1
+			default:
+				continue
+			}
+			var to []string
+			if level == 1 {
+				for _, x := range p.People {
+					if x.Reviewer {
+						to = append(to, x.Handle)
+					}
+				}
+			} else {
+				to = []string{p.DefaultAsker().Handle}
+				if o, ok := p.ByRole("owner"); ok {
+					to = []string{o.Handle}
+				}
+			}
+			first, err := j.cfg.Store.MarkReminded(ctx, w.ID, d.ID, level, now)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if !first {
+				continue
+			}
+			th, err := j.cfg.Store.Thread(ctx, w.ID, d.ThreadID)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			text, err := j.reminderText(ctx, p.Language, w.ID, d, level, to, age, p.Thresholds.ReviewDeadlineHours)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n := Notice{Workspace: w.ID, DraftID: d.ID, ThreadID: d.ThreadID, Transport: th.Transport, Level: level, To: to, Text: text}
+			if err := j.cfg.Notifier.Notify(ctx, n); err != nil {
+				// recorded as sent: a reminder is not worth spamming reviewers over
+				errs = append(errs, fmt.Errorf("remind about %s: %w", d.ID, err))
+				continue
+			}
+			j.cfg.Log.InfoContext(ctx, "review reminder sent", "workspace", w.ID, "draft", d.ID, "level", level)
+			sent++
+		}
+	}
+	return sent, errors.Join(errs...)
+}
+
+func (j *Jobs) reminderText(ctx context.Context, lang, ws string, d store.Draft, level int, to []string, age time.Duration, deadline int) (string, error) {
+	set, err := prompts.For(lang)
+	if err != nil {
+		return "", err
+	}
+	question := ""
+	if evs, err := j.cfg.Store.Events(ctx, ws, d.ThreadID); err == nil {
+		for _, e := range evs {
+			if e.Kind == store.EventQuestion {
+				var q struct {
+					Text string `json:"text"`
+				}
+				_ = json.Unmarshal(e.Data, &q)
+				question = q.Text
+			}
+		}
+	}
+	return set.Render("reminder", map[string]any{"Level": level, "Draft": d.ID, "Question": question,
+		"Hours": int(age.Hours()), "Deadline": deadline, "To": to})
+}
+
+// ReloadKPI re-reads every workspace's data files into its KPI snapshot. A file that no
+// longer validates leaves the previous snapshot in place (nothing half-written) and is
+// reported with its file:line problems.
+func (j *Jobs) ReloadKPI(ctx context.Context) (int, error) {
+	wss, err := j.cfg.Store.Workspaces(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, w := range wss {
+		if len(w.DataFiles) == 0 {
+			continue
+		}
+		ws, err := workspace.FromStore(w)
+		if err != nil {
+			var ke *kpi.Error
+			if errors.As(err, &ke) {
+				j.cfg.Log.WarnContext(ctx, "KPI reload refused: data does not validate; the previous snapshot stays", "workspace", w.ID, "err", err)
+			}
+			errs = append(errs, fmt.Errorf("reload KPI of %s: %w", w.ID, err))
+			continue
+		}
+		if err := j.cfg.Store.ReplaceKPI(ctx, w.ID, ws.KPIRows(), j.cfg.Now().UTC()); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}

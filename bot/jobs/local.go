@@ -1,0 +1,61 @@
+package jobs
+
+import (
+	"context"
+	"time"
+)
+
+// Local runs the jobs in-process for the embedded store: it posts approved answers as soon
+// as it is woken (and every Poll), sweeps the outbox, sends due reminders and reloads KPI
+// data on their intervals. The outbox, reminders and snapshots live in the database, so a
+// restarted process picks up where the last one stopped.
+type Local struct {
+	j    *Jobs
+	wake chan struct{}
+}
+
+// NewLocal returns a local runner.
+func NewLocal(j *Jobs) *Local { return &Local{j: j, wake: make(chan struct{}, 1)} }
+
+// Wake asks the runner to look for approved answers now (after an approval).
+func (l *Local) Wake() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends. The first pass runs at once: a restart posts what was
+// approved before the crash without waiting.
+func (l *Local) Run(ctx context.Context) error {
+	cfg := l.j.cfg
+	var lastRemind, lastReload time.Time
+	t := time.NewTicker(cfg.Poll)
+	defer t.Stop()
+	for {
+		if n, err := cfg.Engine.DeliverPending(ctx); err != nil {
+			cfg.Log.WarnContext(ctx, "posting approved answers", "err", err)
+		} else if n > 0 {
+			cfg.Log.InfoContext(ctx, "posted approved answers", "count", n)
+		}
+		now := cfg.Now()
+		if now.Sub(lastRemind) >= cfg.RemindEvery {
+			lastRemind = now
+			if _, err := l.j.Remind(ctx); err != nil {
+				cfg.Log.WarnContext(ctx, "review reminders", "err", err)
+			}
+		}
+		if cfg.ReloadKPIEvery > 0 && now.Sub(lastReload) >= cfg.ReloadKPIEvery {
+			lastReload = now
+			if _, err := l.j.ReloadKPI(ctx); err != nil {
+				cfg.Log.WarnContext(ctx, "KPI reload", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-l.wake:
+		}
+	}
+}

@@ -1,0 +1,295 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/jobs"
+	"github.com/whybot/whybot/knowledge/retrieval"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/backend"
+	"github.com/whybot/whybot/knowledge/store/pgstore"
+	"github.com/whybot/whybot/knowledge/workspace"
+)
+
+func (e *env) migrate(args []string) error {
+	fs := newFlags("migrate", e)
+	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || (pos[0] != "up" && pos[0] != "status") {
+		return usagef("migrate needs up or status")
+	}
+	s, err := backend.Open(e.ctx, os.Getenv("DATABASE_URL"), *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if pos[0] == "up" {
+		before, err := s.SchemaStatus(e.ctx)
+		if err != nil {
+			return err
+		}
+		if before.Current > before.Latest {
+			return before.Check()
+		}
+		if err := s.Migrate(e.ctx, e.log); err != nil {
+			return err
+		}
+		after, err := s.SchemaStatus(e.ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(after)
+		}
+		fmt.Fprintf(e.stdout, "%s schema: version %d → %d (current)\n", after.Backend, before.Current, after.Current)
+		return nil
+	}
+	st, err := s.SchemaStatus(e.ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(st)
+	}
+	fmt.Fprintf(e.stdout, "%s schema: version %d of %d\n", st.Backend, st.Current, st.Latest)
+	if err := st.Check(); err != nil {
+		return refusedError{err.Error()}
+	}
+	fmt.Fprintln(e.stdout, "up to date")
+	return nil
+}
+
+// pickWorkspace returns the named workspace, or the only one in the store.
+func (e *env) pickWorkspace(s store.Store, id string) (store.Workspace, error) {
+	if id != "" {
+		w, err := s.Workspace(e.ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return w, &conversation.UserError{Reason: fmt.Sprintf("workspace %s does not exist: ask a question with its --profile first, or check the id", id), Err: err}
+		}
+		return w, err
+	}
+	all, err := s.Workspaces(e.ctx)
+	if err != nil {
+		return store.Workspace{}, err
+	}
+	switch len(all) {
+	case 0:
+		return store.Workspace{}, &conversation.UserError{Reason: "no workspace yet: ask a question with --profile and --data first"}
+	case 1:
+		return all[0], nil
+	}
+	ids := make([]string, len(all))
+	for i, w := range all {
+		ids[i] = w.ID
+	}
+	return store.Workspace{}, usagef("there are %d workspaces (%s): choose one with --workspace", len(all), strings.Join(ids, ", "))
+}
+
+// knowledgeDir is a workspace's knowledge folder: knowledge/ next to its data files.
+func knowledgeDir(w store.Workspace) string {
+	if len(w.DataFiles) == 0 {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(w.DataFiles[0]), "knowledge")
+}
+
+func (e *env) index(s store.Store) (*retrieval.Index, error) {
+	emb, err := retrieval.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return retrieval.New(s, emb), nil
+}
+
+// syncKnowledge indexes a loaded workspace's profile and knowledge folder (unchanged
+// sources are skipped). Failing to index does not stop an answer: it is reported.
+func (e *env) syncKnowledge(s store.Store, ws *workspace.Workspace) *retrieval.Index {
+	idx, err := e.index(s)
+	if err == nil {
+		var rec store.Workspace
+		if rec, err = ws.Record(); err == nil {
+			rec.UpdatedAt = time.Now().UTC()
+			err = s.UpsertWorkspace(e.ctx, rec)
+		}
+	}
+	if err == nil {
+		err = idx.SyncProfile(e.ctx, ws.Profile)
+	}
+	if err == nil && len(ws.DataFiles) > 0 {
+		_, err = idx.SyncFolder(e.ctx, ws.Profile.Workspace, ws.Profile.Language, filepath.Join(filepath.Dir(ws.DataFiles[0]), "knowledge"))
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "whybot: company knowledge not updated: %v\n", err)
+		e.log.Warn("knowledge sync failed", "workspace", ws.Profile.Workspace, "err", err)
+	}
+	return idx
+}
+
+func (e *env) knowledge(args []string) error {
+	fs := newFlags("knowledge", e)
+	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
+	wsID := fs.String("workspace", "", "workspace id (default: the only one)")
+	dir := fs.String("dir", "", "knowledge folder to sync (default: knowledge/ next to the workspace's data)")
+	k := fs.Int("k", 5, "number of results")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("knowledge needs sync, add, list, remove, search or reindex")
+	}
+	s, err := e.openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	w, err := e.pickWorkspace(s, *wsID)
+	if err != nil {
+		return err
+	}
+	idx, err := e.index(s)
+	if err != nil {
+		return err
+	}
+	p, err := workspace.StoredProfile(w)
+	if err != nil {
+		return err
+	}
+	switch pos[0] {
+	case "sync":
+		if err := idx.SyncProfile(e.ctx, p); err != nil {
+			return err
+		}
+		d := *dir
+		if d == "" {
+			d = knowledgeDir(w)
+		}
+		changed, err := idx.SyncFolder(e.ctx, w.ID, p.Language, d)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "workspace %s: profile and glossary indexed; %d document(s) changed in %s\n", w.ID, len(changed), d)
+		for _, c := range changed {
+			fmt.Fprintln(e.stdout, "  "+c)
+		}
+	case "add":
+		if len(pos) < 2 {
+			return usagef("knowledge add needs one or more files")
+		}
+		for _, f := range pos[1:] {
+			if _, err := idx.AddFile(e.ctx, w.ID, p.Language, f, filepath.Base(f)); err != nil {
+				return &conversation.UserError{Reason: err.Error(), Err: err}
+			}
+			fmt.Fprintf(e.stdout, "added doc:%s\n", filepath.Base(f))
+		}
+	case "list":
+		srcs, err := s.Sources(e.ctx, w.ID)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(srcs)
+		}
+		m, _, _ := s.KnowledgeModel(e.ctx, w.ID)
+		fmt.Fprintf(e.stdout, "workspace %s, embedder %s (%d dimensions)\n", w.ID, m.Name, m.Dim)
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SOURCE\tKIND\tCHUNKS\tUPDATED\tTITLE")
+		for _, x := range srcs {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", x.Source, x.Kind, x.Chunks, x.UpdatedAt.Format(time.DateTime), x.Title)
+		}
+		return tw.Flush()
+	case "remove":
+		if len(pos) != 2 {
+			return usagef("knowledge remove needs one source (see knowledge list)")
+		}
+		n, err := s.RemoveSource(e.ctx, w.ID, pos[1])
+		if errors.Is(err, store.ErrNotFound) {
+			return &conversation.UserError{Reason: fmt.Sprintf("workspace %s has no knowledge source %q: see whybot knowledge list", w.ID, pos[1]), Err: err}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "removed %s (%d chunks)\n", pos[1], n)
+	case "search":
+		if len(pos) < 2 {
+			return usagef("knowledge search needs a query")
+		}
+		res, err := idx.Search(e.ctx, w.ID, strings.Join(pos[1:], " "), *k)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(res)
+		}
+		for i, r := range res {
+			fmt.Fprintf(e.stdout, "%d. [%s] %s (score %.4f; vector #%d, text #%d)\n   %s\n", i+1, r.Source, r.Title, r.Score, r.VectorRank, r.TextRank, strings.ReplaceAll(r.Text, "\n", "\n   "))
+		}
+		if len(res) == 0 {
+			fmt.Fprintln(e.stdout, "no match")
+		}
+	case "reindex":
+		n, err := idx.Reindex(e.ctx, w.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "workspace %s: %d chunks re-embedded with %s (%d dimensions)\n", w.ID, n, idx.Model().Name, idx.Model().Dim)
+	default:
+		return usagef("knowledge %s: unknown action (use sync, add, list, remove, search or reindex)", pos[0])
+	}
+	return nil
+}
+
+// consoleNotifier prints reminders where the console transport prints posts.
+type consoleNotifier struct{ e *env }
+
+func (c consoleNotifier) Notify(_ context.Context, n jobs.Notice) error {
+	_, err := fmt.Fprintf(c.e.stdout, "=== reminder (workspace %s, draft %s) ===\n%s\n", n.Workspace, n.DraftID, n.Text)
+	return err
+}
+
+func (e *env) serve(args []string) error {
+	fs := newFlags("serve", e)
+	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
+	poll := fs.Duration("poll", 2*time.Second, "how often the job worker looks for work")
+	reload := fs.Duration("kpi-reload", time.Hour, "how often KPI data files are reloaded (0: never)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	s, err := e.openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if *reload == 0 {
+		*reload = -1
+	}
+	cfg := jobs.Config{Store: s, Notifier: consoleNotifier{e}, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload}
+	if pg, ok := s.(*pgstore.Store); ok {
+		cfg.Engine = e.engine(s, conversation.WithQueuedDelivery(nil))
+		rc, err := jobs.NewRiver(jobs.New(cfg), pg.Pool())
+		if err != nil {
+			return err
+		}
+		e.log.Info("serving", "backend", "postgres", "jobs", "river")
+		fmt.Fprintln(e.stderr, "whybot: serving on PostgreSQL (jobs: River); Ctrl-C to stop")
+		return jobs.RunRiver(e.ctx, rc, 30*time.Second)
+	}
+	var local *jobs.Local
+	cfg.Engine = e.engine(s, conversation.WithQueuedDelivery(func() { local.Wake() }))
+	local = jobs.NewLocal(jobs.New(cfg))
+	fmt.Fprintln(e.stderr, "whybot: serving on the embedded SQLite store (jobs: in-process); Ctrl-C to stop")
+	return local.Run(e.ctx)
+}
