@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # whybot's test command: formatting, vet, module tidiness, every Go test (unit, golden, store
-# conformance, fuzz seed corpora, end-to-end through the built binary) and the eval cases.
+# conformance on SQLite and on a real PostgreSQL with pgvector, fuzz seed corpora, end-to-end
+# through the built binary) and the eval cases.
 # Usage: bash deploy/test.sh      (from the repository root)
+# It installs and starts PostgreSQL + pgvector with deploy/postgres.sh unless
+# TEST_DATABASE_URL already points at one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +25,12 @@ if ! cmp -s go.mod /tmp/whybot-go.mod.$$ || ! cmp -s go.sum /tmp/whybot-go.sum.$
   echo "go mod tidy changes go.mod/go.sum: run it and commit the result" >&2; exit 1
 fi
 rm -f /tmp/whybot-go.mod.$$ /tmp/whybot-go.sum.$$
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  echo "== PostgreSQL + pgvector (deploy/postgres.sh)"
+  eval "$(bash deploy/postgres.sh)"
+fi
+export TEST_DATABASE_URL
 
 echo "== go test"
 go test -count=1 -timeout 15m ./...

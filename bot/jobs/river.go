@@ -74,9 +74,7 @@ func NewRiver(j *Jobs, pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers:      workers,
 		PeriodicJobs: periodic,
-		FetchPollInterval: func() time.Duration {
-			return min(cfg.Poll, time.Second)
-		}(),
+		FetchPollInterval: max(min(cfg.Poll, time.Second), 100*time.Millisecond), // River's floor is its fetch cooldown
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create job client: %w", err)
