@@ -70,10 +70,10 @@ func NewRiver(j *Jobs, pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
 			&river.PeriodicJobOpts{ID: "kpi_reload", RunOnStart: true}))
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger:       cfg.Log,
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
-		Workers:      workers,
-		PeriodicJobs: periodic,
+		Logger:            cfg.Log,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:           workers,
+		PeriodicJobs:      periodic,
 		FetchPollInterval: max(min(cfg.Poll, time.Second), 100*time.Millisecond), // River's floor is its fetch cooldown
 	})
 	if err != nil {
