@@ -18,7 +18,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
-	"github.com/whybot/whybot/knowledge/store/sqlitestore"
+	"github.com/whybot/whybot/knowledge/store/storetest"
 	"github.com/whybot/whybot/knowledge/workspace"
 )
 
@@ -43,7 +43,7 @@ func (p *poster) Post(_ context.Context, post conversation.Post) (string, error)
 type bundle struct {
 	eng    *conversation.Engine
 	ws     *workspace.Workspace
-	store  *sqlitestore.Store
+	store  store.Store
 	poster *poster
 
 	mu    sync.Mutex
@@ -58,16 +58,18 @@ func (b *bundle) advance(d time.Duration) {
 }
 
 func setup(t testing.TB) *bundle {
+	return setupOn(t, storetest.Backends()[0])
+}
+
+// setupOn builds the sample workspace's engine on one backend.
+func setupOn(t testing.TB, be storetest.Backend) *bundle {
 	t.Helper()
 	dir := t.TempDir()
 	prof, data, err := sample.Write(filepath.Join(dir, "ws"))
 	require.NoError(t, err)
 	ws, err := workspace.Load(prof, []string{data})
 	require.NoError(t, err)
-	s, err := sqlitestore.Open(context.Background(), filepath.Join(dir, "w.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	require.NoError(t, s.Migrate(context.Background(), nil))
+	s := be.Open(t)
 	p := &poster{}
 	b := &bundle{ws: ws, store: s, poster: p, clock: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	b.eng = conversation.New(s, conversation.WithPoster("test", p), conversation.WithLogger(slog.New(slog.DiscardHandler)),
@@ -201,11 +203,17 @@ func TestOnlyReviewersDecide(t *testing.T) {
 }
 
 // BenchmarkAsk is one question on the sample workspace, in-process, embedded store, no LLM.
+// BenchmarkAsk measures one question from message to stored turn (rules, templates, one
+// transaction) on each backend.
 func BenchmarkAsk(b *testing.B) {
-	bb := setup(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		bb.ask(b, "", "anna", "Perché i lead sono aumentati del 30%?")
+	for _, be := range storetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			bb := setupOn(b, be)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				bb.ask(b, "", "anna", "Perché i lead sono aumentati del 30%?")
+			}
+		})
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
 
-func open(t *testing.T) *pgstore.Store {
+func open(t testing.TB) *pgstore.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := pgstore.Open(ctx, pgtest.Schema(t))

@@ -24,10 +24,19 @@ func vecTable(dim int) (string, error) {
 	return "knowledge_vec" + strconv.Itoa(dim), nil
 }
 
+// vecBlob encodes v, scaled to unit length, as sqlite-vec's float32 blob.
 func vecBlob(v []float32) []byte {
+	var n float64
+	for _, f := range v {
+		n += float64(f) * float64(f)
+	}
+	scale := float32(1)
+	if n > 0 {
+		scale = float32(1 / math.Sqrt(n))
+	}
 	b := make([]byte, 4*len(v))
 	for i, f := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f*scale))
 	}
 	return b
 }
@@ -138,7 +147,7 @@ func (s *Store) ReplaceSource(ctx context.Context, workspace string, src store.S
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO knowledge_fts (rowid, title, text) VALUES (?, ?, ?)`, id, c.Title, c.Text); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO knowledge_fts (rowid, workspace, title, text) VALUES (?, ?, ?, ?)`, id, workspace, c.Title, c.Text); err != nil {
 			return fmt.Errorf("index chunk %d of %s: %w", c.Position, src.Source, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO `+tbl+` (chunk_id, workspace, embedding) VALUES (?, ?, ?)`, id, workspace, vecBlob(c.Embedding)); err != nil {
@@ -301,7 +310,7 @@ func (s *Store) SearchVector(ctx context.Context, workspace string, m store.Embe
 		return nil, err
 	}
 	hits, err := s.queryChunks(ctx, `WITH knn AS (SELECT chunk_id, distance FROM `+tbl+` WHERE embedding MATCH ? AND k = ? AND workspace = ?)
-		SELECT `+chunkCols+`, 1 - knn.distance FROM knn JOIN knowledge_chunks c ON c.id = knn.chunk_id AND c.workspace = ? ORDER BY knn.distance`,
+		SELECT `+chunkCols+`, 1 - knn.distance * knn.distance / 2 FROM knn JOIN knowledge_chunks c ON c.id = knn.chunk_id AND c.workspace = ? ORDER BY knn.distance`,
 		[]any{vecBlob(v), k, workspace, workspace}, true)
 	if err != nil {
 		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
@@ -309,25 +318,55 @@ func (s *Store) SearchVector(ctx context.Context, workspace string, m store.Embe
 	return hits, nil
 }
 
-// ftsQuery turns free text into an FTS5 query of quoted terms joined by OR: quoting makes
-// every term a literal, so no user text acts as FTS syntax.
-func ftsQuery(query string) string {
+// quote makes a term an FTS5 string literal, so no user text acts as FTS syntax.
+func quote(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
+
+// ftsQuery turns free text into an FTS5 query: the terms joined by OR, leaving out terms
+// found in more than a tenth of the workspace's chunks (in this corpus they are stopwords:
+// they rank nothing and make every chunk a match). When every term is that common, all of
+// them must match (AND).
+func (s *Store) ftsQuery(ctx context.Context, workspace, query string) (string, error) {
 	terms := store.TextTerms(query)
-	for i, t := range terms {
-		terms[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	if len(terms) == 0 {
+		return "", nil
 	}
-	return strings.Join(terms, " OR ")
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM knowledge_chunks WHERE workspace = ?`, workspace).Scan(&total); err != nil {
+		return "", err
+	}
+	limit := total/10 + 1
+	var rare, all []string
+	for _, t := range terms {
+		q := quote(t)
+		all = append(all, q)
+		if total < 50 {
+			rare = append(rare, q)
+			continue
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM knowledge_fts WHERE knowledge_fts MATCH ? LIMIT ?)`, q, limit).Scan(&n); err != nil {
+			return "", err
+		}
+		if n > 0 && n < limit {
+			rare = append(rare, q)
+		}
+	}
+	if len(rare) > 0 {
+		return strings.Join(rare, " OR "), nil
+	}
+	return strings.Join(all, " AND "), nil
 }
 
 // SearchText finds the best full-text matches.
 func (s *Store) SearchText(ctx context.Context, workspace, query string, k int) ([]store.Hit, error) {
-	q := ftsQuery(query)
-	if q == "" {
-		return nil, nil
+	q, err := s.ftsQuery(ctx, workspace, query)
+	if err != nil || q == "" {
+		return nil, err
 	}
-	hits, err := s.queryChunks(ctx, `WITH m AS (SELECT rowid AS id, bm25(knowledge_fts) AS rank FROM knowledge_fts WHERE knowledge_fts MATCH ?)
-		SELECT `+chunkCols+`, -m.rank FROM m JOIN knowledge_chunks c ON c.id = m.id WHERE c.workspace = ? ORDER BY m.rank LIMIT ?`,
-		[]any{q, workspace, k}, true)
+	hits, err := s.queryChunks(ctx, `WITH m AS (SELECT rowid AS id, bm25(knowledge_fts) AS rank FROM knowledge_fts
+			WHERE knowledge_fts MATCH ? AND workspace = ? ORDER BY rank LIMIT ?)
+		SELECT `+chunkCols+`, -m.rank FROM m JOIN knowledge_chunks c ON c.id = m.id AND c.workspace = ? ORDER BY m.rank`,
+		[]any{q, workspace, k, workspace}, true)
 	if err != nil {
 		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
 	}

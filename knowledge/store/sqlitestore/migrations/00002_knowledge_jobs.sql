@@ -85,39 +85,41 @@ CREATE TABLE knowledge_chunks (
 );
 CREATE INDEX knowledge_chunks_by_source ON knowledge_chunks (workspace, source, position);
 
--- full text: rowid is the chunk id; porter stemming over unicode61 with accents folded
-CREATE VIRTUAL TABLE knowledge_fts USING fts5(title, text, tokenize = 'porter unicode61 remove_diacritics 2');
+-- full text: rowid is the chunk id; porter stemming over unicode61 with accents folded;
+-- the workspace is stored (not indexed) so matches are filtered before they are ranked
+CREATE VIRTUAL TABLE knowledge_fts USING fts5(workspace UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
 
--- vectors: one exact-KNN vec0 table per supported dimension, partitioned by workspace
+-- vectors: one exact-KNN vec0 table per supported dimension, partitioned by workspace; vectors
+-- are unit length (the store normalises them), so Euclidean order is cosine order and cheaper
 CREATE VIRTUAL TABLE knowledge_vec256 USING vec0(
     chunk_id INTEGER PRIMARY KEY,
     workspace TEXT PARTITION KEY,
-    embedding FLOAT[256] distance_metric=cosine
+    embedding FLOAT[256]
 );
 CREATE VIRTUAL TABLE knowledge_vec384 USING vec0(
     chunk_id INTEGER PRIMARY KEY,
     workspace TEXT PARTITION KEY,
-    embedding FLOAT[384] distance_metric=cosine
+    embedding FLOAT[384]
 );
 CREATE VIRTUAL TABLE knowledge_vec512 USING vec0(
     chunk_id INTEGER PRIMARY KEY,
     workspace TEXT PARTITION KEY,
-    embedding FLOAT[512] distance_metric=cosine
+    embedding FLOAT[512]
 );
 CREATE VIRTUAL TABLE knowledge_vec768 USING vec0(
     chunk_id INTEGER PRIMARY KEY,
     workspace TEXT PARTITION KEY,
-    embedding FLOAT[768] distance_metric=cosine
+    embedding FLOAT[768]
 );
 CREATE VIRTUAL TABLE knowledge_vec1024 USING vec0(
     chunk_id INTEGER PRIMARY KEY,
     workspace TEXT PARTITION KEY,
-    embedding FLOAT[1024] distance_metric=cosine
+    embedding FLOAT[1024]
 );
 CREATE VIRTUAL TABLE knowledge_vec1536 USING vec0(
     chunk_id INTEGER PRIMARY KEY,
     workspace TEXT PARTITION KEY,
-    embedding FLOAT[1536] distance_metric=cosine
+    embedding FLOAT[1536]
 );
 
 -- +goose Down

@@ -1,0 +1,101 @@
+package retrieval_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/knowledge/retrieval"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/storetest"
+)
+
+var vocab = strings.Fields(`lead leads qualificati qualified vendite sales fiera fair richiamare call campagna campaign
+	facebook google linkedin newsletter margine margin sconto discount cliente customer costo cost acquisizione acquisition
+	obiettivo goal marchio brand tono voice prezzo price listino catalogue ordine order consegna delivery ricambi spare
+	parts macchina machine officina workshop preventivo quote settimana week mese month trimestre quarter budget spesa
+	spend conversione conversion traffico traffic sito website modulo form telefonata phone export estero abroad`)
+
+// lexicon is the benchmark corpus's vocabulary: the domain words above, then 4,000 more
+// made-up words; words are drawn with a Zipf distribution (s = 1.1), as in real text,
+// so a few words are in most chunks and most words in few.
+var lexicon = func() []string {
+	out := slices.Clone(vocab)
+	syll := []string{"ba", "ce", "di", "fo", "gu", "la", "me", "ni", "po", "ru", "sa", "te", "vi", "zo"}
+	for i := 0; len(out) < len(vocab)+4000; i++ {
+		out = append(out, syll[i%14]+syll[(i/14)%14]+syll[(i/196)%14]+fmt.Sprint(i/2744))
+	}
+	return out
+}()
+
+func synthetic(r *rand.Rand, words int) string {
+	z := rand.NewZipf(r, 1.1, 1, uint64(len(lexicon)-1))
+	w := make([]string, words)
+	for i := range w {
+		w[i] = lexicon[z.Uint64()]
+	}
+	return strings.Join(w, " ") + "."
+}
+
+// fill stores n chunks of synthetic text in a workspace (and as many in a second one, so
+// the workspace filter has work to do), embedded with the local embedder.
+func fill(b *testing.B, st store.Store, n int) {
+	ctx := context.Background()
+	emb := retrieval.Local{}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, ws := range []string{"acme", "other"} {
+		require.NoError(b, st.UpsertWorkspace(ctx, store.Workspace{ID: ws, Company: ws, Profile: json.RawMessage(`{}`), UpdatedAt: time.Now()}))
+		const per = 500
+		for src := 0; src < n/per; src++ {
+			texts := make([]string, per)
+			for i := range texts {
+				texts[i] = synthetic(r, 40)
+			}
+			vs, err := emb.Embed(ctx, texts)
+			require.NoError(b, err)
+			chunks := make([]store.Chunk, per)
+			for i := range chunks {
+				chunks[i] = store.Chunk{Title: "doc", Text: texts[i], Language: "it", Position: i, Embedding: vs[i], CreatedAt: time.Now()}
+			}
+			require.NoError(b, st.ReplaceSource(ctx, ws, store.Source{Source: fmt.Sprintf("doc:%d.md", src), Kind: store.KindDocument, UpdatedAt: time.Now()}, emb.Model(), chunks))
+		}
+	}
+}
+
+// BenchmarkSearch measures a whole hybrid search (embed the query, vector search, full-text
+// search, fusion) and reports its p50 and p95 latency:
+//
+//	go test -run XXX -bench Search -benchtime 300x -timeout 30m ./knowledge/retrieval/
+func BenchmarkSearch(b *testing.B) {
+	sizes := map[string]int{"sqlite": 10_000, "postgres": 100_000}
+	for _, be := range storetest.Backends() {
+		n := sizes[be.Name]
+		b.Run(fmt.Sprintf("%s/%d", be.Name, n), func(b *testing.B) {
+			st := be.Open(b)
+			fill(b, st, n)
+			idx := retrieval.New(st, retrieval.Local{})
+			r := rand.New(rand.NewPCG(3, 4))
+			ctx := context.Background()
+			var lat []time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				q := synthetic(r, 6)
+				start := time.Now()
+				res, err := idx.Search(ctx, "acme", q, 5)
+				lat = append(lat, time.Since(start))
+				require.NoError(b, err)
+				require.NotEmpty(b, res)
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+			b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95_ms")
+		})
+	}
+}

@@ -1,0 +1,34 @@
+package pgstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// BenchmarkReplaceKPI loads a 100,000-row KPI snapshot with COPY in one transaction and
+// reports rows per second.
+//
+//	go test -run XXX -bench ReplaceKPI ./knowledge/store/pgstore/
+func BenchmarkReplaceKPI(b *testing.B) {
+	ctx := context.Background()
+	s := open(b)
+	require.NoError(b, s.UpsertWorkspace(ctx, store.Workspace{ID: "w", Company: "W", Profile: json.RawMessage(`{}`), UpdatedAt: time.Now()}))
+	const n = 100_000
+	rows := make([]store.KPIRow, n)
+	for i := range rows {
+		rows[i] = store.KPIRow{Period: fmt.Sprintf("%04d-%02d-%02d", 2000+i/365/28%26, 1+i/28%12, 1+i%28), Metric: "leads", Value: float64(i % 97),
+			Channel: []string{"google", "facebook", "linkedin", "email"}[i%4], Campaign: fmt.Sprintf("c%d", i%50), File: "bench.csv", Line: i + 2}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		require.NoError(b, s.ReplaceKPI(ctx, "w", rows, time.Now()))
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
