@@ -14,6 +14,7 @@ import (
 
 	"github.com/whybot/whybot/knowledge/retrieval"
 	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/pgstore"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
 
@@ -44,8 +45,9 @@ func synthetic(r *rand.Rand, words int) string {
 	return strings.Join(w, " ") + "."
 }
 
-// fill stores n chunks of synthetic text in a workspace (and as many in a second one, so
-// the workspace filter has work to do), embedded with the local embedder.
+// fill stores n chunks of synthetic text in a workspace (and a tenth as many in a second
+// one, so the workspace filter has work to do), embedded with the local embedder, then
+// refreshes the planner's statistics as autovacuum would.
 func fill(b *testing.B, st store.Store, n int) {
 	ctx := context.Background()
 	emb := retrieval.Local{}
@@ -53,7 +55,11 @@ func fill(b *testing.B, st store.Store, n int) {
 	for _, ws := range []string{"acme", "other"} {
 		require.NoError(b, st.UpsertWorkspace(ctx, store.Workspace{ID: ws, Company: ws, Profile: json.RawMessage(`{}`), UpdatedAt: time.Now()}))
 		const per = 500
-		for src := 0; src < n/per; src++ {
+		count := n
+		if ws == "other" {
+			count = n / 10
+		}
+		for src := 0; src < count/per; src++ {
 			texts := make([]string, per)
 			for i := range texts {
 				texts[i] = synthetic(r, 40)
@@ -66,6 +72,10 @@ func fill(b *testing.B, st store.Store, n int) {
 			}
 			require.NoError(b, st.ReplaceSource(ctx, ws, store.Source{Source: fmt.Sprintf("doc:%d.md", src), Kind: store.KindDocument, UpdatedAt: time.Now()}, emb.Model(), chunks))
 		}
+	}
+	if pg, ok := st.(*pgstore.Store); ok {
+		_, err := pg.Pool().Exec(ctx, `ANALYZE knowledge_chunks`)
+		require.NoError(b, err)
 	}
 }
 

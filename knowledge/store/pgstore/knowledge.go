@@ -230,17 +230,26 @@ func (s *Store) SearchVector(ctx context.Context, workspace string, m store.Embe
 }
 
 // SearchText finds the best full-text matches: any of the query's words, stemmed with the
-// Italian and the English configurations, ranked by cover density.
+// Italian and the English configurations, ranked by cover density. Words that PostgreSQL's
+// own statistics (ANALYZE) find in more than a tenth of the chunks are left out: they are
+// this corpus's stopwords, rank nothing and would make every chunk a match. When every word
+// is that common, all of them must match.
 func (s *Store) SearchText(ctx context.Context, workspace, query string, k int) ([]store.Hit, error) {
-	terms := store.TextTerms(query)
-	if len(terms) == 0 {
+	if len(store.TextTerms(query)) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `WITH q AS (
-			SELECT to_tsquery('english', string_agg(quote_literal(t), ' | ')) || to_tsquery('italian', string_agg(quote_literal(t), ' | ')) AS q
-			FROM unnest($2::text[]) AS t)
+	rows, err := s.pool.Query(ctx, `WITH lex AS (
+			SELECT DISTINCT l FROM unnest(tsvector_to_array(to_tsvector('english', $2) || to_tsvector('italian', $2))) AS l),
+		common AS (
+			SELECT x.e AS l FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS x(e, f)
+			WHERE st.schemaname = current_schema() AND st.tablename = 'knowledge_chunks' AND st.attname = 'tsv'
+			  AND x.e IS NOT NULL AND x.f > 0.1),
+		q AS (
+			SELECT COALESCE(
+				(SELECT to_tsquery('simple', string_agg(quote_literal(l), ' | ')) FROM lex WHERE l NOT IN (SELECT l FROM common)),
+				(SELECT to_tsquery('simple', string_agg(quote_literal(l), ' & ')) FROM lex)) AS q)
 		SELECT `+chunkCols+`, ts_rank_cd(c.tsv, q.q) AS score FROM knowledge_chunks c, q
-		WHERE c.workspace = $1 AND c.tsv @@ q.q ORDER BY score DESC, c.id LIMIT $3`, workspace, terms, k)
+		WHERE c.workspace = $1 AND c.tsv @@ q.q ORDER BY score DESC, c.id LIMIT $3`, workspace, query, k)
 	if err != nil {
 		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
 	}
