@@ -198,3 +198,43 @@ func TestRemoteEmbedderAndReindex(t *testing.T) {
 	_, err = retrieval.NewOpenAI("", "", "m", 3072)
 	require.ErrorContains(t, err, "WHYBOT_EMBED_DIM=3072 is not supported")
 }
+
+func TestOllamaEmbedder(t *testing.T) {
+	t.Parallel()
+	var models []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/embed" {
+			http.Error(w, "unexpected "+r.URL.Path, http.StatusNotFound)
+			return
+		}
+		var req struct {
+			Model string `json:"model"`
+			Input string `json:"input"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		models = append(models, req.Model)
+		v, _ := retrieval.Local{}.Embed(r.Context(), []string{req.Input})
+		e := make([]float32, 768)
+		copy(e, v[0])
+		_ = json.NewEncoder(w).Encode(map[string]any{"embeddings": [][]float32{e}})
+	}))
+	t.Cleanup(srv.Close)
+	emb, err := retrieval.FromEnv(func(k string) string {
+		return map[string]string{"WHYBOT_EMBEDDER": "ollama", "WHYBOT_EMBED_MODEL": "nomic-embed-text", "OLLAMA_HOST": srv.URL}[k]
+	})
+	require.NoError(t, err)
+	require.Equal(t, store.EmbeddingModel{Name: "ollama:nomic-embed-text", Dim: 768}, emb.Model())
+	vs, err := emb.Embed(context.Background(), []string{"lead qualificati", "brand voice"})
+	require.NoError(t, err)
+	require.Len(t, vs, 2)
+	require.Len(t, vs[1], 768)
+	require.Equal(t, []string{"nomic-embed-text", "nomic-embed-text"}, models)
+
+	_, err = retrieval.FromEnv(func(k string) string { return map[string]string{"WHYBOT_EMBEDDER": "bert"}[k] })
+	require.ErrorContains(t, err, "use local (built in, the default), openai (any OpenAI-compatible API) or ollama")
+	_, err = retrieval.FromEnv(func(k string) string { return map[string]string{"WHYBOT_EMBEDDER": "ollama"}[k] })
+	require.ErrorContains(t, err, "WHYBOT_EMBED_MODEL is empty")
+}

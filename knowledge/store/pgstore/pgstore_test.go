@@ -2,7 +2,9 @@ package pgstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -67,4 +69,28 @@ func TestSchemaStatus(t *testing.T) {
 	require.EqualValues(t, 2, st.Latest)
 	require.NoError(t, st.Check())
 	require.NoError(t, s.Migrate(ctx, nil), "migrating twice is a no-op")
+}
+
+// TestApprovalEnqueuesPostJob: the River job that posts an answer commits with the approval.
+func TestApprovalEnqueuesPostJob(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t)
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	require.NoError(t, s.UpsertWorkspace(ctx, store.Workspace{ID: "w", Company: "W", Profile: json.RawMessage(`{}`), UpdatedAt: now}))
+	th := store.Thread{Workspace: "w", ID: "t", Asker: "anna", Language: "it", Transport: "cli", State: store.ThreadPendingApproval, CreatedAt: now, UpdatedAt: now}
+	_, err := s.SaveTurn(ctx, store.Turn{Thread: th, New: true, Draft: &store.Draft{ID: "d", Text: "x", Language: "it", CreatedAt: now}})
+	require.NoError(t, err)
+	count := func() int {
+		var n int
+		require.NoError(t, s.Pool().QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'post_answer' AND args->>'workspace' = 'w' AND args->>'draft' = 'd'`).Scan(&n))
+		return n
+	}
+	require.Zero(t, count())
+	_, err = s.Decide(ctx, store.Decision{Workspace: "w", DraftID: "d", By: "luca", At: now, Approve: true})
+	require.NoError(t, err)
+	require.Equal(t, 1, count())
+	_, err = s.Decide(ctx, store.Decision{Workspace: "w", DraftID: "d", By: "luca", At: now, Approve: true})
+	require.ErrorIs(t, err, store.ErrInvalidTransition)
+	require.Equal(t, 1, count(), "a refused second approval enqueues nothing")
 }
