@@ -290,12 +290,17 @@ func (x *Index) Search(ctx context.Context, workspace, query string, k int) ([]R
 	if err := checkVectors(x.emb.Model(), []string{query}, vs); err != nil {
 		return nil, err
 	}
-	vhits, err := x.st.SearchVector(ctx, workspace, x.emb.Model(), vs[0], 4*k)
-	if err != nil {
-		return nil, err
-	}
-	thits, err := x.st.SearchText(ctx, workspace, query, 4*k)
-	if err != nil {
+	// the two searches are independent: run them at once
+	var vhits, thits []store.Hit
+	var verr, terr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		vhits, verr = x.st.SearchVector(ctx, workspace, x.emb.Model(), vs[0], 4*k)
+	}()
+	thits, terr = x.st.SearchText(ctx, workspace, query, 4*k)
+	<-done
+	if err := errors.Join(verr, terr); err != nil {
 		return nil, err
 	}
 	byID := map[int64]*Result{}

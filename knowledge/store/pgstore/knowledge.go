@@ -229,25 +229,30 @@ func (s *Store) SearchVector(ctx context.Context, workspace string, m store.Embe
 	return hits, nil
 }
 
-// SearchText finds the best full-text matches: any of the query's words, stemmed with the
-// Italian and the English configurations, ranked by cover density. Words that PostgreSQL's
-// own statistics (ANALYZE) find in more than a tenth of the chunks are left out: they are
-// this corpus's stopwords, rank nothing and would make every chunk a match. When every word
-// is that common, all of them must match.
+// SearchText finds the best full-text matches of the query's words, stemmed with the
+// Italian and the English configurations and ranked by cover density. Ranking reads every
+// matching chunk, so only the query's most informative words are looked for: by
+// PostgreSQL's own statistics (ANALYZE), the rarest word, then the next rarest while
+// together they are expected in at most 1% of the chunks (a word the statistics do not list
+// as common counts as rare). When every word is in more than a tenth of the chunks the
+// query has nothing to discriminate with and the full-text side returns nothing; the vector
+// side still answers.
 func (s *Store) SearchText(ctx context.Context, workspace, query string, k int) ([]store.Hit, error) {
 	if len(store.TextTerms(query)) == 0 {
 		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, `WITH lex AS (
 			SELECT DISTINCT l FROM unnest(tsvector_to_array(to_tsvector('english', $2) || to_tsvector('italian', $2))) AS l),
-		common AS (
-			SELECT x.e AS l FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS x(e, f)
-			WHERE st.schemaname = current_schema() AND st.tablename = 'knowledge_chunks' AND st.attname = 'tsv'
-			  AND x.e IS NOT NULL AND x.f > 0.1),
+		stats AS (
+			SELECT x.e AS l, x.f FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS x(e, f)
+			WHERE st.schemaname = current_schema() AND st.tablename = 'knowledge_chunks' AND st.attname = 'tsv' AND x.e IS NOT NULL),
+		est AS (
+			SELECT lex.l, COALESCE(stats.f, (SELECT COALESCE(min(f), 0) / 2 FROM stats)) AS f FROM lex LEFT JOIN stats USING (l)),
+		ranked AS (
+			SELECT l, f, sum(f) OVER (ORDER BY f, l) - f AS before FROM est),
 		q AS (
-			SELECT COALESCE(
-				(SELECT to_tsquery('simple', string_agg(quote_literal(l), ' | ')) FROM lex WHERE l NOT IN (SELECT l FROM common)),
-				(SELECT to_tsquery('simple', string_agg(quote_literal(l), ' & ')) FROM lex)) AS q)
+			SELECT to_tsquery('simple', string_agg(quote_literal(l), ' | ') FILTER (WHERE before = 0 OR before + f <= 0.01)) AS q
+			FROM ranked HAVING min(f) <= 0.1)
 		SELECT `+chunkCols+`, ts_rank_cd(c.tsv, q.q) AS score FROM knowledge_chunks c, q
 		WHERE c.workspace = $1 AND c.tsv @@ q.q ORDER BY score DESC, c.id LIMIT $3`, workspace, query, k)
 	if err != nil {
