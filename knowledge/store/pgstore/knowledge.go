@@ -196,8 +196,8 @@ func (s *Store) Reembed(ctx context.Context, workspace string, m store.Embedding
 }
 
 // SearchVector finds the chunks nearest to v through the HNSW index of v's dimension. The
-// index is shared by workspaces, so the scan is iterative: it keeps walking the graph until
-// k chunks of this workspace are found.
+// index is shared by workspaces, so the scan is iterative (hnsw.iterative_scan, set on every
+// connection by Open): it keeps walking the graph until k chunks of this workspace are found.
 func (s *Store) SearchVector(ctx context.Context, workspace string, m store.EmbeddingModel, v []float32, k int) ([]store.Hit, error) {
 	cur, ok, err := s.KnowledgeModel(ctx, workspace)
 	if err != nil || !ok {
@@ -207,22 +207,15 @@ func (s *Store) SearchVector(ctx context.Context, workspace string, m store.Embe
 		return nil, &store.ModelMismatchError{Workspace: workspace, Indexed: cur, Wanted: m}
 	}
 	typ := "vector(" + strconv.Itoa(m.Dim) + ")" // from the SupportedDims whitelist, matching the partial index
+	rows, err := s.pool.Query(ctx, `WITH nn AS MATERIALIZED (
+			SELECT c.id, c.embedding::`+typ+` <=> $2::`+typ+` AS distance FROM knowledge_chunks c
+			WHERE c.workspace = $1 AND c.dim = $4 ORDER BY c.embedding::`+typ+` <=> $2::`+typ+` LIMIT $3)
+		SELECT `+chunkCols+`, 1 - nn.distance FROM nn JOIN knowledge_chunks c ON c.id = nn.id ORDER BY nn.distance`,
+		workspace, pgvector.NewVector(v), k, m.Dim)
 	var hits []store.Hit
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = 64`); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `WITH nn AS MATERIALIZED (
-				SELECT c.id, c.embedding::`+typ+` <=> $2::`+typ+` AS distance FROM knowledge_chunks c
-				WHERE c.workspace = $1 AND c.dim = $4 ORDER BY c.embedding::`+typ+` <=> $2::`+typ+` LIMIT $3)
-			SELECT `+chunkCols+`, 1 - nn.distance FROM nn JOIN knowledge_chunks c ON c.id = nn.id ORDER BY nn.distance`,
-			workspace, pgvector.NewVector(v), k, m.Dim)
-		if err != nil {
-			return err
-		}
+	if err == nil {
 		hits, err = collectHits(rows, true)
-		return err
-	})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
 	}

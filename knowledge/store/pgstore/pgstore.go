@@ -45,6 +45,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
+	// knowledge search settings for every connection (pgvector ≥ 0.8): keep walking the HNSW
+	// graph until enough rows pass the workspace filter, with a candidate list of 64
+	for k, v := range map[string]string{"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "64"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		var has bool
 		if err := c.QueryRow(ctx, `SELECT to_regtype('vector') IS NOT NULL`).Scan(&has); err != nil {

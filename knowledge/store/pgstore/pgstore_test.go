@@ -94,3 +94,12 @@ func TestApprovalEnqueuesPostJob(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrInvalidTransition)
 	require.Equal(t, 1, count(), "a refused second approval enqueues nothing")
 }
+
+func TestConnectionsUseIterativeHNSWScans(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	var mode, ef string
+	require.NoError(t, s.Pool().QueryRow(context.Background(), `SELECT current_setting('hnsw.iterative_scan'), current_setting('hnsw.ef_search')`).Scan(&mode, &ef))
+	require.Equal(t, "relaxed_order", mode, "filtered vector searches keep scanning until k rows pass the workspace filter")
+	require.Equal(t, "64", ef)
+}
