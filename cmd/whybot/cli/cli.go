@@ -27,7 +27,7 @@ var Version = "dev"
 const usage = `whybot explains marketing KPIs the way a good agency would, and a human approves every answer.
 
 Usage:
-  whybot init DIR                              write a sample workspace (company.yaml, kpis.csv)
+  whybot init DIR                              write a sample workspace (company.yaml, kpis.csv, knowledge/)
   whybot chat [--profile F --data F…]          interactive conversation (sample workspace by default)
   whybot ask --profile F --data F [--thread ID] [--as HANDLE] [--lang it|en] [--json] QUESTION
   whybot review list [--json]                  drafts waiting for approval

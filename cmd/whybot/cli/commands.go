@@ -34,7 +34,8 @@ func (e *env) initCmd(args []string) error {
 	if err != nil {
 		return &conversation.UserError{Reason: err.Error()}
 	}
-	fmt.Fprintf(e.stdout, "Wrote %s and %s.\nNext: whybot chat --profile %s --data %s\n", prof, data, prof, data)
+	fmt.Fprintf(e.stdout, "Wrote %s, %s and the knowledge folder %s.\nNext: whybot chat --profile %s --data %s\n",
+		prof, data, filepath.Join(filepath.Dir(data), "knowledge"), prof, data)
 	return nil
 }
 
