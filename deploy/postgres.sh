@@ -3,7 +3,9 @@
 # whybot's tests and benchmarks, then prints the TEST_DATABASE_URL to use.
 #
 # Debian bookworm ships no pgvector binary package, so pgvector is built from Debian trixie's
-# source package (0.8.x) against bookworm's postgresql-server-dev-15. Idempotent: a second run
+# source package (0.8.x) against bookworm's postgresql-server-dev-15, with upstream's compiler
+# flags (Debian's only patch drops -march=native, which a portable package needs and a build
+# for this machine does not). Idempotent: a second run
 # only (re)starts the server. Needs root for apt; the server itself runs as the postgres user.
 #
 #   eval "$(bash deploy/postgres.sh)"   # exports TEST_DATABASE_URL
@@ -47,7 +49,7 @@ SRC
 	apt_update
 	sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-server-dev-$PGVER" build-essential dpkg-dev >&2
 	work=$(mktemp -d) && chmod 755 "$work"
-	(cd "$work" && apt-get source -qq --download-only pgvector >&2 && dpkg-source -x --no-check pgvector_*.dsc src >&2)
+	(cd "$work" && apt-get source -qq --download-only pgvector >&2 && dpkg-source -x --no-check --skip-patches pgvector_*.dsc src >&2)
 	make -s -C "$work/src" PG_CONFIG="$PGBIN/pg_config" >&2
 	sudo_ make -s -C "$work/src" PG_CONFIG="$PGBIN/pg_config" install >&2
 	rm -rf "$work"
