@@ -86,6 +86,10 @@ func TestPostgresEndToEnd(t *testing.T) {
 	require.Equal(t, "doc:playbook-commerciale.md", cites[0].(map[string]any)["source"])
 	require.Contains(t, r["draft"].(map[string]any)["text"], "Playbook commerciale")
 
+	out, stderr, code = runWith(t, env, "review", "show", r["draft"].(map[string]any)["id"].(string))
+	require.Zero(t, code, stderr)
+	require.Contains(t, out, "company knowledge quoted:\n  doc:playbook-commerciale.md (Playbook commerciale): ", "the reviewer sees the source")
+
 	out, stderr, code = runWith(t, env, "knowledge", "list")
 	require.Zero(t, code, stderr)
 	require.Contains(t, out, "doc:playbook-commerciale.md")

@@ -251,12 +251,21 @@ func (e *env) review(args []string) error {
 			fmt.Fprintf(e.stdout, "\napproved text (edited by %s):\n%s\n", d.DecidedBy, d.FinalText)
 		}
 		var ev struct {
-			Findings []rules.Finding `json:"findings"`
+			Findings  []rules.Finding         `json:"findings"`
+			Knowledge []conversation.Citation `json:"knowledge"`
 		}
-		if json.Unmarshal(d.Evidence, &ev) == nil && len(ev.Findings) > 0 {
-			fmt.Fprintln(e.stdout, "\nrules fired:")
-			for _, f := range ev.Findings {
-				fmt.Fprintf(e.stdout, "  %-22s %s\n", f.Rule, f.Message)
+		if json.Unmarshal(d.Evidence, &ev) == nil {
+			if len(ev.Findings) > 0 {
+				fmt.Fprintln(e.stdout, "\nrules fired:")
+				for _, f := range ev.Findings {
+					fmt.Fprintf(e.stdout, "  %-22s %s\n", f.Rule, f.Message)
+				}
+			}
+			if len(ev.Knowledge) > 0 {
+				fmt.Fprintln(e.stdout, "\ncompany knowledge quoted:")
+				for _, c := range ev.Knowledge {
+					fmt.Fprintf(e.stdout, "  %s (%s): %s\n", c.Source, c.Title, c.Excerpt)
+				}
 			}
 		}
 		return nil

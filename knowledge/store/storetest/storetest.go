@@ -362,6 +362,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, "doc:brand.md", srcs[0].Source)
 		require.Equal(t, 2, srcs[0].Chunks)
 
+		for _, evil := range []string{`"); DROP TABLE knowledge_chunks; --`, `lead* NEAR(a b) OR "x`, `'&|!():*`, `   `} {
+			_, err := b.s.SearchText(ctx, "acme", evil, 5)
+			require.NoError(t, err, "query text is data, never FTS or SQL syntax: %q", evil)
+		}
 		hits, err := b.s.SearchText(ctx, "acme", "who should call the leads from the fair?", 5)
 		require.NoError(t, err)
 		require.NotEmpty(t, hits)
