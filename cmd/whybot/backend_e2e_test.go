@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,7 +50,37 @@ func TestDatabaseURLSchemes(t *testing.T) {
 	out, stderr, code = runWith(t, []string{"DATABASE_URL="}, "migrate", "up", "--db", db)
 	require.Zero(t, code, stderr)
 	require.Contains(t, out, "version 0 → 2")
+
+	// serve on the embedded store: the in-process job worker, stopped by SIGTERM
+	cmd := exec.Command(bin, "serve", "--db", db, "--poll", "100ms")
+	cmd.Env = append(os.Environ(), "DATABASE_URL=")
+	var serr lockedBuffer
+	cmd.Stderr = &serr
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool { return serr.Contains("serving on the embedded SQLite store") }, 10*time.Second, 50*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), serr.String())
 }
+
+// lockedBuffer is a bytes.Buffer safe to read while a process writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuffer) Contains(s string) bool { return strings.Contains(l.String(), s) }
 
 func TestPostgresEndToEnd(t *testing.T) {
 	t.Parallel()
@@ -110,10 +142,10 @@ func TestPostgresEndToEnd(t *testing.T) {
 	// serve starts on the migrated database and stops cleanly on SIGTERM
 	cmd := exec.Command(bin, "serve", "--poll", "200ms")
 	cmd.Env = append(os.Environ(), env...)
-	var serr bytes.Buffer
+	var serr lockedBuffer
 	cmd.Stderr = &serr
 	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool { return bytes.Contains(serr.Bytes(), []byte("serving on PostgreSQL")) }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return serr.Contains("serving on PostgreSQL") }, 10*time.Second, 50*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), serr.String())
 }
