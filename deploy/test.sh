@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # whybot's test command: formatting, vet, module tidiness, every Go test (unit, golden, store
 # conformance on SQLite and on a real PostgreSQL with pgvector, fuzz seed corpora, end-to-end
-# through the built binary) and the eval cases.
+# through the built binary), with the race detector, and the eval cases.
 # Usage: bash deploy/test.sh      (from the repository root)
 # It installs and starts PostgreSQL + pgvector with deploy/postgres.sh unless
 # TEST_DATABASE_URL already points at one.
@@ -33,7 +33,7 @@ fi
 export TEST_DATABASE_URL
 
 echo "== go test"
-go test -count=1 -timeout 15m ./...
+go test -race -count=1 -timeout 15m ./...
 
 echo "== evals"
 go run ./cmd/whybot eval evals/cases
