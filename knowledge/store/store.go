@@ -347,8 +347,37 @@ type Store interface {
 	// KPI returns a workspace's KPI snapshot and when it was loaded (zero when never).
 	KPI(ctx context.Context, workspace string) ([]KPIRow, time.Time, error)
 
+	InboxStore
 	KnowledgeStore
 	Close() error
+}
+
+// Inbound is a delivery from a chat platform waiting to be handled.
+type Inbound struct {
+	ID         int64           `json:"id"`
+	Source     string          `json:"source"` // slack | discord
+	Key        string          `json:"key"`    // the platform's id of the delivery (event_id, interaction id)
+	Payload    json.RawMessage `json:"payload"`
+	State      string          `json:"state"` // queued | working | done | failed
+	Attempts   int             `json:"attempts"`
+	LastError  string          `json:"last_error,omitempty"`
+	ReceivedAt time.Time       `json:"received_at"`
+}
+
+// InboxAttempts is how often a delivery is tried before it is marked failed.
+const InboxAttempts = 5
+
+// InboxStore records platform deliveries durably before they are acknowledged, once each.
+type InboxStore interface {
+	// Receive queues a delivery unless its (source, key) was received before; it reports
+	// whether this call queued it. A retried delivery is thus acknowledged, never handled twice.
+	Receive(ctx context.Context, in Inbound) (bool, error)
+	// ClaimInbound takes up to limit queued deliveries, oldest first, and those whose worker
+	// has held them longer than lease (it died).
+	ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Inbound, error)
+	// FinishInbound records the outcome: done, or (errMsg non-empty) queued again until
+	// InboxAttempts, then failed.
+	FinishInbound(ctx context.Context, id int64, errMsg string) error
 }
 
 // KnowledgeStore keeps a workspace's knowledge chunks with their embeddings and full text.

@@ -1,0 +1,68 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// Receive queues a delivery once.
+func (s *Store) Receive(ctx context.Context, in store.Inbound) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO inbox (source, key, payload, state, received_at) VALUES (?, ?, ?, 'queued', ?)
+		ON CONFLICT (source, key) DO NOTHING`, in.Source, in.Key, jsonOr(in.Payload, "{}"), ts(in.ReceivedAt))
+	if err != nil {
+		return false, fmt.Errorf("receive %s delivery %s: %w", in.Source, in.Key, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ClaimInbound takes deliveries to handle.
+func (s *Store) ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, source, key, payload, state, attempts, last_error, received_at FROM inbox
+		WHERE state = 'queued' OR (state = 'working' AND claimed_at < ?) ORDER BY id LIMIT ?`, ts(now.Add(-lease)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var out []store.Inbound
+	for rows.Next() {
+		var in store.Inbound
+		var payload, received string
+		if err := rows.Scan(&in.ID, &in.Source, &in.Key, &payload, &in.State, &in.Attempts, &in.LastError, &received); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		in.Payload, in.ReceivedAt = []byte(payload), parseTS(received)
+		out = append(out, in)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	for i := range out {
+		if _, err := tx.ExecContext(ctx, `UPDATE inbox SET state = 'working', claimed_at = ?, attempts = attempts + 1 WHERE id = ?`, ts(now), out[i].ID); err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		out[i].State = "working"
+		out[i].Attempts++
+	}
+	return out, tx.Commit()
+}
+
+// FinishInbound records a delivery's outcome.
+func (s *Store) FinishInbound(ctx context.Context, id int64, errMsg string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE inbox SET claimed_at = NULL, last_error = ?,
+		state = CASE WHEN ? = '' THEN 'done' WHEN attempts >= ? THEN 'failed' ELSE 'queued' END
+		WHERE id = ? AND state = 'working'`, errMsg, errMsg, store.InboxAttempts, id)
+	if err != nil {
+		return fmt.Errorf("finish delivery %d: %w", id, err)
+	}
+	return nil
+}
