@@ -1,0 +1,87 @@
+// Package slack is whybot's Slack transport. This first part is the verified ingress: the
+// HTTP endpoints for the Events API, interactivity and slash commands check every request's
+// signature before reading it, record each delivery once in the durable inbox, and
+// acknowledge at once; workers handle the deliveries afterwards.
+package slack
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Config holds the Slack settings (environment variables in brackets).
+type Config struct {
+	BotToken      string // SLACK_BOT_TOKEN: xoxb-…, for the Web API
+	AppToken      string // SLACK_APP_TOKEN: xapp-…, for Socket Mode
+	SigningSecret string // SLACK_SIGNING_SECRET: HTTP mode
+	Listen        string // SLACK_LISTEN: HTTP mode address, e.g. :8080
+	ReviewChannel string // SLACK_REVIEW_CHANNEL: channel id of the review cards
+	APIURL        string // SLACK_API_URL: Web API base (tests, proxies); default Slack's
+}
+
+// FromEnv reads the settings.
+func FromEnv(getenv func(string) string) Config {
+	return Config{
+		BotToken: getenv("SLACK_BOT_TOKEN"), AppToken: getenv("SLACK_APP_TOKEN"),
+		SigningSecret: getenv("SLACK_SIGNING_SECRET"), Listen: getenv("SLACK_LISTEN"),
+		ReviewChannel: getenv("SLACK_REVIEW_CHANNEL"), APIURL: getenv("SLACK_API_URL"),
+	}
+}
+
+// Enabled reports whether any Slack setting is given.
+func (c Config) Enabled() bool {
+	return c.BotToken != "" || c.AppToken != "" || c.SigningSecret != "" || c.Listen != ""
+}
+
+// HTTPMode reports whether the HTTP endpoints serve (a signing secret and an address are
+// set); otherwise Socket Mode is used.
+func (c Config) HTTPMode() bool { return c.SigningSecret != "" && c.Listen != "" }
+
+// Validate checks the settings and says which one is wrong and how to fix it.
+func (c Config) Validate() error {
+	var errs []error
+	switch {
+	case c.BotToken == "":
+		errs = append(errs, errors.New("SLACK_BOT_TOKEN is empty: copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page"))
+	case !strings.HasPrefix(c.BotToken, "xoxb-"):
+		errs = append(errs, fmt.Errorf("SLACK_BOT_TOKEN starts with %q, not xoxb-: use the Bot User OAuth Token from OAuth & Permissions, not a user or app token", prefix(c.BotToken)))
+	}
+	if c.HTTPMode() {
+		if len(c.SigningSecret) < 16 {
+			errs = append(errs, errors.New("SLACK_SIGNING_SECRET looks truncated: copy the Signing Secret from your Slack app's Basic Information page"))
+		}
+	} else {
+		switch {
+		case c.SigningSecret != "" && c.Listen == "":
+			errs = append(errs, errors.New("SLACK_SIGNING_SECRET is set but SLACK_LISTEN is empty: set the address the HTTP endpoints listen on (e.g. :8080), or unset the secret to use Socket Mode"))
+		case c.SigningSecret == "" && c.Listen != "":
+			errs = append(errs, errors.New("SLACK_LISTEN is set but SLACK_SIGNING_SECRET is empty: HTTP mode needs the Signing Secret from your Slack app's Basic Information page"))
+		case c.AppToken == "":
+			errs = append(errs, errors.New("SLACK_APP_TOKEN is empty: Socket Mode needs an app-level token (xapp-…) with connections:write, from Basic Information → App-Level Tokens; or use HTTP mode with SLACK_SIGNING_SECRET and SLACK_LISTEN"))
+		case !strings.HasPrefix(c.AppToken, "xapp-"):
+			errs = append(errs, fmt.Errorf("SLACK_APP_TOKEN starts with %q, not xapp-: generate an app-level token under Basic Information → App-Level Tokens", prefix(c.AppToken)))
+		}
+	}
+	if c.ReviewChannel == "" {
+		errs = append(errs, errors.New("SLACK_REVIEW_CHANNEL is empty: set the id (C…) of the channel where reviewers approve drafts, and invite the bot to it"))
+	}
+	if c.APIURL != "" {
+		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("SLACK_API_URL %q is not an http(s) URL", c.APIURL))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// prefix shows the start of a secret without revealing it.
+func prefix(s string) string {
+	if i := strings.IndexByte(s, '-'); i >= 0 && i < 6 {
+		return s[:i+1]
+	}
+	if len(s) > 4 {
+		return s[:4] + "…"
+	}
+	return s
+}
