@@ -1,0 +1,93 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	goslack "github.com/slack-go/slack"
+
+	"github.com/whybot/whybot/bot/conversation"
+)
+
+// NewAPI is a Web API client for the bot token; apiURL overrides Slack's (tests, proxies)
+// and reaches every call the bot makes.
+func NewAPI(cfg Config, log *slog.Logger) *goslack.Client {
+	opts := []goslack.Option{}
+	if cfg.APIURL != "" {
+		u := cfg.APIURL
+		if !strings.HasSuffix(u, "/") {
+			u += "/" // slack-go appends method names to it
+		}
+		opts = append(opts, goslack.OptionAPIURL(u))
+	}
+	if log != nil {
+		opts = append(opts, goslack.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug)))
+	}
+	return goslack.New(cfg.BotToken, opts...)
+}
+
+// ThreadChannel is how a Slack thread is stored as a conversation's channel:
+// "CHANNEL/THREAD_TS".
+func ThreadChannel(channel, threadTS string) string { return channel + "/" + threadTS }
+
+// SplitChannel reverses ThreadChannel.
+func SplitChannel(s string) (channel, threadTS string, err error) {
+	channel, threadTS, ok := strings.Cut(s, "/")
+	if !ok || channel == "" || threadTS == "" {
+		return "", "", fmt.Errorf("%q is not a Slack thread (CHANNEL/THREAD_TS)", s)
+	}
+	return channel, threadTS, nil
+}
+
+// Poster posts approved answers in the thread of the question (chat.postMessage). On HTTP
+// 429 it waits the Retry-After Slack sent and tries again, up to MaxAttempts; other errors
+// go back to the outbox, which retries later with backoff. Each message carries the draft's
+// idempotency key as message metadata, so a post can be matched to its draft.
+type Poster struct {
+	API         *goslack.Client
+	Log         *slog.Logger
+	MaxAttempts int // default 5
+}
+
+var _ conversation.Poster = (*Poster)(nil)
+
+// Post sends one answer.
+func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, error) {
+	channel, threadTS, err := SplitChannel(post.Channel)
+	if err != nil {
+		return "", err
+	}
+	attempts := p.MaxAttempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	opts := []goslack.MsgOption{
+		goslack.MsgOptionText(post.Text, false),
+		goslack.MsgOptionTS(threadTS),
+		goslack.MsgOptionMetadata(goslack.SlackMetadata{EventType: "whybot_answer", EventPayload: map[string]any{"idempotency_key": post.IdempotencyKey, "approved_by": post.ApprovedBy}}),
+	}
+	for i := 1; ; i++ {
+		_, ts, err := p.API.PostMessageContext(ctx, channel, opts...)
+		if err == nil {
+			return ThreadChannel(channel, ts), nil
+		}
+		var rl *goslack.RateLimitedError
+		if !errors.As(err, &rl) || i >= attempts {
+			return "", fmt.Errorf("chat.postMessage to %s: %w", channel, err)
+		}
+		if p.Log != nil {
+			p.Log.WarnContext(ctx, "slack rate limit: waiting as told", "channel", channel, "retry_after", rl.RetryAfter, "attempt", i)
+		}
+		t := time.NewTimer(rl.RetryAfter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", ctx.Err()
+		case <-t.C:
+		}
+	}
+}

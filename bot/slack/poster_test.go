@@ -1,0 +1,100 @@
+package slack_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/slack"
+)
+
+// fakeSlack is slacktest's server with a chat.postMessage that can answer 429 first.
+type fakeSlack struct {
+	srv      *slacktest.Server
+	mu       sync.Mutex
+	limited  int // how many 429s to send before accepting
+	posts    []map[string]string
+	attempts int
+	times    []time.Time
+}
+
+func newFakeSlack(t *testing.T) *fakeSlack {
+	t.Helper()
+	f := &fakeSlack{}
+	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.attempts++
+			f.times = append(f.times, time.Now())
+			_ = r.ParseForm()
+			if r.Header.Get("Authorization") != "Bearer xoxb-test" && r.Form.Get("token") != "xoxb-test" {
+				_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
+				return
+			}
+			if f.limited > 0 {
+				f.limited--
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			post := map[string]string{}
+			for k := range r.Form {
+				post[k] = r.Form.Get(k)
+			}
+			f.posts = append(f.posts, post)
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + r.Form.Get("channel") + `","ts":"1700000000.000200"}`))
+		})
+	})
+	f.srv.Start()
+	t.Cleanup(f.srv.Stop)
+	return f
+}
+
+func TestPosterPostsInThreadAndHonours429(t *testing.T) {
+	t.Parallel()
+	f := newFakeSlack(t)
+	f.limited = 1
+	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.srv.GetAPIURL()}, nil)
+	p := &slack.Poster{API: api}
+	ref, err := p.Post(context.Background(), conversation.Post{Workspace: "w", ThreadID: "t", Channel: slack.ThreadChannel("C1", "1700000000.000100"),
+		Text: "Leads rose 30% in October.", ApprovedBy: "luca", IdempotencyKey: "w/d_1"})
+	require.NoError(t, err)
+	require.Equal(t, "C1/1700000000.000200", ref)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.Equal(t, 2, f.attempts, "one 429, then the post")
+	require.GreaterOrEqual(t, f.times[1].Sub(f.times[0]), 900*time.Millisecond, "waited the Retry-After")
+	require.Len(t, f.posts, 1)
+	require.Equal(t, "C1", f.posts[0]["channel"])
+	require.Equal(t, "1700000000.000100", f.posts[0]["thread_ts"], "in the question's thread")
+	require.Equal(t, "Leads rose 30% in October.", f.posts[0]["text"])
+	var meta struct {
+		EventType    string            `json:"event_type"`
+		EventPayload map[string]string `json:"event_payload"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(f.posts[0]["metadata"]), &meta))
+	require.Equal(t, "w/d_1", meta.EventPayload["idempotency_key"])
+}
+
+func TestPosterGivesUpToTheOutbox(t *testing.T) {
+	t.Parallel()
+	f := newFakeSlack(t)
+	f.limited = 10
+	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.srv.GetAPIURL()}, nil)
+	p := &slack.Poster{API: api, MaxAttempts: 1}
+	_, err := p.Post(context.Background(), conversation.Post{Channel: "C1/1.1", Text: "x"})
+	require.ErrorContains(t, err, "rate limit")
+	_, err = p.Post(context.Background(), conversation.Post{Channel: "C1", Text: "x"})
+	require.ErrorContains(t, err, "is not a Slack thread")
+	bad := &slack.Poster{API: slack.NewAPI(slack.Config{BotToken: "xoxb-wrong", APIURL: f.srv.GetAPIURL()}, nil)}
+	_, err = bad.Post(context.Background(), conversation.Post{Channel: "C1/1.1", Text: "x"})
+	require.ErrorContains(t, err, "invalid_auth")
+}
