@@ -117,6 +117,7 @@ func New(s Store, opts ...Option) *Engine {
 // Request is one message in a conversation.
 type Request struct {
 	ThreadID  string // empty: a new thread
+	NewID     string // the id of a new thread (a transport's own, e.g. slack-C1-1700000000.0001); empty: generated
 	As        string // who speaks (a handle of the profile); empty: the asker or the owner
 	Text      string
 	Lang      string // it | en; empty: from the text, the person, the profile
@@ -239,7 +240,7 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		intent, detected = understand.Question(text, ws.Resolver, ws.Phrases)
 		lang := firstOf(req.Lang, detected, speaker.Language, p.Language)
 		if isNew {
-			th = store.Thread{Workspace: p.Workspace, ID: newID("t"), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
+			th = store.Thread{Workspace: p.Workspace, ID: firstOf(req.NewID, newID("t")), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
 		}
 		th.Asker, th.Language = speaker.Handle, lang
 		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: mustJSON(questionEvent{Text: text, Intent: intent, Language: lang})})

@@ -32,6 +32,7 @@ type Profile struct {
 	People        []Person            `yaml:"people" json:"people"`
 	Glossary      map[string][]string `yaml:"glossary" json:"glossary,omitempty"`
 	Thresholds    Thresholds          `yaml:"thresholds" json:"thresholds"`
+	Slack         SlackSettings       `yaml:"slack" json:"slack,omitempty"`
 
 	File string `yaml:"-" json:"-"`
 }
@@ -98,6 +99,23 @@ func (f Funnel) Stage(name string) []string {
 		return f.Retention
 	}
 	return nil
+}
+
+// SlackSettings tie the company to its Slack workspace: the team id selects this profile for
+// events from that team, and drafts go to its review channel.
+type SlackSettings struct {
+	Team          string `yaml:"team" json:"team,omitempty"`                     // T…
+	ReviewChannel string `yaml:"review_channel" json:"review_channel,omitempty"` // C… or G…
+}
+
+// BySlack returns the person with a Slack user id.
+func (p *Profile) BySlack(user string) (Person, bool) {
+	for _, x := range p.People {
+		if x.Slack != "" && x.Slack == user {
+			return x, true
+		}
+	}
+	return Person{}, false
 }
 
 // Person is someone the bot talks to.
@@ -288,6 +306,9 @@ func Parse(name string, data []byte) (*Profile, error) {
 
 var lineRe = regexp.MustCompile(`line (\d+)`)
 
+// slackIDRe matches Slack ids (T…, C…, U…): upper-case letters and digits.
+var slackIDRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{2,}$`)
+
 func yamlLine(err error) int {
 	var te *yaml.TypeError
 	msg := err.Error()
@@ -381,6 +402,12 @@ func (p *Profile) normalize() error {
 	}
 	if p.Currency == "" {
 		p.Currency = "EUR"
+	}
+	if t := p.Slack.Team; t != "" && (!slackIDRe.MatchString(t) || t[0] != 'T') {
+		e.add(f, 1, "slack.team", "%q is not a Slack team id: it starts with T (Slack → workspace settings, or the team_id of any event)", t)
+	}
+	if c := p.Slack.ReviewChannel; c != "" && (!slackIDRe.MatchString(c) || (c[0] != 'C' && c[0] != 'G')) {
+		e.add(f, 1, "slack.review_channel", "%q is not a Slack channel id: open the channel's details in Slack and copy the id at the bottom (C…)", c)
 	}
 	if p.VanityMetrics == nil {
 		p.VanityMetrics = slices.Clone(metric.DefaultVanity)
