@@ -3,6 +3,7 @@ package slack_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -15,7 +16,8 @@ import (
 	"github.com/whybot/whybot/bot/slack"
 )
 
-// fakeSlack is slacktest's server with a chat.postMessage that can answer 429 first.
+// fakeSlack is slacktest's server with a chat.postMessage that records every post (with
+// increasing ts) and can answer 429 first.
 type fakeSlack struct {
 	srv      *slacktest.Server
 	mu       sync.Mutex
@@ -50,7 +52,8 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 				post[k] = r.Form.Get(k)
 			}
 			f.posts = append(f.posts, post)
-			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + r.Form.Get("channel") + `","ts":"1700000000.000200"}`))
+			ts := fmt.Sprintf("1700000000.%06d", 200+len(f.posts)-1)
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + r.Form.Get("channel") + `","ts":"` + ts + `"}`))
 		})
 	})
 	f.srv.Start()
@@ -97,4 +100,17 @@ func TestPosterGivesUpToTheOutbox(t *testing.T) {
 	bad := &slack.Poster{API: slack.NewAPI(slack.Config{BotToken: "xoxb-wrong", APIURL: f.srv.GetAPIURL()}, nil)}
 	_, err = bad.Post(context.Background(), conversation.Post{Channel: "C1/1.1", Text: "x"})
 	require.ErrorContains(t, err, "invalid_auth")
+}
+
+// postsTo returns the posts in a channel (and thread, when given).
+func (f *fakeSlack) postsTo(channel, threadTS string) []map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []map[string]string
+	for _, p := range f.posts {
+		if p["channel"] == channel && (threadTS == "" || p["thread_ts"] == threadTS) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -1,0 +1,354 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	goslack "github.com/slack-go/slack"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+// Engine is the conversation engine as the Slack worker uses it.
+type Engine interface {
+	Ask(ctx context.Context, ws *workspace.Workspace, req conversation.Request) (conversation.Reply, error)
+}
+
+// WorkerStore is what the worker reads and writes.
+type WorkerStore interface {
+	Workspaces(ctx context.Context) ([]store.Workspace, error)
+	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
+	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
+	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
+	ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error)
+	FinishInbound(ctx context.Context, id int64, errMsg string) error
+}
+
+// Worker handles the Slack deliveries the ingress recorded: a mention or a direct message
+// starts (or continues) a conversation in the message's thread; a reply in a thread the
+// bot is in is an answer. Questions go back into the thread mentioning the people who hold
+// the facts; a draft goes to the workspace's review channel as a card, and the thread gets
+// a holding note. Nothing is posted as an answer here: only approval does that.
+type Worker struct {
+	Store         WorkerStore
+	Engine        Engine
+	API           *goslack.Client
+	ReviewChannel string // used when the profile names none
+	Log           *slog.Logger
+	Now           func() time.Time
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Worker) log() *slog.Logger {
+	if w.Log != nil {
+		return w.Log
+	}
+	return slog.Default()
+}
+
+// Run claims and handles deliveries until ctx ends.
+func (w *Worker) Run(ctx context.Context, poll time.Duration) error {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := w.Drain(ctx); err != nil {
+			w.log().WarnContext(ctx, "slack deliveries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Drain handles every delivery waiting now; it reports how many it handled.
+func (w *Worker) Drain(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		batch, err := w.Store.ClaimInbound(ctx, w.now().UTC(), 2*time.Minute, 20)
+		if err != nil || len(batch) == 0 {
+			return n, err
+		}
+		for _, in := range batch {
+			msg := ""
+			if in.Source == "slack" {
+				if err := w.Handle(ctx, in); err != nil {
+					w.log().WarnContext(ctx, "slack delivery failed; it will be retried", "key", in.Key, "attempt", in.Attempts, "err", err)
+					msg = err.Error()
+				}
+			}
+			if err := w.Store.FinishInbound(ctx, in.ID, msg); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
+// Handle handles one delivery.
+func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
+	kind, _, _ := strings.Cut(in.Key, ":")
+	switch kind {
+	case "event":
+		return w.event(ctx, in.Payload)
+	case "command":
+		return w.command(ctx, in.Payload)
+	}
+	w.log().InfoContext(ctx, "slack delivery not handled yet", "key", in.Key)
+	return nil
+}
+
+type messageEvent struct {
+	Type        string `json:"type"`
+	User        string `json:"user"`
+	BotID       string `json:"bot_id"`
+	Subtype     string `json:"subtype"`
+	Text        string `json:"text"`
+	Channel     string `json:"channel"`
+	ChannelType string `json:"channel_type"`
+	TS          string `json:"ts"`
+	ThreadTS    string `json:"thread_ts"`
+}
+
+func (w *Worker) event(ctx context.Context, payload []byte) error {
+	var env struct {
+		TeamID string       `json:"team_id"`
+		Event  messageEvent `json:"event"`
+	}
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return fmt.Errorf("decode event: %w", err)
+	}
+	ev := env.Event
+	if ev.BotID != "" || ev.Subtype != "" || ev.User == "" || (ev.Type != "app_mention" && ev.Type != "message") {
+		return nil // bots never speak for people; edits, joins and the like are not messages to answer
+	}
+	return w.message(ctx, env.TeamID, ev)
+}
+
+func (w *Worker) command(ctx context.Context, payload []byte) error {
+	var c struct {
+		TeamID    string `json:"team_id"`
+		UserID    string `json:"user_id"`
+		ChannelID string `json:"channel_id"`
+		Text      string `json:"text"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return fmt.Errorf("decode command: %w", err)
+	}
+	if strings.TrimSpace(c.Text) == "" {
+		return nil
+	}
+	// the question becomes a message in the channel, whose thread holds the conversation
+	_, ts, err := w.API.PostMessageContext(ctx, c.ChannelID, goslack.MsgOptionText(fmt.Sprintf("<@%s>: %s", c.UserID, c.Text), false))
+	if err != nil {
+		return fmt.Errorf("post /why question: %w", err)
+	}
+	return w.message(ctx, c.TeamID, messageEvent{Type: "app_mention", User: c.UserID, Text: c.Text, Channel: c.ChannelID, TS: ts})
+}
+
+var mentionRe = regexp.MustCompile(`<@[A-Z0-9]+(\|[^>]*)?>`)
+
+func (w *Worker) workspaceFor(ctx context.Context, team string) (*workspace.Workspace, error) {
+	all, err := w.Store.Workspaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range all {
+		p, err := workspace.StoredProfile(rec)
+		if err != nil || p.Slack.Team != team {
+			continue
+		}
+		rows, _, err := w.Store.KPI(ctx, rec.ID)
+		if err != nil {
+			return nil, err
+		}
+		return workspace.FromSnapshot(rec, rows)
+	}
+	return nil, nil
+}
+
+func (w *Worker) message(ctx context.Context, team string, ev messageEvent) error {
+	ws, err := w.workspaceFor(ctx, team)
+	if err != nil {
+		return err
+	}
+	if ws == nil {
+		w.log().WarnContext(ctx, "slack event from a team no profile names; ignored", "team", team)
+		return nil
+	}
+	p := ws.Profile
+	// a mention in a channel arrives as app_mention and as message: handle the message once
+	first, err := w.Store.FirstSeen(ctx, p.Workspace, "slack-message:"+ev.Channel+":"+ev.TS, w.now().UTC())
+	if err != nil || !first {
+		return err
+	}
+	threadTS := firstNonEmpty(ev.ThreadTS, ev.TS)
+	id := "slack-" + ev.Channel + "-" + threadTS
+	_, err = w.Store.Thread(ctx, p.Workspace, id)
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	mentioned := ev.Type == "app_mention" || ev.ChannelType == "im" || strings.HasPrefix(ev.Channel, "D")
+	if !exists && !mentioned {
+		return nil // channel chatter that is not for the bot
+	}
+	set, err := prompts.For(p.Language)
+	if err != nil {
+		return err
+	}
+	person, known := p.BySlack(ev.User)
+	if !known {
+		text, err := set.Render("slack.unknown_person", map[string]string{"User": ev.User})
+		if err != nil {
+			return err
+		}
+		return w.post(ctx, ev.Channel, threadTS, text)
+	}
+	req := conversation.Request{As: person.Handle, Text: strings.TrimSpace(mentionRe.ReplaceAllString(ev.Text, "")),
+		Transport: "slack", Channel: ThreadChannel(ev.Channel, threadTS)}
+	if exists {
+		req.ThreadID = id
+	} else {
+		req.NewID = id
+	}
+	reply, err := w.Engine.Ask(ctx, ws, req)
+	var ue *conversation.UserError
+	if errors.As(err, &ue) {
+		return w.post(ctx, ev.Channel, threadTS, ue.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	set, err = prompts.For(reply.Language)
+	if err != nil {
+		return err
+	}
+	if reply.Draft == nil {
+		if len(reply.Questions) == 0 {
+			return nil
+		}
+		lines := []string{set.UI("questions_intro")}
+		for _, q := range reply.Questions {
+			lines = append(lines, "• "+mention(p, q.To)+" "+q.Text)
+		}
+		return w.post(ctx, ev.Channel, threadTS, strings.Join(lines, "\n"))
+	}
+	if err := w.post(ctx, ev.Channel, threadTS, set.UI("pending")); err != nil {
+		return err
+	}
+	return w.card(ctx, set, p, person, ev.Channel, reply)
+}
+
+// mention is how a person is addressed in Slack: their user id when the profile has it.
+func mention(p *profile.Profile, handle string) string {
+	if x, ok := p.Person(handle); ok && x.Slack != "" {
+		return "<@" + x.Slack + ">"
+	}
+	return "@" + handle
+}
+
+func (w *Worker) post(ctx context.Context, channel, threadTS, text string) error {
+	if _, _, err := w.API.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS)); err != nil {
+		return fmt.Errorf("post in thread: %w", err)
+	}
+	return nil
+}
+
+// card posts the review card of a draft: the question, the draft, the rules that fired
+// with their evidence, the open caveats, the knowledge quoted, and the three buttons.
+func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, asker profile.Person, channel string, r conversation.Reply) error {
+	review := firstNonEmpty(p.Slack.ReviewChannel, w.ReviewChannel)
+	if review == "" {
+		return fmt.Errorf("workspace %s has no Slack review channel: set slack.review_channel in company.yaml or SLACK_REVIEW_CHANNEL", p.Workspace)
+	}
+	md := func(s string) *goslack.TextBlockObject { return goslack.NewTextBlockObject(goslack.MarkdownType, s, false, false) }
+	plain := func(s string) *goslack.TextBlockObject { return goslack.NewTextBlockObject(goslack.PlainTextType, s, false, false) }
+	render := func(name string, data any) string {
+		s, err := set.Render(name, data)
+		if err != nil {
+			return name
+		}
+		return s
+	}
+	blocks := []goslack.Block{
+		goslack.NewHeaderBlock(plain(render("slack.card_title", nil) + " · " + p.Company)),
+		goslack.NewSectionBlock(md(render("slack.card_question", map[string]string{"Asker": mention(p, asker.Handle), "Channel": channel})), nil, nil),
+		goslack.NewSectionBlock(md(quote(r.Draft.Text)), nil, nil),
+	}
+	if len(r.Findings) > 0 {
+		var lines []string
+		for _, f := range r.Findings {
+			lines = append(lines, fmt.Sprintf("• `%s` %s%s", f.Rule, f.Message, evidence(f)))
+		}
+		blocks = append(blocks, goslack.NewSectionBlock(md(render("slack.card_rules", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
+	}
+	if len(r.Caveats) > 0 {
+		blocks = append(blocks, goslack.NewSectionBlock(md(render("slack.card_caveats", nil)+"\n• "+strings.Join(r.Caveats, "\n• ")), nil, nil))
+	}
+	if len(r.Knowledge) > 0 {
+		var lines []string
+		for _, c := range r.Knowledge {
+			lines = append(lines, fmt.Sprintf("• %s (`%s`)", c.Title, c.Source))
+		}
+		blocks = append(blocks, goslack.NewSectionBlock(md(render("slack.card_knowledge", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
+	}
+	value := p.Workspace + "/" + r.Draft.ID
+	blocks = append(blocks, goslack.NewActionBlock("review_"+r.Draft.ID,
+		goslack.NewButtonBlockElement("approve", value, plain(render("slack.approve", nil))).WithStyle(goslack.StylePrimary),
+		goslack.NewButtonBlockElement("edit", value, plain(render("slack.edit", nil))),
+		goslack.NewButtonBlockElement("reject", value, plain(render("slack.reject", nil))).WithStyle(goslack.StyleDanger)))
+	if _, _, err := w.API.PostMessageContext(ctx, review, goslack.MsgOptionText(render("slack.card_title", nil)+": "+r.Draft.ID, false), goslack.MsgOptionBlocks(blocks...)); err != nil {
+		return fmt.Errorf("post review card: %w", err)
+	}
+	return nil
+}
+
+// quote renders text as a Slack block quote.
+func quote(s string) string {
+	const max = 2900 // a section's text is limited to 3,000 characters
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
+}
+
+func evidence(f rules.Finding) string {
+	var parts []string
+	for _, d := range f.Evidence {
+		if d.Period != "" {
+			parts = append(parts, fmt.Sprintf("%s %s = %g", d.Metric, d.Period, d.Value))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s = %g", d.Metric, d.Value))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " _(" + strings.Join(parts, "; ") + ")_"
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
