@@ -280,8 +280,12 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 	if review == "" {
 		return fmt.Errorf("workspace %s has no Slack review channel: set slack.review_channel in company.yaml or SLACK_REVIEW_CHANNEL", p.Workspace)
 	}
-	md := func(s string) *goslack.TextBlockObject { return goslack.NewTextBlockObject(goslack.MarkdownType, s, false, false) }
-	plain := func(s string) *goslack.TextBlockObject { return goslack.NewTextBlockObject(goslack.PlainTextType, s, false, false) }
+	md := func(s string) *goslack.TextBlockObject {
+		return goslack.NewTextBlockObject(goslack.MarkdownType, s, false, false)
+	}
+	plain := func(s string) *goslack.TextBlockObject {
+		return goslack.NewTextBlockObject(goslack.PlainTextType, s, false, false)
+	}
 	render := func(name string, data any) string {
 		s, err := set.Render(name, data)
 		if err != nil {
