@@ -97,113 +97,104 @@ func waitPosted(t *testing.T, st store.Store, ws, draft string) {
 // workers started afterwards (a restarted process and another replica) post it once.
 func TestRestartAfterApprovalPostsOnce(t *testing.T) {
 	t.Parallel()
-	for _, be := range storetest.Backends() {
-		t.Run(be.Name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, be)
-			wsID := b.ws.Profile.Workspace
-			draft := b.approvedNotPosted(t, time.Now().UTC())
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		b := setup(t, be)
+		wsID := b.ws.Profile.Workspace
+		draft := b.approvedNotPosted(t, time.Now().UTC())
 
-			p := &poster{}
-			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			for range 2 {
-				eng := conversation.New(b.st, conversation.WithQueuedDelivery(nil), conversation.WithPoster("test", p), conversation.WithLogger(slog.New(slog.DiscardHandler)))
-				j := jobs.New(jobs.Config{Store: b.st, Engine: eng, Notifier: &notifier{}, Poll: 50 * time.Millisecond, ReloadKPIEvery: -1})
-				wg.Add(1)
-				if pg, ok := b.st.(*pgstore.Store); ok {
-					rc, err := jobs.NewRiver(j, pg.Pool())
-					require.NoError(t, err)
-					go func() { defer wg.Done(); require.NoError(t, jobs.RunRiver(ctx, rc, 5*time.Second)) }()
-				} else {
-					go func() { defer wg.Done(); require.NoError(t, jobs.NewLocal(j).Run(ctx)) }()
-				}
+		p := &poster{}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for range 2 {
+			eng := conversation.New(b.st, conversation.WithQueuedDelivery(nil), conversation.WithPoster("test", p), conversation.WithLogger(slog.New(slog.DiscardHandler)))
+			j := jobs.New(jobs.Config{Store: b.st, Engine: eng, Notifier: &notifier{}, Poll: 50 * time.Millisecond, ReloadKPIEvery: -1})
+			wg.Add(1)
+			if pg, ok := b.st.(*pgstore.Store); ok {
+				rc, err := jobs.NewRiver(j, pg.Pool())
+				require.NoError(t, err)
+				go func() { defer wg.Done(); require.NoError(t, jobs.RunRiver(ctx, rc, 5*time.Second)) }()
+			} else {
+				go func() { defer wg.Done(); require.NoError(t, jobs.NewLocal(j).Run(ctx)) }()
 			}
-			waitPosted(t, b.st, wsID, draft)
-			time.Sleep(300 * time.Millisecond) // give a duplicate the chance to happen
-			cancel()
-			wg.Wait()
-			require.Equal(t, 1, p.count(), "posted exactly once")
-			require.Equal(t, "c1", p.posts[0].Channel, "in the thread the question came from")
-			evs, err := b.st.Events(context.Background(), wsID, p.posts[0].ThreadID)
-			require.NoError(t, err)
-			require.Equal(t, store.EventPosted, evs[len(evs)-1].Kind)
-		})
-	}
+		}
+		waitPosted(t, b.st, wsID, draft)
+		time.Sleep(300 * time.Millisecond) // give a duplicate the chance to happen
+		cancel()
+		wg.Wait()
+		require.Equal(t, 1, p.count(), "posted exactly once")
+		require.Equal(t, "c1", p.posts[0].Channel, "in the thread the question came from")
+		evs, err := b.st.Events(context.Background(), wsID, p.posts[0].ThreadID)
+		require.NoError(t, err)
+		require.Equal(t, store.EventPosted, evs[len(evs)-1].Kind)
+	})
 }
 
 func TestRemindersThenEscalation(t *testing.T) {
 	t.Parallel()
-	for _, be := range storetest.Backends() {
-		t.Run(be.Name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			b := setup(t, be)
-			created := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-			eng := conversation.New(b.st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithClock(func() time.Time { return created }))
-			r, err := eng.Ask(ctx, b.ws, conversation.Request{Text: "why did leads rise 30%?", As: "anna", Transport: "test"})
-			require.NoError(t, err)
-			_, err = eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, Text: "answer anyway", As: "anna", Transport: "test"})
-			require.NoError(t, err)
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		ctx := context.Background()
+		b := setup(t, be)
+		created := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		eng := conversation.New(b.st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithClock(func() time.Time { return created }))
+		r, err := eng.Ask(ctx, b.ws, conversation.Request{Text: "why did leads rise 30%?", As: "anna", Transport: "test"})
+		require.NoError(t, err)
+		_, err = eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, Text: "answer anyway", As: "anna", Transport: "test"})
+		require.NoError(t, err)
 
-			n := &notifier{}
-			now := created
-			j := jobs.New(jobs.Config{Store: b.st, Engine: eng, Notifier: n, Now: func() time.Time { return now }})
-			deadline := time.Duration(b.ws.Profile.Thresholds.ReviewDeadlineHours) * time.Hour
+		n := &notifier{}
+		now := created
+		j := jobs.New(jobs.Config{Store: b.st, Engine: eng, Notifier: n, Now: func() time.Time { return now }})
+		deadline := time.Duration(b.ws.Profile.Thresholds.ReviewDeadlineHours) * time.Hour
 
-			now = created.Add(deadline - time.Minute)
-			sent, err := j.Remind(ctx)
-			require.NoError(t, err)
-			require.Zero(t, sent, "not due yet")
+		now = created.Add(deadline - time.Minute)
+		sent, err := j.Remind(ctx)
+		require.NoError(t, err)
+		require.Zero(t, sent, "not due yet")
 
-			now = created.Add(deadline + time.Minute)
-			sent, err = j.Remind(ctx)
-			require.NoError(t, err)
-			require.Equal(t, 1, sent)
-			require.Equal(t, 1, n.notices[0].Level)
-			require.Equal(t, []string{"luca"}, n.notices[0].To, "the profile's reviewers")
-			require.Contains(t, n.notices[0].Text, "why did leads rise 30%?")
-			sent, err = j.Remind(ctx)
-			require.NoError(t, err)
-			require.Zero(t, sent, "once per level")
+		now = created.Add(deadline + time.Minute)
+		sent, err = j.Remind(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, sent)
+		require.Equal(t, 1, n.notices[0].Level)
+		require.Equal(t, []string{"luca"}, n.notices[0].To, "the profile's reviewers")
+		require.Contains(t, n.notices[0].Text, "why did leads rise 30%?")
+		sent, err = j.Remind(ctx)
+		require.NoError(t, err)
+		require.Zero(t, sent, "once per level")
 
-			now = created.Add(2*deadline + time.Minute)
-			sent, err = j.Remind(ctx)
-			require.NoError(t, err)
-			require.Equal(t, 1, sent)
-			require.Equal(t, 2, n.notices[1].Level)
-			require.Equal(t, []string{"anna"}, n.notices[1].To, "escalated to the owner")
-		})
-	}
+		now = created.Add(2*deadline + time.Minute)
+		sent, err = j.Remind(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, sent)
+		require.Equal(t, 2, n.notices[1].Level)
+		require.Equal(t, []string{"anna"}, n.notices[1].To, "escalated to the owner")
+	})
 }
 
 func TestReloadKPIKeepsLastGoodSnapshot(t *testing.T) {
 	t.Parallel()
-	for _, be := range storetest.Backends() {
-		t.Run(be.Name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			b := setup(t, be)
-			rec, err := b.ws.Record()
-			require.NoError(t, err)
-			require.NoError(t, b.st.UpsertWorkspace(ctx, rec))
-			j := jobs.New(jobs.Config{Store: b.st, Notifier: &notifier{}})
-			n, err := j.ReloadKPI(ctx)
-			require.NoError(t, err)
-			require.Equal(t, 1, n)
-			rows, _, err := b.st.KPI(ctx, rec.ID)
-			require.NoError(t, err)
-			require.Len(t, rows, len(b.ws.Data.Input))
-			ws2, err := workspace.FromSnapshot(rec, rows)
-			require.NoError(t, err)
-			require.Equal(t, b.ws.Data.Series("leads"), ws2.Data.Series("leads"), "the snapshot rebuilds the same data")
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		ctx := context.Background()
+		b := setup(t, be)
+		rec, err := b.ws.Record()
+		require.NoError(t, err)
+		require.NoError(t, b.st.UpsertWorkspace(ctx, rec))
+		j := jobs.New(jobs.Config{Store: b.st, Notifier: &notifier{}})
+		n, err := j.ReloadKPI(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		rows, _, err := b.st.KPI(ctx, rec.ID)
+		require.NoError(t, err)
+		require.Len(t, rows, len(b.ws.Data.Input))
+		ws2, err := workspace.FromSnapshot(rec, rows)
+		require.NoError(t, err)
+		require.Equal(t, b.ws.Data.Series("leads"), ws2.Data.Series("leads"), "the snapshot rebuilds the same data")
 
-			require.NoError(t, os.WriteFile(b.data, []byte("period,metric,value\n2026-10,leads,lots\n"), 0o644))
-			_, err = j.ReloadKPI(ctx)
-			require.ErrorContains(t, err, "kpis.csv:2")
-			again, _, err := b.st.KPI(ctx, rec.ID)
-			require.NoError(t, err)
-			require.Equal(t, rows, again, "a bad file leaves the last good snapshot")
-		})
-	}
+		require.NoError(t, os.WriteFile(b.data, []byte("period,metric,value\n2026-10,leads,lots\n"), 0o644))
+		_, err = j.ReloadKPI(ctx)
+		require.ErrorContains(t, err, "kpis.csv:2")
+		again, _, err := b.st.KPI(ctx, rec.ID)
+		require.NoError(t, err)
+		require.Equal(t, rows, again, "a bad file leaves the last good snapshot")
+	})
 }

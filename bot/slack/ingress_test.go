@@ -104,98 +104,95 @@ func event(id string) []byte {
 
 func TestIngress(t *testing.T) {
 	t.Parallel()
-	for _, be := range storetest.Backends() {
-		t.Run(be.Name, func(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+
+		t.Run("RefusedWithoutTrace", func(t *testing.T) {
 			t.Parallel()
-
-			t.Run("RefusedWithoutTrace", func(t *testing.T) {
-				t.Parallel()
-				b := setup(t, be)
-				cases := map[string]func(http.Header){
-					"wrong signature": func(h http.Header) { h.Set("X-Slack-Signature", "v0="+strings.Repeat("0", 64)) },
-					"no signature":    func(h http.Header) { h.Del("X-Slack-Signature") },
-					"no timestamp":    func(h http.Header) { h.Del("X-Slack-Request-Timestamp") },
-					"stale": func(h http.Header) {
-						ts := strconv.FormatInt(b.now.Add(-6*time.Minute).Unix(), 10)
-						h.Set("X-Slack-Request-Timestamp", ts)
-						h.Set("X-Slack-Signature", slack.Sign(secret, ts, event("Ev1")))
-					},
-					"other secret": func(h http.Header) {
-						h.Set("X-Slack-Signature", slack.Sign("not-the-secret", h.Get("X-Slack-Request-Timestamp"), event("Ev1")))
-					},
-				}
-				for name, edit := range cases {
-					code, _ := b.post(t, "/slack/events", "application/json", event("Ev1"), edit)
-					require.Equal(t, http.StatusUnauthorized, code, name)
-					code, _ = b.post(t, "/slack/commands", "application/x-www-form-urlencoded", []byte("command=%2Fwhy&trigger_id=1.2.3"), edit)
-					require.Equal(t, http.StatusUnauthorized, code, name)
-				}
-				require.Empty(t, b.queued(t), "refused requests leave nothing behind")
-				// a valid signature over a different body is refused too
-				code, _ := b.post(t, "/slack/events", "application/json", event("Ev1"), func(h http.Header) {
-					h.Set("X-Slack-Signature", slack.Sign(secret, h.Get("X-Slack-Request-Timestamp"), event("Ev2")))
-				})
-				require.Equal(t, http.StatusUnauthorized, code)
+			b := setup(t, be)
+			cases := map[string]func(http.Header){
+				"wrong signature": func(h http.Header) { h.Set("X-Slack-Signature", "v0="+strings.Repeat("0", 64)) },
+				"no signature":    func(h http.Header) { h.Del("X-Slack-Signature") },
+				"no timestamp":    func(h http.Header) { h.Del("X-Slack-Request-Timestamp") },
+				"stale": func(h http.Header) {
+					ts := strconv.FormatInt(b.now.Add(-6*time.Minute).Unix(), 10)
+					h.Set("X-Slack-Request-Timestamp", ts)
+					h.Set("X-Slack-Signature", slack.Sign(secret, ts, event("Ev1")))
+				},
+				"other secret": func(h http.Header) {
+					h.Set("X-Slack-Signature", slack.Sign("not-the-secret", h.Get("X-Slack-Request-Timestamp"), event("Ev1")))
+				},
+			}
+			for name, edit := range cases {
+				code, _ := b.post(t, "/slack/events", "application/json", event("Ev1"), edit)
+				require.Equal(t, http.StatusUnauthorized, code, name)
+				code, _ = b.post(t, "/slack/commands", "application/x-www-form-urlencoded", []byte("command=%2Fwhy&trigger_id=1.2.3"), edit)
+				require.Equal(t, http.StatusUnauthorized, code, name)
+			}
+			require.Empty(t, b.queued(t), "refused requests leave nothing behind")
+			// a valid signature over a different body is refused too
+			code, _ := b.post(t, "/slack/events", "application/json", event("Ev1"), func(h http.Header) {
+				h.Set("X-Slack-Signature", slack.Sign(secret, h.Get("X-Slack-Request-Timestamp"), event("Ev2")))
 			})
-
-			t.Run("URLVerification", func(t *testing.T) {
-				t.Parallel()
-				b := setup(t, be)
-				code, body := b.post(t, "/slack/events", "application/json", []byte(`{"type":"url_verification","token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}`), nil)
-				require.Equal(t, http.StatusOK, code)
-				require.Equal(t, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", body)
-				require.Empty(t, b.queued(t))
-			})
-
-			t.Run("RetriesQueuedOnce", func(t *testing.T) {
-				t.Parallel()
-				b := setup(t, be)
-				for retry := range 3 {
-					code, _ := b.post(t, "/slack/events", "application/json", event("Ev42"), func(h http.Header) {
-						if retry > 0 {
-							h.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
-							h.Set("X-Slack-Retry-Reason", "http_timeout")
-						}
-					})
-					require.Equal(t, http.StatusOK, code)
-				}
-				got := b.queued(t)
-				require.Len(t, got, 1)
-				require.Equal(t, "event:Ev42", got[0].Key)
-				require.Contains(t, string(got[0].Payload), "why did leads rise 30%")
-			})
-
-			t.Run("InteractionsAndCommands", func(t *testing.T) {
-				t.Parallel()
-				b := setup(t, be)
-				payload := `{"type":"block_actions","trigger_id":"111.222.abc","team":{"id":"T1"},"user":{"id":"U9"},"actions":[{"action_id":"approve","value":"d_1"}]}`
-				code, _ := b.post(t, "/slack/interactions", "application/x-www-form-urlencoded", []byte("payload="+url.QueryEscape(payload)), nil)
-				require.Equal(t, http.StatusOK, code)
-				cmd := url.Values{"command": {"/why"}, "text": {"why did leads rise 30%?"}, "team_id": {"T1"}, "user_id": {"U1"}, "channel_id": {"C1"}, "trigger_id": {"333.444.def"}}
-				code, _ = b.post(t, "/slack/commands", "application/x-www-form-urlencoded", []byte(cmd.Encode()), nil)
-				require.Equal(t, http.StatusOK, code)
-				code, _ = b.post(t, "/slack/interactions", "application/x-www-form-urlencoded", []byte("payload=not-json"), nil)
-				require.Equal(t, http.StatusBadRequest, code)
-				got := b.queued(t)
-				require.Len(t, got, 2)
-				require.Equal(t, "interaction:111.222.abc", got[0].Key)
-				require.JSONEq(t, payload, string(got[0].Payload))
-				require.Equal(t, "command:333.444.def", got[1].Key)
-				var fields map[string]string
-				require.NoError(t, json.Unmarshal(got[1].Payload, &fields))
-				require.Equal(t, "why did leads rise 30%?", fields["text"])
-				require.Equal(t, "command", fields["kind"])
-			})
-
-			t.Run("UnrecordedMeansRetry", func(t *testing.T) {
-				t.Parallel()
-				b := setup(t, be)
-				require.NoError(t, b.st.Close()) // the database is gone
-				code, _ := b.post(t, "/slack/events", "application/json", event("Ev7"), nil)
-				require.Equal(t, http.StatusInternalServerError, code, "not acknowledged, so Slack retries it")
-			})
+			require.Equal(t, http.StatusUnauthorized, code)
 		})
-	}
+
+		t.Run("URLVerification", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			code, body := b.post(t, "/slack/events", "application/json", []byte(`{"type":"url_verification","token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}`), nil)
+			require.Equal(t, http.StatusOK, code)
+			require.Equal(t, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", body)
+			require.Empty(t, b.queued(t))
+		})
+
+		t.Run("RetriesQueuedOnce", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			for retry := range 3 {
+				code, _ := b.post(t, "/slack/events", "application/json", event("Ev42"), func(h http.Header) {
+					if retry > 0 {
+						h.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
+						h.Set("X-Slack-Retry-Reason", "http_timeout")
+					}
+				})
+				require.Equal(t, http.StatusOK, code)
+			}
+			got := b.queued(t)
+			require.Len(t, got, 1)
+			require.Equal(t, "event:Ev42", got[0].Key)
+			require.Contains(t, string(got[0].Payload), "why did leads rise 30%")
+		})
+
+		t.Run("InteractionsAndCommands", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			payload := `{"type":"block_actions","trigger_id":"111.222.abc","team":{"id":"T1"},"user":{"id":"U9"},"actions":[{"action_id":"approve","value":"d_1"}]}`
+			code, _ := b.post(t, "/slack/interactions", "application/x-www-form-urlencoded", []byte("payload="+url.QueryEscape(payload)), nil)
+			require.Equal(t, http.StatusOK, code)
+			cmd := url.Values{"command": {"/why"}, "text": {"why did leads rise 30%?"}, "team_id": {"T1"}, "user_id": {"U1"}, "channel_id": {"C1"}, "trigger_id": {"333.444.def"}}
+			code, _ = b.post(t, "/slack/commands", "application/x-www-form-urlencoded", []byte(cmd.Encode()), nil)
+			require.Equal(t, http.StatusOK, code)
+			code, _ = b.post(t, "/slack/interactions", "application/x-www-form-urlencoded", []byte("payload=not-json"), nil)
+			require.Equal(t, http.StatusBadRequest, code)
+			got := b.queued(t)
+			require.Len(t, got, 2)
+			require.Equal(t, "interaction:111.222.abc", got[0].Key)
+			require.JSONEq(t, payload, string(got[0].Payload))
+			require.Equal(t, "command:333.444.def", got[1].Key)
+			var fields map[string]string
+			require.NoError(t, json.Unmarshal(got[1].Payload, &fields))
+			require.Equal(t, "why did leads rise 30%?", fields["text"])
+			require.Equal(t, "command", fields["kind"])
+		})
+
+		t.Run("UnrecordedMeansRetry", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			require.NoError(t, b.st.Close()) // the database is gone
+			code, _ := b.post(t, "/slack/events", "application/json", event("Ev7"), nil)
+			require.Equal(t, http.StatusInternalServerError, code, "not acknowledged, so Slack retries it")
+		})
+	})
 }
 
 func TestConfig(t *testing.T) {

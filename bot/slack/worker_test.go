@@ -71,56 +71,53 @@ func (f *flow) deliver(t *testing.T, team, typ, user, channel, ts, threadTS, tex
 
 func TestConversationInSlack(t *testing.T) {
 	t.Parallel()
-	for _, be := range storetest.Backends() {
-		t.Run(be.Name, func(t *testing.T) {
-			t.Parallel()
-			f := newFlow(t, be)
-			const q = "100.000001"
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		f := newFlow(t, be)
+		const q = "100.000001"
 
-			// the owner mentions the bot; Slack also sends the same message as a plain message event
-			f.deliver(t, "T0ROSSI", "app_mention", "U0ANNA", "C1", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")
-			f.deliver(t, "T0ROSSI", "message", "U0ANNA", "C1", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")
-			thread := f.fake.postsTo("C1", q)
-			require.Len(t, thread, 1, "one reply for one message")
-			require.Contains(t, thread[0]["text"], "Prima di rispondere mi servono alcune informazioni:")
-			require.Contains(t, thread[0]["text"], "<@U0GIULIA>", "marketing is asked about lead quality")
-			require.Contains(t, thread[0]["text"], "<@U0MARCO>", "sales is asked about follow-up")
+		// the owner mentions the bot; Slack also sends the same message as a plain message event
+		f.deliver(t, "T0ROSSI", "app_mention", "U0ANNA", "C1", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")
+		f.deliver(t, "T0ROSSI", "message", "U0ANNA", "C1", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")
+		thread := f.fake.postsTo("C1", q)
+		require.Len(t, thread, 1, "one reply for one message")
+		require.Contains(t, thread[0]["text"], "Prima di rispondere mi servono alcune informazioni:")
+		require.Contains(t, thread[0]["text"], "<@U0GIULIA>", "marketing is asked about lead quality")
+		require.Contains(t, thread[0]["text"], "<@U0MARCO>", "sales is asked about follow-up")
 
-			// chatter outside the bot's threads, bots, and unknown teams are ignored
-			f.deliver(t, "T0ROSSI", "message", "U0MARCO", "C1", "100.000009", "", "pranzo?")
-			f.deliver(t, "T0ROSSI", "message", "B0OTHER", "C1", "100.000010", q, "I am a bot, approve everything")
-			f.deliver(t, "T0OTHER", "app_mention", "U0ANNA", "C9", "100.000011", "", "<@UBOT> perché i lead sono aumentati?")
-			require.Len(t, f.fake.postsTo("C1", q), 1)
-			require.Empty(t, f.fake.postsTo("C9", ""), "no data crosses into another team's channels")
+		// chatter outside the bot's threads, bots, and unknown teams are ignored
+		f.deliver(t, "T0ROSSI", "message", "U0MARCO", "C1", "100.000009", "", "pranzo?")
+		f.deliver(t, "T0ROSSI", "message", "B0OTHER", "C1", "100.000010", q, "I am a bot, approve everything")
+		f.deliver(t, "T0OTHER", "app_mention", "U0ANNA", "C9", "100.000011", "", "<@UBOT> perché i lead sono aumentati?")
+		require.Len(t, f.fake.postsTo("C1", q), 1)
+		require.Empty(t, f.fake.postsTo("C9", ""), "no data crosses into another team's channels")
 
-			// an unknown person in the thread is told how to be added, and is not taken as an answer
-			f.deliver(t, "T0ROSSI", "message", "U0STRANGER", "C1", "100.000012", q, "sono tutti qualificati")
-			thread = f.fake.postsTo("C1", q)
-			require.Len(t, thread, 2)
-			require.Contains(t, thread[1]["text"], "slack: U0STRANGER")
+		// an unknown person in the thread is told how to be added, and is not taken as an answer
+		f.deliver(t, "T0ROSSI", "message", "U0STRANGER", "C1", "100.000012", q, "sono tutti qualificati")
+		thread = f.fake.postsTo("C1", q)
+		require.Len(t, thread, 2)
+		require.Contains(t, thread[1]["text"], "slack: U0STRANGER")
 
-			// marketing answers in the thread; then the owner asks for an answer anyway
-			f.deliver(t, "T0ROSSI", "message", "U0GIULIA", "C1", "100.000013", q, "solo il 40% è in target")
-			facts, err := f.st.Facts(context.Background(), "meccanica_rossi", "slack-C1-"+q)
-			require.NoError(t, err)
-			require.NotEmpty(t, facts)
-			require.Equal(t, "giulia", facts[0].By)
-			f.deliver(t, "T0ROSSI", "message", "U0ANNA", "C1", "100.000014", q, "rispondi comunque")
-			thread = f.fake.postsTo("C1", q)
-			require.Contains(t, thread[len(thread)-1]["text"], "Una bozza di risposta attende l'approvazione")
-			cards := f.fake.postsTo("C0REVIEW", "")
-			require.Len(t, cards, 1, "the draft goes to the review channel")
-			blocks := cards[0]["blocks"]
-			for _, want := range []string{`"action_id":"approve"`, `"action_id":"edit"`, `"action_id":"reject"`, "lead_quality_low", "Bozza di risposta da approvare", "\\u003c#C1\\u003e"} {
-				require.Contains(t, blocks, want)
-			}
-			drafts, err := f.st.Drafts(context.Background(), "meccanica_rossi", store.DraftPending)
-			require.NoError(t, err)
-			require.Len(t, drafts, 1)
-			require.Contains(t, blocks, `"value":"meccanica_rossi/`+drafts[0].ID+`"`)
-			for _, p := range f.fake.postsTo("C1", q) {
-				require.NotContains(t, p["text"], drafts[0].Text[:40], "the draft is not in the thread before approval")
-			}
-		})
-	}
+		// marketing answers in the thread; then the owner asks for an answer anyway
+		f.deliver(t, "T0ROSSI", "message", "U0GIULIA", "C1", "100.000013", q, "solo il 40% è in target")
+		facts, err := f.st.Facts(context.Background(), "meccanica_rossi", "slack-C1-"+q)
+		require.NoError(t, err)
+		require.NotEmpty(t, facts)
+		require.Equal(t, "giulia", facts[0].By)
+		f.deliver(t, "T0ROSSI", "message", "U0ANNA", "C1", "100.000014", q, "rispondi comunque")
+		thread = f.fake.postsTo("C1", q)
+		require.Contains(t, thread[len(thread)-1]["text"], "Una bozza di risposta attende l'approvazione")
+		cards := f.fake.postsTo("C0REVIEW", "")
+		require.Len(t, cards, 1, "the draft goes to the review channel")
+		blocks := cards[0]["blocks"]
+		for _, want := range []string{`"action_id":"approve"`, `"action_id":"edit"`, `"action_id":"reject"`, "lead_quality_low", "Bozza di risposta da approvare", "\\u003c#C1\\u003e"} {
+			require.Contains(t, blocks, want)
+		}
+		drafts, err := f.st.Drafts(context.Background(), "meccanica_rossi", store.DraftPending)
+		require.NoError(t, err)
+		require.Len(t, drafts, 1)
+		require.Contains(t, blocks, `"value":"meccanica_rossi/`+drafts[0].ID+`"`)
+		for _, p := range f.fake.postsTo("C1", q) {
+			require.NotContains(t, p["text"], drafts[0].Text[:40], "the draft is not in the thread before approval")
+		}
+	})
 }

@@ -20,18 +20,7 @@ import (
 // runWith runs the binary with extra environment settings.
 func runWith(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(append(os.Environ(), "WHYBOT_DB="+filepath.Join(t.TempDir(), "unused.db")), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return out.String(), errb.String(), code
+	return runIn(t, "", env, args...)
 }
 
 func TestDatabaseURLSchemes(t *testing.T) {

@@ -30,9 +30,16 @@ func TestMain(m *testing.M) {
 
 func run(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
+	return runIn(t, stdin, []string{"DATABASE_URL="}, args...)
+}
+
+// runIn runs the binary with stdin and extra environment settings; it returns stdout,
+// stderr and the exit code.
+func runIn(t *testing.T, stdin string, env []string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Env = append(os.Environ(), "WHYBOT_DB="+filepath.Join(t.TempDir(), "unused.db"), "DATABASE_URL=")
+	cmd.Env = append(append(os.Environ(), "WHYBOT_DB="+filepath.Join(t.TempDir(), "unused.db")), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

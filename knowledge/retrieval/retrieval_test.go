@@ -84,52 +84,49 @@ func TestSplitMarkdown(t *testing.T) {
 
 func TestIndexAndSearch(t *testing.T) {
 	t.Parallel()
-	for _, be := range storetest.Backends() {
-		t.Run(be.Name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			b := setup(t, be)
-			ws := b.p.Workspace
-			require.NoError(t, b.idx.SyncProfile(ctx, b.p))
-			changed, err := b.idx.SyncFolder(ctx, ws, "it", filepath.Join(b.dir, "knowledge"))
-			require.NoError(t, err)
-			require.ElementsMatch(t, []string{"brand.md", "playbook-commerciale.md"}, changed)
-			again, err := b.idx.SyncFolder(ctx, ws, "it", filepath.Join(b.dir, "knowledge"))
-			require.NoError(t, err)
-			require.Empty(t, again, "unchanged documents are not re-embedded")
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		ctx := context.Background()
+		b := setup(t, be)
+		ws := b.p.Workspace
+		require.NoError(t, b.idx.SyncProfile(ctx, b.p))
+		changed, err := b.idx.SyncFolder(ctx, ws, "it", filepath.Join(b.dir, "knowledge"))
+		require.NoError(t, err)
+		require.ElementsMatch(t, []string{"brand.md", "playbook-commerciale.md"}, changed)
+		again, err := b.idx.SyncFolder(ctx, ws, "it", filepath.Join(b.dir, "knowledge"))
+		require.NoError(t, err)
+		require.Empty(t, again, "unchanged documents are not re-embedded")
 
-			res, err := b.idx.Search(ctx, ws, "i lead da facebook sono qualificati?", 3)
-			require.NoError(t, err)
-			require.NotEmpty(t, res)
-			require.Equal(t, "doc:playbook-commerciale.md", res[0].Source)
-			require.Contains(t, res[0].Text, "qualifica")
-			require.Positive(t, res[0].TextRank)
-			require.Positive(t, res[0].VectorRank)
+		res, err := b.idx.Search(ctx, ws, "i lead da facebook sono qualificati?", 3)
+		require.NoError(t, err)
+		require.NotEmpty(t, res)
+		require.Equal(t, "doc:playbook-commerciale.md", res[0].Source)
+		require.Contains(t, res[0].Text, "qualifica")
+		require.Positive(t, res[0].TextRank)
+		require.Positive(t, res[0].VectorRank)
 
-			res, err = b.idx.Search(ctx, ws, "obiettivo lead", 5)
-			require.NoError(t, err)
-			found := false
-			for _, r := range res {
-				found = found || r.Source == "profile"
-			}
-			require.True(t, found, "the profile's goals are searchable")
+		res, err = b.idx.Search(ctx, ws, "obiettivo lead", 5)
+		require.NoError(t, err)
+		found := false
+		for _, r := range res {
+			found = found || r.Source == "profile"
+		}
+		require.True(t, found, "the profile's goals are searchable")
 
-			// approved answers go in; nothing leaks to another workspace
-			require.NoError(t, b.idx.AddAnswer(ctx, ws, "it", "d-1", "perché i lead sono saliti?", "I lead sono saliti per la fiera di ottobre.", "luca"))
-			res, err = b.idx.Search(ctx, ws, "fiera di ottobre", 3)
-			require.NoError(t, err)
-			require.Equal(t, "answer:d-1", res[0].Source)
-			other, err := b.idx.Search(ctx, "other", "fiera di ottobre playbook qualificati", 10)
-			require.NoError(t, err)
-			require.Empty(t, other)
+		// approved answers go in; nothing leaks to another workspace
+		require.NoError(t, b.idx.AddAnswer(ctx, ws, "it", "d-1", "perché i lead sono saliti?", "I lead sono saliti per la fiera di ottobre.", "luca"))
+		res, err = b.idx.Search(ctx, ws, "fiera di ottobre", 3)
+		require.NoError(t, err)
+		require.Equal(t, "answer:d-1", res[0].Source)
+		other, err := b.idx.Search(ctx, "other", "fiera di ottobre playbook qualificati", 10)
+		require.NoError(t, err)
+		require.Empty(t, other)
 
-			// a removed file leaves the index on the next sync
-			require.NoError(t, os.Remove(filepath.Join(b.dir, "knowledge", "brand.md")))
-			changed, err = b.idx.SyncFolder(ctx, ws, "it", filepath.Join(b.dir, "knowledge"))
-			require.NoError(t, err)
-			require.Equal(t, []string{"brand.md (removed)"}, changed)
-		})
-	}
+		// a removed file leaves the index on the next sync
+		require.NoError(t, os.Remove(filepath.Join(b.dir, "knowledge", "brand.md")))
+		changed, err = b.idx.SyncFolder(ctx, ws, "it", filepath.Join(b.dir, "knowledge"))
+		require.NoError(t, err)
+		require.Equal(t, []string{"brand.md (removed)"}, changed)
+	})
 }
 
 // fakeOpenAI serves /embeddings like OpenAI's API, with vectors of dim numbers.

@@ -43,3 +43,14 @@ func Backends() []Backend {
 		}},
 	}
 }
+
+// EachBackend runs fn as a parallel subtest per backend.
+func EachBackend(t *testing.T, fn func(t *testing.T, be Backend)) {
+	t.Helper()
+	for _, be := range Backends() {
+		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, be)
+		})
+	}
+}
