@@ -35,7 +35,7 @@ func (e *env) initCmd(args []string) error {
 		return &conversation.UserError{Reason: err.Error()}
 	}
 	fmt.Fprintf(e.stdout, "Wrote %s, %s and the knowledge folder %s.\nNext: whybot chat --profile %s --data %s\n",
-		prof, data, filepath.Join(filepath.Dir(data), "knowledge"), prof, data)
+		prof, data, knowledgeDir([]string{data}), prof, data)
 	return nil
 }
 

@@ -98,11 +98,11 @@ func (e *env) pickWorkspace(s store.Store, id string) (store.Workspace, error) {
 }
 
 // knowledgeDir is a workspace's knowledge folder: knowledge/ next to its data files.
-func knowledgeDir(w store.Workspace) string {
-	if len(w.DataFiles) == 0 {
+func knowledgeDir(dataFiles []string) string {
+	if len(dataFiles) == 0 {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(w.DataFiles[0]), "knowledge")
+	return filepath.Join(filepath.Dir(dataFiles[0]), "knowledge")
 }
 
 func (e *env) index(s store.Store) (*retrieval.Index, error) {
@@ -127,8 +127,8 @@ func (e *env) syncKnowledge(s store.Store, ws *workspace.Workspace) *retrieval.I
 	if err == nil {
 		err = idx.SyncProfile(e.ctx, ws.Profile)
 	}
-	if err == nil && len(ws.DataFiles) > 0 {
-		_, err = idx.SyncFolder(e.ctx, ws.Profile.Workspace, ws.Profile.Language, filepath.Join(filepath.Dir(ws.DataFiles[0]), "knowledge"))
+	if dir := knowledgeDir(ws.DataFiles); err == nil && dir != "" {
+		_, err = idx.SyncFolder(e.ctx, ws.Profile.Workspace, ws.Profile.Language, dir)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "whybot: company knowledge not updated: %v\n", err)
@@ -175,7 +175,7 @@ func (e *env) knowledge(args []string) error {
 		}
 		d := *dir
 		if d == "" {
-			d = knowledgeDir(w)
+			d = knowledgeDir(w.DataFiles)
 		}
 		changed, err := idx.SyncFolder(e.ctx, w.ID, p.Language, d)
 		if err != nil {
