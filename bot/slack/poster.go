@@ -61,32 +61,45 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	if err != nil {
 		return "", err
 	}
-	attempts := p.MaxAttempts
-	if attempts <= 0 {
-		attempts = 5
-	}
 	opts := []goslack.MsgOption{
 		goslack.MsgOptionText(post.Text, false),
 		goslack.MsgOptionTS(threadTS),
 		goslack.MsgOptionMetadata(goslack.SlackMetadata{EventType: "whybot_answer", EventPayload: map[string]any{"idempotency_key": post.IdempotencyKey, "approved_by": post.ApprovedBy}}),
 	}
+	var ts string
+	err = retryRateLimited(ctx, p.Log, p.MaxAttempts, "chat.postMessage", func() error {
+		var err error
+		_, ts, err = p.API.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("chat.postMessage to %s: %w", channel, err)
+	}
+	return ThreadChannel(channel, ts), nil
+}
+
+// retryRateLimited calls fn until it succeeds, fails with anything but a rate limit, or
+// has been tried attempts times (default 5). On HTTP 429 it waits the Retry-After Slack
+// sent (slack-go's RateLimitedError) before the next try. Callers call it one request at a
+// time per thread, so waiting keeps the thread's messages in order.
+func retryRateLimited(ctx context.Context, log *slog.Logger, attempts int, method string, fn func() error) error {
+	if attempts <= 0 {
+		attempts = 5
+	}
 	for i := 1; ; i++ {
-		_, ts, err := p.API.PostMessageContext(ctx, channel, opts...)
-		if err == nil {
-			return ThreadChannel(channel, ts), nil
-		}
+		err := fn()
 		var rl *goslack.RateLimitedError
-		if !errors.As(err, &rl) || i >= attempts {
-			return "", fmt.Errorf("chat.postMessage to %s: %w", channel, err)
+		if err == nil || !errors.As(err, &rl) || i >= attempts {
+			return err
 		}
-		if p.Log != nil {
-			p.Log.WarnContext(ctx, "slack rate limit: waiting as told", "channel", channel, "retry_after", rl.RetryAfter, "attempt", i)
+		if log != nil {
+			log.WarnContext(ctx, "slack rate limit: waiting as told", "method", method, "retry_after", rl.RetryAfter, "attempt", i)
 		}
 		t := time.NewTimer(rl.RetryAfter)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", ctx.Err()
+			return ctx.Err()
 		case <-t.C:
 		}
 	}

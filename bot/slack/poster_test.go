@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,49 +19,97 @@ import (
 	"github.com/whybot/whybot/bot/slack"
 )
 
-// fakeSlack is slacktest's server with a chat.postMessage that records every post (with
-// increasing ts) and can answer 429 first.
+// fakeSlack is slacktest's server with the Web API methods whybot calls recorded: every
+// chat.postMessage (with increasing ts), chat.update, chat.postEphemeral, views.open and
+// users.info (bots are the ids in bots). limited makes the next calls answer 429.
 type fakeSlack struct {
 	srv      *slacktest.Server
 	mu       sync.Mutex
 	limited  int // how many 429s to send before accepting
 	posts    []map[string]string
+	calls    []apiCall
 	attempts int
 	times    []time.Time
+	bots     map[string]bool
+}
+
+type apiCall struct {
+	Method string
+	Form   map[string]string // form fields, or the JSON body under "json"
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
 	t.Helper()
-	f := &fakeSlack{}
+	f := &fakeSlack{bots: map[string]bool{}}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.attempts++
-			f.times = append(f.times, time.Now())
-			_ = r.ParseForm()
-			if r.Header.Get("Authorization") != "Bearer xoxb-test" && r.Form.Get("token") != "xoxb-test" {
-				_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
-				return
-			}
-			if f.limited > 0 {
-				f.limited--
-				w.Header().Set("Retry-After", "1")
-				w.WriteHeader(http.StatusTooManyRequests)
-				return
-			}
-			post := map[string]string{}
-			for k := range r.Form {
-				post[k] = r.Form.Get(k)
-			}
-			f.posts = append(f.posts, post)
-			ts := fmt.Sprintf("1700000000.%06d", 200+len(f.posts)-1)
-			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + r.Form.Get("channel") + `","ts":"` + ts + `"}`))
-		})
+		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info"} {
+			c.Handle("/"+m, f.handle(m))
+		}
 	})
 	f.srv.Start()
 	t.Cleanup(f.srv.Stop)
 	return f
+}
+
+func (f *fakeSlack) handle(method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form := map[string]string{}
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			form["json"] = string(body)
+		} else {
+			vals, _ := url.ParseQuery(string(body))
+			for k := range vals {
+				form[k] = vals.Get(k)
+			}
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer xoxb-test" && form["token"] != "xoxb-test" {
+			_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
+			return
+		}
+		if method == "chat.postMessage" {
+			f.attempts++
+			f.times = append(f.times, time.Now())
+		}
+		if f.limited > 0 {
+			f.limited--
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		f.calls = append(f.calls, apiCall{Method: method, Form: form})
+		switch method {
+		case "chat.postMessage":
+			ts := fmt.Sprintf("1700000000.%06d", 200+len(f.posts))
+			form["_ts"] = ts
+			f.posts = append(f.posts, form)
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + form["channel"] + `","ts":"` + ts + `"}`))
+		case "chat.update":
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + form["channel"] + `","ts":"` + form["ts"] + `"}`))
+		case "chat.postEphemeral":
+			_, _ = w.Write([]byte(`{"ok":true,"message_ts":"1700000001.000001"}`))
+		case "views.open":
+			_, _ = w.Write([]byte(`{"ok":true,"view":{"id":"V1"}}`))
+		case "users.info":
+			id := form["user"]
+			_, _ = fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":%q,"is_bot":%t}}`, id, strings.ToLower(id), f.bots[id])
+		}
+	}
+}
+
+// callsTo returns the recorded calls of a method.
+func (f *fakeSlack) callsTo(method string) []apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []apiCall
+	for _, c := range f.calls {
+		if c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func TestPosterPostsInThreadAndHonours429(t *testing.T) {

@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	goslack "github.com/slack-go/slack"
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/profile"
-	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
@@ -23,11 +23,15 @@ import (
 // Engine is the conversation engine as the Slack worker uses it.
 type Engine interface {
 	Ask(ctx context.Context, ws *workspace.Workspace, req conversation.Request) (conversation.Reply, error)
+	Decide(ctx context.Context, workspaceID, draftID, by string, a conversation.Action) (conversation.Outcome, error)
 }
 
 // WorkerStore is what the worker reads and writes.
 type WorkerStore interface {
 	Workspaces(ctx context.Context) ([]store.Workspace, error)
+	Workspace(ctx context.Context, id string) (store.Workspace, error)
+	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
+	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
@@ -47,6 +51,29 @@ type Worker struct {
 	ReviewChannel string // used when the profile names none
 	Log           *slog.Logger
 	Now           func() time.Time
+
+	bots botCache
+	wake chan struct{}
+	once sync.Once
+}
+
+func (w *Worker) wakeCh() chan struct{} {
+	w.once.Do(func() { w.wake = make(chan struct{}, 1) })
+	return w.wake
+}
+
+// Wake tells a running worker a delivery is waiting, so it does not wait for the next
+// poll: opening a modal must happen within the 3 s a trigger id lives.
+func (w *Worker) Wake() {
+	select {
+	case w.wakeCh() <- struct{}{}:
+	default:
+	}
+}
+
+// call is one Web API call that waits out rate limits.
+func (w *Worker) call(ctx context.Context, method string, fn func() error) error {
+	return retryRateLimited(ctx, w.log(), 0, method, fn)
 }
 
 func (w *Worker) now() time.Time {
@@ -75,6 +102,7 @@ func (w *Worker) Run(ctx context.Context, poll time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-w.wakeCh():
 		}
 	}
 }
@@ -111,8 +139,10 @@ func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
 		return w.event(ctx, in.Payload)
 	case "command":
 		return w.command(ctx, in.Payload)
+	case "interaction":
+		return w.interaction(ctx, in.Payload)
 	}
-	w.log().InfoContext(ctx, "slack delivery not handled yet", "key", in.Key)
+	w.log().WarnContext(ctx, "slack delivery of an unknown kind; dropped", "key", in.Key)
 	return nil
 }
 
@@ -157,7 +187,12 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 		return nil
 	}
 	// the question becomes a message in the channel, whose thread holds the conversation
-	_, ts, err := w.API.PostMessageContext(ctx, c.ChannelID, goslack.MsgOptionText(fmt.Sprintf("<@%s>: %s", c.UserID, c.Text), false))
+	var ts string
+	err := w.call(ctx, "chat.postMessage", func() error {
+		var err error
+		_, ts, err = w.API.PostMessageContext(ctx, c.ChannelID, goslack.MsgOptionText(fmt.Sprintf("<@%s>: %s", c.UserID, escape(c.Text)), false))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("post /why question: %w", err)
 	}
@@ -255,7 +290,7 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	if err := w.post(ctx, ev.Channel, threadTS, set.UI("pending")); err != nil {
 		return err
 	}
-	return w.card(ctx, set, p, person, ev.Channel, reply)
+	return w.card(ctx, set, p, reply.Draft.ID)
 }
 
 // mention is how a person is addressed in Slack: their user id when the profile has it.
@@ -267,87 +302,38 @@ func mention(p *profile.Profile, handle string) string {
 }
 
 func (w *Worker) post(ctx context.Context, channel, threadTS, text string) error {
-	if _, _, err := w.API.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS)); err != nil {
+	err := w.call(ctx, "chat.postMessage", func() error {
+		_, _, err := w.API.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("post in thread: %w", err)
 	}
 	return nil
 }
 
-// card posts the review card of a draft: the question, the draft, the rules that fired
-// with their evidence, the open caveats, the knowledge quoted, and the three buttons.
-func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, asker profile.Person, channel string, r conversation.Reply) error {
-	review := firstNonEmpty(p.Slack.ReviewChannel, w.ReviewChannel)
+// card posts the review card of a new draft in the workspace's review channel.
+func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID string) error {
+	review := w.reviewChannel(p)
 	if review == "" {
 		return fmt.Errorf("workspace %s has no Slack review channel: set slack.review_channel in company.yaml or SLACK_REVIEW_CHANNEL", p.Workspace)
 	}
-	md := func(s string) *goslack.TextBlockObject {
-		return goslack.NewTextBlockObject(goslack.MarkdownType, s, false, false)
+	c, err := w.loadCard(ctx, p, draftID)
+	if err != nil {
+		return err
 	}
-	plain := func(s string) *goslack.TextBlockObject {
-		return goslack.NewTextBlockObject(goslack.PlainTextType, s, false, false)
-	}
-	render := func(name string, data any) string {
-		s, err := set.Render(name, data)
-		if err != nil {
-			return name
-		}
-		return s
-	}
-	blocks := []goslack.Block{
-		goslack.NewHeaderBlock(plain(render("slack.card_title", nil) + " · " + p.Company)),
-		goslack.NewSectionBlock(md(render("slack.card_question", map[string]string{"Asker": mention(p, asker.Handle), "Channel": channel})), nil, nil),
-		goslack.NewSectionBlock(md(quote(r.Draft.Text)), nil, nil),
-	}
-	if len(r.Findings) > 0 {
-		var lines []string
-		for _, f := range r.Findings {
-			lines = append(lines, fmt.Sprintf("• `%s` %s%s", f.Rule, f.Message, evidence(f)))
-		}
-		blocks = append(blocks, goslack.NewSectionBlock(md(render("slack.card_rules", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
-	}
-	if len(r.Caveats) > 0 {
-		blocks = append(blocks, goslack.NewSectionBlock(md(render("slack.card_caveats", nil)+"\n• "+strings.Join(r.Caveats, "\n• ")), nil, nil))
-	}
-	if len(r.Knowledge) > 0 {
-		var lines []string
-		for _, c := range r.Knowledge {
-			lines = append(lines, fmt.Sprintf("• %s (`%s`)", c.Title, c.Source))
-		}
-		blocks = append(blocks, goslack.NewSectionBlock(md(render("slack.card_knowledge", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
-	}
-	value := p.Workspace + "/" + r.Draft.ID
-	blocks = append(blocks, goslack.NewActionBlock("review_"+r.Draft.ID,
-		goslack.NewButtonBlockElement("approve", value, plain(render("slack.approve", nil))).WithStyle(goslack.StylePrimary),
-		goslack.NewButtonBlockElement("edit", value, plain(render("slack.edit", nil))),
-		goslack.NewButtonBlockElement("reject", value, plain(render("slack.reject", nil))).WithStyle(goslack.StyleDanger)))
-	if _, _, err := w.API.PostMessageContext(ctx, review, goslack.MsgOptionText(render("slack.card_title", nil)+": "+r.Draft.ID, false), goslack.MsgOptionBlocks(blocks...)); err != nil {
+	err = w.call(ctx, "chat.postMessage", func() error {
+		_, _, err := w.API.PostMessageContext(ctx, review, goslack.MsgOptionText(render(set, "slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("post review card: %w", err)
 	}
 	return nil
 }
 
-// quote renders text as a Slack block quote.
-func quote(s string) string {
-	const max = 2900 // a section's text is limited to 3,000 characters
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return "> " + strings.ReplaceAll(s, "\n", "\n> ")
-}
-
-func evidence(f rules.Finding) string {
-	var parts []string
-	for _, d := range f.Evidence {
-		if d.Period != "" {
-			parts = append(parts, fmt.Sprintf("%s %s = %g", d.Metric, d.Period, d.Value))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s = %g", d.Metric, d.Value))
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " _(" + strings.Join(parts, "; ") + ")_"
+func (w *Worker) reviewChannel(p *profile.Profile) string {
+	return firstNonEmpty(p.Slack.ReviewChannel, w.ReviewChannel)
 }
 
 func firstNonEmpty(a, b string) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,15 @@ func newFlow(t *testing.T, be storetest.Backend) *flow {
 	ctx := context.Background()
 	prof, data, err := sample.Write(filepath.Join(t.TempDir(), "ws"))
 	require.NoError(t, err)
+	// a second reviewer, and an integration someone marked reviewer by mistake (a bot)
+	yaml, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	luca := "  - {handle: luca, name: Luca Neri, role: agency, reviewer: true, slack: U0LUCA}\n"
+	require.Contains(t, string(yaml), luca)
+	yaml = []byte(strings.Replace(string(yaml), luca, luca+
+		"  - {handle: sara, name: Sara Galli, role: agency, reviewer: true, slack: U0SARA}\n"+
+		"  - {handle: zapier, name: Zapier, role: other, reviewer: true, slack: U0ZAPIER}\n", 1))
+	require.NoError(t, os.WriteFile(prof, yaml, 0o644))
 	ws, err := workspace.Load(prof, []string{data})
 	require.NoError(t, err)
 	st := be.Open(t)
@@ -42,6 +52,7 @@ func newFlow(t *testing.T, be storetest.Backend) *flow {
 	require.NoError(t, st.UpsertWorkspace(ctx, rec))
 	require.NoError(t, st.ReplaceKPI(ctx, rec.ID, ws.KPIRows(), time.Now()))
 	f := &flow{st: st, fake: newFakeSlack(t)}
+	f.fake.bots["U0ZAPIER"] = true
 	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.srv.GetAPIURL()}, nil)
 	f.eng = conversation.New(st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithQueuedDelivery(nil),
 		conversation.WithPoster("slack", &slack.Poster{API: api}))

@@ -1,0 +1,186 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	goslack "github.com/slack-go/slack"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/prompts"
+)
+
+// reviewCard is everything a review card shows, read back from the store, so the first
+// post and every later update render the same way.
+type reviewCard struct {
+	Profile  *profile.Profile
+	Draft    store.Draft
+	Asker    string // handle
+	Channel  string // where the question was asked
+	ThreadTS string
+	Question string
+	Link     string // permalink of the question
+	Evidence struct {
+		Findings  []rules.Finding         `json:"findings"`
+		Caveats   []string                `json:"caveats"`
+		Knowledge []conversation.Citation `json:"knowledge"`
+	}
+}
+
+// loadCard reads a draft, its thread and the question.
+func (w *Worker) loadCard(ctx context.Context, p *profile.Profile, draftID string) (*reviewCard, error) {
+	d, err := w.Store.Draft(ctx, p.Workspace, draftID)
+	if err != nil {
+		return nil, fmt.Errorf("load draft %s/%s: %w", p.Workspace, draftID, err)
+	}
+	th, err := w.Store.Thread(ctx, p.Workspace, d.ThreadID)
+	if err != nil {
+		return nil, fmt.Errorf("load thread %s/%s: %w", p.Workspace, d.ThreadID, err)
+	}
+	evs, err := w.Store.Events(ctx, p.Workspace, d.ThreadID)
+	if err != nil {
+		return nil, fmt.Errorf("load events of %s/%s: %w", p.Workspace, d.ThreadID, err)
+	}
+	c := &reviewCard{Profile: p, Draft: d, Asker: th.Asker}
+	for _, ev := range evs {
+		if ev.Kind == store.EventQuestion {
+			var q struct {
+				Text string `json:"text"`
+			}
+			if json.Unmarshal(ev.Data, &q) == nil {
+				c.Question = q.Text
+			}
+		}
+	}
+	if len(d.Evidence) > 0 {
+		if err := json.Unmarshal(d.Evidence, &c.Evidence); err != nil {
+			return nil, fmt.Errorf("decode evidence of draft %s: %w", d.ID, err)
+		}
+	}
+	if ch, ts, err := SplitChannel(th.Channel); err == nil {
+		c.Channel, c.ThreadTS = ch, ts
+		c.Link = permalink(ch, ts)
+	}
+	return c, nil
+}
+
+// permalink is a link to a message that works for anyone in the Slack workspace.
+func permalink(channel, ts string) string {
+	return "https://slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
+}
+
+// escape makes untrusted text inert in Slack's mrkdwn: no mentions, links or
+// @channel broadcasts can be smuggled in through a question, a draft or a reason.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// quote renders untrusted text as a Slack block quote.
+func quote(s string) string {
+	const max = 2900 // a section's text is limited to 3,000 characters
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return "> " + strings.ReplaceAll(escape(s), "\n", "\n> ")
+}
+
+func md(s string) *goslack.TextBlockObject {
+	return goslack.NewTextBlockObject(goslack.MarkdownType, s, false, false)
+}
+
+func plain(s string) *goslack.TextBlockObject {
+	return goslack.NewTextBlockObject(goslack.PlainTextType, s, false, false)
+}
+
+// render renders a template of the set; a missing template shows its name rather than
+// failing a card (the prompts' tests make sure none is missing).
+func render(set *prompts.Set, name string, data any) string {
+	s, err := set.Render(name, data)
+	if err != nil {
+		return name
+	}
+	return s
+}
+
+// blocks renders the card: the question with a link to the thread, the draft (or the
+// approved text), the rules that fired with their evidence, the open caveats, the
+// knowledge quoted, and either the three buttons (pending) or who decided, when, and how.
+func (c *reviewCard) blocks(set *prompts.Set) []goslack.Block {
+	p, d := c.Profile, c.Draft
+	blocks := []goslack.Block{
+		goslack.NewHeaderBlock(plain(render(set, "slack.card_title", nil) + " · " + p.Company)),
+		goslack.NewSectionBlock(md(render(set, "slack.card_question", map[string]string{"Asker": mention(p, c.Asker), "Channel": c.Channel, "Link": c.Link})+"\n"+quote(c.Question)), nil, nil),
+	}
+	text, label := d.Text, "slack.card_draft"
+	if d.Edited && d.FinalText != "" {
+		text, label = d.FinalText, "slack.card_edited"
+	}
+	blocks = append(blocks, goslack.NewSectionBlock(md(render(set, label, nil)+"\n"+quote(text)), nil, nil))
+	if len(c.Evidence.Findings) > 0 {
+		var lines []string
+		for _, f := range c.Evidence.Findings {
+			lines = append(lines, fmt.Sprintf("• `%s` %s%s", f.Rule, escape(f.Message), evidence(f)))
+		}
+		blocks = append(blocks, goslack.NewSectionBlock(md(render(set, "slack.card_rules", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
+	}
+	if len(c.Evidence.Caveats) > 0 {
+		var lines []string
+		for _, cv := range c.Evidence.Caveats {
+			lines = append(lines, "• "+escape(cv))
+		}
+		blocks = append(blocks, goslack.NewSectionBlock(md(render(set, "slack.card_caveats", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
+	}
+	if len(c.Evidence.Knowledge) > 0 {
+		var lines []string
+		for _, k := range c.Evidence.Knowledge {
+			lines = append(lines, fmt.Sprintf("• %s (`%s`)", escape(k.Title), escape(k.Source)))
+		}
+		blocks = append(blocks, goslack.NewSectionBlock(md(render(set, "slack.card_knowledge", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
+	}
+	if d.State == store.DraftPending {
+		value := p.Workspace + "/" + d.ID
+		return append(blocks, goslack.NewActionBlock("review_"+d.ID,
+			goslack.NewButtonBlockElement("approve", value, plain(render(set, "slack.approve", nil))).WithStyle(goslack.StylePrimary),
+			goslack.NewButtonBlockElement("edit", value, plain(render(set, "slack.edit", nil))),
+			goslack.NewButtonBlockElement("reject", value, plain(render(set, "slack.reject", nil))).WithStyle(goslack.StyleDanger)))
+	}
+	return append(blocks, goslack.NewContextBlock("decision_"+d.ID, md(c.decision(set))))
+}
+
+// decision says who decided, when (in each reader's own time zone), and how.
+func (c *reviewCard) decision(set *prompts.Set) string {
+	d := c.Draft
+	when := ""
+	if d.DecidedAt != nil {
+		when = fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", d.DecidedAt.Unix(), d.DecidedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	data := map[string]any{"By": mention(c.Profile, d.DecidedBy), "When": when, "Edited": d.Edited, "Reason": escape(d.Reason),
+		"Posted": d.State == store.DraftPosted}
+	switch d.State {
+	case store.DraftRejected:
+		return render(set, "slack.card_rejected", data)
+	case store.DraftApproved, store.DraftPosted:
+		return render(set, "slack.card_approved", data)
+	}
+	return string(d.State)
+}
+
+func evidence(f rules.Finding) string {
+	var parts []string
+	for _, d := range f.Evidence {
+		if d.Period != "" {
+			parts = append(parts, fmt.Sprintf("%s %s = %g", d.Metric, d.Period, d.Value))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s = %g", d.Metric, d.Value))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " _(" + escape(strings.Join(parts, "; ")) + ")_"
+}
