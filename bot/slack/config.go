@@ -1,13 +1,16 @@
-// Package slack is whybot's Slack transport. This first part is the verified ingress: the
-// HTTP endpoints for the Events API, interactivity and slash commands check every request's
-// signature before reading it, record each delivery once in the durable inbox, and
-// acknowledge at once; workers handle the deliveries afterwards.
+// Package slack is whybot's Slack transport. Deliveries come in over the HTTP endpoints
+// (Ingress: every request's signature checked before it is read) or over Socket Mode
+// (Socket); either way each is recorded once in the durable inbox and acknowledged at once.
+// The Worker handles them afterwards: questions and answers go through the conversation
+// engine, drafts become review cards, and reviewers' buttons and modals decide. The
+// Poster posts approved answers, and only those, in the question's thread.
 package slack
 
 import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -17,7 +20,7 @@ type Config struct {
 	AppToken      string // SLACK_APP_TOKEN: xapp-…, for Socket Mode
 	SigningSecret string // SLACK_SIGNING_SECRET: HTTP mode
 	Listen        string // SLACK_LISTEN: HTTP mode address, e.g. :8080
-	ReviewChannel string // SLACK_REVIEW_CHANNEL: channel id of the review cards
+	ReviewChannel string // SLACK_REVIEW_CHANNEL: channel id of the review cards when a profile names none
 	APIURL        string // SLACK_API_URL: Web API base (tests, proxies); default Slack's
 }
 
@@ -64,8 +67,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("SLACK_APP_TOKEN starts with %q, not xapp-: generate an app-level token under Basic Information → App-Level Tokens", prefix(c.AppToken)))
 		}
 	}
-	if c.ReviewChannel == "" {
-		errs = append(errs, errors.New("SLACK_REVIEW_CHANNEL is empty: set the id (C…) of the channel where reviewers approve drafts, and invite the bot to it"))
+	if c.ReviewChannel != "" && !channelID.MatchString(c.ReviewChannel) {
+		errs = append(errs, fmt.Errorf("SLACK_REVIEW_CHANNEL %q is not a channel id: use the id (C…, shown at the bottom of the channel's details), not its name", c.ReviewChannel))
 	}
 	if c.APIURL != "" {
 		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -74,6 +77,8 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+var channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
 
 // prefix shows the start of a secret without revealing it.
 func prefix(s string) string {

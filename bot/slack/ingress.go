@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -34,6 +35,7 @@ type Inbox interface {
 type Ingress struct {
 	Secret string
 	Inbox  Inbox
+	Wake   func() // tells the worker a delivery is waiting (Worker.Wake); may be nil
 	Log    *slog.Logger
 	Now    func() time.Time
 }
@@ -101,11 +103,12 @@ func (g *Ingress) events(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.WriteHeader(http.StatusOK) // app_rate_limited and future types: nothing to do
 		return
 	}
-	if env.EventID == "" {
-		http.Error(w, "event without event_id", http.StatusBadRequest)
+	key, err := deliveryKey("event", body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	g.receive(w, r, "event:"+env.EventID, body)
+	g.receive(w, r, key, body)
 }
 
 // form handles the form-encoded endpoints: interactions carry a JSON payload field, slash
@@ -118,32 +121,43 @@ func (g *Ingress) form(kind string) func(w http.ResponseWriter, r *http.Request,
 			return
 		}
 		var payload []byte
-		var trigger string
 		if kind == "interaction" {
 			payload = []byte(vals.Get("payload"))
-			var p struct {
-				TriggerID string `json:"trigger_id"`
-			}
-			if err := json.Unmarshal(payload, &p); err != nil {
-				http.Error(w, "interaction without a JSON payload", http.StatusBadRequest)
-				return
-			}
-			trigger = p.TriggerID
 		} else {
 			fields := map[string]string{}
 			for k := range vals {
 				fields[k] = vals.Get(k)
 			}
-			fields["kind"] = "command"
 			payload, _ = json.Marshal(fields)
-			trigger = vals.Get("trigger_id")
 		}
-		if trigger == "" {
-			http.Error(w, kind+" without trigger_id", http.StatusBadRequest)
+		key, err := deliveryKey(kind, payload)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		g.receive(w, r, kind+":"+trigger, payload)
+		g.receive(w, r, key, payload)
 	}
+}
+
+// deliveryKey is the inbox key of a delivery: events by event_id, interactions and slash
+// commands by trigger_id. The same keys are used by both modes, so a delivery is one
+// whichever way it came.
+func deliveryKey(kind string, payload []byte) (string, error) {
+	var p struct {
+		EventID   string `json:"event_id"`
+		TriggerID string `json:"trigger_id"`
+	}
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return "", fmt.Errorf("%s payload is not JSON", kind)
+	}
+	id := p.TriggerID
+	if kind == "event" {
+		id = p.EventID
+	}
+	if id == "" {
+		return "", fmt.Errorf("%s without %s", kind, map[bool]string{true: "event_id", false: "trigger_id"}[kind == "event"])
+	}
+	return kind + ":" + id, nil
 }
 
 func (g *Ingress) receive(w http.ResponseWriter, r *http.Request, key string, payload []byte) {
@@ -155,6 +169,9 @@ func (g *Ingress) receive(w http.ResponseWriter, r *http.Request, key string, pa
 	}
 	if !first {
 		g.log().InfoContext(r.Context(), "slack delivery already received", "key", key, "retry", r.Header.Get("X-Slack-Retry-Num"))
+	}
+	if g.Wake != nil {
+		g.Wake()
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -24,6 +24,9 @@ func NewAPI(cfg Config, log *slog.Logger) *goslack.Client {
 		}
 		opts = append(opts, goslack.OptionAPIURL(u))
 	}
+	if cfg.AppToken != "" {
+		opts = append(opts, goslack.OptionAppLevelToken(cfg.AppToken))
+	}
 	if log != nil {
 		opts = append(opts, goslack.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug)))
 	}

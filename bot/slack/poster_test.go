@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack/slacktest"
 	"github.com/stretchr/testify/require"
 
@@ -31,6 +32,9 @@ type fakeSlack struct {
 	attempts int
 	times    []time.Time
 	bots     map[string]bool
+
+	envelopes chan string // Socket Mode: envelopes to send to the connected client
+	acks      chan string // Socket Mode: envelope ids the client acknowledged
 }
 
 type apiCall struct {
@@ -40,11 +44,19 @@ type apiCall struct {
 
 func newFakeSlack(t *testing.T) *fakeSlack {
 	t.Helper()
-	f := &fakeSlack{bots: map[string]bool{}}
+	f := &fakeSlack{bots: map[string]bool{}, envelopes: make(chan string, 10), acks: make(chan string, 10)}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info"} {
 			c.Handle("/"+m, f.handle(m))
 		}
+		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer xapp-test" {
+				_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"ok":true,"url":"ws://` + r.Host + `/socket"}`))
+		})
+		c.Handle("/socket", slacktest.Websocket(f.socket))
 	})
 	f.srv.Start()
 	t.Cleanup(f.srv.Stop)
@@ -95,6 +107,37 @@ func (f *fakeSlack) handle(method string) http.HandlerFunc {
 		case "users.info":
 			id := form["user"]
 			_, _ = fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":%q,"is_bot":%t}}`, id, strings.ToLower(id), f.bots[id])
+		}
+	}
+}
+
+// socket is Slack's side of a Socket Mode connection: hello, then the queued envelopes;
+// acknowledgements are passed on.
+func (f *fakeSlack) socket(c *websocket.Conn) {
+	if err := c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1}); err != nil {
+		return
+	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		for {
+			var ack struct {
+				EnvelopeID string `json:"envelope_id"`
+			}
+			if err := c.ReadJSON(&ack); err != nil {
+				return
+			}
+			f.acks <- ack.EnvelopeID
+		}
+	}()
+	for {
+		select {
+		case <-closed:
+			return
+		case env := <-f.envelopes:
+			if err := c.WriteMessage(websocket.TextMessage, []byte(env)); err != nil {
+				return
+			}
 		}
 	}
 }

@@ -1,0 +1,117 @@
+package slack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// Socket receives deliveries over Socket Mode (no public URL needed): each events_api,
+// interactive and slash_commands envelope is recorded in the inbox under the same key the
+// HTTP endpoints use, then acknowledged; one the inbox could not record is left
+// unacknowledged, so Slack sends it again. The worker handles them exactly as it handles
+// HTTP deliveries.
+type Socket struct {
+	Client *socketmode.Client
+	Inbox  Inbox
+	Wake   func() // may be nil
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// NewSocket is a Socket Mode connection for the app token in cfg.
+func NewSocket(cfg Config, inbox Inbox, wake func(), log *slog.Logger) *Socket {
+	api := NewAPI(cfg, log)
+	var opts []socketmode.Option
+	if log != nil {
+		opts = append(opts, socketmode.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug)))
+	}
+	return &Socket{Client: socketmode.New(api, opts...), Inbox: inbox, Wake: wake, Log: log}
+}
+
+func (s *Socket) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// Run connects and receives until ctx ends. A refused app token ends it with an error that
+// says how to fix it; dropped connections are reconnected by the client.
+func (s *Socket) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Client.RunContext(ctx) }()
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			return nil
+		case err := <-done:
+			if ctx.Err() != nil {
+				return nil
+			}
+			switch err.Error() {
+			case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type":
+				return fmt.Errorf("slack socket mode: %w: SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope, and Socket Mode must be enabled in the app's settings", err)
+			}
+			return fmt.Errorf("slack socket mode: %w", err)
+		case evt := <-s.Client.Events:
+			s.handle(ctx, evt)
+		}
+	}
+}
+
+func (s *Socket) handle(ctx context.Context, evt socketmode.Event) {
+	kind := ""
+	switch evt.Type {
+	case socketmode.EventTypeEventsAPI:
+		kind = "event"
+	case socketmode.EventTypeInteractive:
+		kind = "interaction"
+	case socketmode.EventTypeSlashCommand:
+		kind = "command"
+	case socketmode.EventTypeConnected:
+		s.log().InfoContext(ctx, "slack socket mode connected")
+		return
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage:
+		s.log().WarnContext(ctx, "slack socket mode", "event", string(evt.Type), "detail", fmt.Sprint(evt.Data))
+		return
+	default:
+		return
+	}
+	req := evt.Request
+	if req == nil {
+		return
+	}
+	key, err := deliveryKey(kind, req.Payload)
+	if err != nil {
+		s.log().WarnContext(ctx, "slack socket mode delivery refused", "envelope", req.EnvelopeID, "reason", err.Error())
+		_ = s.Client.AckCtx(ctx, req.EnvelopeID, nil) // a malformed delivery will not get better: do not have it resent
+		return
+	}
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	first, err := s.Inbox.Receive(ctx, store.Inbound{Source: "slack", Key: key, Payload: req.Payload, ReceivedAt: now.UTC()})
+	if err != nil {
+		s.log().ErrorContext(ctx, "slack delivery not recorded; not acknowledged, Slack will resend it", "key", key, "err", err)
+		return
+	}
+	if !first {
+		s.log().InfoContext(ctx, "slack delivery already received", "key", key, "retry", req.RetryAttempt)
+	}
+	if err := s.Client.AckCtx(ctx, req.EnvelopeID, nil); err != nil {
+		s.log().WarnContext(ctx, "slack socket mode ack", "key", key, "err", err)
+	}
+	if s.Wake != nil {
+		s.Wake()
+	}
+}
