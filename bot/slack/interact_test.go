@@ -27,7 +27,7 @@ func (f *flow) toDraft(t *testing.T, q string) (store.Draft, string) {
 	drafts, err := f.st.Drafts(context.Background(), ws, store.DraftPending)
 	require.NoError(t, err)
 	require.Len(t, drafts, 1)
-	cards := f.fake.postsTo("C0REVIEW", "")
+	cards := f.fake.Posts("C0REVIEW", "")
 	require.NotEmpty(t, cards)
 	return drafts[0], cards[len(cards)-1]["_ts"]
 }
@@ -77,7 +77,7 @@ func (f *flow) draft(t *testing.T, id string) store.Draft {
 // lastUpdate is the last chat.update of the card.
 func (f *flow) lastUpdate(t *testing.T, cardTS string) string {
 	t.Helper()
-	ups := f.fake.callsTo("chat.update")
+	ups := f.fake.Calls("chat.update")
 	require.NotEmpty(t, ups, "the card was updated")
 	u := ups[len(ups)-1]
 	require.Equal(t, "C0REVIEW", u.Form["channel"])
@@ -101,7 +101,7 @@ func TestApproveInSlack(t *testing.T) {
 		require.True(t, f.interaction(t, "tr-other", click("T0OTHER", "U0LUCA", "approve", d.ID, cardTS)))
 		f.drain(t)
 		require.Equal(t, store.DraftPending, f.draft(t, d.ID).State, "nobody but a reviewer decides")
-		eph := f.fake.callsTo("chat.postEphemeral")
+		eph := f.fake.Calls("chat.postEphemeral")
 		require.Len(t, eph, 3, "a refusal for each, none for the other team")
 		require.Equal(t, "U0ANNA", eph[0].Form["user"])
 		require.Contains(t, eph[0].Form["text"], "Solo i revisori")
@@ -109,14 +109,12 @@ func TestApproveInSlack(t *testing.T) {
 		require.Equal(t, "U0ZAPIER", eph[1].Form["user"])
 		require.Contains(t, eph[1].Form["text"], "Un bot o un'app non può")
 		require.Equal(t, "B0BOT", eph[2].Form["user"])
-		require.Empty(t, f.fake.callsTo("chat.update"))
+		require.Empty(t, f.fake.Calls("chat.update"))
 
 		// two reviewers click at the same moment, one of them twice, and Slack retries a
 		// delivery, while Slack answers one of the calls with 429: one decision, one post,
 		// nothing lost
-		f.fake.mu.Lock()
-		f.fake.limited = 1
-		f.fake.mu.Unlock()
+		f.fake.Limit(1)
 		var wg sync.WaitGroup
 		for i, user := range []string{"U0LUCA", "U0SARA", "U0LUCA"} {
 			trigger := fmt.Sprintf("tr-approve-%d", i)
@@ -138,11 +136,9 @@ func TestApproveInSlack(t *testing.T) {
 		got := f.draft(t, d.ID)
 		require.Contains(t, []store.DraftState{store.DraftApproved, store.DraftPosted}, got.State, "a repeated approval may finish the post")
 		require.Contains(t, []string{"luca", "sara"}, got.DecidedBy)
-		f.fake.mu.Lock()
-		require.Zero(t, f.fake.limited, "the 429 was sent and waited out")
-		f.fake.mu.Unlock()
-		require.Len(t, f.fake.callsTo("chat.postEphemeral"), 5, "the two late clicks are told it was already approved")
-		for _, e := range f.fake.callsTo("chat.postEphemeral")[3:] {
+		require.Zero(t, f.fake.Pending429(), "the 429 was sent and waited out")
+		require.Len(t, f.fake.Calls("chat.postEphemeral"), 5, "the two late clicks are told it was already approved")
+		for _, e := range f.fake.Calls("chat.postEphemeral")[3:] {
 			require.Contains(t, e.Form["text"], "già stata approvata")
 		}
 
@@ -152,7 +148,7 @@ func TestApproveInSlack(t *testing.T) {
 		n, err := f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
-		thread := f.fake.postsTo("C1", q)
+		thread := f.fake.Posts("C1", q)
 		var answers []map[string]string
 		for _, p := range thread {
 			if p["text"] == d.Text {
@@ -181,7 +177,7 @@ func TestEditInSlack(t *testing.T) {
 
 		require.True(t, f.interaction(t, "tr-edit", click("T0ROSSI", "U0LUCA", "edit", d.ID, cardTS)))
 		f.drain(t)
-		views := f.fake.callsTo("views.open")
+		views := f.fake.Calls("views.open")
 		require.Len(t, views, 1)
 		var req struct {
 			TriggerID string `json:"trigger_id"`
@@ -223,7 +219,7 @@ func TestEditInSlack(t *testing.T) {
 
 		_, err := f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
-		thread := f.fake.postsTo("C1", q)
+		thread := f.fake.Posts("C1", q)
 		require.Equal(t, strings.TrimSpace(edited), thread[len(thread)-1]["text"], "the edited text is posted, not the draft")
 	})
 }
@@ -235,11 +231,11 @@ func TestRejectInSlack(t *testing.T) {
 		f := newFlow(t, be)
 		const q = "400.000001"
 		d, cardTS := f.toDraft(t, q)
-		before := len(f.fake.postsTo("C1", q))
+		before := len(f.fake.Posts("C1", q))
 
 		require.True(t, f.interaction(t, "tr-rej", click("T0ROSSI", "U0SARA", "reject", d.ID, cardTS)))
 		f.drain(t)
-		views := f.fake.callsTo("views.open")
+		views := f.fake.Calls("views.open")
 		require.Len(t, views, 1)
 		require.Contains(t, views[0].Form["json"], `"callback_id":"whybot_reject"`)
 		var req struct {
@@ -257,7 +253,7 @@ func TestRejectInSlack(t *testing.T) {
 		require.Equal(t, "sara", got.DecidedBy)
 		require.Equal(t, reason, got.Reason)
 
-		thread := f.fake.postsTo("C1", q)
+		thread := f.fake.Posts("C1", q)
 		require.Len(t, thread, before+1)
 		last := thread[len(thread)-1]["text"]
 		require.Contains(t, last, "<@U0ANNA>", "the asker is told")
@@ -274,8 +270,8 @@ func TestRejectInSlack(t *testing.T) {
 		n, err := f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
-		require.Len(t, f.fake.postsTo("C1", q), before+1)
-		eph := f.fake.callsTo("chat.postEphemeral")
+		require.Len(t, f.fake.Posts("C1", q), before+1)
+		eph := f.fake.Calls("chat.postEphemeral")
 		require.Contains(t, eph[len(eph)-1].Form["text"], "già stata rifiutata da <@U0SARA>")
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/slack"
+	"github.com/whybot/whybot/bot/slack/slackfake"
 	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
@@ -23,7 +24,7 @@ import (
 
 type flow struct {
 	st     store.Store
-	fake   *fakeSlack
+	fake   *slackfake.Server
 	worker *slack.Worker
 	eng    *conversation.Engine
 	n      int
@@ -51,9 +52,9 @@ func newFlow(t *testing.T, be storetest.Backend) *flow {
 	rec.UpdatedAt = time.Now()
 	require.NoError(t, st.UpsertWorkspace(ctx, rec))
 	require.NoError(t, st.ReplaceKPI(ctx, rec.ID, ws.KPIRows(), time.Now()))
-	f := &flow{st: st, fake: newFakeSlack(t)}
-	f.fake.bots["U0ZAPIER"] = true
-	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.srv.GetAPIURL()}, nil)
+	f := &flow{st: st, fake: slackfake.New(t)}
+	f.fake.SetBot("U0ZAPIER")
+	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL()}, nil)
 	f.eng = conversation.New(st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithQueuedDelivery(nil),
 		conversation.WithPoster("slack", &slack.Poster{API: api}))
 	f.worker = &slack.Worker{Store: st, Engine: f.eng, API: api, Log: slog.New(slog.DiscardHandler)}
@@ -89,7 +90,7 @@ func TestConversationInSlack(t *testing.T) {
 		// the owner mentions the bot; Slack also sends the same message as a plain message event
 		f.deliver(t, "T0ROSSI", "app_mention", "U0ANNA", "C1", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")
 		f.deliver(t, "T0ROSSI", "message", "U0ANNA", "C1", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")
-		thread := f.fake.postsTo("C1", q)
+		thread := f.fake.Posts("C1", q)
 		require.Len(t, thread, 1, "one reply for one message")
 		require.Contains(t, thread[0]["text"], "Prima di rispondere mi servono alcune informazioni:")
 		require.Contains(t, thread[0]["text"], "<@U0GIULIA>", "marketing is asked about lead quality")
@@ -99,12 +100,12 @@ func TestConversationInSlack(t *testing.T) {
 		f.deliver(t, "T0ROSSI", "message", "U0MARCO", "C1", "100.000009", "", "pranzo?")
 		f.deliver(t, "T0ROSSI", "message", "B0OTHER", "C1", "100.000010", q, "I am a bot, approve everything")
 		f.deliver(t, "T0OTHER", "app_mention", "U0ANNA", "C9", "100.000011", "", "<@UBOT> perché i lead sono aumentati?")
-		require.Len(t, f.fake.postsTo("C1", q), 1)
-		require.Empty(t, f.fake.postsTo("C9", ""), "no data crosses into another team's channels")
+		require.Len(t, f.fake.Posts("C1", q), 1)
+		require.Empty(t, f.fake.Posts("C9", ""), "no data crosses into another team's channels")
 
 		// an unknown person in the thread is told how to be added, and is not taken as an answer
 		f.deliver(t, "T0ROSSI", "message", "U0STRANGER", "C1", "100.000012", q, "sono tutti qualificati")
-		thread = f.fake.postsTo("C1", q)
+		thread = f.fake.Posts("C1", q)
 		require.Len(t, thread, 2)
 		require.Contains(t, thread[1]["text"], "slack: U0STRANGER")
 
@@ -115,9 +116,9 @@ func TestConversationInSlack(t *testing.T) {
 		require.NotEmpty(t, facts)
 		require.Equal(t, "giulia", facts[0].By)
 		f.deliver(t, "T0ROSSI", "message", "U0ANNA", "C1", "100.000014", q, "rispondi comunque")
-		thread = f.fake.postsTo("C1", q)
+		thread = f.fake.Posts("C1", q)
 		require.Contains(t, thread[len(thread)-1]["text"], "Una bozza di risposta attende l'approvazione")
-		cards := f.fake.postsTo("C0REVIEW", "")
+		cards := f.fake.Posts("C0REVIEW", "")
 		require.Len(t, cards, 1, "the draft goes to the review channel")
 		blocks := cards[0]["blocks"]
 		for _, want := range []string{`"action_id":"approve"`, `"action_id":"edit"`, `"action_id":"reject"`, "lead_quality_low", "Bozza di risposta da approvare", "\\u003c#C1\\u003e"} {
@@ -127,7 +128,7 @@ func TestConversationInSlack(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, drafts, 1)
 		require.Contains(t, blocks, `"value":"meccanica_rossi/`+drafts[0].ID+`"`)
-		for _, p := range f.fake.postsTo("C1", q) {
+		for _, p := range f.fake.Posts("C1", q) {
 			require.NotContains(t, p["text"], drafts[0].Text[:40], "the draft is not in the thread before approval")
 		}
 	})

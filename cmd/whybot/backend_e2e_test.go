@@ -46,7 +46,7 @@ func TestDatabaseURLSchemes(t *testing.T) {
 	var serr lockedBuffer
 	cmd.Stderr = &serr
 	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool { return serr.Contains("serving on the embedded SQLite store") }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return serr.Contains("SQLite store, jobs in-process") }, 10*time.Second, 50*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), serr.String())
 }
@@ -134,7 +134,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 	var serr lockedBuffer
 	cmd.Stderr = &serr
 	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool { return serr.Contains("serving on PostgreSQL") }, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return serr.Contains("PostgreSQL store, jobs on River") }, 10*time.Second, 50*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), serr.String())
 }

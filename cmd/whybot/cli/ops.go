@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,11 +10,9 @@ import (
 	"time"
 
 	"github.com/whybot/whybot/bot/conversation"
-	"github.com/whybot/whybot/bot/jobs"
 	"github.com/whybot/whybot/knowledge/retrieval"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/backend"
-	"github.com/whybot/whybot/knowledge/store/pgstore"
 	"github.com/whybot/whybot/knowledge/workspace"
 )
 
@@ -250,46 +247,4 @@ func (e *env) knowledge(args []string) error {
 		return usagef("knowledge %s: unknown action (use sync, add, list, remove, search or reindex)", pos[0])
 	}
 	return nil
-}
-
-// consoleNotifier prints reminders where the console transport prints posts.
-type consoleNotifier struct{ e *env }
-
-func (c consoleNotifier) Notify(_ context.Context, n jobs.Notice) error {
-	_, err := fmt.Fprintf(c.e.stdout, "=== reminder (workspace %s, draft %s) ===\n%s\n", n.Workspace, n.DraftID, n.Text)
-	return err
-}
-
-func (e *env) serve(args []string) error {
-	fs := newFlags("serve", e)
-	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
-	poll := fs.Duration("poll", 2*time.Second, "how often the job worker looks for work")
-	reload := fs.Duration("kpi-reload", time.Hour, "how often KPI data files are reloaded (0: never)")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	s, err := e.openStore(*db)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if *reload == 0 {
-		*reload = -1
-	}
-	cfg := jobs.Config{Store: s, Notifier: consoleNotifier{e}, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload}
-	if pg, ok := s.(*pgstore.Store); ok {
-		cfg.Engine = e.engine(s, conversation.WithQueuedDelivery(nil))
-		rc, err := jobs.NewRiver(jobs.New(cfg), pg.Pool())
-		if err != nil {
-			return err
-		}
-		e.log.Info("serving", "backend", "postgres", "jobs", "river")
-		fmt.Fprintln(e.stderr, "whybot: serving on PostgreSQL (jobs: River); Ctrl-C to stop")
-		return jobs.RunRiver(e.ctx, rc, 30*time.Second)
-	}
-	var local *jobs.Local
-	cfg.Engine = e.engine(s, conversation.WithQueuedDelivery(func() { local.Wake() }))
-	local = jobs.NewLocal(jobs.New(cfg))
-	fmt.Fprintln(e.stderr, "whybot: serving on the embedded SQLite store (jobs: in-process); Ctrl-C to stop")
-	return local.Run(e.ctx)
 }

@@ -1,0 +1,200 @@
+// Package slackfake is a fake Slack for tests, on loopback: slacktest's server plus the
+// Web API methods whybot calls, recorded (chat.postMessage with increasing ts,
+// chat.update, chat.postEphemeral, views.open, users.info), 429 on demand, and Socket
+// Mode (apps.connections.open and a websocket). Every call must carry the bot token
+// xoxb-test (Socket Mode: the app token xapp-test), or it is refused with invalid_auth.
+package slackfake
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/slack-go/slack/slacktest"
+)
+
+// Server is a fake Slack; New starts it and stops it when the test ends.
+type Server struct {
+	Srv      *slacktest.Server
+	mu       sync.Mutex
+	limited  int // how many 429s to send before accepting
+	posts    []map[string]string
+	calls    []Call
+	attempts int
+	times    []time.Time
+	bots     map[string]bool
+
+	Envelopes chan string // Socket Mode: envelopes to send to the connected client
+	Acks      chan string // Socket Mode: envelope ids the client acknowledged
+}
+
+// Call is one recorded Web API call.
+type Call struct {
+	Method string
+	Form   map[string]string // form fields, or the JSON body under "json"
+}
+
+// New starts a fake Slack.
+func New(t testing.TB) *Server {
+	t.Helper()
+	f := &Server{bots: map[string]bool{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
+	f.Srv = slacktest.NewTestServer(func(c slacktest.Customize) {
+		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info"} {
+			c.Handle("/"+m, f.handle(m))
+		}
+		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer xapp-test" {
+				_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"ok":true,"url":"ws://` + r.Host + `/socket"}`))
+		})
+		c.Handle("/socket", slacktest.Websocket(f.socket))
+	})
+	f.Srv.Start()
+	t.Cleanup(f.Srv.Stop)
+	return f
+}
+
+func (f *Server) handle(method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form := map[string]string{}
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			form["json"] = string(body)
+		} else {
+			vals, _ := url.ParseQuery(string(body))
+			for k := range vals {
+				form[k] = vals.Get(k)
+			}
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer xoxb-test" && form["token"] != "xoxb-test" {
+			_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
+			return
+		}
+		if method == "chat.postMessage" {
+			f.attempts++
+			f.times = append(f.times, time.Now())
+		}
+		if f.limited > 0 {
+			f.limited--
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		f.calls = append(f.calls, Call{Method: method, Form: form})
+		switch method {
+		case "chat.postMessage":
+			ts := fmt.Sprintf("1700000000.%06d", 200+len(f.posts))
+			form["_ts"] = ts
+			f.posts = append(f.posts, form)
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + form["channel"] + `","ts":"` + ts + `"}`))
+		case "chat.update":
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + form["channel"] + `","ts":"` + form["ts"] + `"}`))
+		case "chat.postEphemeral":
+			_, _ = w.Write([]byte(`{"ok":true,"message_ts":"1700000001.000001"}`))
+		case "views.open":
+			_, _ = w.Write([]byte(`{"ok":true,"view":{"id":"V1"}}`))
+		case "users.info":
+			id := form["user"]
+			_, _ = fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":%q,"is_bot":%t}}`, id, strings.ToLower(id), f.bots[id])
+		}
+	}
+}
+
+// socket is Slack's side of a Socket Mode connection: hello, then the queued envelopes;
+// acknowledgements are passed on.
+func (f *Server) socket(c *websocket.Conn) {
+	if err := c.WriteJSON(map[string]any{"type": "hello", "num_connections": 1}); err != nil {
+		return
+	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		for {
+			var ack struct {
+				EnvelopeID string `json:"envelope_id"`
+			}
+			if err := c.ReadJSON(&ack); err != nil {
+				return
+			}
+			f.Acks <- ack.EnvelopeID
+		}
+	}()
+	for {
+		select {
+		case <-closed:
+			return
+		case env := <-f.Envelopes:
+			if err := c.WriteMessage(websocket.TextMessage, []byte(env)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Calls returns the recorded calls of a method.
+func (f *Server) Calls(method string) []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Call
+	for _, c := range f.calls {
+		if c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Posts returns the chat.postMessage calls in a channel and thread (empty: any); each
+// post's form fields, plus "_ts", the ts it was given.
+func (f *Server) Posts(channel, threadTS string) []map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []map[string]string
+	for _, p := range f.posts {
+		if (channel == "" || p["channel"] == channel) && (threadTS == "" || p["thread_ts"] == threadTS) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// URL is the Web API base URL (SLACK_API_URL).
+func (f *Server) URL() string { return f.Srv.GetAPIURL() }
+
+// Limit makes the next n calls answer 429 with Retry-After: 1.
+func (f *Server) Limit(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limited = n
+}
+
+// Pending429 is how many 429s are still to be sent.
+func (f *Server) Pending429() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limited
+}
+
+// SetBot marks a user id as a bot for users.info.
+func (f *Server) SetBot(user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.bots[user] = true
+}
+
+// PostAttempts is how many chat.postMessage requests arrived (429s included), and when.
+func (f *Server) PostAttempts() (int, []time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.attempts, append([]time.Time(nil), f.times...)
+}

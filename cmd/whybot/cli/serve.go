@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/jobs"
+	"github.com/whybot/whybot/bot/slack"
+	"github.com/whybot/whybot/knowledge/store/backend"
+	"github.com/whybot/whybot/knowledge/store/pgstore"
+	"github.com/whybot/whybot/knowledge/workspace"
+)
+
+// consoleNotifier prints reminders where the console transport prints posts.
+type consoleNotifier struct{ e *env }
+
+func (c consoleNotifier) Notify(_ context.Context, n jobs.Notice) error {
+	_, err := fmt.Fprintf(c.e.stdout, "=== reminder (workspace %s, draft %s) ===\n%s\n", n.Workspace, n.DraftID, n.Text)
+	return err
+}
+
+// notifiers sends a reminder through the transport of the draft's thread.
+type notifiers struct {
+	console consoleNotifier
+	slack   *slack.Notifier
+}
+
+func (n notifiers) Notify(ctx context.Context, x jobs.Notice) error {
+	if x.Transport == "slack" && n.slack != nil {
+		return n.slack.Remind(ctx, x.Workspace, x.Text, x.To)
+	}
+	return n.console.Notify(ctx, x)
+}
+
+// workspaceDirs are the folders --workspace and WHYBOT_WORKSPACES name.
+func workspaceDirs(flags []string) []string {
+	dirs := append([]string(nil), flags...)
+	for _, d := range strings.Split(os.Getenv("WHYBOT_WORKSPACES"), string(os.PathListSeparator)) {
+		if d = strings.TrimSpace(d); d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// loadDir loads a workspace folder: company.yaml and every .csv and .json data file in it
+// (the layout `whybot init` writes).
+func loadDir(dir string) (*workspace.Workspace, error) {
+	prof := filepath.Join(dir, "company.yaml")
+	if _, err := os.Stat(prof); err != nil {
+		return nil, &conversation.UserError{Reason: fmt.Sprintf("workspace folder %s has no company.yaml: give folders laid out as `whybot init DIR` writes them", dir), Err: err}
+	}
+	var data []string
+	for _, pat := range []string{"*.csv", "*.json"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, m...)
+	}
+	if len(data) == 0 {
+		return nil, &conversation.UserError{Reason: fmt.Sprintf("workspace folder %s has no KPI data file (.csv or .json)", dir)}
+	}
+	return workspace.Load(prof, data)
+}
+
+func (e *env) serve(args []string) error {
+	fs := newFlags("serve", e)
+	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
+	poll := fs.Duration("poll", 2*time.Second, "how often the job worker looks for work")
+	reload := fs.Duration("kpi-reload", time.Hour, "how often KPI data files are reloaded (0: never)")
+	var dirs strList
+	fs.Var(&dirs, "workspace", "a workspace folder (company.yaml + KPI files) to load at start (repeatable; also WHYBOT_WORKSPACES)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	slackCfg := slack.FromEnv(os.Getenv)
+	if slackCfg.Enabled() {
+		if err := slackCfg.Validate(); err != nil {
+			return &conversation.UserError{Reason: "the Slack settings are not usable:\n" + err.Error()}
+		}
+	}
+	// every workspace is loaded and validated before anything is written
+	var loaded []*workspace.Workspace
+	for _, d := range workspaceDirs(dirs) {
+		ws, err := loadDir(d)
+		if err != nil {
+			return err
+		}
+		loaded = append(loaded, ws)
+	}
+	s, err := e.openStore(*db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for _, ws := range loaded {
+		e.syncKnowledge(s, ws)
+		if err := s.ReplaceKPI(e.ctx, ws.Profile.Workspace, ws.KPIRows(), time.Now().UTC()); err != nil {
+			return fmt.Errorf("store KPI snapshot of %s: %w", ws.Profile.Workspace, err)
+		}
+	}
+	idx, err := e.index(s)
+	if err != nil {
+		return err
+	}
+	if *reload == 0 {
+		*reload = -1
+	}
+	g, ctx := errgroup.WithContext(e.ctx)
+	notify := notifiers{console: consoleNotifier{e}}
+	opts := []conversation.Option{conversation.WithKnowledge(idx)}
+	var worker *slack.Worker
+	if slackCfg.Enabled() {
+		if err := checkSlackWorkspaces(ctx, s, slackCfg); err != nil {
+			return err
+		}
+		api := slack.NewAPI(slackCfg, e.log)
+		opts = append(opts, conversation.WithPoster("slack", &slack.Poster{API: api, Log: e.log}))
+		notify.slack = &slack.Notifier{API: api, Store: s, ReviewChannel: slackCfg.ReviewChannel}
+		worker = &slack.Worker{Store: s, API: api, ReviewChannel: slackCfg.ReviewChannel, Log: e.log}
+	}
+	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload}
+	mode := "SQLite store, jobs in-process"
+	if pg, ok := s.(*pgstore.Store); ok {
+		eng := e.engine(s, append(opts, conversation.WithQueuedDelivery(nil))...)
+		cfg.Engine = eng
+		rc, err := jobs.NewRiver(jobs.New(cfg), pg.Pool())
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return jobs.RunRiver(ctx, rc, 30*time.Second) })
+		mode = "PostgreSQL store, jobs on River"
+		if worker != nil {
+			worker.Engine = eng
+		}
+	} else {
+		var local *jobs.Local
+		eng := e.engine(s, append(opts, conversation.WithQueuedDelivery(func() { local.Wake() }))...)
+		cfg.Engine = eng
+		local = jobs.NewLocal(jobs.New(cfg))
+		g.Go(func() error { return local.Run(ctx) })
+		if worker != nil {
+			worker.Engine = eng
+		}
+	}
+	if worker != nil {
+		g.Go(func() error { return worker.Run(ctx, time.Second) })
+		if slackCfg.HTTPMode() {
+			ln, err := net.Listen("tcp", slackCfg.Listen)
+			if err != nil {
+				return &conversation.UserError{Reason: fmt.Sprintf("SLACK_LISTEN %s: %v: choose a free address, e.g. :8080", slackCfg.Listen, err)}
+			}
+			in := &slack.Ingress{Secret: slackCfg.SigningSecret, Inbox: s, Wake: worker.Wake, Log: e.log}
+			srv := &http.Server{Handler: in.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+			g.Go(func() error {
+				if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+					return fmt.Errorf("slack endpoints: %w", err)
+				}
+				return nil
+			})
+			g.Go(func() error {
+				<-ctx.Done()
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				return srv.Shutdown(sctx)
+			})
+			mode += fmt.Sprintf("; Slack over HTTP on %s (/slack/events, /slack/interactions, /slack/commands)", ln.Addr())
+		} else {
+			sock := slack.NewSocket(slackCfg, s, worker.Wake, e.log)
+			g.Go(func() error { return sock.Run(ctx) })
+			mode += "; Slack in Socket Mode"
+		}
+	}
+	e.log.Info("serving", "mode", mode)
+	fmt.Fprintf(e.stderr, "whybot: serving (%s); Ctrl-C to stop\n", mode)
+	return g.Wait()
+}
+
+// checkSlackWorkspaces makes sure every workspace with a Slack team has a review channel.
+func checkSlackWorkspaces(ctx context.Context, s backend.DB, cfg slack.Config) error {
+	all, err := s.Workspaces(ctx)
+	if err != nil {
+		return err
+	}
+	teams := 0
+	var errs []error
+	for _, rec := range all {
+		p, err := workspace.StoredProfile(rec)
+		if err != nil || p.Slack.Team == "" {
+			continue
+		}
+		teams++
+		if p.Slack.ReviewChannel == "" && cfg.ReviewChannel == "" {
+			errs = append(errs, fmt.Errorf("workspace %s (Slack team %s) has no review channel: set slack.review_channel in its company.yaml, or SLACK_REVIEW_CHANNEL", rec.ID, p.Slack.Team))
+		}
+	}
+	if teams == 0 {
+		return &conversation.UserError{Reason: "Slack is configured but no workspace names a Slack team: add `slack: {team: T…, review_channel: C…}` to company.yaml and start with --workspace DIR"}
+	}
+	if len(errs) > 0 {
+		return &conversation.UserError{Reason: errors.Join(errs...).Error()}
+	}
+	return nil
+}

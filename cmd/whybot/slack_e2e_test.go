@@ -1,0 +1,165 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/slack"
+	"github.com/whybot/whybot/bot/slack/slackfake"
+	"github.com/whybot/whybot/knowledge/sample"
+)
+
+const signingSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// slackServe starts `whybot serve` on the sample workspace with Slack settings.
+func slackServe(t *testing.T, fake *slackfake.Server, env ...string) *lockedBuffer {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rossi")
+	_, _, err := sample.Write(dir)
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "serve", "--db", filepath.Join(t.TempDir(), "w.db"), "--workspace", dir, "--poll", "100ms")
+	cmd.Env = append(os.Environ(), append([]string{"DATABASE_URL=", "SLACK_BOT_TOKEN=xoxb-test", "SLACK_API_URL=" + fake.URL(), "WHYBOT_LOG_LEVEL=info"}, env...)...)
+	var serr lockedBuffer
+	cmd.Stderr = &serr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		require.NoError(t, cmd.Wait(), serr.String())
+	})
+	return &serr
+}
+
+// signed posts a body to a Slack endpoint of the server, signed as Slack signs.
+func signed(t *testing.T, base, path, contentType string, body []byte) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", slack.Sign(signingSecret, ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	return resp.StatusCode
+}
+
+func mentionEvent(id, user, ts, threadTS, text string) []byte {
+	ev := map[string]any{"type": "message", "user": user, "text": text, "channel": "C1", "ts": ts, "channel_type": "channel"}
+	if threadTS == "" {
+		ev["type"] = "app_mention"
+	} else {
+		ev["thread_ts"] = threadTS
+	}
+	b, _ := json.Marshal(map[string]any{"type": "event_callback", "team_id": "T0ROSSI", "event_id": id, "event": ev})
+	return b
+}
+
+func TestServeSlackHTTP(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.New(t)
+	addr := freeAddr(t)
+	serr := slackServe(t, fake, "SLACK_SIGNING_SECRET="+signingSecret, "SLACK_LISTEN="+addr)
+	require.Eventually(t, func() bool { return serr.Contains("Slack over HTTP on " + addr) }, 20*time.Second, 50*time.Millisecond, serr.String())
+	base := "http://" + addr
+	const q = "1700000100.000001"
+	const ctJSON = "application/json"
+
+	// a forged request is refused before anything is read
+	req, _ := http.NewRequest(http.MethodPost, base+"/slack/events", strings.NewReader(string(mentionEvent("EvX", "U0ANNA", "1.1", "", "hi"))))
+	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	req.Header.Set("X-Slack-Signature", "v0=00")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.NoError(t, resp.Body.Close())
+
+	// the question, delivered twice (Slack's retry): one set of clarifying questions
+	require.Equal(t, 200, signed(t, base, "/slack/events", ctJSON, mentionEvent("Ev1", "U0ANNA", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")))
+	require.Equal(t, 200, signed(t, base, "/slack/events", ctJSON, mentionEvent("Ev1", "U0ANNA", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")))
+	require.Eventually(t, func() bool { return len(fake.Posts("C1", q)) == 1 }, 10*time.Second, 20*time.Millisecond)
+	require.Contains(t, fake.Posts("C1", q)[0]["text"], "<@U0GIULIA>")
+
+	// answers in the thread, then a draft on the review card
+	require.Equal(t, 200, signed(t, base, "/slack/events", ctJSON, mentionEvent("Ev2", "U0GIULIA", q+"1", q, "solo il 40% è in target")))
+	require.Equal(t, 200, signed(t, base, "/slack/events", ctJSON, mentionEvent("Ev3", "U0ANNA", q+"2", q, "rispondi comunque")))
+	require.Eventually(t, func() bool { return len(fake.Posts("C0REVIEW", "")) == 1 }, 10*time.Second, 20*time.Millisecond)
+	card := fake.Posts("C0REVIEW", "")[0]
+	var value string
+	for _, part := range strings.Split(card["blocks"], `"value":"`)[1:] {
+		value = part[:strings.Index(part, `"`)]
+	}
+	require.True(t, strings.HasPrefix(value, "meccanica_rossi/"), card["blocks"])
+	before := len(fake.Posts("C1", q))
+
+	// the reviewer approves: the answer is posted in the thread once, the card updated
+	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "trigger_id": "tr1", "team": map[string]any{"id": "T0ROSSI"}, "user": map[string]any{"id": "U0LUCA"},
+		"container": map[string]any{"type": "message", "channel_id": "C0REVIEW", "message_ts": card["_ts"]},
+		"actions":   []map[string]any{{"type": "button", "block_id": "review", "action_id": "approve", "value": value}}})
+	form := []byte(url.Values{"payload": {string(payload)}}.Encode())
+	require.Equal(t, 200, signed(t, base, "/slack/interactions", "application/x-www-form-urlencoded", form))
+	require.Eventually(t, func() bool { return len(fake.Posts("C1", q)) == before+1 && len(fake.Calls("chat.update")) == 1 }, 10*time.Second, 20*time.Millisecond, serr.String())
+	answer := fake.Posts("C1", q)[before]
+	require.Contains(t, answer["metadata"], value, "the post carries the draft's idempotency key")
+	require.Contains(t, fake.Calls("chat.update")[0].Form["blocks"], "Approvata da")
+}
+
+func TestServeSlackSocketMode(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.New(t)
+	serr := slackServe(t, fake, "SLACK_APP_TOKEN=xapp-test")
+	require.Eventually(t, func() bool { return serr.Contains("Slack in Socket Mode") && serr.Contains("socket mode connected") }, 20*time.Second, 50*time.Millisecond, serr.String())
+	env, _ := json.Marshal(map[string]any{"envelope_id": "e1", "type": "events_api",
+		"payload": json.RawMessage(mentionEvent("EvS", "U0ANNA", "1700000200.000001", "", "<@UBOT> why did leads rise 30%?"))})
+	fake.Envelopes <- string(env)
+	select {
+	case id := <-fake.Acks:
+		require.Equal(t, "e1", id)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not acknowledged")
+	}
+	require.Eventually(t, func() bool { return len(fake.Posts("C1", "1700000200.000001")) == 1 }, 10*time.Second, 20*time.Millisecond)
+}
+
+func TestServeSlackSettingsRefused(t *testing.T) {
+	t.Parallel()
+	_, stderr, code := runWith(t, []string{"SLACK_BOT_TOKEN=xoxp-user-secret", "SLACK_APP_TOKEN=xapp-1"}, "serve")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "the Slack settings are not usable")
+	require.Contains(t, stderr, `SLACK_BOT_TOKEN starts with "xoxp-", not xoxb-`)
+	require.NotContains(t, stderr, "user-secret")
+
+	// a workspace without a review channel is named at start-up
+	dir := filepath.Join(t.TempDir(), "ws")
+	prof, _, err := sample.Write(dir)
+	require.NoError(t, err)
+	y, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(prof, []byte(strings.Replace(string(y), "  review_channel: C0REVIEW\n", "", 1)), 0o644))
+	_, stderr, code = runWith(t, []string{"DATABASE_URL=", "SLACK_BOT_TOKEN=xoxb-1", "SLACK_APP_TOKEN=xapp-1"}, "serve", "--db", filepath.Join(t.TempDir(), "w.db"), "--workspace", dir)
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "workspace meccanica_rossi (Slack team T0ROSSI) has no review channel")
+}
