@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,8 +13,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/bot/slack"
+	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
+	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 const ws = "meccanica_rossi"
@@ -274,4 +279,68 @@ func TestRejectInSlack(t *testing.T) {
 		eph := f.fake.Calls("chat.postEphemeral")
 		require.Contains(t, eph[len(eph)-1].Form["text"], "già stata rifiutata da <@U0SARA>")
 	})
+}
+
+// TestTwoTeams serves two companies from one worker: each team's questions use its own
+// profile and data and go to its own review channel, and one team's reviewer cannot act
+// on the other's drafts.
+func TestTwoTeams(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		ctx := context.Background()
+		f := newFlow(t, be)
+		// a second client of the agency: another company, team, review channel and people
+		dir := filepath.Join(t.TempDir(), "bianchi")
+		prof, data, err := sample.Write(dir)
+		require.NoError(t, err)
+		y, err := os.ReadFile(prof)
+		require.NoError(t, err)
+		text := strings.NewReplacer("company: Meccanica Rossi S.r.l.", "company: Forno Bianchi", "workspace: meccanica_rossi", "workspace: forno_bianchi",
+			"team: T0ROSSI", "team: T0BIANCHI", "review_channel: C0REVIEW", "review_channel: C0REVIEWB",
+			"U0GIULIA", "U1GIULIA", "U0MARCO", "U1MARCO", "U0ANNA", "U1ANNA", "U0LUCA", "U1LUCA").Replace(string(y))
+		require.NoError(t, os.WriteFile(prof, []byte(text), 0o644))
+		wsB, err := workspace.Load(prof, []string{data})
+		require.NoError(t, err)
+		rec, err := wsB.Record()
+		require.NoError(t, err)
+		rec.UpdatedAt = time.Now()
+		require.NoError(t, f.st.UpsertWorkspace(ctx, rec))
+		require.NoError(t, f.st.ReplaceKPI(ctx, rec.ID, wsB.KPIRows(), time.Now()))
+
+		dA, cardA := f.toDraft(t, "700.000001")
+		// the same channel id and ts in the other team is another conversation
+		f.deliver(t, "T0BIANCHI", "app_mention", "U1ANNA", "C1", "700.000001", "", "<@UBOT> perché i lead sono aumentati del 30%?")
+		f.deliver(t, "T0BIANCHI", "message", "U1GIULIA", "C1", "700.0000011", "700.000001", "solo il 40% è in target")
+		f.deliver(t, "T0BIANCHI", "message", "U1ANNA", "C1", "700.0000012", "700.000001", "rispondi comunque")
+		cardsB := f.fake.Posts("C0REVIEWB", "")
+		require.Len(t, cardsB, 1, "team B's draft goes to team B's review channel")
+		require.Contains(t, cardsB[0]["blocks"], "Forno Bianchi")
+		require.NotContains(t, cardsB[0]["blocks"], "Meccanica Rossi")
+		require.Len(t, f.fake.Posts("C0REVIEW", ""), 1, "team A's review channel has only A's card")
+		draftsB, err := f.st.Drafts(ctx, "forno_bianchi", store.DraftPending)
+		require.NoError(t, err)
+		require.Len(t, draftsB, 1)
+
+		// B's reviewer clicking A's card (a forged or forwarded payload from team B) and
+		// A's reviewer clicking from team B's id: nothing happens to A's draft
+		require.True(t, f.interaction(t, "tr-x1", click("T0BIANCHI", "U1LUCA", "approve", dA.ID, cardA)))
+		require.True(t, f.interaction(t, "tr-x2", click("T0ROSSI", "U1LUCA", "approve", dA.ID, cardA)))
+		f.drain(t)
+		require.Equal(t, store.DraftPending, f.draft(t, dA.ID).State)
+		d, err := f.st.Draft(ctx, "forno_bianchi", draftsB[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, store.DraftPending, d.State)
+	})
+}
+
+func TestReminderInReviewChannel(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, storetest.Backends()[0])
+	n := &slack.Notifier{API: slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL()}, nil), Store: f.st}
+	require.NoError(t, n.Remind(context.Background(), ws, "Promemoria: la bozza d_1 attende da 30 ore. @luca, @sara: approvatela <!channel>", []string{"luca", "sara"}))
+	posts := f.fake.Posts("C0REVIEW", "")
+	require.Len(t, posts, 1)
+	require.Equal(t, "Promemoria: la bozza d_1 attende da 30 ore. <@U0LUCA>, <@U0SARA>: approvatela &lt;!channel&gt;", posts[0]["text"])
+	err := n.Remind(context.Background(), "nope", "x", nil)
+	require.ErrorContains(t, err, "load workspace nope")
 }
