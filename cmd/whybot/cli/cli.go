@@ -45,7 +45,7 @@ Usage:
   whybot knowledge remove SOURCE [--workspace W]
   whybot knowledge search [--workspace W] [-k N] [--json] QUERY
   whybot knowledge reindex [--workspace W]     re-embed after changing the embedder
-  whybot serve                                 run the job worker (posting, reminders, KPI reloads)
+  whybot serve [--workspace DIR…]              run the job worker (posting, reminders, KPI reloads) and Slack
   whybot version
 
 Every command that stores takes --db PATH (default: $WHYBOT_DB, else the user data dir).
