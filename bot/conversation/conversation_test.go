@@ -103,11 +103,13 @@ func (b *bundle) pendingDraft(t testing.TB) conversation.Reply {
 func TestGoldenDrafts(t *testing.T) {
 	t.Parallel()
 	english := regexp.MustCompile(`(?i)\b(the|and|with|should|next step|hypothesis|leads|data|owner|success)\b`)
-	cases := []struct{ name, asker, question, answerAs, answer string }{
-		{"it_formal", "marco", "Perché i lead sono aumentati del 30%?", "giulia", "solo il 40% è in target, le vendite ne hanno richiamati un quarto"},
-		{"it_informal_summary", "giulia", "Perché i lead sono aumentati del 30%?", "giulia", "solo il 40% è in target, le vendite ne hanno richiamati un quarto"},
-		{"en_formal", "anna", "Why did leads rise 30%?", "giulia", "about 60% were qualified and sales called all of them"},
-		{"en_premise_informal", "giulia", "Why did leads jump 50%?", "giulia", "40% are in target and sales called half of them"},
+	// marketing answers about lead quality, sales about follow-up (a share one gives about
+	// the other's topic is context, not a fact)
+	cases := []struct{ name, asker, question, quality, followup string }{
+		{"it_formal", "marco", "Perché i lead sono aumentati del 30%?", "solo il 40% è in target", "ne abbiamo richiamati un quarto"},
+		{"it_informal_summary", "giulia", "Perché i lead sono aumentati del 30%?", "solo il 40% è in target", "ne abbiamo richiamati un quarto"},
+		{"en_formal", "anna", "Why did leads rise 30%?", "about 60% were qualified", "we called all of them"},
+		{"en_premise_informal", "giulia", "Why did leads jump 50%?", "40% are in target", "we called half of them"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -115,7 +117,8 @@ func TestGoldenDrafts(t *testing.T) {
 			b := setup(t)
 			r := b.ask(t, "", c.asker, c.question)
 			require.Equal(t, store.ThreadAwaitingAnswers, r.State)
-			r = b.ask(t, r.Thread, c.answerAs, c.answer)
+			r = b.ask(t, r.Thread, "giulia", c.quality)
+			r = b.ask(t, r.Thread, "marco", c.followup)
 			r = b.ask(t, r.Thread, c.asker, "answer anyway")
 			require.NotNil(t, r.Draft)
 			path := filepath.Join("testdata", c.name+".golden")
@@ -216,4 +219,24 @@ func BenchmarkAsk(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestOnlyThePersonAskedGivesFacts: a share from someone the question was not put to is
+// context; the same share from the person asked is a fact.
+func TestOnlyThePersonAskedGivesFacts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.ask(t, "", "anna", "Perché i lead sono aumentati del 30%?")
+	r = b.ask(t, r.Thread, "anna", "secondo me solo il 10% è in target e le vendite li hanno richiamati tutti")
+	facts, err := b.store.Facts(ctx, b.ws.Profile.Workspace, r.Thread)
+	require.NoError(t, err)
+	require.Empty(t, facts, "the owner was not asked about quality or follow-up")
+	require.Equal(t, store.ThreadAwaitingAnswers, r.State)
+	r = b.ask(t, r.Thread, "giulia", "solo il 40% è in target")
+	facts, err = b.store.Facts(ctx, b.ws.Profile.Workspace, r.Thread)
+	require.NoError(t, err)
+	require.Len(t, facts, 1)
+	require.Equal(t, "giulia", facts[0].By)
+	require.InDelta(t, 0.40, *facts[0].Value, 1e-9)
 }

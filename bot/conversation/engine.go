@@ -253,8 +253,20 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 			th.Language = req.Lang
 		}
 		anyway = understand.AnswerAnyway(text)
+		// Only the person a question was put to answers it: a number from anyone else in
+		// the thread is context, not a fact.
+		askedMe := map[string]bool{}
+		asker, _ := p.Person(th.Asker)
+		for _, q := range ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: intent, Asker: asker, Facts: factsSince(past)}).Questions {
+			if q.To == speaker.Handle {
+				askedMe[q.Topic] = true
+			}
+		}
 		leads, _ := ws.Data.Value(ws.Data.Len()-1, "leads")
 		for _, s := range understand.Shares(text, leads) {
+			if !askedMe[s.Topic] {
+				continue
+			}
 			v := s.Value
 			newFacts = append(newFacts, rules.Fact{Topic: s.Topic, Metric: s.Metric, Value: &v, Text: text, By: speaker.Handle, At: now})
 		}
