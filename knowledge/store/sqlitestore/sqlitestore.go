@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -54,6 +55,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if path == ":memory:" {
 		db.SetMaxOpenConns(1)
+	} else {
+		// Keep the connections: opening one runs the pragmas and reads the schema again,
+		// which under load cost more than the queries (database/sql keeps only 2 idle by
+		// default). Writers still take turns (WAL, BEGIN IMMEDIATE, busy_timeout).
+		n := max(4, 2*runtime.GOMAXPROCS(0))
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
