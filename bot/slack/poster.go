@@ -67,6 +67,7 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	opts := []goslack.MsgOption{
 		goslack.MsgOptionText(post.Text, false),
 		goslack.MsgOptionTS(threadTS),
+		noUnfurl(),
 		goslack.MsgOptionMetadata(goslack.SlackMetadata{EventType: "whybot_answer", EventPayload: map[string]any{"idempotency_key": post.IdempotencyKey, "approved_by": post.ApprovedBy}}),
 	}
 	var ts string
@@ -79,6 +80,12 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 		return "", fmt.Errorf("chat.postMessage to %s: %w", channel, err)
 	}
 	return ThreadChannel(channel, ts), nil
+}
+
+// noUnfurl turns off link and media previews: Slack would otherwise fetch any URL in a
+// message by itself, which can leak data through a crafted link.
+func noUnfurl() goslack.MsgOption {
+	return goslack.MsgOptionCompose(goslack.MsgOptionDisableLinkUnfurl(), goslack.MsgOptionDisableMediaUnfurl())
 }
 
 // retryRateLimited calls fn until it succeeds, fails with anything but a rate limit, or

@@ -31,6 +31,8 @@ func TestPosterPostsInThreadAndHonours429(t *testing.T) {
 	require.Equal(t, "C1", posts[0]["channel"])
 	require.Equal(t, "1700000000.000100", posts[0]["thread_ts"], "in the question's thread")
 	require.Equal(t, "Leads rose 30% in October.", posts[0]["text"])
+	require.Equal(t, "false", posts[0]["unfurl_links"], "no link previews: Slack would fetch any URL in the answer")
+	require.Equal(t, "false", posts[0]["unfurl_media"])
 	var meta struct {
 		EventType    string            `json:"event_type"`
 		EventPayload map[string]string `json:"event_payload"`

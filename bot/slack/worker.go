@@ -303,7 +303,7 @@ func mention(p *profile.Profile, handle string) string {
 
 func (w *Worker) post(ctx context.Context, channel, threadTS, text string) error {
 	err := w.call(ctx, "chat.postMessage", func() error {
-		_, _, err := w.API.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS))
+		_, _, err := w.API.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS), noUnfurl())
 		return err
 	})
 	if err != nil {
@@ -323,7 +323,7 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 		return err
 	}
 	err = w.call(ctx, "chat.postMessage", func() error {
-		_, _, err := w.API.PostMessageContext(ctx, review, goslack.MsgOptionText(render(set, "slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...))
+		_, _, err := w.API.PostMessageContext(ctx, review, goslack.MsgOptionText(render(set, "slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...), noUnfurl())
 		return err
 	})
 	if err != nil {
