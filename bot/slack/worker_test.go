@@ -38,7 +38,7 @@ func newFlow(t *testing.T, be storetest.Backend) *flow {
 	// a second reviewer, and an integration someone marked reviewer by mistake (a bot)
 	yaml, err := os.ReadFile(prof)
 	require.NoError(t, err)
-	luca := "  - {handle: luca, name: Luca Neri, role: agency, reviewer: true, slack: U0LUCA}\n"
+	luca := "  - {handle: luca, name: Luca Neri, role: agency, reviewer: true, slack: U0LUCA, discord: \"1000000000000000004\"}\n"
 	require.Contains(t, string(yaml), luca)
 	yaml = []byte(strings.Replace(string(yaml), luca, luca+
 		"  - {handle: sara, name: Sara Galli, role: agency, reviewer: true, slack: U0SARA}\n"+

@@ -33,6 +33,7 @@ type Profile struct {
 	Glossary      map[string][]string `yaml:"glossary" json:"glossary,omitempty"`
 	Thresholds    Thresholds          `yaml:"thresholds" json:"thresholds"`
 	Slack         SlackSettings       `yaml:"slack" json:"slack,omitempty"`
+	Discord       DiscordSettings     `yaml:"discord" json:"discord,omitempty"`
 
 	File string `yaml:"-" json:"-"`
 }
@@ -106,6 +107,24 @@ func (f Funnel) Stage(name string) []string {
 type SlackSettings struct {
 	Team          string `yaml:"team" json:"team,omitempty"`                     // T…
 	ReviewChannel string `yaml:"review_channel" json:"review_channel,omitempty"` // C… or G…
+}
+
+// DiscordSettings tie the company to its Discord server (guild): the guild id selects this
+// profile, drafts go to its review channel, and members with the reviewer role may act.
+type DiscordSettings struct {
+	Guild         string `yaml:"guild" json:"guild,omitempty"`                   // server id
+	ReviewChannel string `yaml:"review_channel" json:"review_channel,omitempty"` // channel id
+	ReviewerRole  string `yaml:"reviewer_role" json:"reviewer_role,omitempty"`   // role id; its members review too
+}
+
+// ByDiscord returns the person with a Discord user id.
+func (p *Profile) ByDiscord(user string) (Person, bool) {
+	for _, x := range p.People {
+		if x.Discord != "" && x.Discord == user {
+			return x, true
+		}
+	}
+	return Person{}, false
 }
 
 // BySlack returns the person with a Slack user id.
@@ -306,6 +325,9 @@ func Parse(name string, data []byte) (*Profile, error) {
 
 var lineRe = regexp.MustCompile(`line (\d+)`)
 
+// snowflakeRe matches Discord ids (snowflakes): 17 to 20 digits.
+var snowflakeRe = regexp.MustCompile(`^[0-9]{17,20}$`)
+
 // slackIDRe matches Slack ids (T…, C…, U…): upper-case letters and digits.
 var slackIDRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{2,}$`)
 
@@ -409,6 +431,13 @@ func (p *Profile) normalize() error {
 	if c := p.Slack.ReviewChannel; c != "" && (!slackIDRe.MatchString(c) || (c[0] != 'C' && c[0] != 'G')) {
 		e.add(f, 1, "slack.review_channel", "%q is not a Slack channel id: open the channel's details in Slack and copy the id at the bottom (C…)", c)
 	}
+	for _, d := range []struct{ field, v, what string }{
+		{"discord.guild", p.Discord.Guild, "server"}, {"discord.review_channel", p.Discord.ReviewChannel, "channel"}, {"discord.reviewer_role", p.Discord.ReviewerRole, "role"},
+	} {
+		if d.v != "" && !snowflakeRe.MatchString(d.v) {
+			e.add(f, 1, d.field, "%q is not a Discord %s id: turn on Developer Mode (User Settings → Advanced), then right-click the %s → Copy ID", d.v, d.what, d.what)
+		}
+	}
 	if p.VanityMetrics == nil {
 		p.VanityMetrics = slices.Clone(metric.DefaultVanity)
 	}
@@ -506,6 +535,9 @@ func (p *Profile) normalize() error {
 		case "", "summary", "detailed":
 		default:
 			e.add(f, x.Line, field+".detail", "%q must be summary or detailed", x.Detail)
+		}
+		if x.Discord != "" && !snowflakeRe.MatchString(x.Discord) {
+			e.add(f, x.Line, field+".discord", "%q is not a Discord user id: turn on Developer Mode (User Settings → Advanced), then right-click the person → Copy User ID", x.Discord)
 		}
 	}
 	if len(p.People) > 0 {
