@@ -145,9 +145,9 @@ func (c *reviewCard) blocks(set *prompts.Set) []goslack.Block {
 	if d.State == store.DraftPending {
 		value := p.Workspace + "/" + d.ID
 		return append(blocks, goslack.NewActionBlock("review_"+d.ID,
-			goslack.NewButtonBlockElement("approve", value, plain(render(set, "slack.approve", nil))).WithStyle(goslack.StylePrimary),
-			goslack.NewButtonBlockElement("edit", value, plain(render(set, "slack.edit", nil))),
-			goslack.NewButtonBlockElement("reject", value, plain(render(set, "slack.reject", nil))).WithStyle(goslack.StyleDanger)))
+			goslack.NewButtonBlockElement("approve", value, plain(render(set, "review.approve", nil))).WithStyle(goslack.StylePrimary),
+			goslack.NewButtonBlockElement("edit", value, plain(render(set, "review.edit", nil))),
+			goslack.NewButtonBlockElement("reject", value, plain(render(set, "review.reject", nil))).WithStyle(goslack.StyleDanger)))
 	}
 	return append(blocks, goslack.NewContextBlock("decision_"+d.ID, md(c.decision(set))))
 }

@@ -98,7 +98,7 @@ func (w *Worker) who(ctx context.Context, cb goslack.InteractionCallback, wsID, 
 	}
 	if bot {
 		w.log().WarnContext(ctx, "a bot tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
-		return a, false, w.ephemeral(ctx, a, render(set, "slack.bot_refused", nil))
+		return a, false, w.ephemeral(ctx, a, render(set, "review.bot_refused", nil))
 	}
 	person, known := p.BySlack(cb.User.ID)
 	if !known || !person.Reviewer {
@@ -146,13 +146,13 @@ func (w *Worker) button(ctx context.Context, cb goslack.InteractionCallback, act
 		}
 		input := goslack.NewPlainTextInputBlockElement(nil, "text").WithInitialValue(d.Text).WithMinLength(1)
 		input.Multiline, input.MaxLength = true, maxModalText
-		view = modal(set, callbackEdit, "slack.edit_title", "slack.edit_submit", string(meta),
-			goslack.NewInputBlock("text", plain(render(set, "slack.edit_label", nil)), nil, input))
+		view = modal(set, callbackEdit, "review.edit_title", "review.edit_submit", string(meta),
+			goslack.NewInputBlock("text", plain(render(set, "review.edit_label", nil)), nil, input))
 	} else {
 		input := goslack.NewPlainTextInputBlockElement(nil, "reason").WithMinLength(3)
 		input.Multiline, input.MaxLength = true, 1000
-		view = modal(set, callbackReject, "slack.reject_title", "slack.reject_submit", string(meta),
-			goslack.NewInputBlock("reason", plain(render(set, "slack.reject_label", nil)), nil, input))
+		view = modal(set, callbackReject, "review.reject_title", "review.reject_submit", string(meta),
+			goslack.NewInputBlock("reason", plain(render(set, "review.reject_label", nil)), nil, input))
 	}
 	if _, err := w.API.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
 		return fmt.Errorf("views.open for %s of %s: %w", action, draftID, err)
@@ -162,7 +162,7 @@ func (w *Worker) button(ctx context.Context, cb goslack.InteractionCallback, act
 
 func modal(set *prompts.Set, callback, title, submit, meta string, blocks ...goslack.Block) goslack.ModalViewRequest {
 	return goslack.ModalViewRequest{Type: goslack.VTModal, CallbackID: callback, PrivateMetadata: meta,
-		Title: plain(render(set, title, nil)), Submit: plain(render(set, submit, nil)), Close: plain(render(set, "slack.cancel", nil)),
+		Title: plain(render(set, title, nil)), Submit: plain(render(set, submit, nil)), Close: plain(render(set, "review.cancel", nil)),
 		Blocks: goslack.Blocks{BlockSet: blocks}}
 }
 
@@ -241,7 +241,7 @@ func (w *Worker) alreadyDecided(ctx context.Context, a actor, d store.Draft) err
 	if d.DecidedBy != "" {
 		by = mention(a.profile, d.DecidedBy)
 	}
-	if err := w.ephemeral(ctx, a, render(a.set, "slack.already_decided", map[string]string{"State": string(d.State), "By": by})); err != nil {
+	if err := w.ephemeral(ctx, a, render(a.set, "review.already_decided", map[string]string{"State": string(d.State), "By": by})); err != nil {
 		return err
 	}
 	return w.updateCard(ctx, a) // in case the earlier update did not land
