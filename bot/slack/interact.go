@@ -142,7 +142,7 @@ func (w *Worker) button(ctx context.Context, cb goslack.InteractionCallback, act
 	var view goslack.ModalViewRequest
 	if action == "edit" {
 		if len([]rune(d.Text)) > maxModalText {
-			return w.ephemeral(ctx, a, render(set, "slack.too_long", map[string]string{"Draft": d.ID}))
+			return w.ephemeral(ctx, a, render(set, "review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText}))
 		}
 		input := goslack.NewPlainTextInputBlockElement(nil, "text").WithInitialValue(d.Text).WithMinLength(1)
 		input.Multiline, input.MaxLength = true, maxModalText

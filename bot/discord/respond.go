@@ -1,0 +1,247 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+// Store is what the responder reads and writes.
+type Store interface {
+	Workspaces(ctx context.Context) ([]store.Workspace, error)
+	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
+	Receive(ctx context.Context, in store.Inbound) (bool, error)
+}
+
+// Responder gives every interaction its immediate answer, which Discord needs within 3 s:
+// PONG to a PING; a deferred response to /why and to Approve and modal submissions, whose
+// work is recorded in the inbox for the worker; the Edit and Reject modals (a modal can
+// only be the first answer to an interaction); and ephemeral refusals for anyone who may
+// not act. The HTTP endpoint writes the answer as its response body; the gateway sends it
+// with the interaction callback. Both use this one responder.
+type Responder struct {
+	Store Store
+	Wake  func() // tells the worker a delivery is waiting; may be nil
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// Custom ids of the review buttons and modals: whybot:ACTION:DRAFT.
+const customPrefix = "whybot:"
+
+func customID(action, draftID string) string { return customPrefix + action + ":" + draftID }
+
+func parseCustomID(s string) (action, draftID string, ok bool) {
+	rest, found := strings.CutPrefix(s, customPrefix)
+	if !found {
+		return "", "", false
+	}
+	action, draftID, ok = strings.Cut(rest, ":")
+	return action, draftID, ok && draftID != ""
+}
+
+func (r *Responder) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
+
+func (r *Responder) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Respond answers one interaction, given as Discord sent it.
+func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.InteractionResponse, error) {
+	var i discordgo.Interaction
+	if err := json.Unmarshal(raw, &i); err != nil {
+		return nil, fmt.Errorf("decode interaction: %w", err)
+	}
+	if i.Type == discordgo.InteractionPing {
+		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}, nil
+	}
+	user := i.User
+	if i.Member != nil && i.Member.User != nil {
+		user = i.Member.User
+	}
+	if user == nil || i.ID == "" {
+		return nil, errors.New("interaction without an id or a user")
+	}
+	p, err := r.profileFor(ctx, i.GuildID, user.ID)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		set, _ := prompts.For("en")
+		return ephemeral(render(set, "discord.not_connected", map[string]string{"Guild": i.GuildID})), nil
+	}
+	set, err := prompts.For(p.Language)
+	if err != nil {
+		return nil, err
+	}
+	deferred := func(t discordgo.InteractionResponseType) (*discordgo.InteractionResponse, error) {
+		if err := r.record(ctx, i.ID, raw); err != nil {
+			return nil, err
+		}
+		return &discordgo.InteractionResponse{Type: t}, nil
+	}
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		if i.ApplicationCommandData().Name != "why" {
+			return ephemeral(render(set, "discord.unknown_command", nil)), nil
+		}
+		if user.Bot {
+			return ephemeral(render(set, "review.bot_refused", nil)), nil
+		}
+		return deferred(discordgo.InteractionResponseDeferredChannelMessageWithSource)
+	case discordgo.InteractionMessageComponent, discordgo.InteractionModalSubmit:
+		id := i.MessageComponentData().CustomID
+		if i.Type == discordgo.InteractionModalSubmit {
+			id = i.ModalSubmitData().CustomID
+		}
+		action, draftID, ok := parseCustomID(id)
+		if !ok {
+			return nil, fmt.Errorf("custom id %q is not whybot's", id)
+		}
+		if refusal := refuse(set, p, user); refusal != "" {
+			r.log().InfoContext(ctx, "discord: someone who may not review tried to act on a draft; refused", "workspace", p.Workspace, "draft", draftID, "user", user.ID, "bot", user.Bot)
+			return ephemeral(refusal), nil
+		}
+		if i.Type == discordgo.InteractionModalSubmit || action == "approve" {
+			return deferred(discordgo.InteractionResponseDeferredMessageUpdate)
+		}
+		d, err := r.Store.Draft(ctx, p.Workspace, draftID)
+		if err != nil {
+			return nil, fmt.Errorf("load draft %s/%s: %w", p.Workspace, draftID, err)
+		}
+		if d.State != store.DraftPending {
+			by := ""
+			if d.DecidedBy != "" {
+				by = mention(p, d.DecidedBy)
+			}
+			return ephemeral(render(set, "review.already_decided", map[string]string{"State": string(d.State), "By": by})), nil
+		}
+		switch action {
+		case "edit":
+			if len([]rune(d.Text)) > maxModalText {
+				return ephemeral(render(set, "review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText})), nil
+			}
+			return modal(set, customID("edit", d.ID), "review.edit_title", discordgo.TextInput{CustomID: "text", Label: clip(render(set, "review.edit_label", nil), 45),
+				Style: discordgo.TextInputParagraph, Value: d.Text, Required: true, MinLength: 1, MaxLength: maxModalText}), nil
+		case "reject":
+			return modal(set, customID("reject", d.ID), "review.reject_title", discordgo.TextInput{CustomID: "reason", Label: clip(render(set, "review.reject_label", nil), 45),
+				Style: discordgo.TextInputParagraph, Required: true, MinLength: 3, MaxLength: 1000}), nil
+		}
+		return nil, fmt.Errorf("unknown review action %q", action)
+	}
+	return nil, fmt.Errorf("interaction type %d is not handled", i.Type)
+}
+
+// maxModalText is Discord's limit for a text input.
+const maxModalText = 4000
+
+func (r *Responder) record(ctx context.Context, id string, raw []byte) error {
+	first, err := r.Store.Receive(ctx, store.Inbound{Source: "discord", Key: "interaction:" + id, Payload: raw, ReceivedAt: r.now().UTC()})
+	if err != nil {
+		return fmt.Errorf("record interaction %s: %w", id, err)
+	}
+	if !first {
+		r.log().InfoContext(ctx, "discord interaction already received", "id", id)
+	}
+	if r.Wake != nil {
+		r.Wake()
+	}
+	return nil
+}
+
+// profileFor finds the company of an interaction: by server, or in a direct message by the
+// person's Discord id.
+func (r *Responder) profileFor(ctx context.Context, guild, user string) (*profile.Profile, error) {
+	all, err := r.Store.Workspaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range all {
+		p, err := workspace.StoredProfile(rec)
+		if err != nil {
+			continue
+		}
+		if guild != "" && p.Discord.Guild == guild {
+			return p, nil
+		}
+		if guild == "" {
+			if _, ok := p.ByDiscord(user); ok {
+				return p, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// refuse says why a user may not act on drafts, or "" when they may: bots and apps never,
+// people only when the profile marks them reviewer with that Discord id.
+func refuse(set *prompts.Set, p *profile.Profile, user *discordgo.User) string {
+	if user.Bot || user.System {
+		return render(set, "review.bot_refused", nil)
+	}
+	if x, ok := p.ByDiscord(user.ID); ok && x.Reviewer {
+		return ""
+	}
+	var reviewers []string
+	for _, x := range p.People {
+		if x.Reviewer {
+			reviewers = append(reviewers, mention(p, x.Handle))
+		}
+	}
+	return render(set, "discord.not_reviewer", map[string]string{"Company": p.Company, "Reviewers": strings.Join(reviewers, ", "), "User": user.ID})
+}
+
+// mention addresses a person by Discord id when the profile has it.
+func mention(p *profile.Profile, handle string) string {
+	if x, ok := p.Person(handle); ok && x.Discord != "" {
+		return "<@" + x.Discord + ">"
+	}
+	return "@" + handle
+}
+
+func ephemeral(text string) *discordgo.InteractionResponse {
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: text, Flags: discordgo.MessageFlagsEphemeral,
+			AllowedMentions: &discordgo.MessageAllowedMentions{}}}
+}
+
+func modal(set *prompts.Set, id, title string, input discordgo.TextInput) *discordgo.InteractionResponse {
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: &discordgo.InteractionResponseData{
+		CustomID: id, Title: clip(render(set, title, nil), 45),
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{input}}}}}
+}
+
+func render(set *prompts.Set, name string, data any) string {
+	s, err := set.Render(name, data)
+	if err != nil {
+		return name
+	}
+	return s
+}
+
+// clip bounds a label to Discord's limit, in characters.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
