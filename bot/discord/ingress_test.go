@@ -122,7 +122,6 @@ func TestInteractionsEndpoint(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, resp.Body.Close())
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "tampered body")
-		require.NoError(t, err)
 		require.Empty(t, b.inbox(t), "refused requests leave no trace")
 
 		// PING → PONG
