@@ -90,6 +90,17 @@ func (s *Set) Render(name string, data any) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// Text renders a template with data, or gives its name when it cannot: for short
+// interface texts, where a missing template should show rather than fail a whole message
+// (the templates' tests make sure none is missing).
+func (s *Set) Text(name string, data any) string {
+	out, err := s.Render(name, data)
+	if err != nil {
+		return name
+	}
+	return out
+}
+
 // UI renders a short interface string ("ui.pending"), or the name when it is not defined.
 func (s *Set) UI(name string) string {
 	if !s.Has("ui." + name) {

@@ -87,7 +87,7 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 	}
 	if p == nil {
 		set, _ := prompts.For("en")
-		return ephemeral(render(set, "discord.not_connected", map[string]string{"Guild": i.GuildID})), nil
+		return ephemeral(set.Text("discord.not_connected", map[string]string{"Guild": i.GuildID})), nil
 	}
 	set, err := prompts.For(p.Language)
 	if err != nil {
@@ -102,10 +102,10 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
 		if i.ApplicationCommandData().Name != "why" {
-			return ephemeral(render(set, "discord.unknown_command", nil)), nil
+			return ephemeral(set.Text("discord.unknown_command", nil)), nil
 		}
 		if user.Bot {
-			return ephemeral(render(set, "review.bot_refused", nil)), nil
+			return ephemeral(set.Text("review.bot_refused", nil)), nil
 		}
 		return deferred(discordgo.InteractionResponseDeferredChannelMessageWithSource)
 	case discordgo.InteractionMessageComponent, discordgo.InteractionModalSubmit:
@@ -133,17 +133,17 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 			if d.DecidedBy != "" {
 				by = mention(p, d.DecidedBy)
 			}
-			return ephemeral(render(set, "review.already_decided", map[string]string{"State": string(d.State), "By": by})), nil
+			return ephemeral(set.Text("review.already_decided", map[string]string{"State": string(d.State), "By": by})), nil
 		}
 		switch action {
 		case "edit":
 			if len([]rune(d.Text)) > maxModalText {
-				return ephemeral(render(set, "review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText})), nil
+				return ephemeral(set.Text("review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText})), nil
 			}
-			return modal(set, customID("edit", d.ID), "review.edit_title", discordgo.TextInput{CustomID: "text", Label: clip(render(set, "review.edit_label", nil), 45),
+			return modal(set, customID("edit", d.ID), "review.edit_title", discordgo.TextInput{CustomID: "text", Label: clip(set.Text("review.edit_label", nil), 45),
 				Style: discordgo.TextInputParagraph, Value: d.Text, Required: true, MinLength: 1, MaxLength: maxModalText}), nil
 		case "reject":
-			return modal(set, customID("reject", d.ID), "review.reject_title", discordgo.TextInput{CustomID: "reason", Label: clip(render(set, "review.reject_label", nil), 45),
+			return modal(set, customID("reject", d.ID), "review.reject_title", discordgo.TextInput{CustomID: "reason", Label: clip(set.Text("review.reject_label", nil), 45),
 				Style: discordgo.TextInputParagraph, Required: true, MinLength: 3, MaxLength: 1000}), nil
 		}
 		return nil, fmt.Errorf("unknown review action %q", action)
@@ -196,7 +196,7 @@ func (r *Responder) profileFor(ctx context.Context, guild, user string) (*profil
 // people only when the profile marks them reviewer with that Discord id.
 func refuse(set *prompts.Set, p *profile.Profile, user *discordgo.User) string {
 	if user.Bot || user.System {
-		return render(set, "review.bot_refused", nil)
+		return set.Text("review.bot_refused", nil)
 	}
 	if x, ok := p.ByDiscord(user.ID); ok && x.Reviewer {
 		return ""
@@ -207,7 +207,7 @@ func refuse(set *prompts.Set, p *profile.Profile, user *discordgo.User) string {
 			reviewers = append(reviewers, mention(p, x.Handle))
 		}
 	}
-	return render(set, "discord.not_reviewer", map[string]string{"Company": p.Company, "Reviewers": strings.Join(reviewers, ", "), "User": user.ID})
+	return set.Text("discord.not_reviewer", map[string]string{"Company": p.Company, "Reviewers": strings.Join(reviewers, ", "), "User": user.ID})
 }
 
 // mention addresses a person by Discord id when the profile has it.
@@ -226,17 +226,10 @@ func ephemeral(text string) *discordgo.InteractionResponse {
 
 func modal(set *prompts.Set, id, title string, input discordgo.TextInput) *discordgo.InteractionResponse {
 	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: &discordgo.InteractionResponseData{
-		CustomID: id, Title: clip(render(set, title, nil), 45),
+		CustomID: id, Title: clip(set.Text(title, nil), 45),
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{input}}}}}
 }
 
-func render(set *prompts.Set, name string, data any) string {
-	s, err := set.Render(name, data)
-	if err != nil {
-		return name
-	}
-	return s
-}
 
 // clip bounds a label to Discord's limit, in characters.
 func clip(s string, n int) string {

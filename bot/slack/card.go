@@ -97,15 +97,6 @@ func plain(s string) *goslack.TextBlockObject {
 	return goslack.NewTextBlockObject(goslack.PlainTextType, s, false, false)
 }
 
-// render renders a template of the set; a missing template shows its name rather than
-// failing a card (the prompts' tests make sure none is missing).
-func render(set *prompts.Set, name string, data any) string {
-	s, err := set.Render(name, data)
-	if err != nil {
-		return name
-	}
-	return s
-}
 
 // blocks renders the card: the question with a link to the thread, the draft (or the
 // approved text), the rules that fired with their evidence, the open caveats, the
@@ -113,41 +104,41 @@ func render(set *prompts.Set, name string, data any) string {
 func (c *reviewCard) blocks(set *prompts.Set) []goslack.Block {
 	p, d := c.Profile, c.Draft
 	blocks := []goslack.Block{
-		goslack.NewHeaderBlock(plain(render(set, "slack.card_title", nil) + " · " + p.Company)),
-		goslack.NewSectionBlock(md(render(set, "slack.card_question", map[string]string{"Asker": mention(p, c.Asker), "Channel": c.Channel, "Link": c.Link})+"\n"+quote(c.Question)), nil, nil),
+		goslack.NewHeaderBlock(plain(set.Text("slack.card_title", nil) + " · " + p.Company)),
+		goslack.NewSectionBlock(md(set.Text("slack.card_question", map[string]string{"Asker": mention(p, c.Asker), "Channel": c.Channel, "Link": c.Link})+"\n"+quote(c.Question)), nil, nil),
 	}
 	text, label := d.Text, "slack.card_draft"
 	if d.Edited && d.FinalText != "" {
 		text, label = d.FinalText, "slack.card_edited"
 	}
-	blocks = append(blocks, goslack.NewSectionBlock(md(render(set, label, nil)+"\n"+quote(text)), nil, nil))
+	blocks = append(blocks, goslack.NewSectionBlock(md(set.Text(label, nil)+"\n"+quote(text)), nil, nil))
 	if len(c.Evidence.Findings) > 0 {
 		var lines []string
 		for _, f := range c.Evidence.Findings {
 			lines = append(lines, fmt.Sprintf("• `%s` %s%s", f.Rule, escape(f.Message), evidence(f)))
 		}
-		blocks = append(blocks, goslack.NewSectionBlock(md(render(set, "slack.card_rules", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
+		blocks = append(blocks, goslack.NewSectionBlock(md(set.Text("slack.card_rules", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
 	}
 	if len(c.Evidence.Caveats) > 0 {
 		var lines []string
 		for _, cv := range c.Evidence.Caveats {
 			lines = append(lines, "• "+escape(cv))
 		}
-		blocks = append(blocks, goslack.NewSectionBlock(md(render(set, "slack.card_caveats", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
+		blocks = append(blocks, goslack.NewSectionBlock(md(set.Text("slack.card_caveats", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
 	}
 	if len(c.Evidence.Knowledge) > 0 {
 		var lines []string
 		for _, k := range c.Evidence.Knowledge {
 			lines = append(lines, fmt.Sprintf("• %s (`%s`)", escape(k.Title), escape(k.Source)))
 		}
-		blocks = append(blocks, goslack.NewSectionBlock(md(render(set, "slack.card_knowledge", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
+		blocks = append(blocks, goslack.NewSectionBlock(md(set.Text("slack.card_knowledge", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
 	}
 	if d.State == store.DraftPending {
 		value := p.Workspace + "/" + d.ID
 		return append(blocks, goslack.NewActionBlock("review_"+d.ID,
-			goslack.NewButtonBlockElement("approve", value, plain(render(set, "review.approve", nil))).WithStyle(goslack.StylePrimary),
-			goslack.NewButtonBlockElement("edit", value, plain(render(set, "review.edit", nil))),
-			goslack.NewButtonBlockElement("reject", value, plain(render(set, "review.reject", nil))).WithStyle(goslack.StyleDanger)))
+			goslack.NewButtonBlockElement("approve", value, plain(set.Text("review.approve", nil))).WithStyle(goslack.StylePrimary),
+			goslack.NewButtonBlockElement("edit", value, plain(set.Text("review.edit", nil))),
+			goslack.NewButtonBlockElement("reject", value, plain(set.Text("review.reject", nil))).WithStyle(goslack.StyleDanger)))
 	}
 	return append(blocks, goslack.NewContextBlock("decision_"+d.ID, md(c.decision(set))))
 }
@@ -163,9 +154,9 @@ func (c *reviewCard) decision(set *prompts.Set) string {
 		"Posted": d.State == store.DraftPosted}
 	switch d.State {
 	case store.DraftRejected:
-		return render(set, "slack.card_rejected", data)
+		return set.Text("slack.card_rejected", data)
 	case store.DraftApproved, store.DraftPosted:
-		return render(set, "slack.card_approved", data)
+		return set.Text("slack.card_approved", data)
 	}
 	return string(d.State)
 }

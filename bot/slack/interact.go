@@ -98,7 +98,7 @@ func (w *Worker) who(ctx context.Context, cb goslack.InteractionCallback, wsID, 
 	}
 	if bot {
 		w.log().WarnContext(ctx, "a bot tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
-		return a, false, w.ephemeral(ctx, a, render(set, "review.bot_refused", nil))
+		return a, false, w.ephemeral(ctx, a, set.Text("review.bot_refused", nil))
 	}
 	person, known := p.BySlack(cb.User.ID)
 	if !known || !person.Reviewer {
@@ -109,7 +109,7 @@ func (w *Worker) who(ctx context.Context, cb goslack.InteractionCallback, wsID, 
 			}
 		}
 		w.log().InfoContext(ctx, "a non-reviewer tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
-		return a, false, w.ephemeral(ctx, a, render(set, "slack.not_reviewer", map[string]string{"Company": escape(p.Company), "Reviewers": strings.Join(reviewers, ", "), "User": cb.User.ID}))
+		return a, false, w.ephemeral(ctx, a, set.Text("slack.not_reviewer", map[string]string{"Company": escape(p.Company), "Reviewers": strings.Join(reviewers, ", "), "User": cb.User.ID}))
 	}
 	a.person = person
 	return a, true, nil
@@ -142,17 +142,17 @@ func (w *Worker) button(ctx context.Context, cb goslack.InteractionCallback, act
 	var view goslack.ModalViewRequest
 	if action == "edit" {
 		if len([]rune(d.Text)) > maxModalText {
-			return w.ephemeral(ctx, a, render(set, "review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText}))
+			return w.ephemeral(ctx, a, set.Text("review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText}))
 		}
 		input := goslack.NewPlainTextInputBlockElement(nil, "text").WithInitialValue(d.Text).WithMinLength(1)
 		input.Multiline, input.MaxLength = true, maxModalText
 		view = modal(set, callbackEdit, "review.edit_title", "review.edit_submit", string(meta),
-			goslack.NewInputBlock("text", plain(render(set, "review.edit_label", nil)), nil, input))
+			goslack.NewInputBlock("text", plain(set.Text("review.edit_label", nil)), nil, input))
 	} else {
 		input := goslack.NewPlainTextInputBlockElement(nil, "reason").WithMinLength(3)
 		input.Multiline, input.MaxLength = true, 1000
 		view = modal(set, callbackReject, "review.reject_title", "review.reject_submit", string(meta),
-			goslack.NewInputBlock("reason", plain(render(set, "review.reject_label", nil)), nil, input))
+			goslack.NewInputBlock("reason", plain(set.Text("review.reject_label", nil)), nil, input))
 	}
 	if _, err := w.API.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
 		return fmt.Errorf("views.open for %s of %s: %w", action, draftID, err)
@@ -162,7 +162,7 @@ func (w *Worker) button(ctx context.Context, cb goslack.InteractionCallback, act
 
 func modal(set *prompts.Set, callback, title, submit, meta string, blocks ...goslack.Block) goslack.ModalViewRequest {
 	return goslack.ModalViewRequest{Type: goslack.VTModal, CallbackID: callback, PrivateMetadata: meta,
-		Title: plain(render(set, title, nil)), Submit: plain(render(set, submit, nil)), Close: plain(render(set, "review.cancel", nil)),
+		Title: plain(set.Text(title, nil)), Submit: plain(set.Text(submit, nil)), Close: plain(set.Text("review.cancel", nil)),
 		Blocks: goslack.Blocks{BlockSet: blocks}}
 }
 
@@ -233,7 +233,7 @@ func (w *Worker) declined(ctx context.Context, p *profile.Profile, d store.Draft
 	if err != nil {
 		return err
 	}
-	return w.post(ctx, channel, ts, render(set, "slack.declined", map[string]string{"Asker": mention(p, th.Asker)}))
+	return w.post(ctx, channel, ts, set.Text("slack.declined", map[string]string{"Asker": mention(p, th.Asker)}))
 }
 
 func (w *Worker) alreadyDecided(ctx context.Context, a actor, d store.Draft) error {
@@ -241,7 +241,7 @@ func (w *Worker) alreadyDecided(ctx context.Context, a actor, d store.Draft) err
 	if d.DecidedBy != "" {
 		by = mention(a.profile, d.DecidedBy)
 	}
-	if err := w.ephemeral(ctx, a, render(a.set, "review.already_decided", map[string]string{"State": string(d.State), "By": by})); err != nil {
+	if err := w.ephemeral(ctx, a, a.set.Text("review.already_decided", map[string]string{"State": string(d.State), "By": by})); err != nil {
 		return err
 	}
 	return w.updateCard(ctx, a) // in case the earlier update did not land
@@ -258,7 +258,7 @@ func (w *Worker) updateCard(ctx context.Context, a actor) error {
 	}
 	err = w.call(ctx, "chat.update", func() error {
 		_, _, _, err := w.API.UpdateMessageContext(ctx, a.channel, a.cardTS,
-			goslack.MsgOptionText(render(a.set, "slack.card_title", nil)+": "+a.draftID, false), goslack.MsgOptionBlocks(c.blocks(a.set)...))
+			goslack.MsgOptionText(a.set.Text("slack.card_title", nil)+": "+a.draftID, false), goslack.MsgOptionBlocks(c.blocks(a.set)...))
 		return err
 	})
 	if err != nil {

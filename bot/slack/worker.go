@@ -323,7 +323,7 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 		return err
 	}
 	err = w.call(ctx, "chat.postMessage", func() error {
-		_, _, err := w.API.PostMessageContext(ctx, review, goslack.MsgOptionText(render(set, "slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...), noUnfurl())
+		_, _, err := w.API.PostMessageContext(ctx, review, goslack.MsgOptionText(set.Text("slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...), noUnfurl())
 		return err
 	})
 	if err != nil {
