@@ -230,7 +230,6 @@ func modal(set *prompts.Set, id, title string, input discordgo.TextInput) *disco
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{input}}}}}
 }
 
-
 // clip bounds a label to Discord's limit, in characters.
 func clip(s string, n int) string {
 	if r := []rune(s); len(r) > n {

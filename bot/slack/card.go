@@ -97,7 +97,6 @@ func plain(s string) *goslack.TextBlockObject {
 	return goslack.NewTextBlockObject(goslack.PlainTextType, s, false, false)
 }
 
-
 // blocks renders the card: the question with a link to the thread, the draft (or the
 // approved text), the rules that fired with their evidence, the open caveats, the
 // knowledge quoted, and either the three buttons (pending) or who decided, when, and how.
