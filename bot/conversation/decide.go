@@ -170,7 +170,7 @@ func (e *Engine) DeliverPending(ctx context.Context) (int, error) {
 func (e *Engine) learn(ctx context.Context, d store.Draft) {
 	evs, err := e.store.Events(ctx, d.Workspace, d.ThreadID)
 	if err == nil {
-		err = e.knowledge.AddAnswer(ctx, d.Workspace, d.Language, d.ID, questionOf(evs), d.FinalText, d.DecidedBy)
+		err = e.knowledge.AddAnswer(ctx, d.Workspace, d.Language, d.ID, QuestionOf(evs), d.FinalText, d.DecidedBy)
 	}
 	if err != nil {
 		e.log.WarnContext(ctx, "approved answer not added to the knowledge", "workspace", d.Workspace, "draft", d.ID, "err", err)

@@ -347,7 +347,7 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		if err != nil {
 			return Reply{}, err
 		}
-		cites := e.cite(ctx, p.Workspace, questionOf(append(past[:len(past):len(past)], turn...)))
+		cites := e.cite(ctx, p.Workspace, QuestionOf(append(past[:len(past):len(past)], turn...)))
 		if len(cites) > 0 {
 			ct, err := citeText(view.Set, cites)
 			if err != nil {
@@ -432,8 +432,8 @@ func askedTopics(events []store.Event) map[string]bool {
 	return out
 }
 
-// questionOf is the latest question of a thread's events.
-func questionOf(past []store.Event) string {
+// QuestionOf is the latest question of a thread's events.
+func QuestionOf(past []store.Event) string {
 	q := ""
 	for _, ev := range past {
 		if ev.Kind == store.EventQuestion {

@@ -46,17 +46,7 @@ func (w *Worker) loadCard(ctx context.Context, p *profile.Profile, draftID strin
 	if err != nil {
 		return nil, fmt.Errorf("load events of %s/%s: %w", p.Workspace, d.ThreadID, err)
 	}
-	c := &reviewCard{Profile: p, Draft: d, Asker: th.Asker}
-	for _, ev := range evs {
-		if ev.Kind == store.EventQuestion {
-			var q struct {
-				Text string `json:"text"`
-			}
-			if json.Unmarshal(ev.Data, &q) == nil {
-				c.Question = q.Text
-			}
-		}
-	}
+	c := &reviewCard{Profile: p, Draft: d, Asker: th.Asker, Question: conversation.QuestionOf(evs)}
 	if len(d.Evidence) > 0 {
 		if err := json.Unmarshal(d.Evidence, &c.Evidence); err != nil {
 			return nil, fmt.Errorf("decode evidence of draft %s: %w", d.ID, err)
