@@ -171,25 +171,14 @@ func (r *Responder) record(ctx context.Context, id string, raw []byte) error {
 // profileFor finds the company of an interaction: by server, or in a direct message by the
 // person's Discord id.
 func (r *Responder) profileFor(ctx context.Context, guild, user string) (*profile.Profile, error) {
-	all, err := r.Store.Workspaces(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, rec := range all {
-		p, err := workspace.StoredProfile(rec)
-		if err != nil {
-			continue
+	_, p, _, err := workspace.FindStored(ctx, r.Store, func(p *profile.Profile) bool {
+		if guild != "" {
+			return p.Discord.Guild == guild
 		}
-		if guild != "" && p.Discord.Guild == guild {
-			return p, nil
-		}
-		if guild == "" {
-			if _, ok := p.ByDiscord(user); ok {
-				return p, nil
-			}
-		}
-	}
-	return nil, nil
+		_, ok := p.ByDiscord(user)
+		return ok
+	})
+	return p, err
 }
 
 // refuse says why a user may not act on drafts, or "" when they may: bots and apps never,

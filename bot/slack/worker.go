@@ -202,22 +202,15 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 var mentionRe = regexp.MustCompile(`<@[A-Z0-9]+(\|[^>]*)?>`)
 
 func (w *Worker) workspaceFor(ctx context.Context, team string) (*workspace.Workspace, error) {
-	all, err := w.Store.Workspaces(ctx)
+	rec, _, ok, err := workspace.FindStored(ctx, w.Store, func(p *profile.Profile) bool { return p.Slack.Team == team })
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, _, err := w.Store.KPI(ctx, rec.ID)
 	if err != nil {
 		return nil, err
 	}
-	for _, rec := range all {
-		p, err := workspace.StoredProfile(rec)
-		if err != nil || p.Slack.Team != team {
-			continue
-		}
-		rows, _, err := w.Store.KPI(ctx, rec.ID)
-		if err != nil {
-			return nil, err
-		}
-		return workspace.FromSnapshot(rec, rows)
-	}
-	return nil, nil
+	return workspace.FromSnapshot(rec, rows)
 }
 
 func (w *Worker) message(ctx context.Context, team string, ev messageEvent) error {

@@ -3,6 +3,7 @@
 package workspace
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,6 +114,28 @@ func StoredProfile(w store.Workspace) (*profile.Profile, error) {
 	p.File = w.ID + " (stored profile)"
 	p.Thresholds = p.Thresholds.WithDefaults()
 	return &p, nil
+}
+
+// Lister lists the stored workspaces.
+type Lister interface {
+	Workspaces(ctx context.Context) ([]store.Workspace, error)
+}
+
+// FindStored returns the first stored workspace whose profile matches, with that profile;
+// ok is false when none does. Transports use it to map a Slack team or a Discord server to
+// its company.
+func FindStored(ctx context.Context, s Lister, match func(*profile.Profile) bool) (rec store.Workspace, p *profile.Profile, ok bool, err error) {
+	all, err := s.Workspaces(ctx)
+	if err != nil {
+		return store.Workspace{}, nil, false, fmt.Errorf("list workspaces: %w", err)
+	}
+	for _, rec := range all {
+		p, err := StoredProfile(rec)
+		if err == nil && match(p) {
+			return rec, p, true, nil
+		}
+	}
+	return store.Workspace{}, nil, false, nil
 }
 
 // Record is the store row for this workspace.
