@@ -132,8 +132,9 @@ func (e *env) serve(args []string) error {
 	}
 	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload}
 	mode := "SQLite store, jobs in-process"
+	var eng *conversation.Engine
 	if pg, ok := s.(*pgstore.Store); ok {
-		eng := e.engine(s, append(opts, conversation.WithQueuedDelivery(nil))...)
+		eng = e.engine(s, append(opts, conversation.WithQueuedDelivery(nil))...)
 		cfg.Engine = eng
 		rc, err := jobs.NewRiver(jobs.New(cfg), pg.Pool())
 		if err != nil {
@@ -141,20 +142,15 @@ func (e *env) serve(args []string) error {
 		}
 		g.Go(func() error { return jobs.RunRiver(ctx, rc, 30*time.Second) })
 		mode = "PostgreSQL store, jobs on River"
-		if worker != nil {
-			worker.Engine = eng
-		}
 	} else {
 		var local *jobs.Local
-		eng := e.engine(s, append(opts, conversation.WithQueuedDelivery(func() { local.Wake() }))...)
+		eng = e.engine(s, append(opts, conversation.WithQueuedDelivery(func() { local.Wake() }))...)
 		cfg.Engine = eng
 		local = jobs.NewLocal(jobs.New(cfg))
 		g.Go(func() error { return local.Run(ctx) })
-		if worker != nil {
-			worker.Engine = eng
-		}
 	}
 	if worker != nil {
+		worker.Engine = eng
 		g.Go(func() error { return worker.Run(ctx, time.Second) })
 		if slackCfg.HTTPMode() {
 			ln, err := net.Listen("tcp", slackCfg.Listen)
