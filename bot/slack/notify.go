@@ -32,9 +32,9 @@ func (n *Notifier) Remind(ctx context.Context, workspaceID, text string, to []st
 	if err != nil {
 		return err
 	}
-	channel := firstNonEmpty(p.Slack.ReviewChannel, n.ReviewChannel)
-	if channel == "" {
-		return fmt.Errorf("workspace %s has no Slack review channel for reminders: set slack.review_channel in company.yaml or SLACK_REVIEW_CHANNEL", workspaceID)
+	channel, err := reviewChannel(p, n.ReviewChannel)
+	if err != nil {
+		return err
 	}
 	text = escape(text)
 	to = slices.Clone(to)

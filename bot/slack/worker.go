@@ -307,9 +307,9 @@ func (w *Worker) post(ctx context.Context, channel, threadTS, text string) error
 
 // card posts the review card of a new draft in the workspace's review channel.
 func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID string) error {
-	review := w.reviewChannel(p)
-	if review == "" {
-		return fmt.Errorf("workspace %s has no Slack review channel: set slack.review_channel in company.yaml or SLACK_REVIEW_CHANNEL", p.Workspace)
+	review, err := reviewChannel(p, w.ReviewChannel)
+	if err != nil {
+		return err
 	}
 	c, err := w.loadCard(ctx, p, draftID)
 	if err != nil {
@@ -325,8 +325,13 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 	return nil
 }
 
-func (w *Worker) reviewChannel(p *profile.Profile) string {
-	return firstNonEmpty(p.Slack.ReviewChannel, w.ReviewChannel)
+// reviewChannel is where a workspace's review cards and reminders go: the profile's
+// channel, else the deployment's fallback.
+func reviewChannel(p *profile.Profile, fallback string) (string, error) {
+	if c := firstNonEmpty(p.Slack.ReviewChannel, fallback); c != "" {
+		return c, nil
+	}
+	return "", fmt.Errorf("workspace %s has no Slack review channel: set slack.review_channel in company.yaml or SLACK_REVIEW_CHANNEL", p.Workspace)
 }
 
 func firstNonEmpty(a, b string) string {
