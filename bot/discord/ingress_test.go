@@ -83,7 +83,7 @@ func (b *bench) post(t *testing.T, body []byte, key ed25519.PrivateKey, at time.
 
 func (b *bench) inbox(t *testing.T) []store.Inbound {
 	t.Helper()
-	in, err := b.st.ClaimInbound(context.Background(), time.Now(), time.Second, 100)
+	in, err := b.st.ClaimInbound(context.Background(), "discord", time.Now(), time.Second, 100)
 	require.NoError(t, err)
 	return in
 }

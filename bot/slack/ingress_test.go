@@ -93,7 +93,7 @@ func (b *bundle) post(t testing.TB, path, contentType string, body []byte, edit 
 
 func (b *bundle) queued(t testing.TB) []store.Inbound {
 	t.Helper()
-	got, err := b.st.ClaimInbound(context.Background(), b.now.Add(time.Hour), time.Minute, 100)
+	got, err := b.st.ClaimInbound(context.Background(), "slack", b.now.Add(time.Hour), time.Minute, 100)
 	require.NoError(t, err)
 	return got
 }

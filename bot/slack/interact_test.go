@@ -126,7 +126,7 @@ func TestApproveInSlack(t *testing.T) {
 			require.True(t, f.interaction(t, trigger, click("T0ROSSI", user, "approve", d.ID, cardTS)))
 			require.False(t, f.interaction(t, trigger, click("T0ROSSI", user, "approve", d.ID, cardTS)), "a retried delivery is not queued again")
 		}
-		in, err := f.st.ClaimInbound(ctx, time.Now(), time.Minute, 10)
+		in, err := f.st.ClaimInbound(ctx, "slack", time.Now(), time.Minute, 10)
 		require.NoError(t, err)
 		require.Len(t, in, 3)
 		for _, x := range in {

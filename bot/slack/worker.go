@@ -35,7 +35,7 @@ type WorkerStore interface {
 	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
-	ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error)
+	ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error)
 	FinishInbound(ctx context.Context, id int64, errMsg string) error
 }
 
@@ -111,17 +111,15 @@ func (w *Worker) Run(ctx context.Context, poll time.Duration) error {
 func (w *Worker) Drain(ctx context.Context) (int, error) {
 	n := 0
 	for {
-		batch, err := w.Store.ClaimInbound(ctx, w.now().UTC(), 2*time.Minute, 20)
+		batch, err := w.Store.ClaimInbound(ctx, "slack", w.now().UTC(), 2*time.Minute, 20)
 		if err != nil || len(batch) == 0 {
 			return n, err
 		}
 		for _, in := range batch {
 			msg := ""
-			if in.Source == "slack" {
-				if err := w.Handle(ctx, in); err != nil {
-					w.log().WarnContext(ctx, "slack delivery failed; it will be retried", "key", in.Key, "attempt", in.Attempts, "err", err)
-					msg = err.Error()
-				}
+			if err := w.Handle(ctx, in); err != nil {
+				w.log().WarnContext(ctx, "slack delivery failed; it will be retried", "key", in.Key, "attempt", in.Attempts, "err", err)
+				msg = err.Error()
 			}
 			if err := w.Store.FinishInbound(ctx, in.ID, msg); err != nil {
 				return n, err

@@ -372,9 +372,9 @@ type InboxStore interface {
 	// Receive queues a delivery unless its (source, key) was received before; it reports
 	// whether this call queued it. A retried delivery is thus acknowledged, never handled twice.
 	Receive(ctx context.Context, in Inbound) (bool, error)
-	// ClaimInbound takes up to limit queued deliveries, oldest first, and those whose worker
-	// has held them longer than lease (it died).
-	ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Inbound, error)
+	// ClaimInbound takes up to limit queued deliveries of one platform, oldest first, and
+	// those whose worker has held them longer than lease (it died).
+	ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]Inbound, error)
 	// FinishInbound records the outcome: done, or (errMsg non-empty) queued again until
 	// InboxAttempts, then failed.
 	FinishInbound(ctx context.Context, id int64, errMsg string) error

@@ -23,13 +23,13 @@ func (s *Store) Receive(ctx context.Context, in store.Inbound) (bool, error) {
 }
 
 // ClaimInbound takes deliveries to handle; replicas skip each other's rows.
-func (s *Store) ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error) {
+func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error) {
 	rows, err := s.pool.Query(ctx, `UPDATE inbox SET state = 'working', claimed_at = $1, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM inbox WHERE state = 'queued' OR (state = 'working' AND claimed_at < $2)
+		WHERE id IN (SELECT id FROM inbox WHERE source = $4 AND (state = 'queued' OR (state = 'working' AND claimed_at < $2))
 			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-		RETURNING id, source, key, payload, state, attempts, last_error, received_at`, now, now.Add(-lease), limit)
+		RETURNING id, source, key, payload, state, attempts, last_error, received_at`, now, now.Add(-lease), limit, source)
 	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Inbound, error) {
 		var in store.Inbound
@@ -39,7 +39,7 @@ func (s *Store) ClaimInbound(ctx context.Context, now time.Time, lease time.Dura
 		return in, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 	}
 	slices.SortFunc(out, func(a, b store.Inbound) int { return cmp.Compare(a.ID, b.ID) }) // oldest first
 	return out, nil

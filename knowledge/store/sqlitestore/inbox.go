@@ -20,16 +20,16 @@ func (s *Store) Receive(ctx context.Context, in store.Inbound) (bool, error) {
 }
 
 // ClaimInbound takes deliveries to handle.
-func (s *Store) ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error) {
+func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT id, source, key, payload, state, attempts, last_error, received_at FROM inbox
-		WHERE state = 'queued' OR (state = 'working' AND claimed_at < ?) ORDER BY id LIMIT ?`, ts(now.Add(-lease)), limit)
+		WHERE source = ? AND (state = 'queued' OR (state = 'working' AND claimed_at < ?)) ORDER BY id LIMIT ?`, source, ts(now.Add(-lease)), limit)
 	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 	}
 	var out []store.Inbound
 	for rows.Next() {
@@ -37,18 +37,18 @@ func (s *Store) ClaimInbound(ctx context.Context, now time.Time, lease time.Dura
 		var payload, received string
 		if err := rows.Scan(&in.ID, &in.Source, &in.Key, &payload, &in.State, &in.Attempts, &in.LastError, &received); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("claim deliveries: %w", err)
+			return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 		}
 		in.Payload, in.ReceivedAt = []byte(payload), parseTS(received)
 		out = append(out, in)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 	}
 	for i := range out {
 		if _, err := tx.ExecContext(ctx, `UPDATE inbox SET state = 'working', claimed_at = ?, attempts = attempts + 1 WHERE id = ?`, ts(now), out[i].ID); err != nil {
-			return nil, fmt.Errorf("claim deliveries: %w", err)
+			return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 		}
 		out[i].State = "working"
 		out[i].Attempts++

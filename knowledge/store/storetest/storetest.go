@@ -469,6 +469,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.True(t, recv("Ev1"))
 		require.False(t, recv("Ev1"), "a retried delivery is not queued twice")
 		require.True(t, recv("Ev2"))
+		require.True(t, recv("Ev3"))
 		ok, err := b.s.Receive(ctx, store.Inbound{Source: "discord", Key: "Ev1", Payload: json.RawMessage(`{}`), ReceivedAt: now})
 		require.NoError(t, err)
 		require.True(t, ok, "keys are per platform")
@@ -481,7 +482,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				got, err := b.s.ClaimInbound(ctx, now, time.Minute, 10)
+				got, err := b.s.ClaimInbound(ctx, "slack", now, time.Minute, 10)
 				require.NoError(t, err)
 				mu.Lock()
 				defer mu.Unlock()
@@ -491,16 +492,21 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}()
 		}
 		wg.Wait()
-		require.Len(t, seen, 3)
+		require.Len(t, seen, 3, "each platform's worker takes only its own deliveries")
 		for id, n := range seen {
 			require.Equal(t, 1, n, "delivery %d claimed once", id)
 		}
-		again, err := b.s.ClaimInbound(ctx, now.Add(time.Second), time.Minute, 10)
+		again, err := b.s.ClaimInbound(ctx, "slack", now.Add(time.Second), time.Minute, 10)
 		require.NoError(t, err)
 		require.Empty(t, again, "held by their workers")
+		other, err := b.s.ClaimInbound(ctx, "discord", now, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, other, 1)
+		require.Equal(t, "discord", other[0].Source)
+		require.NoError(t, b.s.FinishInbound(ctx, other[0].ID, ""))
 
 		// a worker that died: its deliveries come back after the lease, oldest first
-		back, err := b.s.ClaimInbound(ctx, now.Add(2*time.Minute), time.Minute, 10)
+		back, err := b.s.ClaimInbound(ctx, "slack", now.Add(2*time.Minute), time.Minute, 10)
 		require.NoError(t, err)
 		require.Len(t, back, 3)
 		require.Less(t, back[0].ID, back[1].ID)
@@ -510,18 +516,18 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, b.s.FinishInbound(ctx, back[0].ID, ""))
 		require.NoError(t, b.s.FinishInbound(ctx, back[1].ID, "slack is down"))
 		require.NoError(t, b.s.FinishInbound(ctx, back[2].ID, ""))
-		got, err := b.s.ClaimInbound(ctx, now.Add(3*time.Minute), time.Minute, 10)
+		got, err := b.s.ClaimInbound(ctx, "slack", now.Add(3*time.Minute), time.Minute, 10)
 		require.NoError(t, err)
 		require.Len(t, got, 1, "only the failed one is retried")
 		require.Equal(t, "slack is down", got[0].LastError)
 		for got[0].Attempts < store.InboxAttempts {
 			require.NoError(t, b.s.FinishInbound(ctx, got[0].ID, "still down"))
-			got, err = b.s.ClaimInbound(ctx, now.Add(4*time.Minute), time.Minute, 10)
+			got, err = b.s.ClaimInbound(ctx, "slack", now.Add(4*time.Minute), time.Minute, 10)
 			require.NoError(t, err)
 			require.Len(t, got, 1)
 		}
 		require.NoError(t, b.s.FinishInbound(ctx, got[0].ID, "gave up"))
-		got, err = b.s.ClaimInbound(ctx, now.Add(time.Hour), time.Minute, 10)
+		got, err = b.s.ClaimInbound(ctx, "slack", now.Add(time.Hour), time.Minute, 10)
 		require.NoError(t, err)
 		require.Empty(t, got, "after the last attempt it is failed, not retried forever")
 		require.False(t, recv("Ev1"), "a handled delivery's key still de-duplicates")
