@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -15,44 +14,23 @@ import (
 	"github.com/whybot/whybot/prompts"
 )
 
-// reviewCard is everything a review card shows, read back from the store, so the first
-// post and every later update render the same way.
+// reviewCard is a draft's review, as a Slack card shows it.
 type reviewCard struct {
+	*conversation.Review
 	Profile  *profile.Profile
-	Draft    store.Draft
-	Asker    string // handle
 	Channel  string // where the question was asked
 	ThreadTS string
-	Question string
 	Link     string // permalink of the question
-	Evidence struct {
-		Findings  []rules.Finding         `json:"findings"`
-		Caveats   []string                `json:"caveats"`
-		Knowledge []conversation.Citation `json:"knowledge"`
-	}
 }
 
 // loadCard reads a draft, its thread and the question.
 func (w *Worker) loadCard(ctx context.Context, p *profile.Profile, draftID string) (*reviewCard, error) {
-	d, err := w.Store.Draft(ctx, p.Workspace, draftID)
+	r, err := conversation.LoadReview(ctx, w.Store, p.Workspace, draftID)
 	if err != nil {
-		return nil, fmt.Errorf("load draft %s/%s: %w", p.Workspace, draftID, err)
+		return nil, err
 	}
-	th, err := w.Store.Thread(ctx, p.Workspace, d.ThreadID)
-	if err != nil {
-		return nil, fmt.Errorf("load thread %s/%s: %w", p.Workspace, d.ThreadID, err)
-	}
-	evs, err := w.Store.Events(ctx, p.Workspace, d.ThreadID)
-	if err != nil {
-		return nil, fmt.Errorf("load events of %s/%s: %w", p.Workspace, d.ThreadID, err)
-	}
-	c := &reviewCard{Profile: p, Draft: d, Asker: th.Asker, Question: conversation.QuestionOf(evs)}
-	if len(d.Evidence) > 0 {
-		if err := json.Unmarshal(d.Evidence, &c.Evidence); err != nil {
-			return nil, fmt.Errorf("decode evidence of draft %s: %w", d.ID, err)
-		}
-	}
-	if ch, ts, err := SplitChannel(th.Channel); err == nil {
+	c := &reviewCard{Review: r, Profile: p}
+	if ch, ts, err := SplitChannel(r.Thread.Channel); err == nil {
 		c.Channel, c.ThreadTS = ch, ts
 		c.Link = permalink(ch, ts)
 	}
@@ -94,7 +72,7 @@ func (c *reviewCard) blocks(set *prompts.Set) []goslack.Block {
 	p, d := c.Profile, c.Draft
 	blocks := []goslack.Block{
 		goslack.NewHeaderBlock(plain(set.Text("slack.card_title", nil) + " · " + p.Company)),
-		goslack.NewSectionBlock(md(set.Text("slack.card_question", map[string]string{"Asker": mention(p, c.Asker), "Channel": c.Channel, "Link": c.Link})+"\n"+quote(c.Question)), nil, nil),
+		goslack.NewSectionBlock(md(set.Text("slack.card_question", map[string]string{"Asker": mention(p, c.Thread.Asker), "Channel": c.Channel, "Link": c.Link})+"\n"+quote(c.Question)), nil, nil),
 	}
 	text, label := d.Text, "slack.card_draft"
 	if d.Edited && d.FinalText != "" {

@@ -1,0 +1,54 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// Review is what a reviewer is shown of a draft, whatever the transport: the draft, its
+// thread, the question, and the evidence the draft was written from.
+type Review struct {
+	Draft    store.Draft
+	Thread   store.Thread
+	Question string
+	Evidence struct {
+		Findings  []rules.Finding `json:"findings"`
+		Caveats   []string        `json:"caveats"`
+		Knowledge []Citation      `json:"knowledge"`
+	}
+}
+
+// ReviewStore is what LoadReview reads.
+type ReviewStore interface {
+	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
+	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
+	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
+}
+
+// LoadReview reads a draft with its thread, question and evidence, so a review card's
+// first post and every later update render from the same stored facts.
+func LoadReview(ctx context.Context, st ReviewStore, workspace, draftID string) (*Review, error) {
+	d, err := st.Draft(ctx, workspace, draftID)
+	if err != nil {
+		return nil, fmt.Errorf("load draft %s/%s: %w", workspace, draftID, err)
+	}
+	th, err := st.Thread(ctx, workspace, d.ThreadID)
+	if err != nil {
+		return nil, fmt.Errorf("load thread %s/%s: %w", workspace, d.ThreadID, err)
+	}
+	evs, err := st.Events(ctx, workspace, d.ThreadID)
+	if err != nil {
+		return nil, fmt.Errorf("load events of %s/%s: %w", workspace, d.ThreadID, err)
+	}
+	r := &Review{Draft: d, Thread: th, Question: QuestionOf(evs)}
+	if len(d.Evidence) > 0 {
+		if err := json.Unmarshal(d.Evidence, &r.Evidence); err != nil {
+			return nil, fmt.Errorf("decode evidence of draft %s: %w", d.ID, err)
+		}
+	}
+	return r, nil
+}
