@@ -188,6 +188,10 @@ func TestOnlyReviewersDecide(t *testing.T) {
 		_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, who, conversation.Action{Approve: true})
 		require.ErrorIs(t, err, conversation.ErrNotReviewer, who)
 	}
+	for _, role := range []string{"4000000000000000009", ""} {
+		_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "discord:1000000000000000009", conversation.Action{Approve: true, Role: role})
+		require.ErrorIs(t, err, conversation.ErrNotReviewer, "a role that is not the profile's reviewer role: %q", role)
+	}
 	require.Empty(t, b.poster.posts)
 	_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "luca", conversation.Action{})
 	var ue *conversation.UserError
@@ -203,6 +207,13 @@ func TestOnlyReviewersDecide(t *testing.T) {
 		kinds = append(kinds, string(e.Kind))
 	}
 	require.Subset(t, kinds, []string{"question", "data", "rule", "question_asked", "answer", "draft", "edited", "approved", "posted"})
+
+	// a member of the profile's reviewer role, verified by the transport, reviews too
+	r = b.pendingDraft(t)
+	out, err = b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "discord:1000000000000000009", conversation.Action{Reason: "numbers are old", Role: b.ws.Profile.Discord.ReviewerRole})
+	require.NoError(t, err)
+	require.Equal(t, store.DraftRejected, out.Draft.State)
+	require.Equal(t, "discord:1000000000000000009", out.Draft.DecidedBy)
 }
 
 // BenchmarkAsk is one question on the sample workspace, in-process, embedded store, no LLM.

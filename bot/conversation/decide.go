@@ -15,6 +15,11 @@ type Action struct {
 	Approve    bool
 	EditedText string // with Approve: the text to post instead of the draft's
 	Reason     string // to reject
+	// Role is a platform role the transport verified the actor holds (Discord sends a
+	// member's roles with the signed interaction). It makes the actor a reviewer when the
+	// profile names it as the reviewer role; by is then the transport's id of the person,
+	// e.g. discord:1234….
+	Role string
 }
 
 // Outcome is the result of a decision.
@@ -39,6 +44,10 @@ func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a 
 	}
 	by = strings.ToLower(strings.TrimSpace(by))
 	person, ok := p.Person(by)
+	decider := person.Handle
+	if (!ok || !person.Reviewer) && a.Role != "" && a.Role == p.Discord.ReviewerRole && by != "" {
+		ok, person.Reviewer, decider = true, true, by
+	}
 	if !ok || !person.Reviewer {
 		var reviewers []string
 		for _, x := range p.People {
@@ -76,7 +85,7 @@ func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a 
 		}
 		return out, nil
 	}
-	d, err = e.store.Decide(ctx, store.Decision{Workspace: workspaceID, DraftID: draftID, By: person.Handle, At: e.now().UTC(),
+	d, err = e.store.Decide(ctx, store.Decision{Workspace: workspaceID, DraftID: draftID, By: decider, At: e.now().UTC(),
 		Approve: a.Approve, EditedText: strings.TrimSpace(a.EditedText), Reason: strings.TrimSpace(a.Reason)})
 	if errors.Is(err, store.ErrInvalidTransition) || errors.Is(err, store.ErrConflict) {
 		cur, _ := e.store.Draft(ctx, workspaceID, draftID)
@@ -93,7 +102,7 @@ func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a 
 		return Outcome{}, err
 	}
 	out := Outcome{Draft: d}
-	e.log.InfoContext(ctx, "decision", "workspace", workspaceID, "draft", draftID, "by", person.Handle, "state", d.State, "edited", d.Edited)
+	e.log.InfoContext(ctx, "decision", "workspace", workspaceID, "draft", draftID, "by", decider, "state", d.State, "edited", d.Edited)
 	if a.Approve && e.knowledge != nil {
 		e.learn(ctx, d)
 	}
