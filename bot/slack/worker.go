@@ -14,6 +14,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/inbox"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
@@ -35,8 +36,7 @@ type WorkerStore interface {
 	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
-	ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error)
-	FinishInbound(ctx context.Context, id int64, errMsg string) error
+	inbox.Claimer
 }
 
 // Worker handles the Slack deliveries the ingress recorded: a mention or a direct message
@@ -53,23 +53,26 @@ type Worker struct {
 	Now           func() time.Time
 
 	bots botCache
-	wake chan struct{}
 	once sync.Once
+	loop *inbox.Loop
 }
 
-func (w *Worker) wakeCh() chan struct{} {
-	w.once.Do(func() { w.wake = make(chan struct{}, 1) })
-	return w.wake
+func (w *Worker) inbox() *inbox.Loop {
+	w.once.Do(func() {
+		w.loop = &inbox.Loop{Store: w.Store, Source: "slack", Handle: w.Handle, Log: w.Log, Now: w.Now}
+	})
+	return w.loop
 }
 
 // Wake tells a running worker a delivery is waiting, so it does not wait for the next
 // poll: opening a modal must happen within the 3 s a trigger id lives.
-func (w *Worker) Wake() {
-	select {
-	case w.wakeCh() <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker) Wake() { w.inbox().Wake() }
+
+// Run claims and handles deliveries until ctx ends.
+func (w *Worker) Run(ctx context.Context, poll time.Duration) error { return w.inbox().Run(ctx, poll) }
+
+// Drain handles every delivery waiting now; it reports how many it handled.
+func (w *Worker) Drain(ctx context.Context) (int, error) { return w.inbox().Drain(ctx) }
 
 // call is one Web API call that waits out rate limits.
 func (w *Worker) call(ctx context.Context, method string, fn func() error) error {
@@ -88,45 +91,6 @@ func (w *Worker) log() *slog.Logger {
 		return w.Log
 	}
 	return slog.Default()
-}
-
-// Run claims and handles deliveries until ctx ends.
-func (w *Worker) Run(ctx context.Context, poll time.Duration) error {
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		if _, err := w.Drain(ctx); err != nil {
-			w.log().WarnContext(ctx, "slack deliveries", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		case <-w.wakeCh():
-		}
-	}
-}
-
-// Drain handles every delivery waiting now; it reports how many it handled.
-func (w *Worker) Drain(ctx context.Context) (int, error) {
-	n := 0
-	for {
-		batch, err := w.Store.ClaimInbound(ctx, "slack", w.now().UTC(), 2*time.Minute, 20)
-		if err != nil || len(batch) == 0 {
-			return n, err
-		}
-		for _, in := range batch {
-			msg := ""
-			if err := w.Handle(ctx, in); err != nil {
-				w.log().WarnContext(ctx, "slack delivery failed; it will be retried", "key", in.Key, "attempt", in.Attempts, "err", err)
-				msg = err.Error()
-			}
-			if err := w.Store.FinishInbound(ctx, in.ID, msg); err != nil {
-				return n, err
-			}
-			n++
-		}
-	}
 }
 
 // Handle handles one delivery.
@@ -200,15 +164,7 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 var mentionRe = regexp.MustCompile(`<@[A-Z0-9]+(\|[^>]*)?>`)
 
 func (w *Worker) workspaceFor(ctx context.Context, team string) (*workspace.Workspace, error) {
-	rec, _, ok, err := workspace.FindStored(ctx, w.Store, func(p *profile.Profile) bool { return p.Slack.Team == team })
-	if err != nil || !ok {
-		return nil, err
-	}
-	rows, _, err := w.Store.KPI(ctx, rec.ID)
-	if err != nil {
-		return nil, err
-	}
-	return workspace.FromSnapshot(rec, rows)
+	return workspace.LoadStored(ctx, w.Store, func(p *profile.Profile) bool { return p.Slack.Team == team })
 }
 
 func (w *Worker) message(ctx context.Context, team string, ev messageEvent) error {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/metric"
@@ -136,6 +137,26 @@ func FindStored(ctx context.Context, s Lister, match func(*profile.Profile) bool
 		}
 	}
 	return store.Workspace{}, nil, false, nil
+}
+
+// SnapshotStore lists the stored workspaces and reads their latest KPI snapshot.
+type SnapshotStore interface {
+	Lister
+	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
+}
+
+// LoadStored is FindStored with the workspace rebuilt from its stored profile and KPI
+// snapshot, ready for the engine; nil when no profile matches.
+func LoadStored(ctx context.Context, s SnapshotStore, match func(*profile.Profile) bool) (*Workspace, error) {
+	rec, _, ok, err := FindStored(ctx, s, match)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, _, err := s.KPI(ctx, rec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load KPI snapshot of %s: %w", rec.ID, err)
+	}
+	return FromSnapshot(rec, rows)
 }
 
 // Record is the store row for this workspace.

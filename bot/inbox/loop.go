@@ -1,0 +1,100 @@
+// Package inbox runs a platform's worker over the durable inbox: it claims the deliveries
+// the platform's ingress recorded, hands each to the transport, and records the outcome
+// (done, or queued again for a retry, up to store.InboxAttempts).
+package inbox
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// Claimer is the part of the store the loop uses.
+type Claimer interface {
+	ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error)
+	FinishInbound(ctx context.Context, id int64, errMsg string) error
+}
+
+// Loop handles one platform's deliveries (Source: slack, discord).
+type Loop struct {
+	Store  Claimer
+	Source string
+	Handle func(ctx context.Context, in store.Inbound) error
+	Log    *slog.Logger
+	Now    func() time.Time
+	Lease  time.Duration // how long a claimed delivery is held before another worker may take it; default 2 minutes
+
+	wake chan struct{}
+	once sync.Once
+}
+
+func (l *Loop) wakeCh() chan struct{} {
+	l.once.Do(func() { l.wake = make(chan struct{}, 1) })
+	return l.wake
+}
+
+// Wake tells a running loop a delivery is waiting, so it does not wait for the next poll
+// (a Slack modal must open within the 3 s a trigger id lives).
+func (l *Loop) Wake() {
+	select {
+	case l.wakeCh() <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Loop) log() *slog.Logger {
+	if l.Log != nil {
+		return l.Log
+	}
+	return slog.Default()
+}
+
+// Run claims and handles deliveries until ctx ends, looking every poll or when woken.
+func (l *Loop) Run(ctx context.Context, poll time.Duration) error {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := l.Drain(ctx); err != nil && ctx.Err() == nil {
+			l.log().WarnContext(ctx, "inbox", "source", l.Source, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-l.wakeCh():
+		}
+	}
+}
+
+// Drain handles every delivery waiting now; it reports how many it handled.
+func (l *Loop) Drain(ctx context.Context) (int, error) {
+	lease := l.Lease
+	if lease <= 0 {
+		lease = 2 * time.Minute
+	}
+	n := 0
+	for {
+		now := time.Now()
+		if l.Now != nil {
+			now = l.Now()
+		}
+		batch, err := l.Store.ClaimInbound(ctx, l.Source, now.UTC(), lease, 20)
+		if err != nil || len(batch) == 0 {
+			return n, err
+		}
+		for _, in := range batch {
+			msg := ""
+			if err := l.Handle(ctx, in); err != nil {
+				l.log().WarnContext(ctx, "delivery failed; it will be retried", "source", l.Source, "key", in.Key, "attempt", in.Attempts, "err", err)
+				msg = err.Error()
+			}
+			if err := l.Store.FinishInbound(ctx, in.ID, msg); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
