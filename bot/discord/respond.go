@@ -117,7 +117,8 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 		if !ok {
 			return nil, fmt.Errorf("custom id %q is not whybot's", id)
 		}
-		if refusal := refuse(set, p, user); refusal != "" {
+		if by, _ := reviewer(p, &i); by == "" {
+			refusal := refuse(set, p, user)
 			r.log().InfoContext(ctx, "discord: someone who may not review tried to act on a draft; refused", "workspace", p.Workspace, "draft", draftID, "user", user.ID, "bot", user.Bot)
 			return ephemeral(refusal), nil
 		}
@@ -181,14 +182,10 @@ func (r *Responder) profileFor(ctx context.Context, guild, user string) (*profil
 	return p, err
 }
 
-// refuse says why a user may not act on drafts, or "" when they may: bots and apps never,
-// people only when the profile marks them reviewer with that Discord id.
+// refuse says why a user may not act on drafts (see reviewer for who may).
 func refuse(set *prompts.Set, p *profile.Profile, user *discordgo.User) string {
-	if user.Bot || user.System {
+	if user == nil || user.Bot || user.System {
 		return set.Text("review.bot_refused", nil)
-	}
-	if x, ok := p.ByDiscord(user.ID); ok && x.Reviewer {
-		return ""
 	}
 	var reviewers []string
 	for _, x := range p.People {
@@ -199,8 +196,12 @@ func refuse(set *prompts.Set, p *profile.Profile, user *discordgo.User) string {
 	return set.Text("discord.not_reviewer", map[string]string{"Company": p.Company, "Reviewers": strings.Join(reviewers, ", "), "User": user.ID})
 }
 
-// mention addresses a person by Discord id when the profile has it.
+// mention addresses a person by Discord id when the profile has it; a member of the
+// reviewer role is recorded as discord:ID.
 func mention(p *profile.Profile, handle string) string {
+	if id, ok := strings.CutPrefix(handle, "discord:"); ok {
+		return "<@" + id + ">"
+	}
 	if x, ok := p.Person(handle); ok && x.Discord != "" {
 		return "<@" + x.Discord + ">"
 	}

@@ -129,16 +129,9 @@ func (c *reviewCard) decision(set *prompts.Set) string {
 }
 
 func evidence(f rules.Finding) string {
-	var parts []string
-	for _, d := range f.Evidence {
-		if d.Period != "" {
-			parts = append(parts, fmt.Sprintf("%s %s = %g", d.Metric, d.Period, d.Value))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s = %g", d.Metric, d.Value))
-		}
-	}
-	if len(parts) == 0 {
+	t := f.EvidenceText()
+	if t == "" {
 		return ""
 	}
-	return " _(" + escape(strings.Join(parts, "; ")) + ")_"
+	return " _(" + escape(t) + ")_"
 }

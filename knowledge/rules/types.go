@@ -9,7 +9,11 @@
 // language templates in prompts/, so the rules are the same in every language.
 package rules
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Rule ids. They are a public contract: tests, evals and users' tooling match on them.
 const (
@@ -97,6 +101,19 @@ type Finding struct {
 	Params   map[string]any `json:"params,omitempty"`  // for the message templates
 	Evidence []Datum        `json:"evidence"`
 	Message  string         `json:"message"` // filled from the language templates
+}
+
+// EvidenceText is the finding's evidence as plain text, "leads 2026-10 = 78; …", or "".
+func (f Finding) EvidenceText() string {
+	var parts []string
+	for _, d := range f.Evidence {
+		if d.Period != "" {
+			parts = append(parts, fmt.Sprintf("%s %s = %g", d.Metric, d.Period, d.Value))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s = %g", d.Metric, d.Value))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Question is a fact the bot needs from a person.

@@ -1,0 +1,191 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// Application flags that say the Message Content intent is on (Developer Portal → Bot →
+// Privileged Gateway Intents).
+const (
+	flagMessageContent        = 1 << 18
+	flagMessageContentLimited = 1 << 19
+)
+
+// Identity is what start-up learns about the bot from Discord.
+type Identity struct {
+	BotUser        string // the bot's user id
+	BotName        string
+	MessageContent bool // the privileged Message Content intent is on
+}
+
+// Check asks Discord who the token belongs to and whether the Message Content intent is
+// on, so a wrong token or application id stops start-up with a reason, not a silent bot.
+func Check(ctx context.Context, s *discordgo.Session, appID string) (Identity, error) {
+	var me *discordgo.User
+	err := call(ctx, nil, "who am I", func(opts ...discordgo.RequestOption) error {
+		var err error
+		me, err = s.User("@me", opts...)
+		return err
+	})
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == 401 {
+		return Identity{}, errors.New("DISCORD_BOT_TOKEN was refused by Discord (401): Developer Portal → your application → Bot → Reset Token, and copy the new token")
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("reach Discord to check the bot token: %w", err)
+	}
+	var app *discordgo.Application
+	err = call(ctx, nil, "application", func(opts ...discordgo.RequestOption) error {
+		raw, err := s.RequestWithBucketID("GET", discordgo.EndpointApplication("@me"), nil, discordgo.EndpointApplication(""), opts...)
+		if err == nil {
+			err = json.Unmarshal(raw, &app)
+		}
+		return err
+	})
+	if err != nil {
+		return Identity{}, fmt.Errorf("read the bot's application: %w", err)
+	}
+	if app.ID != appID {
+		return Identity{}, fmt.Errorf("DISCORD_APP_ID %s is not the application of this bot token (%s): copy the Application ID from Developer Portal → General Information of the same application", appID, app.ID)
+	}
+	return Identity{BotUser: me.ID, BotName: me.Username, MessageContent: app.Flags&(flagMessageContent|flagMessageContentLimited) != 0}, nil
+}
+
+// Receiver records a delivery once (the store's inbox).
+type Receiver interface {
+	Receive(ctx context.Context, in store.Inbound) (bool, error)
+}
+
+// Gateway receives interactions and messages over Discord's gateway websocket. Interactions
+// go through the same Responder as the HTTP endpoint, answered with the interaction
+// callback; messages are recorded in the inbox for the worker.
+type Gateway struct {
+	Session        *discordgo.Session
+	Responder      Answerer
+	Inbox          Receiver
+	Wake           func()
+	MessageContent bool // request the privileged intent (only when the application has it)
+	Log            *slog.Logger
+}
+
+// Intents are the gateway intents whybot asks for: server messages (mentions, answers in
+// threads) and direct messages, plus Message Content when the application has it.
+func Intents(messageContent bool) discordgo.Intent {
+	i := discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if messageContent {
+		i |= discordgo.IntentsMessageContent
+	}
+	return i
+}
+
+func (g *Gateway) log() *slog.Logger {
+	if g.Log != nil {
+		return g.Log
+	}
+	return slog.Default()
+}
+
+// Run connects and handles events until ctx ends; discordgo reconnects and resumes on
+// its own.
+func (g *Gateway) Run(ctx context.Context) error {
+	s := g.Session
+	s.Identify.Intents = Intents(g.MessageContent)
+	remove := s.AddHandler(func(s *discordgo.Session, e *discordgo.Event) {
+		switch e.Type {
+		case "INTERACTION_CREATE":
+			g.interaction(ctx, s, e)
+		case "MESSAGE_CREATE":
+			g.message(ctx, s, e)
+		}
+	})
+	defer remove()
+	if err := s.Open(); err != nil {
+		return fmt.Errorf("connect to the Discord gateway: %w", err)
+	}
+	g.log().InfoContext(ctx, "discord gateway connected", "intents", int(s.Identify.Intents))
+	<-ctx.Done()
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("close the Discord gateway: %w", err)
+	}
+	return nil
+}
+
+func (g *Gateway) interaction(ctx context.Context, s *discordgo.Session, e *discordgo.Event) {
+	ic, ok := e.Struct.(*discordgo.InteractionCreate)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second) // Discord's deadline for the first answer
+	defer cancel()
+	resp, err := g.Responder.Respond(ctx, e.RawData)
+	if err != nil {
+		g.log().ErrorContext(ctx, "discord interaction not handled", "id", ic.ID, "err", err)
+		return
+	}
+	if err := s.InteractionRespond(ic.Interaction, resp, discordgo.WithContext(ctx)); err != nil {
+		g.log().WarnContext(ctx, "discord interaction answer failed", "id", ic.ID, "err", err)
+	}
+}
+
+func (g *Gateway) message(ctx context.Context, s *discordgo.Session, e *discordgo.Event) {
+	m, ok := e.Struct.(*discordgo.MessageCreate)
+	if !ok || m.Author == nil || m.Author.Bot {
+		return
+	}
+	if s.State != nil && s.State.User != nil && m.Author.ID == s.State.User.ID {
+		return
+	}
+	_, err := g.Inbox.Receive(ctx, store.Inbound{Source: "discord", Key: "message:" + m.ID, Payload: e.RawData, ReceivedAt: time.Now().UTC()})
+	if err != nil {
+		// the gateway does not resend; the message is lost to whybot, and the log says so
+		g.log().ErrorContext(ctx, "discord message not recorded", "id", m.ID, "channel", m.ChannelID, "err", err)
+		return
+	}
+	if g.Wake != nil {
+		g.Wake()
+	}
+}
+
+// WhyCommand is the /why slash command.
+func WhyCommand() *discordgo.ApplicationCommand {
+	minLen := 3
+	return &discordgo.ApplicationCommand{
+		Name: "why", Type: discordgo.ChatApplicationCommand,
+		Description:              "Ask whybot why a number moved, e.g. why did leads rise 30%?",
+		DescriptionLocalizations: &map[discordgo.Locale]string{discordgo.Italian: "Chiedi a whybot perché un numero è cambiato"},
+		Contexts:                 &[]discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM},
+		Options: []*discordgo.ApplicationCommandOption{{
+			Type: discordgo.ApplicationCommandOptionString, Name: "question", Required: true, MinLength: &minLen, MaxLength: 500,
+			Description:              "Your question, in your words",
+			DescriptionLocalizations: map[discordgo.Locale]string{discordgo.Italian: "La tua domanda, con parole tue"},
+		}},
+	}
+}
+
+// Register replaces the application's commands with /why: globally (guild "") and in each
+// server given, where changes show at once.
+func Register(ctx context.Context, s *discordgo.Session, appID string, guilds []string) error {
+	for _, g := range append([]string{""}, guilds...) {
+		err := call(ctx, nil, "register commands", func(opts ...discordgo.RequestOption) error {
+			_, err := s.ApplicationCommandBulkOverwrite(appID, g, []*discordgo.ApplicationCommand{WhyCommand()}, opts...)
+			return err
+		})
+		if err != nil {
+			where := "globally"
+			if g != "" {
+				where = "in server " + g
+			}
+			return fmt.Errorf("register /why %s: %w", where, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package discord
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+)
+
+// Poster posts approved answers in the question's thread (or direct message). Each
+// message carries a nonce derived from the draft's idempotency key with enforce_nonce, so
+// Discord itself drops a repeat of the same post for a few minutes, for example when a
+// replica died after Discord accepted the post and before the outbox recorded it. Answers
+// longer than a message are sent in parts, each with its own nonce. Nobody is pinged.
+type Poster struct {
+	API *discordgo.Session
+	Log *slog.Logger
+}
+
+var _ conversation.Poster = (*Poster)(nil)
+
+// messageWithNonce is a message as Discord's REST API takes it, with the nonce fields
+// discordgo's MessageSend lacks.
+type messageWithNonce struct {
+	*discordgo.MessageSend
+	Nonce        string `json:"nonce"`
+	EnforceNonce bool   `json:"enforce_nonce"`
+}
+
+// nonce is at most 25 characters, as Discord requires.
+func nonce(key string, part int) string {
+	sum := sha256.Sum256([]byte(key + "#" + strconv.Itoa(part)))
+	return hex.EncodeToString(sum[:])[:25]
+}
+
+// Post sends one answer; the reference is CHANNEL/MESSAGE of its first part.
+func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, error) {
+	if post.Channel == "" {
+		return "", fmt.Errorf("draft of thread %s has no Discord channel to post in", post.ThreadID)
+	}
+	ref := ""
+	for n, part := range split(post.Text, maxContent) {
+		body := messageWithNonce{MessageSend: &discordgo.MessageSend{Content: part, AllowedMentions: noMentions()}, Nonce: nonce(post.IdempotencyKey, n), EnforceNonce: true}
+		endpoint := discordgo.EndpointChannelMessages(post.Channel)
+		var raw []byte
+		err := call(ctx, p.Log, "post answer", func(opts ...discordgo.RequestOption) error {
+			var err error
+			raw, err = p.API.RequestWithBucketID("POST", endpoint, body, endpoint, opts...)
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("post answer in channel %s: %w", post.Channel, err)
+		}
+		if ref == "" {
+			var m discordgo.Message
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return "", fmt.Errorf("decode posted message: %w", err)
+			}
+			ref = post.Channel + "/" + m.ID
+		}
+	}
+	return ref, nil
+}
+
+// Notifier posts review reminders in a workspace's review channel, pinging the people
+// reminded by their Discord ids.
+type Notifier struct {
+	API   *discordgo.Session
+	Store interface {
+		Workspace(ctx context.Context, id string) (store.Workspace, error)
+	}
+	ReviewChannel string // used when the profile names none
+	Log           *slog.Logger
+}
+
+// Remind posts one reminder; text names people as @handle.
+func (n *Notifier) Remind(ctx context.Context, workspaceID, text string, to []string) error {
+	rec, err := n.Store.Workspace(ctx, workspaceID)
+	if err != nil {
+		return fmt.Errorf("load workspace %s: %w", workspaceID, err)
+	}
+	p, err := workspace.StoredProfile(rec)
+	if err != nil {
+		return err
+	}
+	channel, err := reviewChannel(p, n.ReviewChannel)
+	if err != nil {
+		return err
+	}
+	text = escape(text)
+	to = slices.Clone(to)
+	slices.SortFunc(to, func(a, b string) int { return len(b) - len(a) }) // @lucas before @luca
+	var ping []string
+	for _, h := range to {
+		text = strings.ReplaceAll(text, "@\u200b"+escape(h), mention(p, h))
+		if x, ok := p.Person(h); ok && x.Discord != "" {
+			ping = append(ping, x.Discord)
+		}
+	}
+	return send(ctx, n.API, n.Log, channel, text, ping...)
+}

@@ -1,0 +1,398 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/inbox"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+// Engine is the conversation engine as the Discord worker uses it.
+type Engine interface {
+	Ask(ctx context.Context, ws *workspace.Workspace, req conversation.Request) (conversation.Reply, error)
+	Decide(ctx context.Context, workspaceID, draftID, by string, a conversation.Action) (conversation.Outcome, error)
+}
+
+// WorkerStore is what the worker reads and writes.
+type WorkerStore interface {
+	workspace.SnapshotStore
+	conversation.ReviewStore
+	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
+	inbox.Claimer
+}
+
+// Conversation ids: a thread in a server is "discord-THREAD", a direct-message channel is
+// "discord-dm-CHANNEL"; the thread's stored channel is the Discord channel id either way.
+const (
+	threadPrefix = "discord-"
+	dmPrefix     = "discord-dm-"
+)
+
+// Worker handles what the responder and the gateway recorded: /why and mentions start a
+// conversation in a thread made from the question, a message in such a thread (or in a
+// direct message) is an answer, and the review buttons and forms decide drafts. Questions
+// go into the thread mentioning the people who hold the facts; a draft goes to the
+// server's review channel as an embed with buttons, and the thread gets a holding note.
+// Nothing is posted as an answer here: only approval does that, through the outbox.
+type Worker struct {
+	Store         WorkerStore
+	Engine        Engine
+	API           *discordgo.Session
+	ReviewChannel string // used when the profile names none
+	BotUser       string // the bot's user id: its mentions start conversations
+	Log           *slog.Logger
+	Now           func() time.Time
+
+	once sync.Once
+	loop *inbox.Loop
+}
+
+func (w *Worker) inbox() *inbox.Loop {
+	w.once.Do(func() {
+		w.loop = &inbox.Loop{Store: w.Store, Source: "discord", Handle: w.Handle, Log: w.Log, Now: w.Now}
+	})
+	return w.loop
+}
+
+// Wake tells a running worker a delivery is waiting.
+func (w *Worker) Wake() { w.inbox().Wake() }
+
+// Run claims and handles deliveries until ctx ends.
+func (w *Worker) Run(ctx context.Context, poll time.Duration) error { return w.inbox().Run(ctx, poll) }
+
+// Drain handles every delivery waiting now; it reports how many it handled.
+func (w *Worker) Drain(ctx context.Context) (int, error) { return w.inbox().Drain(ctx) }
+
+func (w *Worker) log() *slog.Logger {
+	if w.Log != nil {
+		return w.Log
+	}
+	return slog.Default()
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+// Handle handles one delivery: "interaction:ID" (its answer was already given) or
+// "message:ID" from the gateway.
+func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
+	kind, _, _ := strings.Cut(in.Key, ":")
+	switch kind {
+	case "interaction":
+		var i discordgo.Interaction
+		if err := json.Unmarshal(in.Payload, &i); err != nil {
+			return fmt.Errorf("decode interaction: %w", err)
+		}
+		return w.interaction(ctx, &i)
+	case "message":
+		var m discordgo.Message
+		if err := json.Unmarshal(in.Payload, &m); err != nil {
+			return fmt.Errorf("decode message: %w", err)
+		}
+		return w.message(ctx, &m)
+	}
+	w.log().WarnContext(ctx, "discord delivery of an unknown kind; dropped", "key", in.Key)
+	return nil
+}
+
+func (w *Worker) workspaceFor(ctx context.Context, guild, user string) (*workspace.Workspace, error) {
+	return workspace.LoadStored(ctx, w.Store, func(p *profile.Profile) bool {
+		if guild != "" {
+			return p.Discord.Guild == guild
+		}
+		_, ok := p.ByDiscord(user)
+		return ok
+	})
+}
+
+func (w *Worker) interaction(ctx context.Context, i *discordgo.Interaction) error {
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		return w.slash(ctx, i)
+	case discordgo.InteractionMessageComponent, discordgo.InteractionModalSubmit:
+		return w.review(ctx, i)
+	}
+	return nil
+}
+
+func interactionUser(i *discordgo.Interaction) *discordgo.User {
+	if i.Member != nil && i.Member.User != nil {
+		return i.Member.User
+	}
+	return i.User
+}
+
+// slash handles /why: the deferred answer becomes the question, a thread is made from it,
+// and the conversation goes on there.
+func (w *Worker) slash(ctx context.Context, i *discordgo.Interaction) error {
+	user := interactionUser(i)
+	var question string
+	for _, o := range i.ApplicationCommandData().Options {
+		if o.Name == "question" && o.Type == discordgo.ApplicationCommandOptionString {
+			question = strings.TrimSpace(o.StringValue())
+		}
+	}
+	ws, err := w.workspaceFor(ctx, i.GuildID, user.ID)
+	if err != nil {
+		return err
+	}
+	if ws == nil {
+		set, _ := prompts.For("en")
+		_, err := w.editOriginal(ctx, i, set.Text("discord.not_connected", map[string]string{"Guild": i.GuildID}))
+		return err
+	}
+	p := ws.Profile
+	set, err := prompts.For(p.Language)
+	if err != nil {
+		return err
+	}
+	person, known := p.ByDiscord(user.ID)
+	if !known {
+		_, err := w.editOriginal(ctx, i, set.Text("discord.unknown_person", map[string]string{"User": user.ID}))
+		return err
+	}
+	msg, err := w.editOriginal(ctx, i, set.Text("discord.asked", map[string]string{"Asker": "<@" + user.ID + ">", "Question": escape(question)}))
+	if err != nil {
+		return err
+	}
+	if i.GuildID == "" {
+		return w.converse(ctx, ws, person, dmPrefix+i.ChannelID, i.ChannelID, question, true)
+	}
+	thread, err := w.startThread(ctx, set, i.ChannelID, msg.ID, question)
+	if err != nil {
+		return err
+	}
+	return w.converse(ctx, ws, person, threadPrefix+thread, thread, question, true)
+}
+
+// editOriginal replaces the deferred "thinking…" answer of an interaction (its token lives
+// 15 minutes; the worker gets to it within seconds).
+func (w *Worker) editOriginal(ctx context.Context, i *discordgo.Interaction, text string) (*discordgo.Message, error) {
+	var msg *discordgo.Message
+	err := call(ctx, w.log(), "edit original response", func(opts ...discordgo.RequestOption) error {
+		var err error
+		msg, err = w.API.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, opts...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("edit the answer of interaction %s: %w", i.ID, err)
+	}
+	return msg, nil
+}
+
+// threadAlreadyCreated is Discord's error code when a message already has a thread: a
+// retried delivery finds the thread it made the first time.
+const threadAlreadyCreated = 160004
+
+// startThread makes a public thread from a message; its id is the message's.
+func (w *Worker) startThread(ctx context.Context, set *prompts.Set, channel, messageID, question string) (string, error) {
+	name := clip(strings.Join(strings.Fields(set.Text("discord.thread_name", map[string]string{"Question": question})), " "), 100)
+	err := call(ctx, w.log(), "start thread", func(opts ...discordgo.RequestOption) error {
+		_, err := w.API.MessageThreadStartComplex(channel, messageID, &discordgo.ThreadStart{Name: name, AutoArchiveDuration: 1440}, opts...)
+		return err
+	})
+	if err != nil && apiCode(err) != threadAlreadyCreated {
+		return "", fmt.Errorf("start a thread from message %s: %w", messageID, err)
+	}
+	return messageID, nil
+}
+
+var mentionRe = regexp.MustCompile(`<@!?[0-9]+>`)
+
+// message handles a message from the gateway: a mention of the bot starts a conversation
+// in a thread made from it; a message in a conversation's thread, or in a direct message,
+// is the next turn.
+func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
+	if m.Author == nil || m.Author.Bot || m.Author.System || m.WebhookID != "" ||
+		(m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply) {
+		return nil // bots never speak for people; joins, pins and the like are not messages
+	}
+	ws, err := w.workspaceFor(ctx, m.GuildID, m.Author.ID)
+	if err != nil || ws == nil {
+		return err
+	}
+	p := ws.Profile
+	mentioned := m.GuildID == "" || slices.ContainsFunc(m.Mentions, func(u *discordgo.User) bool { return u.ID == w.BotUser })
+	id, channel := threadPrefix+m.ChannelID, m.ChannelID
+	if m.GuildID == "" {
+		id = dmPrefix + m.ChannelID
+	}
+	_, err = w.Store.Thread(ctx, p.Workspace, id)
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if !exists && !mentioned {
+		return nil // chatter that is not for the bot
+	}
+	set, err := prompts.For(p.Language)
+	if err != nil {
+		return err
+	}
+	text := strings.TrimSpace(mentionRe.ReplaceAllStringFunc(m.Content, func(s string) string {
+		if strings.Trim(s, "<@!>") == w.BotUser {
+			return ""
+		}
+		return s
+	}))
+	if text == "" {
+		if exists && m.Content == "" && len(m.Attachments) == 0 {
+			// without the Message Content intent, messages that do not mention the bot
+			// arrive empty: say so once per thread
+			first, err := w.Store.FirstSeen(ctx, p.Workspace, "discord-need-mention:"+channel, w.now().UTC())
+			if err != nil || !first {
+				return err
+			}
+			return w.post(ctx, channel, set.Text("discord.need_mention", map[string]string{"Bot": "<@" + w.BotUser + ">"}))
+		}
+		return nil
+	}
+	person, known := p.ByDiscord(m.Author.ID)
+	if !known {
+		unknown := set.Text("discord.unknown_person", map[string]string{"User": m.Author.ID})
+		err := call(ctx, w.log(), "send message", func(opts ...discordgo.RequestOption) error {
+			_, err := w.API.ChannelMessageSendComplex(channel, &discordgo.MessageSend{Content: unknown, AllowedMentions: noMentions(),
+				Reference: &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}}, opts...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("tell %s how to be added: %w", m.Author.ID, err)
+		}
+		return nil
+	}
+	if !exists && m.GuildID != "" {
+		thread, err := w.startThread(ctx, set, m.ChannelID, m.ID, text)
+		if err != nil {
+			return err
+		}
+		return w.converse(ctx, ws, person, threadPrefix+thread, thread, text, true)
+	}
+	return w.converse(ctx, ws, person, id, channel, text, !exists)
+}
+
+// converse takes one turn of a conversation and says in the channel what comes of it.
+func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person profile.Person, id, channel, text string, start bool) error {
+	p := ws.Profile
+	req := conversation.Request{As: person.Handle, Text: text, Transport: "discord", Channel: channel}
+	if start {
+		if _, err := w.Store.Thread(ctx, p.Workspace, id); errors.Is(err, store.ErrNotFound) {
+			req.NewID = id
+		} else if err != nil {
+			return err
+		} else {
+			req.ThreadID = id // a direct-message conversation goes on
+		}
+	} else {
+		req.ThreadID = id
+	}
+	reply, err := w.Engine.Ask(ctx, ws, req)
+	var ue *conversation.UserError
+	if errors.As(err, &ue) {
+		return w.post(ctx, channel, escape(ue.Reason))
+	}
+	if err != nil {
+		return err
+	}
+	set, err := prompts.For(reply.Language)
+	if err != nil {
+		return err
+	}
+	if reply.Draft == nil {
+		if len(reply.Questions) == 0 {
+			return nil
+		}
+		lines := []string{set.UI("questions_intro")}
+		var ping []string
+		for _, q := range reply.Questions {
+			lines = append(lines, "• "+mention(p, q.To)+" "+q.Text)
+			if x, ok := p.Person(q.To); ok && x.Discord != "" && !slices.Contains(ping, x.Discord) {
+				ping = append(ping, x.Discord)
+			}
+		}
+		return w.post(ctx, channel, strings.Join(lines, "\n"), ping...)
+	}
+	if err := w.post(ctx, channel, set.UI("pending")); err != nil {
+		return err
+	}
+	return w.card(ctx, set, p, reply.Draft.ID)
+}
+
+// post sends a message in a channel; only the users given are pinged.
+func (w *Worker) post(ctx context.Context, channel, text string, ping ...string) error {
+	return send(ctx, w.API, w.log(), channel, text, ping...)
+}
+
+// send sends a message (split when longer than Discord allows); only the users given are
+// pinged.
+func send(ctx context.Context, api *discordgo.Session, log *slog.Logger, channel, text string, ping ...string) error {
+	for _, part := range split(text, maxContent) {
+		err := call(ctx, log, "send message", func(opts ...discordgo.RequestOption) error {
+			_, err := api.ChannelMessageSendComplex(channel, &discordgo.MessageSend{Content: part, AllowedMentions: noMentions(ping...)}, opts...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("post in channel %s: %w", channel, err)
+		}
+	}
+	return nil
+}
+
+// reviewChannel is where a workspace's review cards and reminders go: the profile's
+// channel, else the deployment's fallback.
+func reviewChannel(p *profile.Profile, fallback string) (string, error) {
+	if p.Discord.ReviewChannel != "" {
+		return p.Discord.ReviewChannel, nil
+	}
+	if fallback != "" {
+		return fallback, nil
+	}
+	return "", fmt.Errorf("workspace %s has no Discord review channel: set discord.review_channel in company.yaml or DISCORD_REVIEW_CHANNEL", p.Workspace)
+}
+
+func (w *Worker) loadCard(ctx context.Context, p *profile.Profile, draftID string) (*reviewCard, error) {
+	r, err := conversation.LoadReview(ctx, w.Store, p.Workspace, draftID)
+	if err != nil {
+		return nil, err
+	}
+	return &reviewCard{Review: r, Profile: p}, nil
+}
+
+// card posts the review card of a new draft in the workspace's review channel.
+func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID string) error {
+	review, err := reviewChannel(p, w.ReviewChannel)
+	if err != nil {
+		return err
+	}
+	c, err := w.loadCard(ctx, p, draftID)
+	if err != nil {
+		return err
+	}
+	embeds, components := c.message(set)
+	err = call(ctx, w.log(), "send review card", func(opts ...discordgo.RequestOption) error {
+		_, err := w.API.ChannelMessageSendComplex(review, &discordgo.MessageSend{Embeds: embeds, Components: components, AllowedMentions: noMentions()}, opts...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("post review card of %s: %w", draftID, err)
+	}
+	return nil
+}
