@@ -109,9 +109,11 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 		}
 		return deferred(discordgo.InteractionResponseDeferredChannelMessageWithSource)
 	case discordgo.InteractionMessageComponent, discordgo.InteractionModalSubmit:
-		id := i.MessageComponentData().CustomID
+		var id string
 		if i.Type == discordgo.InteractionModalSubmit {
 			id = i.ModalSubmitData().CustomID
+		} else {
+			id = i.MessageComponentData().CustomID
 		}
 		action, draftID, ok := parseCustomID(id)
 		if !ok {

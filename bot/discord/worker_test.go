@@ -1,0 +1,460 @@
+package discord_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/discord"
+	"github.com/whybot/whybot/bot/discord/discordfake"
+	"github.com/whybot/whybot/knowledge/sample"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/storetest"
+	"github.com/whybot/whybot/knowledge/workspace"
+)
+
+const (
+	giulia  = "1000000000000000001"
+	marco   = "1000000000000000002"
+	sara    = "1000000000000000005"
+	zapier  = "1000000000000000006"
+	asked   = "5000000000000000001" // the channel questions are asked in
+	review  = "3000000000000000001"
+	roleRev = "4000000000000000001"
+)
+
+// flow is whybot's Discord side wired as serve wires it: the signed HTTP endpoint, the
+// responder, the inbox, the worker, the engine and the poster, against a fake Discord.
+type flow struct {
+	st     store.Store
+	fake   *discordfake.Fake
+	eng    *conversation.Engine
+	worker *discord.Worker
+	api    *discordgo.Session
+	srv    *httptest.Server
+	priv   ed25519.PrivateKey
+	n      int
+}
+
+func newFlow(t *testing.T, be storetest.Backend) *flow {
+	t.Helper()
+	ctx := context.Background()
+	prof, data, err := sample.Write(filepath.Join(t.TempDir(), "ws"))
+	require.NoError(t, err)
+	// a second reviewer, and an integration someone marked reviewer by mistake (a bot)
+	yaml, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	luca := "  - {handle: luca, name: Luca Neri, role: agency, reviewer: true, slack: U0LUCA, discord: \"1000000000000000004\"}\n"
+	require.Contains(t, string(yaml), luca)
+	yaml = []byte(strings.Replace(string(yaml), luca, luca+
+		"  - {handle: sara, name: Sara Galli, role: agency, reviewer: true, discord: \""+sara+"\"}\n"+
+		"  - {handle: zapier, name: Zapier, role: other, reviewer: true, discord: \""+zapier+"\"}\n", 1))
+	require.NoError(t, os.WriteFile(prof, yaml, 0o644))
+	ws, err := workspace.Load(prof, []string{data})
+	require.NoError(t, err)
+	st := be.Open(t)
+	rec, err := ws.Record()
+	require.NoError(t, err)
+	rec.UpdatedAt = time.Now()
+	require.NoError(t, st.UpsertWorkspace(ctx, rec))
+	require.NoError(t, st.ReplaceKPI(ctx, rec.ID, ws.KPIRows(), time.Now()))
+
+	f := &flow{st: st, fake: discordfake.New(t)}
+	api, err := discord.NewSession(discord.Config{BotToken: discordfake.Token, APIURL: f.fake.URL()})
+	require.NoError(t, err)
+	f.api = api
+	quiet := slog.New(slog.DiscardHandler)
+	f.eng = conversation.New(st, conversation.WithLogger(quiet), conversation.WithQueuedDelivery(nil),
+		conversation.WithPoster("discord", &discord.Poster{API: api, Log: quiet}))
+	f.worker = &discord.Worker{Store: st, Engine: f.eng, API: api, BotUser: discordfake.BotUser, Log: quiet}
+	pub, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	f.priv = priv
+	in := &discord.Ingress{Key: pub, Responder: &discord.Responder{Store: st, Wake: f.worker.Wake, Log: quiet}, Log: quiet}
+	f.srv = httptest.NewServer(in.Handler())
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// send posts a signed interaction to the endpoint and returns Discord's view of the answer.
+func (f *flow) send(t *testing.T, body []byte) map[string]any {
+	t.Helper()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/discord/interactions", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("X-Signature-Timestamp", ts)
+	req.Header.Set("X-Signature-Ed25519", discord.Sign(f.priv, ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return out
+}
+
+func (f *flow) drain(t *testing.T) {
+	t.Helper()
+	_, err := f.worker.Drain(context.Background())
+	require.NoError(t, err)
+}
+
+func (f *flow) nextID() string {
+	f.n++
+	return strconv.Itoa(1200000000000000000 + f.n)
+}
+
+// why is /why as Discord sends it.
+func (f *flow) why(t *testing.T, user, question string) (id, token string) {
+	t.Helper()
+	id = f.nextID()
+	token = "tok-" + id
+	f.fake.Interaction(token, asked)
+	body, _ := json.Marshal(map[string]any{"id": id, "application_id": discordfake.AppID, "type": 2, "token": token, "guild_id": guild, "channel_id": asked,
+		"member": map[string]any{"user": map[string]any{"id": user, "username": "u" + user}, "roles": []string{}},
+		"data":   map[string]any{"id": "1", "name": "why", "type": 1, "options": []map[string]any{{"name": "question", "type": 3, "value": question}}}})
+	out := f.send(t, body)
+	require.EqualValues(t, 5, out["type"], "deferred: the answer comes within 15 minutes")
+	return id, token
+}
+
+// say is a message in a channel, as the gateway records it.
+func (f *flow) say(t *testing.T, user, channel, content string, mentions ...string) {
+	t.Helper()
+	id := f.nextID()
+	var ms []map[string]any
+	for _, m := range mentions {
+		ms = append(ms, map[string]any{"id": m})
+	}
+	payload, _ := json.Marshal(map[string]any{"id": id, "channel_id": channel, "guild_id": guild, "type": 0, "content": content,
+		"author": map[string]any{"id": user, "username": "u" + user}, "mentions": ms})
+	ok, err := f.st.Receive(context.Background(), store.Inbound{Source: "discord", Key: "message:" + id, Payload: payload, ReceivedAt: time.Now()})
+	require.NoError(t, err)
+	require.True(t, ok)
+	f.drain(t)
+}
+
+// click presses a review button on the card.
+func (f *flow) click(t *testing.T, user string, bot bool, roles []string, action, draft, card string) map[string]any {
+	t.Helper()
+	return f.send(t, f.interaction(user, bot, roles, 3, map[string]any{"custom_id": "whybot:" + action + ":" + draft, "component_type": 2}, card))
+}
+
+// submit sends a filled form (modal) opened from the card.
+func (f *flow) submit(t *testing.T, user string, roles []string, action, draft, card, input, value string) map[string]any {
+	t.Helper()
+	return f.send(t, f.interaction(user, false, roles, 5, map[string]any{"custom_id": "whybot:" + action + ":" + draft,
+		"components": []map[string]any{{"type": 1, "components": []map[string]any{{"type": 4, "custom_id": input, "value": value}}}}}, card))
+}
+
+func (f *flow) interaction(user string, bot bool, roles []string, typ int, data map[string]any, card string) []byte {
+	id := f.nextID()
+	if roles == nil {
+		roles = []string{}
+	}
+	b, _ := json.Marshal(map[string]any{"id": id, "application_id": discordfake.AppID, "type": typ, "token": "tok-" + id, "guild_id": guild, "channel_id": review,
+		"member":  map[string]any{"user": map[string]any{"id": user, "username": "u" + user, "bot": bot}, "roles": roles},
+		"message": map[string]any{"id": card, "channel_id": review}, "data": data})
+	return b
+}
+
+// pending runs the conversation up to a draft in the review channel: the thread, the card
+// and the draft.
+func (f *flow) pending(t *testing.T) (thread string, card discordfake.Message, d store.Draft) {
+	t.Helper()
+	f.why(t, anna, "perché i lead sono aumentati del 30%?")
+	f.drain(t)
+	original := f.fake.Messages(asked)
+	require.NotEmpty(t, original)
+	thread = original[len(original)-1].ID
+	f.say(t, giulia, thread, "solo il 40% è in target")
+	f.say(t, anna, thread, "rispondi comunque")
+	cards := f.fake.Messages(review)
+	require.NotEmpty(t, cards)
+	card = cards[len(cards)-1]
+	drafts, err := f.st.Drafts(context.Background(), "meccanica_rossi", store.DraftPending)
+	require.NoError(t, err)
+	require.Len(t, drafts, 1)
+	return thread, card, drafts[0]
+}
+
+func jsonOf(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestConversationInDiscord(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		f := newFlow(t, be)
+		ctx := context.Background()
+
+		// /why: the deferred answer becomes the question, and a thread is made from it
+		_, token := f.why(t, anna, "perché i lead sono aumentati del 30%?")
+		f.drain(t)
+		asks := f.fake.Messages(asked)
+		require.Len(t, asks, 1)
+		require.Equal(t, "<@"+anna+"> ha chiesto: perché i lead sono aumentati del 30%?", asks[0].Content())
+		require.Len(t, f.fake.Calls("PATCH /webhooks/"+discordfake.AppID+"/"+token+"/messages/@original"), 1)
+		thread := asks[0].ID
+		require.Equal(t, asked, f.fake.Thread(thread), "a thread made from the question")
+
+		// clarifying questions in the thread, pinging exactly the people who hold the facts
+		msgs := f.fake.Messages(thread)
+		require.Len(t, msgs, 1)
+		require.Contains(t, msgs[0].Content(), "Prima di rispondere mi servono alcune informazioni:")
+		require.Contains(t, msgs[0].Content(), "<@"+giulia+">", "marketing is asked about lead quality")
+		require.Contains(t, msgs[0].Content(), "<@"+marco+">", "sales is asked about follow-up")
+		allowed := msgs[0].Body["allowed_mentions"].(map[string]any)
+		require.Empty(t, allowed["parse"], "no @everyone, no roles")
+		require.Subset(t, allowed["users"], []any{giulia, marco})
+		for _, u := range allowed["users"].([]any) {
+			require.Contains(t, msgs[0].Content(), "<@"+u.(string)+">", "only the people asked are pinged")
+		}
+
+		// chatter elsewhere, bots and strangers
+		f.say(t, marco, asked, "pranzo?")
+		require.Len(t, f.fake.Messages(asked), 1, "chatter that is not for the bot gets nothing")
+		f.say(t, "1000000000000000099", thread, "sono tutti qualificati")
+		msgs = f.fake.Messages(thread)
+		require.Len(t, msgs, 2)
+		require.Contains(t, msgs[1].Content(), `discord: "1000000000000000099"`, "a stranger is told how to be added")
+
+		// without the Message Content intent an answer arrives empty: the thread is told once
+		f.say(t, marco, thread, "")
+		f.say(t, marco, thread, "")
+		msgs = f.fake.Messages(thread)
+		require.Len(t, msgs, 3)
+		require.Contains(t, msgs[2].Content(), "<@"+discordfake.BotUser+">")
+
+		// marketing answers; the owner asks for an answer anyway
+		f.say(t, giulia, thread, "solo il 40% è in target")
+		facts, err := f.st.Facts(ctx, "meccanica_rossi", "discord-"+thread)
+		require.NoError(t, err)
+		require.NotEmpty(t, facts)
+		require.Equal(t, "giulia", facts[0].By)
+		f.say(t, anna, thread, "<@"+discordfake.BotUser+"> rispondi comunque", discordfake.BotUser)
+		msgs = f.fake.Messages(thread)
+		require.Contains(t, msgs[len(msgs)-1].Content(), "Una bozza di risposta attende l'approvazione")
+
+		// the review card: embed with question, draft, rules and evidence, and the buttons
+		cards := f.fake.Messages(review)
+		require.Len(t, cards, 1)
+		drafts, err := f.st.Drafts(ctx, "meccanica_rossi", store.DraftPending)
+		require.NoError(t, err)
+		require.Len(t, drafts, 1)
+		d := drafts[0]
+		card := jsonOf(cards[0].Body)
+		for _, want := range []string{"Bozza di risposta da approvare", "Domanda di \\u003c@" + anna, "lead_quality_low", "Regole scattate",
+			"https://discord.com/channels/" + guild + "/" + thread, `"custom_id":"whybot:approve:` + d.ID, `"custom_id":"whybot:edit:` + d.ID, `"custom_id":"whybot:reject:` + d.ID} {
+			require.Contains(t, card, want)
+		}
+		require.JSONEq(t, `{"parse":[],"replied_user":false}`, jsonOf(cards[0].Body["allowed_mentions"]), "the card pings nobody")
+		for _, m := range f.fake.Messages(thread) {
+			require.NotContains(t, m.Content(), d.Text[:40], "the draft is not in the thread before approval")
+		}
+
+		// a non-reviewer and a bot are refused, ephemerally, and nothing is queued
+		out := f.click(t, giulia, false, nil, "approve", d.ID, cards[0].ID)
+		require.EqualValues(t, 4, out["type"])
+		require.EqualValues(t, 64, out["data"].(map[string]any)["flags"])
+		out = f.click(t, zapier, true, nil, "approve", d.ID, cards[0].ID)
+		require.Contains(t, out["data"].(map[string]any)["content"], "Un bot")
+		f.drain(t)
+		cur, err := f.st.Draft(ctx, "meccanica_rossi", d.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.DraftPending, cur.State)
+
+		// Approve, delivered twice by Discord: deferred, decided once
+		body := f.interaction(luca, false, nil, 3, map[string]any{"custom_id": "whybot:approve:" + d.ID, "component_type": 2}, cards[0].ID)
+		require.EqualValues(t, 6, f.send(t, body)["type"])
+		require.EqualValues(t, 6, f.send(t, body)["type"])
+		f.drain(t)
+		n, err := f.eng.DeliverPending(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		msgs = f.fake.Messages(thread)
+		last := msgs[len(msgs)-1]
+		require.Equal(t, d.Text, last.Content(), "the approved answer, in the thread")
+		require.Equal(t, true, last.Body["enforce_nonce"])
+		require.Len(t, last.Body["nonce"], 25)
+		require.JSONEq(t, `{"parse":[],"replied_user":false}`, jsonOf(last.Body["allowed_mentions"]))
+		cards = f.fake.Messages(review)
+		require.Equal(t, 1, cards[0].Edits, "the card is edited once")
+		card = jsonOf(cards[0].Body)
+		require.Contains(t, card, "Approvata da \\u003c@"+luca+"\\u003e \\u003ct:")
+		require.Contains(t, card, `"components":[]`, "no buttons once decided")
+
+		// a late click is told who decided; nothing new is posted
+		f.click(t, sara, false, nil, "approve", d.ID, cards[0].ID)
+		f.drain(t)
+		_, err = f.eng.DeliverPending(ctx)
+		require.NoError(t, err)
+		require.Len(t, f.fake.Messages(thread), len(msgs))
+		var told []discordfake.Message
+		for _, c := range f.fake.Calls("POST /webhooks/") {
+			if strings.Contains(jsonOf(c.Body), "già stata approvata da \\u003c@"+luca) {
+				told = append(told, discordfake.Message{Body: c.Body})
+			}
+		}
+		require.Len(t, told, 1)
+		require.EqualValues(t, 64, told[0].Body["flags"])
+	})
+}
+
+func TestEditAndRejectInDiscord(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		f := newFlow(t, be)
+		ctx := context.Background()
+		thread, card, d := f.pending(t)
+
+		// Edit: the form holds the draft; submitting approves the edited text
+		out := f.click(t, luca, false, nil, "edit", d.ID, card.ID)
+		require.EqualValues(t, 9, out["type"])
+		require.Contains(t, jsonOf(out), jsonOf(d.Text)[1:40])
+		require.EqualValues(t, 6, f.submit(t, luca, nil, "edit", d.ID, card.ID, "text", "Testo corretto dal revisore.")["type"])
+		f.drain(t)
+		_, err := f.eng.DeliverPending(ctx)
+		require.NoError(t, err)
+		msgs := f.fake.Messages(thread)
+		require.Equal(t, "Testo corretto dal revisore.", msgs[len(msgs)-1].Content())
+		cur, err := f.st.Draft(ctx, "meccanica_rossi", d.ID)
+		require.NoError(t, err)
+		require.True(t, cur.Edited)
+		require.Contains(t, jsonOf(f.fake.Messages(review)[0].Body), "Testo approvato (modificato dal revisore)")
+
+		// Reject, by a member of the reviewer role: the asker is told it was declined; the
+		// reason stays on the card
+		thread2, card2, d2 := f.pending(t)
+		out = f.click(t, "1000000000000000077", false, []string{roleRev}, "reject", d2.ID, card2.ID)
+		require.EqualValues(t, 9, out["type"], "the reviewer role may act")
+		require.EqualValues(t, 6, f.submit(t, "1000000000000000077", []string{roleRev}, "reject", d2.ID, card2.ID, "reason", "i numeri di ottobre non sono definitivi")["type"])
+		f.drain(t)
+		cur, err = f.st.Draft(ctx, "meccanica_rossi", d2.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.DraftRejected, cur.State)
+		require.Equal(t, "discord:1000000000000000077", cur.DecidedBy)
+		msgs = f.fake.Messages(thread2)
+		declined := msgs[len(msgs)-1]
+		require.Contains(t, declined.Content(), "<@"+anna+">")
+		require.NotContains(t, declined.Content(), "ottobre", "the reason is not told in the thread")
+		require.NotContains(t, declined.Content(), d2.Text[:40])
+		var cardNow discordfake.Message
+		for _, m := range f.fake.Messages(review) {
+			if m.ID == card2.ID {
+				cardNow = m
+			}
+		}
+		require.Contains(t, jsonOf(cardNow.Body), "Rifiutata da \\u003c@1000000000000000077\\u003e")
+		require.Contains(t, jsonOf(cardNow.Body), "i numeri di ottobre non sono definitivi")
+		_, err = f.eng.DeliverPending(ctx)
+		require.NoError(t, err)
+		require.Len(t, f.fake.Messages(thread2), len(msgs), "nothing posted for a rejected draft")
+	})
+}
+
+func TestConcurrentApprovalsPostOnce(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		f := newFlow(t, be)
+		ctx := context.Background()
+		thread, card, d := f.pending(t)
+		before := len(f.fake.Messages(thread))
+
+		// two reviewers click at the same moment; two workers (replicas) handle the clicks
+		var wg sync.WaitGroup
+		for _, who := range []string{luca, sara, luca, sara} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f.click(t, who, false, nil, "approve", d.ID, card.ID)
+			}()
+		}
+		wg.Wait()
+		second := &discord.Worker{Store: f.st, Engine: f.eng, API: f.api, BotUser: discordfake.BotUser, Log: slog.New(slog.DiscardHandler)}
+		errs := make(chan error, 4)
+		for _, w := range []*discord.Worker{f.worker, second} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := w.Drain(ctx)
+				errs <- err
+				_, err = f.eng.DeliverPending(ctx)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		msgs := f.fake.Messages(thread)
+		require.Len(t, msgs, before+1, "one post")
+		require.Equal(t, d.Text, msgs[before].Content())
+		cur, err := f.st.Draft(ctx, "meccanica_rossi", d.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.DraftPosted, cur.State)
+	})
+}
+
+func TestRateLimitHonoured(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		f := newFlow(t, be)
+		ctx := context.Background()
+		thread, card, d := f.pending(t)
+		f.click(t, luca, false, nil, "approve", d.ID, card.ID)
+		f.drain(t)
+		f.fake.Limit("POST", "/channels/"+thread+"/messages", 1, 0.4)
+		n, err := f.eng.DeliverPending(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		calls := f.fake.Calls("POST /channels/" + thread + "/messages")
+		last := calls[len(calls)-2:]
+		require.GreaterOrEqual(t, last[1].At.Sub(last[0].At), 400*time.Millisecond, "waited retry_after before trying again")
+		var answers int
+		for _, m := range f.fake.Messages(thread) {
+			if m.Content() == d.Text {
+				answers++
+			}
+		}
+		require.Equal(t, 1, answers, "posted once")
+	})
+}
+
+func TestLongAnswerInParts(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, storetest.Backends()[0])
+	p := &discord.Poster{API: f.api}
+	long := strings.Repeat("Una frase di prova sui lead. ", 150) // ~4,350 characters
+	ref, err := p.Post(context.Background(), conversation.Post{Channel: "6000000000000000001", Text: long, IdempotencyKey: "k1"})
+	require.NoError(t, err)
+	msgs := f.fake.Messages("6000000000000000001")
+	require.Len(t, msgs, 3)
+	require.Equal(t, "6000000000000000001/"+msgs[0].ID, ref)
+	var joined []string
+	for _, m := range msgs {
+		require.LessOrEqual(t, len([]rune(m.Content())), 2000)
+		joined = append(joined, m.Content())
+	}
+	require.Equal(t, strings.Join(strings.Fields(long), " "), strings.Join(strings.Fields(strings.Join(joined, " ")), " "))
+	// the same post again (a replica that died before recording it): Discord drops it by nonce
+	_, err = p.Post(context.Background(), conversation.Post{Channel: "6000000000000000001", Text: long, IdempotencyKey: "k1"})
+	require.NoError(t, err)
+	require.Len(t, f.fake.Messages("6000000000000000001"), 3)
+	require.Len(t, f.fake.Calls("POST /channels/6000000000000000001/messages"), 6)
+
+}
