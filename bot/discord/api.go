@@ -146,3 +146,20 @@ func split(text string, max int) []string {
 func noMentions(users ...string) *discordgo.MessageAllowedMentions {
 	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, Users: users}
 }
+
+// RouteLogs sends discordgo's own log lines (connection trouble, reconnects) to log; it
+// sets discordgo's package-wide logger, so serve calls it once.
+func RouteLogs(log *slog.Logger) {
+	discordgo.Logger = func(level, caller int, format string, a ...any) {
+		l := slog.LevelInfo
+		switch level {
+		case discordgo.LogError:
+			l = slog.LevelError
+		case discordgo.LogWarning:
+			l = slog.LevelWarn
+		case discordgo.LogDebug:
+			l = slog.LevelDebug
+		}
+		log.Log(context.Background(), l, "discordgo: "+fmt.Sprintf(format, a...))
+	}
+}

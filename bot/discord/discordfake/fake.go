@@ -82,6 +82,7 @@ func New(t testing.TB) *Fake {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v10/", f.rest)
 	mux.HandleFunc("/gateway-ws", f.gateway)
+	mux.HandleFunc("/gateway-ws/", f.gateway)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		f.mu.Lock()
@@ -167,18 +168,18 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
 	var body map[string]any
 	_ = json.Unmarshal(raw, &body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, Call{Method: r.Method, Path: path, Body: body, Raw: raw, At: time.Now()})
 	// interaction callbacks and webhooks are authorized by their token, the rest by the bot's
 	if !strings.HasPrefix(path, "/interactions/") && !strings.HasPrefix(path, "/webhooks/") && r.Header.Get("Authorization") != "Bot "+Token {
 		writeJSON(w, 401, map[string]any{"message": "401: Unauthorized", "code": 0})
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	for i := range f.limits {
 		l := &f.limits[i]
 		if l.left > 0 && l.method == r.Method && strings.HasPrefix(path, l.path) {
 			l.left--
-			f.calls = append(f.calls, Call{Method: r.Method, Path: path, Body: body, Raw: raw, At: time.Now()})
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset-After", strconv.FormatFloat(l.after, 'f', 3, 64))
 			w.Header().Set("Retry-After", strconv.Itoa(int(l.after+0.999)))
@@ -186,7 +187,6 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f.calls = append(f.calls, Call{Method: r.Method, Path: path, Body: body, Raw: raw, At: time.Now()})
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case r.Method == "GET" && path == "/gateway":
