@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ type flow struct {
 	api    *discordgo.Session
 	srv    *httptest.Server
 	priv   ed25519.PrivateKey
-	n      int
+	n      atomic.Int64
 }
 
 func newFlow(t *testing.T, be storetest.Backend) *flow {
@@ -115,8 +116,7 @@ func (f *flow) drain(t *testing.T) {
 }
 
 func (f *flow) nextID() string {
-	f.n++
-	return strconv.Itoa(1200000000000000000 + f.n)
+	return strconv.FormatInt(1200000000000000000+f.n.Add(1), 10)
 }
 
 // why is /why as Discord sends it.
