@@ -177,6 +177,12 @@ func (w *Worker) slash(ctx context.Context, i *discordgo.Interaction) error {
 	if i.GuildID == "" {
 		return w.converse(ctx, ws, person, dmPrefix+i.ChannelID, i.ChannelID, question, true)
 	}
+	// /why inside a conversation's thread is its next turn
+	if _, err := w.Store.Thread(ctx, p.Workspace, threadPrefix+i.ChannelID); err == nil {
+		return w.converse(ctx, ws, person, threadPrefix+i.ChannelID, i.ChannelID, question, false)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	thread, err := w.startThread(ctx, set, i.ChannelID, msg.ID, question)
 	if err != nil {
 		return err

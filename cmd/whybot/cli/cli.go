@@ -45,7 +45,8 @@ Usage:
   whybot knowledge remove SOURCE [--workspace W]
   whybot knowledge search [--workspace W] [-k N] [--json] QUERY
   whybot knowledge reindex [--workspace W]     re-embed after changing the embedder
-  whybot serve [--workspace DIR…]              run the job worker (posting, reminders, KPI reloads) and Slack
+  whybot serve [--workspace DIR…]              run the job worker (posting, reminders, KPI reloads), Slack and Discord
+  whybot discord register [--guild ID…] [--workspace DIR…]   install the /why command
   whybot version
 
 Every command that stores takes --db PATH (default: $WHYBOT_DB, else the user data dir).
@@ -104,6 +105,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.knowledge(args[1:])
 	case "serve":
 		err = e.serve(args[1:])
+	case "discord":
+		err = e.discordCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "whybot", Version)
 	case "help", "-h", "--help":

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/jobs"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/store/backend"
@@ -33,11 +32,15 @@ func (c consoleNotifier) Notify(_ context.Context, n jobs.Notice) error {
 type notifiers struct {
 	console consoleNotifier
 	slack   *slack.Notifier
+	discord *discord.Notifier
 }
 
 func (n notifiers) Notify(ctx context.Context, x jobs.Notice) error {
 	if x.Transport == "slack" && n.slack != nil {
 		return n.slack.Remind(ctx, x.Workspace, x.Text, x.To)
+	}
+	if x.Transport == "discord" && n.discord != nil {
+		return n.discord.Remind(ctx, x.Workspace, x.Text, x.To)
 	}
 	return n.console.Notify(ctx, x)
 }
@@ -90,6 +93,12 @@ func (e *env) serve(args []string) error {
 			return &conversation.UserError{Reason: "the Slack settings are not usable:\n" + err.Error()}
 		}
 	}
+	discordCfg := discord.FromEnv(os.Getenv)
+	if discordCfg.Enabled() {
+		if err := discordCfg.Validate(); err != nil {
+			return &conversation.UserError{Reason: "the Discord settings are not usable:\n" + err.Error()}
+		}
+	}
 	// every workspace is loaded and validated before anything is written
 	var loaded []*workspace.Workspace
 	for _, d := range workspaceDirs(dirs) {
@@ -130,6 +139,14 @@ func (e *env) serve(args []string) error {
 		notify.slack = &slack.Notifier{API: api, Store: s, ReviewChannel: slackCfg.ReviewChannel}
 		worker = &slack.Worker{Store: s, API: api, ReviewChannel: slackCfg.ReviewChannel, Log: e.log}
 	}
+	var dside *discordSide
+	if discordCfg.Enabled() {
+		if dside, err = e.openDiscord(ctx, s, discordCfg); err != nil {
+			return err
+		}
+		opts = append(opts, conversation.WithPoster("discord", &discord.Poster{API: dside.api, Log: e.log}))
+		notify.discord = &discord.Notifier{API: dside.api, Store: s, ReviewChannel: discordCfg.ReviewChannel, Log: e.log}
+	}
 	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload}
 	mode := "SQLite store, jobs in-process"
 	var eng *conversation.Engine
@@ -153,30 +170,24 @@ func (e *env) serve(args []string) error {
 		worker.Engine = eng
 		g.Go(func() error { return worker.Run(ctx, time.Second) })
 		if slackCfg.HTTPMode() {
-			ln, err := net.Listen("tcp", slackCfg.Listen)
-			if err != nil {
-				return &conversation.UserError{Reason: fmt.Sprintf("SLACK_LISTEN %s: %v: choose a free address, e.g. :8080", slackCfg.Listen, err)}
-			}
 			in := &slack.Ingress{Secret: slackCfg.SigningSecret, Inbox: s, Wake: worker.Wake, Log: e.log}
-			srv := &http.Server{Handler: in.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
-			g.Go(func() error {
-				if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-					return fmt.Errorf("slack endpoints: %w", err)
-				}
-				return nil
-			})
-			g.Go(func() error {
-				<-ctx.Done()
-				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				defer cancel()
-				return srv.Shutdown(sctx)
-			})
-			mode += fmt.Sprintf("; Slack over HTTP on %s (/slack/events, /slack/interactions, /slack/commands)", ln.Addr())
+			addr, err := serveHTTP(ctx, g, slackCfg.Listen, "SLACK_LISTEN", in.Handler())
+			if err != nil {
+				return err
+			}
+			mode += fmt.Sprintf("; Slack over HTTP on %s (/slack/events, /slack/interactions, /slack/commands)", addr)
 		} else {
 			sock := slack.NewSocket(slackCfg, s, worker.Wake, e.log)
 			g.Go(func() error { return sock.Run(ctx) })
 			mode += "; Slack in Socket Mode"
 		}
+	}
+	if dside != nil {
+		what, err := dside.start(ctx, g, e, s, eng)
+		if err != nil {
+			return err
+		}
+		mode += "; " + what
 	}
 	e.log.Info("serving", "mode", mode)
 	fmt.Fprintf(e.stderr, "whybot: serving (%s); Ctrl-C to stop\n", mode)

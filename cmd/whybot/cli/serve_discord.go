@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/discord"
+	"github.com/whybot/whybot/knowledge/store/backend"
+	"github.com/whybot/whybot/knowledge/workspace"
+)
+
+// discordSide is serve's Discord transport.
+type discordSide struct {
+	cfg    discord.Config
+	api    *discordgo.Session
+	id     discord.Identity
+	worker *discord.Worker
+}
+
+// openDiscord checks the workspaces and the bot token (with Discord) before serving.
+func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config) (*discordSide, error) {
+	if err := checkDiscordWorkspaces(ctx, s, cfg); err != nil {
+		return nil, err
+	}
+	discord.RouteLogs(e.log)
+	api, err := discord.NewSession(cfg)
+	if err != nil {
+		return nil, err
+	}
+	id, err := discord.Check(ctx, api, cfg.AppID)
+	if err != nil {
+		return nil, &conversation.UserError{Reason: "the Discord settings are not usable: " + err.Error(), Err: err}
+	}
+	d := &discordSide{cfg: cfg, api: api, id: id}
+	d.worker = &discord.Worker{Store: s, API: api, ReviewChannel: cfg.ReviewChannel, BotUser: id.BotUser, Log: e.log}
+	return d, nil
+}
+
+// start runs the worker and the gateway or the HTTP endpoint; it says what it started.
+func (d *discordSide) start(ctx context.Context, g *errgroup.Group, e *env, s backend.DB, eng *conversation.Engine) (string, error) {
+	d.worker.Engine = eng
+	g.Go(func() error { return d.worker.Run(ctx, time.Second) })
+	responder := &discord.Responder{Store: s, Wake: d.worker.Wake, Log: e.log}
+	if d.cfg.HTTPMode() {
+		key, err := discord.ParseKey(d.cfg.PublicKey)
+		if err != nil {
+			return "", &conversation.UserError{Reason: "DISCORD_PUBLIC_KEY: " + err.Error()}
+		}
+		in := &discord.Ingress{Key: key, Responder: responder, Log: e.log}
+		addr, err := serveHTTP(ctx, g, d.cfg.Listen, "DISCORD_LISTEN", in.Handler())
+		if err != nil {
+			return "", err
+		}
+		mode := fmt.Sprintf("Discord interactions over HTTP on %s (/discord/interactions)", addr)
+		// messages (mentions, answers in threads, direct messages) only come over the
+		// gateway; with an endpoint set, Discord sends interactions to the endpoint alone.
+		// Each replica's gateway gets the same messages: the inbox keeps one of each.
+		d.gateway(ctx, g, e, s, responder)
+		return mode + "; messages over the gateway as " + d.id.BotName, nil
+	}
+	d.gateway(ctx, g, e, s, responder)
+	return "Discord over the gateway as " + d.id.BotName, nil
+}
+
+func (d *discordSide) gateway(ctx context.Context, g *errgroup.Group, e *env, s backend.DB, responder *discord.Responder) {
+	gw := &discord.Gateway{Session: d.api, Responder: responder, Inbox: s, Wake: d.worker.Wake, MessageContent: d.id.MessageContent, Log: e.log}
+	g.Go(func() error { return gw.Run(ctx) })
+	if !d.id.MessageContent {
+		fmt.Fprintln(e.stderr, "whybot: the Discord application does not have the Message Content intent: /why, mentions and direct messages work, "+
+			"but answers in a thread must mention the bot. Turn it on in Developer Portal → Bot → Privileged Gateway Intents → Message Content Intent, then restart.")
+	}
+}
+
+// serveHTTP serves handler on addr until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, g *errgroup.Group, addr, setting string, handler http.Handler) (net.Addr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &conversation.UserError{Reason: fmt.Sprintf("%s %s: %v: choose a free address, e.g. :8080", setting, addr, err)}
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("%s %s: %w", setting, addr, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	return ln.Addr(), nil
+}
+
+// checkDiscordWorkspaces makes sure some workspace names a Discord server and each such
+// workspace has a review channel.
+func checkDiscordWorkspaces(ctx context.Context, s backend.DB, cfg discord.Config) error {
+	all, err := s.Workspaces(ctx)
+	if err != nil {
+		return err
+	}
+	guilds := 0
+	var errs []error
+	for _, rec := range all {
+		p, err := workspace.StoredProfile(rec)
+		if err != nil || p.Discord.Guild == "" {
+			continue
+		}
+		guilds++
+		if p.Discord.ReviewChannel == "" && cfg.ReviewChannel == "" {
+			errs = append(errs, fmt.Errorf("workspace %s (Discord server %s) has no review channel: set discord.review_channel in its company.yaml, or DISCORD_REVIEW_CHANNEL", rec.ID, p.Discord.Guild))
+		}
+	}
+	if guilds == 0 {
+		return &conversation.UserError{Reason: "Discord is configured but no workspace names a Discord server: add `discord: {guild: \"…\", review_channel: \"…\"}` to company.yaml and start with --workspace DIR"}
+	}
+	if len(errs) > 0 {
+		return &conversation.UserError{Reason: errors.Join(errs...).Error()}
+	}
+	return nil
+}
+
+// discordCmd is `whybot discord register`: it installs /why globally (which can take up
+// to an hour to show) and in each server named by --guild or by the workspaces' profiles
+// (at once).
+func (e *env) discordCmd(args []string) error {
+	fs := newFlags("discord", e)
+	var guilds, dirs strList
+	fs.Var(&guilds, "guild", "a server id to register /why in at once (repeatable)")
+	fs.Var(&dirs, "workspace", "a workspace folder whose discord.guild to register in (repeatable; also WHYBOT_WORKSPACES)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "register" {
+		return usagef("discord needs register: whybot discord register [--guild ID…] [--workspace DIR…]")
+	}
+	for _, d := range workspaceDirs(dirs) {
+		ws, err := loadDir(d)
+		if err != nil {
+			return err
+		}
+		if g := ws.Profile.Discord.Guild; g != "" && !slices.Contains(guilds, g) {
+			guilds = append(guilds, g)
+		}
+	}
+	cfg := discord.FromEnv(os.Getenv)
+	cfg.PublicKey, cfg.Listen = "", "" // not needed to register
+	if err := cfg.Validate(); err != nil {
+		return &conversation.UserError{Reason: "the Discord settings are not usable:\n" + err.Error()}
+	}
+	api, err := discord.NewSession(cfg)
+	if err != nil {
+		return err
+	}
+	if err := discord.Register(e.ctx, api, cfg.AppID, guilds); err != nil {
+		return &conversation.UserError{Reason: err.Error(), Err: err}
+	}
+	fmt.Fprintf(e.stdout, "registered /why globally (it may take up to an hour to appear)")
+	if len(guilds) > 0 {
+		fmt.Fprintf(e.stdout, " and in %d server(s): %s", len(guilds), strings.Join(guilds, ", "))
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
