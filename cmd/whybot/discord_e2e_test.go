@@ -81,7 +81,9 @@ func TestServeDiscordHTTP(t *testing.T) {
 	out := send(map[string]any{"id": "1400000000000000001", "application_id": discordfake.AppID, "type": 2, "token": "tok-why", "guild_id": dGuild, "channel_id": dAsked,
 		"member": member(dAnna), "data": map[string]any{"id": "1", "name": "why", "type": 1, "options": []map[string]any{{"name": "question", "type": 3, "value": "perché i lead sono aumentati del 30%?"}}}})
 	require.EqualValues(t, 5, out["type"])
-	require.Eventually(t, func() bool { return len(fake.Messages(dAsked)) == 1 && fake.Thread(fake.Messages(dAsked)[0].ID) == dAsked }, 10*time.Second, 20*time.Millisecond, serr.String())
+	require.Eventually(t, func() bool {
+		return len(fake.Messages(dAsked)) == 1 && fake.Thread(fake.Messages(dAsked)[0].ID) == dAsked
+	}, 10*time.Second, 20*time.Millisecond, serr.String())
 	thread := fake.Messages(dAsked)[0].ID
 	require.Eventually(t, func() bool { return len(fake.Messages(thread)) == 1 }, 10*time.Second, 20*time.Millisecond)
 	require.Contains(t, fake.Messages(thread)[0].Content(), "<@"+dGiulia+">")
@@ -118,7 +120,9 @@ func TestServeDiscordHTTP(t *testing.T) {
 		return n
 	}
 	require.Eventually(t, func() bool { return posted() == 1 }, 10*time.Second, 20*time.Millisecond, serr.String())
-	require.Eventually(t, func() bool { return bytes.Contains([]byte(jsonOf(fake.Messages(dReview)[0].Body)), []byte("Approvata da")) }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return bytes.Contains([]byte(jsonOf(fake.Messages(dReview)[0].Body)), []byte("Approvata da"))
+	}, 10*time.Second, 20*time.Millisecond)
 	time.Sleep(300 * time.Millisecond) // a second post would have landed by now (poll is 100 ms)
 	require.Equal(t, 1, posted(), "posted once")
 }
