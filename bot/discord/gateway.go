@@ -189,3 +189,9 @@ func Register(ctx context.Context, s *discordgo.Session, appID string, guilds []
 	}
 	return nil
 }
+
+// BotPermissions are the permissions the bot is invited with (the integer in the README's
+// invite link): see channels, send messages and embeds, make threads from questions and post
+// in them, read the history of threads it answers in.
+const BotPermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionSendMessagesInThreads |
+	discordgo.PermissionCreatePublicThreads | discordgo.PermissionReadMessageHistory | discordgo.PermissionEmbedLinks

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +123,13 @@ func TestRegisterCommands(t *testing.T) {
 	require.EqualValues(t, 3, opt["type"], "a string")
 	require.Equal(t, true, opt["required"])
 	require.JSONEq(t, string(global[0].Raw), string(inGuild[0].Raw))
+}
+
+func TestReadmeInviteMatchesPermissions(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	n := strconv.FormatInt(discord.BotPermissions, 10)
+	require.Contains(t, string(readme), "permissions integer **"+n+"**")
+	require.Contains(t, string(readme), "scope=bot+applications.commands&permissions="+n)
 }
