@@ -458,3 +458,34 @@ func TestLongAnswerInParts(t *testing.T) {
 	require.Len(t, f.fake.Calls("POST /channels/6000000000000000001/messages"), 6)
 
 }
+
+func TestDirectMessagesAndReminders(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, storetest.Backends()[0])
+	ctx := context.Background()
+	const dm = "8000000000000000001"
+	dmSay := func(user, text string) {
+		id := f.nextID()
+		payload, _ := json.Marshal(map[string]any{"id": id, "channel_id": dm, "type": 0, "content": text, "author": map[string]any{"id": user, "username": "u"}})
+		_, err := f.st.Receive(ctx, store.Inbound{Source: "discord", Key: "message:" + id, Payload: payload, ReceivedAt: time.Now()})
+		require.NoError(t, err)
+		f.drain(t)
+	}
+	// a direct message is a question without a mention; the conversation stays in the DM
+	dmSay(anna, "why did CAC rise?")
+	msgs := f.fake.Messages(dm)
+	require.Len(t, msgs, 1)
+	th, err := f.st.Thread(ctx, "meccanica_rossi", "discord-dm-"+dm)
+	require.NoError(t, err)
+	require.Equal(t, dm, th.Channel)
+	require.Empty(t, f.fake.Calls("POST /channels/"+dm+"/messages/"), "no thread in a direct message")
+
+	// reminders go to the review channel and ping the reviewers named
+	n := &discord.Notifier{API: f.api, Store: f.st}
+	require.NoError(t, n.Remind(ctx, "meccanica_rossi", "Reminder: draft d1 waits. @luca @sara <@&everyone>", []string{"luca", "sara"}))
+	cards := f.fake.Messages(review)
+	require.Len(t, cards, 1)
+	require.Contains(t, cards[0].Content(), "<@"+luca+"> <@"+sara+">")
+	require.NotContains(t, cards[0].Content(), "<@&", "untrusted text cannot ping a role")
+	require.ElementsMatch(t, []any{luca, sara}, cards[0].Body["allowed_mentions"].(map[string]any)["users"])
+}
