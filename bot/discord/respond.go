@@ -128,6 +128,10 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 			return deferred(discordgo.InteractionResponseDeferredMessageUpdate)
 		}
 		d, err := r.Store.Draft(ctx, p.Workspace, draftID)
+		if errors.Is(err, store.ErrNotFound) { // not this server's company's draft
+			r.log().WarnContext(ctx, "discord: a click on a draft of another company; refused", "workspace", p.Workspace, "draft", draftID, "user", user.ID)
+			return ephemeral(set.Text("discord.unknown_draft", map[string]string{"Company": p.Company})), nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("load draft %s/%s: %w", p.Workspace, draftID, err)
 		}

@@ -50,6 +50,7 @@ type flow struct {
 	srv    *httptest.Server
 	priv   ed25519.PrivateKey
 	n      atomic.Int64
+	guild  string // the server the next interactions and messages come from
 }
 
 func newFlow(t *testing.T, be storetest.Backend) *flow {
@@ -75,7 +76,7 @@ func newFlow(t *testing.T, be storetest.Backend) *flow {
 	require.NoError(t, st.UpsertWorkspace(ctx, rec))
 	require.NoError(t, st.ReplaceKPI(ctx, rec.ID, ws.KPIRows(), time.Now()))
 
-	f := &flow{st: st, fake: discordfake.New(t)}
+	f := &flow{st: st, fake: discordfake.New(t), guild: guild}
 	api, err := discord.NewSession(discord.Config{BotToken: discordfake.Token, APIURL: f.fake.URL()})
 	require.NoError(t, err)
 	f.api = api
@@ -125,7 +126,7 @@ func (f *flow) why(t *testing.T, user, question string) (id, token string) {
 	id = f.nextID()
 	token = "tok-" + id
 	f.fake.Interaction(token, asked)
-	body, _ := json.Marshal(map[string]any{"id": id, "application_id": discordfake.AppID, "type": 2, "token": token, "guild_id": guild, "channel_id": asked,
+	body, _ := json.Marshal(map[string]any{"id": id, "application_id": discordfake.AppID, "type": 2, "token": token, "guild_id": f.guild, "channel_id": asked,
 		"member": map[string]any{"user": map[string]any{"id": user, "username": "u" + user}, "roles": []string{}},
 		"data":   map[string]any{"id": "1", "name": "why", "type": 1, "options": []map[string]any{{"name": "question", "type": 3, "value": question}}}})
 	out := f.send(t, body)
@@ -141,7 +142,7 @@ func (f *flow) say(t *testing.T, user, channel, content string, mentions ...stri
 	for _, m := range mentions {
 		ms = append(ms, map[string]any{"id": m})
 	}
-	payload, _ := json.Marshal(map[string]any{"id": id, "channel_id": channel, "guild_id": guild, "type": 0, "content": content,
+	payload, _ := json.Marshal(map[string]any{"id": id, "channel_id": channel, "guild_id": f.guild, "type": 0, "content": content,
 		"author": map[string]any{"id": user, "username": "u" + user}, "mentions": ms})
 	ok, err := f.st.Receive(context.Background(), store.Inbound{Source: "discord", Key: "message:" + id, Payload: payload, ReceivedAt: time.Now()})
 	require.NoError(t, err)
@@ -167,7 +168,7 @@ func (f *flow) interaction(user string, bot bool, roles []string, typ int, data 
 	if roles == nil {
 		roles = []string{}
 	}
-	b, _ := json.Marshal(map[string]any{"id": id, "application_id": discordfake.AppID, "type": typ, "token": "tok-" + id, "guild_id": guild, "channel_id": review,
+	b, _ := json.Marshal(map[string]any{"id": id, "application_id": discordfake.AppID, "type": typ, "token": "tok-" + id, "guild_id": f.guild, "channel_id": review,
 		"member":  map[string]any{"user": map[string]any{"id": user, "username": "u" + user, "bot": bot}, "roles": roles},
 		"message": map[string]any{"id": card, "channel_id": review}, "data": data})
 	return b
@@ -488,4 +489,53 @@ func TestDirectMessagesAndReminders(t *testing.T) {
 	require.Contains(t, cards[0].Content(), "<@"+luca+"> <@"+sara+">")
 	require.NotContains(t, cards[0].Content(), "<@&", "untrusted text cannot ping a role")
 	require.ElementsMatch(t, []any{luca, sara}, cards[0].Body["allowed_mentions"].(map[string]any)["users"])
+}
+
+// TestTwoServers serves two companies: each server's questions use its own profile and go
+// to its own review channel, and nobody acts on the other server's drafts.
+func TestTwoServers(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		ctx := context.Background()
+		f := newFlow(t, be)
+		const guildB, reviewB = "2000000000000000002", "3000000000000000002"
+		prof, data, err := sample.Write(filepath.Join(t.TempDir(), "bianchi"))
+		require.NoError(t, err)
+		y, err := os.ReadFile(prof)
+		require.NoError(t, err)
+		text := strings.NewReplacer("company: Meccanica Rossi S.r.l.", "company: Forno Bianchi", "workspace: meccanica_rossi", "workspace: forno_bianchi",
+			`guild: "`+guild+`"`, `guild: "`+guildB+`"`, `review_channel: "`+review+`"`, `review_channel: "`+reviewB+`"`).Replace(string(y))
+		require.NoError(t, os.WriteFile(prof, []byte(text), 0o644))
+		wsB, err := workspace.Load(prof, []string{data})
+		require.NoError(t, err)
+		rec, err := wsB.Record()
+		require.NoError(t, err)
+		rec.UpdatedAt = time.Now()
+		require.NoError(t, f.st.UpsertWorkspace(ctx, rec))
+		require.NoError(t, f.st.ReplaceKPI(ctx, rec.ID, wsB.KPIRows(), time.Now()))
+
+		_, cardA, dA := f.pending(t)
+		f.guild = guildB // the same people, in the other company's server
+		f.why(t, anna, "perché i lead sono aumentati del 30%?")
+		f.drain(t)
+		asks := f.fake.Messages(asked)
+		threadB := asks[len(asks)-1].ID
+		f.say(t, giulia, threadB, "solo il 40% è in target")
+		f.say(t, anna, threadB, "rispondi comunque")
+		cardsB := f.fake.Messages(reviewB)
+		require.Len(t, cardsB, 1, "server B's draft goes to server B's review channel")
+		require.Contains(t, jsonOf(cardsB[0].Body), "Forno Bianchi")
+		require.NotContains(t, jsonOf(cardsB[0].Body), "Meccanica Rossi")
+		require.Len(t, f.fake.Messages(review), 1, "server A's review channel has only A's card")
+
+		// a click on A's draft coming from server B changes nothing
+		out := f.click(t, luca, false, nil, "edit", dA.ID, cardA.ID)
+		require.EqualValues(t, 4, out["type"], "an ephemeral answer, not a form")
+		require.EqualValues(t, 64, out["data"].(map[string]any)["flags"])
+		f.click(t, luca, false, nil, "approve", dA.ID, cardA.ID)
+		f.drain(t)
+		cur, err := f.st.Draft(ctx, "meccanica_rossi", dA.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.DraftPending, cur.State)
+	})
 }
