@@ -82,6 +82,7 @@ type Engine struct {
 	knowledge Knowledge
 	queued    bool   // delivery is left to the job runner
 	wake      func() // tells the job runner an answer was approved
+	phraser   Phraser
 }
 
 // Option configures an Engine.
@@ -355,8 +356,22 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 			}
 			text += "\n\n" + ct
 		}
+		source := Phrased{Source: "rules", Grounded: true}
+		if e.phraser != nil && p.LLM != "off" {
+			var names []string
+			for _, x := range p.People {
+				names = append(names, x.Name)
+			}
+			source = e.phraser.Phrase(ctx, PhraseInput{Workspace: p.Workspace, Language: th.Language, Tone: asker.Tone, Detail: asker.Detail,
+				Question: QuestionOf(append(past[:len(past):len(past)], turn...)), Draft: text, Period: res.Period, Observed: res.Observed,
+				Findings: res.Findings, Facts: facts, Caveats: caveats, Knowledge: cites, Names: names})
+			if source.Text == "" {
+				source.Text = text
+			}
+			text = source.Text
+		}
 		d := &store.Draft{ID: newID("d"), ThreadID: th.ID, State: store.DraftPending, Text: text, Language: th.Language, CreatedAt: now,
-			Evidence: mustJSON(map[string]any{"findings": res.Findings, "observed": res.Observed, "facts": facts, "caveats": caveats, "knowledge": cites})}
+			Evidence: mustJSON(map[string]any{"findings": res.Findings, "observed": res.Observed, "facts": facts, "caveats": caveats, "knowledge": cites, "source": source})}
 		reply.Knowledge = cites
 		saved.Draft = d
 		th.State = store.ThreadPendingApproval

@@ -34,6 +34,9 @@ type Profile struct {
 	Thresholds    Thresholds          `yaml:"thresholds" json:"thresholds"`
 	Slack         SlackSettings       `yaml:"slack" json:"slack,omitempty"`
 	Discord       DiscordSettings     `yaml:"discord" json:"discord,omitempty"`
+	// LLM is "off" to keep this company's data away from any language model even when
+	// one is configured; empty or "on" lets the configured one phrase drafts.
+	LLM string `yaml:"llm" json:"llm,omitempty"`
 
 	File string `yaml:"-" json:"-"`
 }
@@ -424,6 +427,11 @@ func (p *Profile) normalize() error {
 	}
 	if p.Currency == "" {
 		p.Currency = "EUR"
+	}
+	switch p.LLM {
+	case "", "on", "off":
+	default:
+		e.add(f, 1, "llm", "%q is not a setting: use off (never send this company's data to a language model) or on", p.LLM)
 	}
 	if t := p.Slack.Team; t != "" && (!slackIDRe.MatchString(t) || t[0] != 'T') {
 		e.add(f, 1, "slack.team", "%q is not a Slack team id: it starts with T (Slack → workspace settings, or the team_id of any event)", t)

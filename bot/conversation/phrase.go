@@ -1,0 +1,45 @@
+package conversation
+
+import (
+	"context"
+
+	"github.com/whybot/whybot/knowledge/rules"
+)
+
+// Phraser rewrites the rules' draft in better words (a language model), from the same
+// evidence; it must return the rules' draft when its own does not pass grounding or the
+// model fails. It never decides anything: the draft still waits for a reviewer.
+type Phraser interface {
+	Phrase(ctx context.Context, in PhraseInput) Phrased
+}
+
+// PhraseInput is what a phraser may use: aggregates and the words people wrote, never
+// raw data rows.
+type PhraseInput struct {
+	Workspace string
+	Language  string // it | en
+	Tone      string // formal | informal
+	Detail    string // summary | detailed
+	Question  string
+	Draft     string // the rules' draft: the fallback, and the source of its figures
+	Period    string
+	Observed  []rules.Observed
+	Findings  []rules.Finding
+	Facts     []rules.Fact
+	Caveats   []string
+	Knowledge []Citation
+	Names     []string // people's names, redacted before anything is sent
+}
+
+// Phrased is a phraser's result and how it came about; the reviewer sees the latter.
+type Phrased struct {
+	Text     string `json:"-"`
+	Source   string `json:"source"`             // llm | rules
+	Grounded bool   `json:"grounded"`           // every figure matched the evidence
+	Fallback string `json:"fallback,omitempty"` // why the rules' draft was used
+	Attempts int    `json:"attempts,omitempty"` // model calls made
+}
+
+// WithPhraser lets a language model phrase drafts (workspaces whose profile says llm: off
+// keep the rules' drafts).
+func WithPhraser(p Phraser) Option { return func(e *Engine) { e.phraser = p } }
