@@ -1,0 +1,167 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/prompts"
+)
+
+// Phraser has a model rewrite the rules' draft. The model sees the evidence as one
+// fenced JSON document (aggregates, findings, people's words with personal data
+// redacted), never raw rows. Its text must pass grounding; a text that fails is asked
+// for once more with the failures named, then the rules' draft is used. Any error,
+// timeout or open breaker also falls back to the rules' draft.
+type Phraser struct {
+	Model Model
+	Log   *slog.Logger
+}
+
+var _ conversation.Phraser = (*Phraser)(nil)
+
+func (p *Phraser) log() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
+	}
+	return slog.Default()
+}
+
+// Phrase rewrites in.Draft, or says why it kept it.
+func (p *Phraser) Phrase(ctx context.Context, in conversation.PhraseInput) conversation.Phrased {
+	keep := func(attempts int, why string) conversation.Phrased {
+		p.log().InfoContext(ctx, "llm draft not used; the rules' draft stands", "workspace", in.Workspace, "why", why)
+		return conversation.Phrased{Text: in.Draft, Source: "rules", Grounded: true, Fallback: why, Attempts: attempts}
+	}
+	set, err := prompts.For(in.Language)
+	if err != nil {
+		return keep(0, err.Error())
+	}
+	evidence, err := Prompt(in)
+	if err != nil {
+		return keep(0, err.Error())
+	}
+	var ev Evidence
+	ev.AddText(in.Draft)
+	ev.AddText(in.Period)
+	ev.AddJSON(in.Observed, in.Findings, in.Facts)
+	system, err := set.Render("llm.system", map[string]string{"Tone": in.Tone, "Detail": in.Detail})
+	if err != nil {
+		return keep(0, err.Error())
+	}
+	user, err := set.Render("llm.user", map[string]string{"Evidence": evidence})
+	if err != nil {
+		return keep(0, err.Error())
+	}
+	var bad []string
+	for attempt := 1; attempt <= 2; attempt++ {
+		out, err := p.Model.Complete(ctx, system, user, false)
+		if err != nil {
+			why := "the language model did not answer: " + plain(err)
+			return keep(attempt, why)
+		}
+		out = strings.TrimSpace(out)
+		if bad = ev.Ground(out); len(bad) == 0 {
+			return conversation.Phrased{Text: out, Source: "llm", Grounded: true, Attempts: attempt}
+		}
+		p.log().WarnContext(ctx, "llm draft failed grounding", "workspace", in.Workspace, "attempt", attempt, "figures", strings.Join(bad, ", "))
+		retry, err := set.Render("llm.retry", map[string]string{"Failures": Failures(bad)})
+		if err != nil {
+			return keep(attempt, err.Error())
+		}
+		user += "\n\n" + retry
+	}
+	return keep(2, "the language model's draft failed grounding twice ("+Failures(bad)+")")
+}
+
+// plain is the reason a reviewer is shown for a model failure.
+func plain(err error) string {
+	switch {
+	case errors.Is(err, ErrOpen):
+		return ErrOpen.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "it took longer than WHYBOT_LLM_TIMEOUT"
+	}
+	return err.Error()
+}
+
+// Prompt is the evidence document the model reads: JSON, so text from people and reports
+// is always a string value (Go's encoder also escapes < and >, so no text can close the
+// fence), with personal data redacted.
+func Prompt(in conversation.PhraseInput) (string, error) {
+	r := Redactor{Names: in.Names}
+	type finding struct {
+		Rule     string `json:"rule"`
+		Severity string `json:"severity"`
+		Message  string `json:"message"`
+		Evidence any    `json:"evidence"`
+	}
+	type fact struct {
+		Topic  string   `json:"topic"`
+		Metric string   `json:"metric,omitempty"`
+		Value  *float64 `json:"value,omitempty"`
+		Said   string   `json:"said"`
+	}
+	doc := struct {
+		Question  string              `json:"question"`
+		Period    string              `json:"period"`
+		Draft     string              `json:"draft"`
+		Observed  any                 `json:"observed"`
+		Findings  []finding           `json:"rules_fired"`
+		Facts     []fact              `json:"facts_from_people"`
+		Caveats   []string            `json:"open_caveats"`
+		Knowledge []map[string]string `json:"company_knowledge"`
+	}{Question: r.Redact(in.Question), Period: in.Period, Draft: r.Redact(in.Draft), Observed: in.Observed}
+	for _, f := range in.Findings {
+		doc.Findings = append(doc.Findings, finding{Rule: f.Rule, Severity: string(f.Severity), Message: r.Redact(f.Message), Evidence: f.Evidence})
+	}
+	for _, f := range in.Facts {
+		doc.Facts = append(doc.Facts, fact{Topic: f.Topic, Metric: f.Metric, Value: f.Value, Said: r.Redact(f.Text)})
+	}
+	for _, c := range in.Caveats {
+		doc.Caveats = append(doc.Caveats, r.Redact(c))
+	}
+	for _, k := range in.Knowledge {
+		doc.Knowledge = append(doc.Knowledge, map[string]string{"title": r.Redact(k.Title), "excerpt": r.Redact(k.Excerpt)})
+	}
+	b, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		return "", fmt.Errorf("encode evidence: %w", err)
+	}
+	return string(b), nil
+}
+
+// AddJSON adds every number found in values (observed values, findings, facts).
+func (e *Evidence) AddJSON(values ...any) {
+	for _, v := range values {
+		b, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		var x any
+		if json.Unmarshal(b, &x) == nil {
+			e.walk(x)
+		}
+	}
+}
+
+func (e *Evidence) walk(x any) {
+	switch v := x.(type) {
+	case float64:
+		e.Add(v)
+	case string:
+		e.AddText(v)
+	case []any:
+		for _, y := range v {
+			e.walk(y)
+		}
+	case map[string]any:
+		for _, y := range v {
+			e.walk(y)
+		}
+	}
+}
