@@ -19,6 +19,7 @@ type Review struct {
 		Findings  []rules.Finding `json:"findings"`
 		Caveats   []string        `json:"caveats"`
 		Knowledge []Citation      `json:"knowledge"`
+		Source    *Phrased        `json:"source"` // who wrote the draft; nil for drafts before the LLM existed
 	}
 }
 
@@ -51,4 +52,14 @@ func LoadReview(ctx context.Context, st ReviewStore, workspace, draftID string) 
 		}
 	}
 	return r, nil
+}
+
+// SourceLine says who wrote the draft, for the reviewer: the rules, or the language model
+// (grounded), or the rules because the model's draft was not usable, and why.
+func (r *Review) SourceLine(set interface{ Text(string, any) string }) string {
+	src := Phrased{Source: "rules"}
+	if r.Evidence.Source != nil {
+		src = *r.Evidence.Source
+	}
+	return set.Text("review.source", map[string]string{"Source": src.Source, "Fallback": src.Fallback})
 }

@@ -52,7 +52,7 @@ func (c *reviewCard) message(set *prompts.Set) (embeds []*discordgo.MessageEmbed
 		Description: "**" + set.Text(label, nil) + "**\n" + quote(text, 3000),
 		Fields: []*discordgo.MessageEmbedField{{
 			Name: clip(set.Text("discord.card_question", map[string]string{"Asker": personName(p, c.Thread.Asker)}), 256), Value: question}},
-		Footer: &discordgo.MessageEmbedFooter{Text: d.ID},
+		Footer: &discordgo.MessageEmbedFooter{Text: clip(d.ID+" · "+c.SourceLine(set), 2048)},
 		Color:  0x5865F2,
 	}
 	var lines []string

@@ -100,6 +100,7 @@ func (c *reviewCard) blocks(set *prompts.Set) []goslack.Block {
 		}
 		blocks = append(blocks, goslack.NewSectionBlock(md(set.Text("slack.card_knowledge", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
 	}
+	blocks = append(blocks, goslack.NewContextBlock("source_"+d.ID, md(escape(c.SourceLine(set)))))
 	if d.State == store.DraftPending {
 		value := p.Workspace + "/" + d.ID
 		return append(blocks, goslack.NewActionBlock("review_"+d.ID,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/whybot/whybot/bot/console"
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/llm"
 	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store/backend"
@@ -59,6 +60,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// phraser is the configured language model (WHYBOT_LLM), or nil: the rules' drafts
+	phraser conversation.Phraser
 }
 
 // exit codes
@@ -83,7 +86,19 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return exitRefused
 	}
-	var err error
+	llmCfg, err := llm.FromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "whybot: the LLM settings are not usable:\n%v\n", err)
+		return exitRefused
+	}
+	if llmCfg.Enabled() {
+		m, err := llm.New(llmCfg, e.log)
+		if err != nil {
+			fmt.Fprintf(stderr, "whybot: the LLM settings are not usable: %v\n", err)
+			return exitRefused
+		}
+		e.phraser = &llm.Phraser{Model: m, Log: e.log}
+	}
 	switch args[0] {
 	case "init":
 		err = e.initCmd(args[1:])
@@ -209,7 +224,11 @@ func (e *env) openStore(path string) (backend.DB, error) {
 
 func (e *env) engine(s conversation.Store, opts ...conversation.Option) *conversation.Engine {
 	p := console.Poster{W: e.stdout}
-	return conversation.New(s, append([]conversation.Option{conversation.WithLogger(e.log), conversation.WithPoster("console", p), conversation.WithPoster("cli", p)}, opts...)...)
+	base := []conversation.Option{conversation.WithLogger(e.log), conversation.WithPoster("console", p), conversation.WithPoster("cli", p)}
+	if e.phraser != nil {
+		base = append(base, conversation.WithPhraser(e.phraser))
+	}
+	return conversation.New(s, append(base, opts...)...)
 }
 
 func (e *env) printJSON(v any) error {
