@@ -95,7 +95,7 @@ func (e *Evidence) Ground(text string) []string {
 	return bad
 }
 
-// Failures names what failed grounding, for the retry prompt and the reviewer.
+// Failures names what failed grounding, for the logs and the reviewer.
 func Failures(bad []string) string {
 	return fmt.Sprintf("figures not in the evidence: %s", strings.Join(bad, ", "))
 }

@@ -123,7 +123,7 @@ func TestPhraseInventedNumberIsCaught(t *testing.T) {
 	require.Equal(t, "llm", out.Source)
 	require.Equal(t, 2, out.Attempts)
 	second := f.bodies[1]["messages"].([]any)[1].(map[string]any)["content"].(string)
-	require.Contains(t, second, "figures not in the evidence: 45, 87")
+	require.Contains(t, second, "figures that are not in the evidence: 45, 87")
 
 	// invented twice: the rules' draft stands, and says why
 	f = newFakeOpenAI(t, say("Leads rose 45% to 87."))

@@ -69,7 +69,7 @@ func (p *Phraser) Phrase(ctx context.Context, in conversation.PhraseInput) conve
 			return conversation.Phrased{Text: out, Source: "llm", Grounded: true, Attempts: attempt}
 		}
 		p.log().WarnContext(ctx, "llm draft failed grounding", "workspace", in.Workspace, "attempt", attempt, "figures", strings.Join(bad, ", "))
-		retry, err := set.Render("llm.retry", map[string]string{"Failures": Failures(bad)})
+		retry, err := set.Render("llm.retry", map[string]string{"Figures": strings.Join(bad, ", ")})
 		if err != nil {
 			return keep(attempt, err.Error())
 		}
