@@ -34,11 +34,7 @@ type Outcome struct {
 // workspace's profile may act. Approving an approved draft again changes nothing and
 // posts nothing new; it only finishes a post that an earlier attempt left pending.
 func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a Action) (Outcome, error) {
-	rec, err := e.store.Workspace(ctx, workspaceID)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("load workspace %s: %w", workspaceID, err)
-	}
-	p, err := workspace.StoredProfile(rec)
+	p, err := workspace.ProfileByID(ctx, e.store, workspaceID)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -7,14 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/whybot/whybot/bot/conversation"
-	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/workspace"
 )
 
@@ -76,21 +74,15 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 // Notifier posts review reminders in a workspace's review channel, pinging the people
 // reminded by their Discord ids.
 type Notifier struct {
-	API   *discordgo.Session
-	Store interface {
-		Workspace(ctx context.Context, id string) (store.Workspace, error)
-	}
+	API           *discordgo.Session
+	Store         workspace.Getter
 	ReviewChannel string // used when the profile names none
 	Log           *slog.Logger
 }
 
 // Remind posts one reminder; text names people as @handle.
 func (n *Notifier) Remind(ctx context.Context, workspaceID, text string, to []string) error {
-	rec, err := n.Store.Workspace(ctx, workspaceID)
-	if err != nil {
-		return fmt.Errorf("load workspace %s: %w", workspaceID, err)
-	}
-	p, err := workspace.StoredProfile(rec)
+	p, err := workspace.ProfileByID(ctx, n.Store, workspaceID)
 	if err != nil {
 		return err
 	}
@@ -98,15 +90,13 @@ func (n *Notifier) Remind(ctx context.Context, workspaceID, text string, to []st
 	if err != nil {
 		return err
 	}
-	text = escape(text)
-	to = slices.Clone(to)
-	slices.SortFunc(to, func(a, b string) int { return len(b) - len(a) }) // @lucas before @luca
 	var ping []string
 	for _, h := range to {
-		text = strings.ReplaceAll(text, "@\u200b"+escape(h), mention(p, h))
 		if x, ok := p.Person(h); ok && x.Discord != "" {
 			ping = append(ping, x.Discord)
 		}
 	}
+	// escaping turned each @ into @ + a zero-width space
+	text = profile.MentionHandles(escape(text), "@\u200b", to, func(h string) string { return mention(p, h) })
 	return send(ctx, n.API, n.Log, channel, text, ping...)
 }

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,10 +21,8 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/discord/discordfake"
-	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
-	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 const (
@@ -55,26 +51,12 @@ type flow struct {
 
 func newFlow(t *testing.T, be storetest.Backend) *flow {
 	t.Helper()
-	ctx := context.Background()
-	prof, data, err := sample.Write(filepath.Join(t.TempDir(), "ws"))
-	require.NoError(t, err)
 	// a second reviewer, and an integration someone marked reviewer by mistake (a bot)
-	yaml, err := os.ReadFile(prof)
-	require.NoError(t, err)
 	luca := "  - {handle: luca, name: Luca Neri, role: agency, reviewer: true, slack: U0LUCA, discord: \"1000000000000000004\"}\n"
-	require.Contains(t, string(yaml), luca)
-	yaml = []byte(strings.Replace(string(yaml), luca, luca+
-		"  - {handle: sara, name: Sara Galli, role: agency, reviewer: true, discord: \""+sara+"\"}\n"+
-		"  - {handle: zapier, name: Zapier, role: other, reviewer: true, discord: \""+zapier+"\"}\n", 1))
-	require.NoError(t, os.WriteFile(prof, yaml, 0o644))
-	ws, err := workspace.Load(prof, []string{data})
-	require.NoError(t, err)
 	st := be.Open(t)
-	rec, err := ws.Record()
-	require.NoError(t, err)
-	rec.UpdatedAt = time.Now()
-	require.NoError(t, st.UpsertWorkspace(ctx, rec))
-	require.NoError(t, st.ReplaceKPI(ctx, rec.ID, ws.KPIRows(), time.Now()))
+	storetest.SeedSample(t, st, luca, luca+
+		"  - {handle: sara, name: Sara Galli, role: agency, reviewer: true, discord: \""+sara+"\"}\n"+
+		"  - {handle: zapier, name: Zapier, role: other, reviewer: true, discord: \""+zapier+"\"}\n")
 
 	f := &flow{st: st, fake: discordfake.New(t), guild: guild}
 	api, err := discord.NewSession(discord.Config{BotToken: discordfake.Token, APIURL: f.fake.URL()})
@@ -499,20 +481,8 @@ func TestTwoServers(t *testing.T) {
 		ctx := context.Background()
 		f := newFlow(t, be)
 		const guildB, reviewB = "2000000000000000002", "3000000000000000002"
-		prof, data, err := sample.Write(filepath.Join(t.TempDir(), "bianchi"))
-		require.NoError(t, err)
-		y, err := os.ReadFile(prof)
-		require.NoError(t, err)
-		text := strings.NewReplacer("company: Meccanica Rossi S.r.l.", "company: Forno Bianchi", "workspace: meccanica_rossi", "workspace: forno_bianchi",
-			`guild: "`+guild+`"`, `guild: "`+guildB+`"`, `review_channel: "`+review+`"`, `review_channel: "`+reviewB+`"`).Replace(string(y))
-		require.NoError(t, os.WriteFile(prof, []byte(text), 0o644))
-		wsB, err := workspace.Load(prof, []string{data})
-		require.NoError(t, err)
-		rec, err := wsB.Record()
-		require.NoError(t, err)
-		rec.UpdatedAt = time.Now()
-		require.NoError(t, f.st.UpsertWorkspace(ctx, rec))
-		require.NoError(t, f.st.ReplaceKPI(ctx, rec.ID, wsB.KPIRows(), time.Now()))
+		storetest.SeedSample(t, f.st, "company: Meccanica Rossi S.r.l.", "company: Forno Bianchi", "workspace: meccanica_rossi", "workspace: forno_bianchi",
+			`guild: "`+guild+`"`, `guild: "`+guildB+`"`, `review_channel: "`+review+`"`, `review_channel: "`+reviewB+`"`)
 
 		_, cardA, dA := f.pending(t)
 		f.guild = guildB // the same people, in the other company's server

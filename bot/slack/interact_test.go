@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,10 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/whybot/whybot/bot/slack"
-	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
-	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 const ws = "meccanica_rossi"
@@ -290,22 +286,9 @@ func TestTwoTeams(t *testing.T) {
 		ctx := context.Background()
 		f := newFlow(t, be)
 		// a second client of the agency: another company, team, review channel and people
-		dir := filepath.Join(t.TempDir(), "bianchi")
-		prof, data, err := sample.Write(dir)
-		require.NoError(t, err)
-		y, err := os.ReadFile(prof)
-		require.NoError(t, err)
-		text := strings.NewReplacer("company: Meccanica Rossi S.r.l.", "company: Forno Bianchi", "workspace: meccanica_rossi", "workspace: forno_bianchi",
+		storetest.SeedSample(t, f.st, "company: Meccanica Rossi S.r.l.", "company: Forno Bianchi", "workspace: meccanica_rossi", "workspace: forno_bianchi",
 			"team: T0ROSSI", "team: T0BIANCHI", "review_channel: C0REVIEW", "review_channel: C0REVIEWB",
-			"U0GIULIA", "U1GIULIA", "U0MARCO", "U1MARCO", "U0ANNA", "U1ANNA", "U0LUCA", "U1LUCA").Replace(string(y))
-		require.NoError(t, os.WriteFile(prof, []byte(text), 0o644))
-		wsB, err := workspace.Load(prof, []string{data})
-		require.NoError(t, err)
-		rec, err := wsB.Record()
-		require.NoError(t, err)
-		rec.UpdatedAt = time.Now()
-		require.NoError(t, f.st.UpsertWorkspace(ctx, rec))
-		require.NoError(t, f.st.ReplaceKPI(ctx, rec.ID, wsB.KPIRows(), time.Now()))
+			"U0GIULIA", "U1GIULIA", "U0MARCO", "U1MARCO", "U0ANNA", "U1ANNA", "U0LUCA", "U1LUCA")
 
 		dA, cardA := f.toDraft(t, "700.000001")
 		// the same channel id and ts in the other team is another conversation

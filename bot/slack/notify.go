@@ -3,32 +3,24 @@ package slack
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	goslack "github.com/slack-go/slack"
 
-	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 // Notifier posts review reminders in a workspace's review channel, with the people
 // reminded mentioned by their Slack ids.
 type Notifier struct {
-	API   *goslack.Client
-	Store interface {
-		Workspace(ctx context.Context, id string) (store.Workspace, error)
-	}
+	API           *goslack.Client
+	Store         workspace.Getter
 	ReviewChannel string // used when the profile names none
 }
 
 // Remind posts one reminder; text names people as @handle.
 func (n *Notifier) Remind(ctx context.Context, workspaceID, text string, to []string) error {
-	rec, err := n.Store.Workspace(ctx, workspaceID)
-	if err != nil {
-		return fmt.Errorf("load workspace %s: %w", workspaceID, err)
-	}
-	p, err := workspace.StoredProfile(rec)
+	p, err := workspace.ProfileByID(ctx, n.Store, workspaceID)
 	if err != nil {
 		return err
 	}
@@ -36,12 +28,7 @@ func (n *Notifier) Remind(ctx context.Context, workspaceID, text string, to []st
 	if err != nil {
 		return err
 	}
-	text = escape(text)
-	to = slices.Clone(to)
-	slices.SortFunc(to, func(a, b string) int { return len(b) - len(a) }) // @lucas before @luca
-	for _, h := range to {
-		text = strings.ReplaceAll(text, "@"+h, mention(p, h))
-	}
+	text = profile.MentionHandles(escape(text), "@", to, func(h string) string { return mention(p, h) })
 	err = retryRateLimited(ctx, nil, 0, "chat.postMessage", func() error {
 		_, _, err := n.API.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false))
 		return err

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +14,8 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/bot/slack/slackfake"
-	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
-	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 type flow struct {
@@ -32,26 +28,12 @@ type flow struct {
 
 func newFlow(t *testing.T, be storetest.Backend) *flow {
 	t.Helper()
-	ctx := context.Background()
-	prof, data, err := sample.Write(filepath.Join(t.TempDir(), "ws"))
-	require.NoError(t, err)
 	// a second reviewer, and an integration someone marked reviewer by mistake (a bot)
-	yaml, err := os.ReadFile(prof)
-	require.NoError(t, err)
 	luca := "  - {handle: luca, name: Luca Neri, role: agency, reviewer: true, slack: U0LUCA, discord: \"1000000000000000004\"}\n"
-	require.Contains(t, string(yaml), luca)
-	yaml = []byte(strings.Replace(string(yaml), luca, luca+
-		"  - {handle: sara, name: Sara Galli, role: agency, reviewer: true, slack: U0SARA}\n"+
-		"  - {handle: zapier, name: Zapier, role: other, reviewer: true, slack: U0ZAPIER}\n", 1))
-	require.NoError(t, os.WriteFile(prof, yaml, 0o644))
-	ws, err := workspace.Load(prof, []string{data})
-	require.NoError(t, err)
 	st := be.Open(t)
-	rec, err := ws.Record()
-	require.NoError(t, err)
-	rec.UpdatedAt = time.Now()
-	require.NoError(t, st.UpsertWorkspace(ctx, rec))
-	require.NoError(t, st.ReplaceKPI(ctx, rec.ID, ws.KPIRows(), time.Now()))
+	storetest.SeedSample(t, st, luca, luca+
+		"  - {handle: sara, name: Sara Galli, role: agency, reviewer: true, slack: U0SARA}\n"+
+		"  - {handle: zapier, name: Zapier, role: other, reviewer: true, slack: U0ZAPIER}\n")
 	f := &flow{st: st, fake: slackfake.New(t)}
 	f.fake.SetBot("U0ZAPIER")
 	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL()}, nil)

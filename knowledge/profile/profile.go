@@ -603,3 +603,15 @@ func Slug(s string) string {
 	}
 	return out
 }
+
+// MentionHandles replaces each @handle of the given people in text with how the
+// transport addresses them (mention), longest handle first so @lucas is not read as
+// @luca + s.
+func MentionHandles(text, at string, handles []string, mention func(handle string) string) string {
+	hs := slices.Clone(handles)
+	slices.SortFunc(hs, func(a, b string) int { return len(b) - len(a) })
+	for _, h := range hs {
+		text = strings.ReplaceAll(text, at+h, mention(h))
+	}
+	return text
+}

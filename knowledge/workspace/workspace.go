@@ -139,6 +139,20 @@ func FindStored(ctx context.Context, s Lister, match func(*profile.Profile) bool
 	return store.Workspace{}, nil, false, nil
 }
 
+// Getter reads one stored workspace.
+type Getter interface {
+	Workspace(ctx context.Context, id string) (store.Workspace, error)
+}
+
+// ProfileByID reads the stored profile of a workspace.
+func ProfileByID(ctx context.Context, s Getter, id string) (*profile.Profile, error) {
+	rec, err := s.Workspace(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("load workspace %s: %w", id, err)
+	}
+	return StoredProfile(rec)
+}
+
 // SnapshotStore lists the stored workspaces and reads their latest KPI snapshot.
 type SnapshotStore interface {
 	Lister

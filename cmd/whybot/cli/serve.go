@@ -15,6 +15,7 @@ import (
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/jobs"
 	"github.com/whybot/whybot/bot/slack"
+	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store/backend"
 	"github.com/whybot/whybot/knowledge/store/pgstore"
 	"github.com/whybot/whybot/knowledge/workspace"
@@ -196,24 +197,43 @@ func (e *env) serve(args []string) error {
 
 // checkSlackWorkspaces makes sure every workspace with a Slack team has a review channel.
 func checkSlackWorkspaces(ctx context.Context, s backend.DB, cfg slack.Config) error {
+	return checkWorkspaces(ctx, s, platformCheck{place: "Slack team", fallback: cfg.ReviewChannel,
+		settings: func(p *profile.Profile) (string, string) { return p.Slack.Team, p.Slack.ReviewChannel },
+		how:      "slack.review_channel in its company.yaml, or SLACK_REVIEW_CHANNEL",
+		none:     "Slack is configured but no workspace names a Slack team: add `slack: {team: T…, review_channel: C…}` to company.yaml and start with --workspace DIR"})
+}
+
+// platformCheck says how a chat platform is named in profiles.
+type platformCheck struct {
+	place, fallback, how, none string
+	settings                   func(p *profile.Profile) (id, reviewChannel string)
+}
+
+// checkWorkspaces makes sure some workspace uses the platform and each that does has a
+// review channel, naming every one that lacks it.
+func checkWorkspaces(ctx context.Context, s backend.DB, c platformCheck) error {
 	all, err := s.Workspaces(ctx)
 	if err != nil {
 		return err
 	}
-	teams := 0
+	found := 0
 	var errs []error
 	for _, rec := range all {
 		p, err := workspace.StoredProfile(rec)
-		if err != nil || p.Slack.Team == "" {
+		if err != nil {
 			continue
 		}
-		teams++
-		if p.Slack.ReviewChannel == "" && cfg.ReviewChannel == "" {
-			errs = append(errs, fmt.Errorf("workspace %s (Slack team %s) has no review channel: set slack.review_channel in its company.yaml, or SLACK_REVIEW_CHANNEL", rec.ID, p.Slack.Team))
+		id, review := c.settings(p)
+		if id == "" {
+			continue
+		}
+		found++
+		if review == "" && c.fallback == "" {
+			errs = append(errs, fmt.Errorf("workspace %s (%s %s) has no review channel: set %s", rec.ID, c.place, id, c.how))
 		}
 	}
-	if teams == 0 {
-		return &conversation.UserError{Reason: "Slack is configured but no workspace names a Slack team: add `slack: {team: T…, review_channel: C…}` to company.yaml and start with --workspace DIR"}
+	if found == 0 {
+		return &conversation.UserError{Reason: c.none}
 	}
 	if len(errs) > 0 {
 		return &conversation.UserError{Reason: errors.Join(errs...).Error()}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
+	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store/backend"
-	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 // discordSide is serve's Discord transport.
@@ -107,29 +107,10 @@ func serveHTTP(ctx context.Context, g *errgroup.Group, addr, setting string, han
 // checkDiscordWorkspaces makes sure some workspace names a Discord server and each such
 // workspace has a review channel.
 func checkDiscordWorkspaces(ctx context.Context, s backend.DB, cfg discord.Config) error {
-	all, err := s.Workspaces(ctx)
-	if err != nil {
-		return err
-	}
-	guilds := 0
-	var errs []error
-	for _, rec := range all {
-		p, err := workspace.StoredProfile(rec)
-		if err != nil || p.Discord.Guild == "" {
-			continue
-		}
-		guilds++
-		if p.Discord.ReviewChannel == "" && cfg.ReviewChannel == "" {
-			errs = append(errs, fmt.Errorf("workspace %s (Discord server %s) has no review channel: set discord.review_channel in its company.yaml, or DISCORD_REVIEW_CHANNEL", rec.ID, p.Discord.Guild))
-		}
-	}
-	if guilds == 0 {
-		return &conversation.UserError{Reason: "Discord is configured but no workspace names a Discord server: add `discord: {guild: \"…\", review_channel: \"…\"}` to company.yaml and start with --workspace DIR"}
-	}
-	if len(errs) > 0 {
-		return &conversation.UserError{Reason: errors.Join(errs...).Error()}
-	}
-	return nil
+	return checkWorkspaces(ctx, s, platformCheck{place: "Discord server", fallback: cfg.ReviewChannel,
+		settings: func(p *profile.Profile) (string, string) { return p.Discord.Guild, p.Discord.ReviewChannel },
+		how:      "discord.review_channel in its company.yaml, or DISCORD_REVIEW_CHANNEL",
+		none:     "Discord is configured but no workspace names a Discord server: add `discord: {guild: \"…\", review_channel: \"…\"}` to company.yaml and start with --workspace DIR"})
 }
 
 // discordCmd is `whybot discord register`: it installs /why globally (which can take up
