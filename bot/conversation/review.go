@@ -15,12 +15,15 @@ type Review struct {
 	Draft    store.Draft
 	Thread   store.Thread
 	Question string
-	Evidence struct {
-		Findings  []rules.Finding `json:"findings"`
-		Caveats   []string        `json:"caveats"`
-		Knowledge []Citation      `json:"knowledge"`
-		Source    *Phrased        `json:"source"` // who wrote the draft; nil for drafts before the LLM existed
-	}
+	Evidence ReviewEvidence
+}
+
+// ReviewEvidence is the part of a draft's stored evidence a reviewer is shown.
+type ReviewEvidence struct {
+	Findings  []rules.Finding `json:"findings"`
+	Caveats   []string        `json:"caveats"`
+	Knowledge []Citation      `json:"knowledge"`
+	Source    *Phrased        `json:"source"` // who wrote the draft; nil for drafts before the LLM existed
 }
 
 // ReviewStore is what LoadReview reads.
@@ -61,5 +64,5 @@ func (r *Review) SourceLine(set interface{ Text(string, any) string }) string {
 	if r.Evidence.Source != nil {
 		src = *r.Evidence.Source
 	}
-	return set.Text("review.source", map[string]string{"Source": src.Source, "Fallback": src.Fallback})
+	return set.Text("review.source", map[string]any{"Source": src.Source, "Fallback": src.Fallback, "Failed": src.Failed})
 }

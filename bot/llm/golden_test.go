@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/llm"
 	"github.com/whybot/whybot/prompts"
 )
@@ -34,9 +35,16 @@ func TestPromptGolden(t *testing.T) {
 		}
 		u, err := set.Render("llm.user", map[string]string{"Evidence": evidence})
 		require.NoError(t, err)
-		r, err := set.Render("llm.retry", map[string]string{"Figures": "45, 87"})
+		failed := []conversation.Unsupported{{Kind: "figure", Text: "45"}, {Kind: "metric", Text: "cost per click"}, {Kind: "period", Text: "March 2026"}, {Kind: "conclusion", Text: "on track"}}
+		r, err := set.Render("llm.retry", map[string]any{"Failed": failed})
 		require.NoError(t, err)
 		out += "== llm.user\n" + u + "\n\n== llm.retry\n" + r + "\n"
+		// what the reviewer is told about who wrote the draft
+		for _, src := range []conversation.Phrased{{Source: "llm"}, {Source: "rules"}, {Source: "rules", Fallback: conversation.FallbackUngrounded, Failed: failed[:2]},
+			{Source: "rules", Fallback: conversation.FallbackTimeout}, {Source: "rules", Fallback: conversation.FallbackPaused}, {Source: "rules", Fallback: conversation.FallbackError}} {
+			line := (&conversation.Review{Evidence: conversation.ReviewEvidence{Source: &src}}).SourceLine(set)
+			out += "\n== review.source " + src.Source + " " + src.Fallback + "\n" + line + "\n"
+		}
 		path := filepath.Join("testdata", "prompts_"+lang+".golden")
 		if *update {
 			require.NoError(t, os.MkdirAll("testdata", 0o755))

@@ -123,7 +123,7 @@ func TestPhraseInventedNumberIsCaught(t *testing.T) {
 	require.Equal(t, "llm", out.Source)
 	require.Equal(t, 2, out.Attempts)
 	second := f.bodies[1]["messages"].([]any)[1].(map[string]any)["content"].(string)
-	require.Contains(t, second, "figures that are not in the evidence: 45, 87")
+	require.Contains(t, second, `what is not in the evidence: the figure "45", the figure "87"`)
 
 	// invented twice: the rules' draft stands, and says why
 	f = newFakeOpenAI(t, say("Leads rose 45% to 87."))
@@ -131,26 +131,30 @@ func TestPhraseInventedNumberIsCaught(t *testing.T) {
 	out = p.Phrase(context.Background(), input())
 	require.Equal(t, "rules", out.Source)
 	require.Equal(t, input().Draft, out.Text)
-	require.Contains(t, out.Fallback, "failed grounding twice")
-	require.Contains(t, out.Fallback, "45")
+	require.Equal(t, conversation.FallbackUngrounded, out.Fallback)
+	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "45"}, {Kind: "figure", Text: "87"}}, out.Failed)
 	require.Equal(t, 2, f.requests)
 }
 
 func TestPhraseFallsBack(t *testing.T) {
 	t.Parallel()
-	for name, reply := range map[string]func(http.ResponseWriter){
-		"500":       status(500, `{"error":{"message":"boom"}}`),
-		"malformed": status(200, `{"choices": [`),
-		"timeout":   func(w http.ResponseWriter) { time.Sleep(700 * time.Millisecond); say("late")(w) },
+	for name, tc := range map[string]struct {
+		reply func(http.ResponseWriter)
+		why   string
+	}{
+		"500":       {status(500, `{"error":{"message":"boom"}}`), conversation.FallbackError},
+		"malformed": {status(200, `{"choices": [`), conversation.FallbackError},
+		"empty":     {say(""), conversation.FallbackError},
+		"timeout":   {func(w http.ResponseWriter) { time.Sleep(700 * time.Millisecond); say("late")(w) }, conversation.FallbackTimeout},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := newFakeOpenAI(t, reply)
+			f := newFakeOpenAI(t, tc.reply)
 			p := &llm.Phraser{Model: model(t, f.URL, 300*time.Millisecond)}
 			out := p.Phrase(context.Background(), input())
 			require.Equal(t, "rules", out.Source)
 			require.Equal(t, input().Draft, out.Text)
-			require.Contains(t, out.Fallback, "the language model did not answer")
+			require.Equal(t, tc.why, out.Fallback)
 		})
 	}
 }
@@ -167,7 +171,7 @@ func TestBreakerOpensAfterFailures(t *testing.T) {
 	require.ErrorIs(t, err, llm.ErrOpen)
 	require.Equal(t, 3, f.requests, "no call while the breaker is open")
 	p := &llm.Phraser{Model: m}
-	require.Contains(t, p.Phrase(context.Background(), input()).Fallback, "paused")
+	require.Equal(t, conversation.FallbackPaused, p.Phrase(context.Background(), input()).Fallback)
 }
 
 func TestOllama(t *testing.T) {
@@ -220,9 +224,9 @@ func TestRedactAndGround(t *testing.T) {
 	out := r.Redact("Marco Verdi (marco@verdi.it, 02 1234 5678) sold 10.000 units for 12.500 € in 2026-10; 30% up")
 	require.Equal(t, "[person] ([email], [phone]) sold 10.000 units for 12.500 € in 2026-10; 30% up", out)
 
-	var ev llm.Evidence
+	ev := llm.NewEvidence("it")
 	ev.AddText("Leads rose from 60 to 78 in 2026-10 (+30%); CAC €264,50")
 	ev.Add(0.4)
 	require.Empty(t, ev.Ground("Da 60 a 78 lead (+30 per cento) a ottobre 2026; il 40% è qualificato; CAC 264,5 €, circa 265 €"))
-	require.Equal(t, []string{"45", "1.200"}, ev.Ground("Up 45% and 1.200 new leads, in 2 steps"))
+	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "45"}, {Kind: "figure", Text: "1.200"}}, ev.Ground("Up 45% and 1.200 new leads, in 2 steps"))
 }

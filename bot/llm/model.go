@@ -92,6 +92,9 @@ func (c *client) Complete(ctx context.Context, system, user string, asJSON bool)
 	if err == nil && (resp == nil || len(resp.Choices) == 0 || resp.Choices[0].Content == "") {
 		err = errors.New("the model returned no text")
 	}
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w: %w", ctx.Err(), err) // the clients do not all wrap the context's error
+	}
 	c.breaker.Record(time.Now(), err == nil)
 	if err != nil {
 		// the prompt is never logged: it holds company data

@@ -33,60 +33,74 @@ func (p *Phraser) log() *slog.Logger {
 
 // Phrase rewrites in.Draft, or says why it kept it.
 func (p *Phraser) Phrase(ctx context.Context, in conversation.PhraseInput) conversation.Phrased {
-	keep := func(attempts int, why string) conversation.Phrased {
-		p.log().InfoContext(ctx, "llm draft not used; the rules' draft stands", "workspace", in.Workspace, "why", why)
-		return conversation.Phrased{Text: in.Draft, Source: "rules", Grounded: true, Fallback: why, Attempts: attempts}
+	keep := func(attempts int, why string, detail error, failed []Failure) conversation.Phrased {
+		p.log().InfoContext(ctx, "llm draft not used; the rules' draft stands", "workspace", in.Workspace, "why", why, "err", detail, "unsupported", Failures(failed))
+		return conversation.Phrased{Text: in.Draft, Source: "rules", Grounded: true, Fallback: why, Failed: failed, Attempts: attempts}
 	}
 	set, err := prompts.For(in.Language)
 	if err != nil {
-		return keep(0, err.Error())
+		return keep(0, conversation.FallbackError, err, nil)
 	}
 	evidence, err := Prompt(in)
 	if err != nil {
-		return keep(0, err.Error())
+		return keep(0, conversation.FallbackError, err, nil)
 	}
-	var ev Evidence
-	ev.AddText(in.Draft)
-	ev.AddText(in.Period)
-	ev.AddJSON(in.Observed, in.Findings, in.Facts)
+	ev := evidenceOf(in)
 	system, err := set.Render("llm.system", map[string]string{"Tone": in.Tone, "Detail": in.Detail})
 	if err != nil {
-		return keep(0, err.Error())
+		return keep(0, conversation.FallbackError, err, nil)
 	}
 	user, err := set.Render("llm.user", map[string]string{"Evidence": evidence})
 	if err != nil {
-		return keep(0, err.Error())
+		return keep(0, conversation.FallbackError, err, nil)
 	}
-	var bad []string
+	var bad []Failure
 	for attempt := 1; attempt <= 2; attempt++ {
 		out, err := p.Model.Complete(ctx, system, user, false)
 		if err != nil {
-			why := "the language model did not answer: " + plain(err)
-			return keep(attempt, why)
+			return keep(attempt, reason(err), err, nil)
 		}
 		out = strings.TrimSpace(out)
 		if bad = ev.Ground(out); len(bad) == 0 {
 			return conversation.Phrased{Text: out, Source: "llm", Grounded: true, Attempts: attempt}
 		}
-		p.log().WarnContext(ctx, "llm draft failed grounding", "workspace", in.Workspace, "attempt", attempt, "figures", strings.Join(bad, ", "))
-		retry, err := set.Render("llm.retry", map[string]string{"Figures": strings.Join(bad, ", ")})
+		p.log().WarnContext(ctx, "llm draft failed grounding", "workspace", in.Workspace, "attempt", attempt, "unsupported", Failures(bad))
+		retry, err := set.Render("llm.retry", map[string]any{"Failed": bad})
 		if err != nil {
-			return keep(attempt, err.Error())
+			return keep(attempt, conversation.FallbackError, err, nil)
 		}
 		user += "\n\n" + retry
 	}
-	return keep(2, "the language model's draft failed grounding twice ("+Failures(bad)+")")
+	return keep(2, conversation.FallbackUngrounded, nil, bad)
 }
 
-// plain is the reason a reviewer is shown for a model failure.
-func plain(err error) string {
+// evidenceOf is what a draft for in may state.
+func evidenceOf(in conversation.PhraseInput) *Evidence {
+	ev := NewEvidence(in.Language)
+	ev.AddText(in.Draft)
+	ev.AddText(in.Period)
+	ev.AddJSON(in.Observed, in.Findings, in.Facts)
+	for _, f := range in.Findings {
+		ev.AddRules(f.Rule)
+	}
+	for _, c := range in.Caveats {
+		ev.AddText(c)
+	}
+	for _, k := range in.Knowledge {
+		ev.AddText(k.Excerpt)
+	}
+	return ev
+}
+
+// reason is the fallback reason for a model failure; the reviewer sees it in their language.
+func reason(err error) string {
 	switch {
 	case errors.Is(err, ErrOpen):
-		return ErrOpen.Error()
+		return conversation.FallbackPaused
 	case errors.Is(err, context.DeadlineExceeded):
-		return "it took longer than WHYBOT_LLM_TIMEOUT"
+		return conversation.FallbackTimeout
 	}
-	return err.Error()
+	return conversation.FallbackError
 }
 
 // Prompt is the evidence document the model reads: JSON, so text from people and reports
@@ -133,35 +147,4 @@ func Prompt(in conversation.PhraseInput) (string, error) {
 		return "", fmt.Errorf("encode evidence: %w", err)
 	}
 	return string(b), nil
-}
-
-// AddJSON adds every number found in values (observed values, findings, facts).
-func (e *Evidence) AddJSON(values ...any) {
-	for _, v := range values {
-		b, err := json.Marshal(v)
-		if err != nil {
-			continue
-		}
-		var x any
-		if json.Unmarshal(b, &x) == nil {
-			e.walk(x)
-		}
-	}
-}
-
-func (e *Evidence) walk(x any) {
-	switch v := x.(type) {
-	case float64:
-		e.Add(v)
-	case string:
-		e.AddText(v)
-	case []any:
-		for _, y := range v {
-			e.walk(y)
-		}
-	case map[string]any:
-		for _, y := range v {
-			e.walk(y)
-		}
-	}
 }
