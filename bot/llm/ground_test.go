@@ -28,10 +28,10 @@ func TestGroundMetricsPeriodsConclusions(t *testing.T) {
 		"a longer name is not its shorter part": {"The cost per lead held.", nil},
 		"period not in the evidence": {"Leads rose 30% in March 2026, and will again in December.",
 			[]llm.Failure{{Kind: "period", Text: "March 2026"}, {Kind: "period", Text: "December"}}},
-		"may and march as words": {"You may want to march on: leads rose 30%.", nil},
-		"conclusion no rule drew":  {"Leads are on track, and the limit on cost per lead was exceeded.", []llm.Failure{{Kind: "conclusion", Text: "limit on cost per lead was exceeded"}, {Kind: "conclusion", Text: "on track"}}},
-		"a denied conclusion":      {"Leads are not on track yet.", nil},
-		"everyday words":           {"To reach more customers, leads rose 30%.", nil},
+		"may and march as words":  {"You may want to march on: leads rose 30%.", nil},
+		"conclusion no rule drew": {"Leads are on track, and the limit on cost per lead was exceeded.", []llm.Failure{{Kind: "conclusion", Text: "limit on cost per lead was exceeded"}, {Kind: "conclusion", Text: "on track"}}},
+		"a denied conclusion":     {"Leads are not on track yet.", nil},
+		"everyday words":          {"To reach more customers, leads rose 30%.", nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
