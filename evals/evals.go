@@ -92,6 +92,96 @@ type Report struct {
 	Results []Result
 	Passed  int
 	Failed  int
+	Model   ModelStats // what a language model did, when the run had one
+}
+
+// ModelStats counts what a language model did in a run.
+type ModelStats struct {
+	Read           int            // messages a model was asked to read
+	ReadByModel    int            // readings used
+	ReadFallbacks  map[string]int // readings not used, by reason (invalid, error, timeout, paused)
+	Drafts         int            // drafts written
+	DraftsByModel  int            // drafts the model wrote that passed grounding
+	Ungrounded     int            // model drafts that failed grounding (each attempt)
+	DraftFallbacks map[string]int // drafts left to the rules, by reason (ungrounded, error, …)
+}
+
+func (m *ModelStats) count(r conversation.Reply) {
+	if r.Read != nil {
+		m.Read++
+		if r.Read.By == "llm" {
+			m.ReadByModel++
+		} else {
+			m.ReadFallbacks[r.Read.Fallback]++
+		}
+	}
+	if r.Draft == nil || r.Source == nil {
+		return
+	}
+	m.Drafts++
+	src := r.Source
+	switch {
+	case src.Source == "llm":
+		m.DraftsByModel++
+		m.Ungrounded += src.Attempts - 1
+	case src.Fallback != "":
+		m.DraftFallbacks[src.Fallback]++
+		if src.Fallback == conversation.FallbackUngrounded {
+			m.Ungrounded += src.Attempts
+		}
+	}
+}
+
+// Used reports whether a model took part in the run.
+func (m ModelStats) Used() bool {
+	return m.Read > 0 || m.DraftsByModel > 0 || len(m.DraftFallbacks) > 0
+}
+
+// Compare writes a deterministic run next to a run through a language model.
+func Compare(w io.Writer, rules, model Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tRULES\tLLM\tFIRST LLM FAILURE")
+	for i, res := range model.Results {
+		first := ""
+		if len(res.Failures) > 0 {
+			first = res.Failures[0]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.Case, verdict(rules.Results[i]), verdict(res), first)
+	}
+	tw.Flush()
+	total := rules.Passed + rules.Failed
+	m := model.Model
+	fmt.Fprintf(w, "\npass rate: rules %d/%d (%s), LLM %d/%d (%s)\n", rules.Passed, total, pct(rules.Passed, total), model.Passed, total, pct(model.Passed, total))
+	fmt.Fprintf(w, "readings: %d of %d messages read by the LLM; kept the parser's: %s\n", m.ReadByModel, m.Read, reasons(m.ReadFallbacks))
+	fmt.Fprintf(w, "drafts: %d of %d written by the LLM; grounding failures: %d; fell back to the rules' draft: %s\n", m.DraftsByModel, m.Drafts, m.Ungrounded, reasons(m.DraftFallbacks))
+}
+
+func verdict(r Result) string {
+	if len(r.Failures) > 0 {
+		return "FAIL"
+	}
+	return "pass"
+}
+
+func pct(a, b int) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f%%", float64(a)*100/float64(b))
+}
+
+func reasons(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	total := 0
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%d %s", v, k))
+		total += v
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("%d (%s)", total, strings.Join(parts, ", "))
 }
 
 // Print writes the pass/fail table.
@@ -150,8 +240,9 @@ func Load(dir string) ([]Case, error) {
 	return cases, nil
 }
 
-// RunDir loads and runs every case of a folder.
-func RunDir(ctx context.Context, dir string) (Report, error) {
+// RunDir loads and runs every case of a folder. opts are added to each case's engine
+// (a language model's reader and phraser, for `whybot eval --llm`).
+func RunDir(ctx context.Context, dir string, opts ...conversation.Option) (Report, error) {
 	cases, err := Load(dir)
 	if err != nil {
 		return Report{}, err
@@ -165,10 +256,10 @@ func RunDir(ctx context.Context, dir string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	var rep Report
+	rep := Report{Model: ModelStats{ReadFallbacks: map[string]int{}, DraftFallbacks: map[string]int{}}}
 	for i, c := range cases {
 		res := Result{Case: c.Name, File: c.File, Turns: len(c.Turns)}
-		res.Failures = runCase(ctx, c, filepath.Join(tmp, fmt.Sprintf("case%d.db", i)), sampleProfile, sampleData)
+		res.Failures = runCase(ctx, c, filepath.Join(tmp, fmt.Sprintf("case%d.db", i)), sampleProfile, sampleData, &rep.Model, opts)
 		if len(res.Failures) == 0 {
 			rep.Passed++
 		} else {
@@ -179,7 +270,7 @@ func RunDir(ctx context.Context, dir string) (Report, error) {
 	return rep, nil
 }
 
-func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData string) []string {
+func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData string, stats *ModelStats, opts []conversation.Option) []string {
 	var fails []string
 	failf := func(format string, a ...any) { fails = append(fails, fmt.Sprintf(format, a...)) }
 	prof, data := sampleProfile, []string{sampleData}
@@ -210,10 +301,10 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 	}
 	posted := &recorder{}
 	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	eng := conversation.New(s, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithPoster("eval", posted), conversation.WithClock(func() time.Time {
+	eng := conversation.New(s, append([]conversation.Option{conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithPoster("eval", posted), conversation.WithClock(func() time.Time {
 		clock = clock.Add(time.Minute)
 		return clock
-	}))
+	})}, opts...)...)
 	thread, draftID, draftText := "", "", ""
 	for i, t := range c.Turns {
 		n := i + 1
@@ -258,6 +349,7 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 				failf("turn %d: %v", n, err)
 				continue
 			}
+			stats.count(r)
 			thread, state = r.Thread, string(r.State)
 			draftText = ""
 			if r.Draft != nil {

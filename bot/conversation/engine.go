@@ -83,6 +83,7 @@ type Engine struct {
 	queued    bool   // delivery is left to the job runner
 	wake      func() // tells the job runner an answer was approved
 	phraser   Phraser
+	reader    Reader
 }
 
 // Option configures an Engine.
@@ -147,6 +148,8 @@ type Reply struct {
 	Draft     *DraftRef         `json:"draft"`
 	Caveats   []string          `json:"caveats,omitempty"`
 	Knowledge []Citation        `json:"knowledge,omitempty"` // company knowledge the draft quotes
+	Read      *Read             `json:"read,omitempty"`      // who read this message, when a language model may have
+	Source    *Phrased          `json:"source,omitempty"`    // who wrote the draft
 }
 
 func newID(prefix string) string {
@@ -169,12 +172,14 @@ type questionEvent struct {
 	Text     string       `json:"text"`
 	Intent   rules.Intent `json:"intent"`
 	Language string       `json:"language"`
+	Read     *Read        `json:"read,omitempty"`
 }
 
 type answerEvent struct {
 	Text   string       `json:"text"`
 	Facts  []rules.Fact `json:"facts"`
 	Anyway bool         `json:"anyway,omitempty"`
+	Read   *Read        `json:"read,omitempty"`
 }
 
 // textTopics are answered by any reply from the person asked.
@@ -236,15 +241,17 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	var turn []store.Event
 	var newFacts []rules.Fact
 	anyway := false
+	var read *Read
 	if !answering {
 		var detected string
 		intent, detected = understand.Question(text, ws.Resolver, ws.Phrases)
 		lang := firstOf(req.Lang, detected, speaker.Language, p.Language)
+		intent, read = e.readQuestion(ctx, ws, text, lang, intent)
 		if isNew {
 			th = store.Thread{Workspace: p.Workspace, ID: firstOf(req.NewID, newID("t")), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
 		}
 		th.Asker, th.Language = speaker.Handle, lang
-		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: mustJSON(questionEvent{Text: text, Intent: intent, Language: lang})})
+		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: mustJSON(questionEvent{Text: text, Intent: intent, Language: lang, Read: read})})
 		past = nil // facts from earlier questions do not carry over to a new question
 	} else {
 		if err := json.Unmarshal(th.Intent, &intent); err != nil {
@@ -257,14 +264,21 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		// Only the person a question was put to answers it: a number from anyone else in
 		// the thread is context, not a fact.
 		askedMe := map[string]bool{}
+		var shareAsked []rules.Question
 		asker, _ := p.Person(th.Asker)
 		for _, q := range ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: intent, Asker: asker, Facts: factsSince(past)}).Questions {
 			if q.To == speaker.Handle {
 				askedMe[q.Topic] = true
+				if !textTopics[q.Topic] {
+					shareAsked = append(shareAsked, q)
+				}
 			}
 		}
 		leads, _ := ws.Data.Value(ws.Data.Len()-1, "leads")
-		for _, s := range understand.Shares(text, leads) {
+		var shares []understand.Share
+		shares, read = e.readAnswer(ctx, p, AnswerInput{Workspace: p.Workspace, Language: th.Language, Text: text,
+			Asked: shareAsked, Leads: leads, Parsed: understand.Shares(text, leads)})
+		for _, s := range shares {
 			if !askedMe[s.Topic] {
 				continue
 			}
@@ -302,7 +316,7 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		}
 	}
 	if answering {
-		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: speaker.Handle, Data: mustJSON(answerEvent{Text: text, Facts: newFacts, Anyway: anyway})})
+		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: speaker.Handle, Data: mustJSON(answerEvent{Text: text, Facts: newFacts, Anyway: anyway, Read: read})})
 	}
 
 	view, err := prompts.NewView(th.Language, p)
@@ -335,7 +349,7 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	th.Intent = mustJSON(intent)
 	th.UpdatedAt = now
 	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: intent, Period: res.Period,
-		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts}
+		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts, Read: read}
 	saved := store.Turn{Thread: th, New: isNew, SupersedeDrafts: !isNew}
 	if len(res.Questions) > 0 && !anyway {
 		th.State = store.ThreadAwaitingAnswers
@@ -358,13 +372,9 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		}
 		source := Phrased{Source: "rules", Grounded: true}
 		if e.phraser != nil && p.LLM != "off" {
-			var names []string
-			for _, x := range p.People {
-				names = append(names, x.Name)
-			}
 			source = e.phraser.Phrase(ctx, PhraseInput{Workspace: p.Workspace, Language: th.Language, Tone: asker.Tone, Detail: asker.Detail,
 				Question: QuestionOf(append(past[:len(past):len(past)], turn...)), Draft: text, Period: res.Period, Observed: res.Observed,
-				Findings: res.Findings, Facts: facts, Caveats: caveats, Knowledge: cites, Names: names})
+				Findings: res.Findings, Facts: facts, Caveats: caveats, Knowledge: cites, Names: peopleNames(p)})
 			if source.Text == "" {
 				source.Text = text
 			}
@@ -373,6 +383,7 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		d := &store.Draft{ID: newID("d"), ThreadID: th.ID, State: store.DraftPending, Text: text, Language: th.Language, CreatedAt: now,
 			Evidence: mustJSON(map[string]any{"findings": res.Findings, "observed": res.Observed, "facts": facts, "caveats": caveats, "knowledge": cites, "source": source})}
 		reply.Knowledge = cites
+		reply.Source = &source
 		saved.Draft = d
 		th.State = store.ThreadPendingApproval
 		turn = append(turn, store.Event{Kind: store.EventDraft, At: now, By: "whybot", Data: mustJSON(map[string]any{"draft": d.ID, "text": text, "caveats": caveats})})

@@ -230,3 +230,25 @@ func TestRedactAndGround(t *testing.T) {
 	require.Empty(t, ev.Ground("Da 60 a 78 lead (+30 per cento) a ottobre 2026; il 40% è qualificato; CAC 264,5 €, circa 265 €"))
 	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "45"}, {Kind: "figure", Text: "1.200"}}, ev.Ground("Up 45% and 1.200 new leads, in 2 steps"))
 }
+
+// Names and contacts that come from data exports (breakdown labels, UTM sources, company
+// documents) are redacted before any prompt, as are the profile people's full and last
+// names; first names stay so the model can greet the asker.
+func TestPromptRedactsDataExports(t *testing.T) {
+	t.Parallel()
+	in := input()
+	in.Findings = append(in.Findings, rules.Finding{Rule: "channel_concentration", Severity: "warning",
+		Message: `82% of the leads come from a single channel (Referral Mario Rossi): a fragile dependence.`},
+		rules.Finding{Rule: "utm_inconsistent", Severity: "info",
+			Message: `The same traffic source is written in different ways (newsletter, mario.rossi@shop.it, Newsletter Sara De Luca).`})
+	in.Knowledge = []conversation.Citation{{Title: "CRM export notes", Excerpt: "Call Anna Moretti on +39 02 1234 5678 about invoice IBAN IT60X0542811101000000123456."}}
+	in.Draft = "Ciao Giulia! " + in.Draft + " Marco Verdi will call them; Verdi says so."
+	doc, err := llm.Prompt(in)
+	require.NoError(t, err)
+	for _, pii := range []string{"Mario", "Rossi", "mario.rossi@shop.it", "Sara De Luca", "Anna Moretti", "1234 5678", "IT60X", "Verdi", "Bianchi"} {
+		require.NotContains(t, doc, pii)
+	}
+	require.Contains(t, doc, "Ciao Giulia!", "the asker's first name stays")
+	require.Contains(t, doc, "Referral [person]")
+	require.Contains(t, doc, "Call [person] on [phone]")
+}

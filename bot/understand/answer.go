@@ -121,6 +121,25 @@ func shareIn(c string, leads float64) (float64, bool) {
 	return 0, false
 }
 
+// Negative reports whether a text says something is not so ("not called", "fuori target"),
+// so that a figure in it may state the complement of a share.
+func Negative(text string) bool {
+	lower := " " + strings.ToLower(text) + " "
+	return containsAny(lower, negWords) || containsAny(lower, qualityNeg)
+}
+
+// FractionsIn lists the shares a text states in words ("un quarto", "nobody", "most of").
+func FractionsIn(text string) []float64 {
+	lower := " " + strings.ToLower(text) + " "
+	var out []float64
+	for _, f := range fractionWords {
+		if strings.Contains(lower, " "+f.phrase) {
+			out = append(out, f.v)
+		}
+	}
+	return out
+}
+
 func containsAny(s string, list []string) bool {
 	for _, l := range list {
 		if strings.Contains(s, l) {

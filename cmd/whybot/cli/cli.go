@@ -60,8 +60,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
-	// phraser is the configured language model (WHYBOT_LLM), or nil: the rules' drafts
-	phraser conversation.Phraser
+	// model is the configured language model (WHYBOT_LLM), or nil: the parser reads and the
+	// rules write
+	model llm.Model
 }
 
 // exit codes
@@ -97,7 +98,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "whybot: the LLM settings are not usable: %v\n", err)
 			return exitRefused
 		}
-		e.phraser = &llm.Phraser{Model: m, Log: e.log}
+		e.model = m
 	}
 	switch args[0] {
 	case "init":
@@ -225,10 +226,16 @@ func (e *env) openStore(path string) (backend.DB, error) {
 func (e *env) engine(s conversation.Store, opts ...conversation.Option) *conversation.Engine {
 	p := console.Poster{W: e.stdout}
 	base := []conversation.Option{conversation.WithLogger(e.log), conversation.WithPoster("console", p), conversation.WithPoster("cli", p)}
-	if e.phraser != nil {
-		base = append(base, conversation.WithPhraser(e.phraser))
-	}
+	base = append(base, e.llmOptions()...)
 	return conversation.New(s, append(base, opts...)...)
+}
+
+// llmOptions let the configured language model read messages and phrase drafts.
+func (e *env) llmOptions() []conversation.Option {
+	if e.model == nil {
+		return nil
+	}
+	return []conversation.Option{conversation.WithReader(&llm.Reader{Model: e.model, Log: e.log}), conversation.WithPhraser(&llm.Phraser{Model: e.model, Log: e.log})}
 }
 
 func (e *env) printJSON(v any) error {

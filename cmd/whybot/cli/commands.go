@@ -421,18 +421,37 @@ func (e *env) validate(args []string) error {
 func (e *env) eval(args []string) error {
 	fs := newFlags("eval", e)
 	verbose := fs.Bool("v", false, "print every failed expectation")
+	withLLM := fs.Bool("llm", false, "also run the cases through the configured language model (WHYBOT_LLM) and compare")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("eval takes the folder of cases: whybot eval evals/cases")
+		return usagef("eval takes the folder of cases: whybot eval [--llm] evals/cases")
+	}
+	if *withLLM && e.model == nil {
+		return usagef("--llm needs a language model: set WHYBOT_LLM (openai, ollama or anthropic) and WHYBOT_LLM_MODEL")
 	}
 	report, err := evals.RunDir(e.ctx, pos[0])
 	if err != nil {
 		return err
 	}
 	report.Print(e.stdout, *verbose)
+	if *withLLM {
+		withModel, err := evals.RunDir(e.ctx, pos[0], e.llmOptions()...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout)
+		evals.Compare(e.stdout, report, withModel)
+		if *verbose {
+			for _, res := range withModel.Results {
+				for _, f := range res.Failures {
+					fmt.Fprintf(e.stdout, "llm: %s: %s\n", res.File, f)
+				}
+			}
+		}
+	}
 	if report.Failed > 0 {
 		return refusedError{fmt.Sprintf("%d of %d eval cases failed", report.Failed, report.Failed+report.Passed)}
 	}
