@@ -164,15 +164,25 @@ func TestBreakerOpensAfterFailures(t *testing.T) {
 	t.Parallel()
 	f := newFakeOpenAI(t, status(503, `{"error":{"message":"down"}}`))
 	m := model(t, f.URL, time.Second)
-	for range 3 {
-		_, err := m.Complete(context.Background(), "s", "u", false)
-		require.Error(t, err)
-	}
 	_, err := m.Complete(context.Background(), "s", "u", false)
+	require.Error(t, err)
+	require.Equal(t, 2, f.requests, "one retry")
+	_, err = m.Complete(context.Background(), "s", "u", false)
+	require.ErrorIs(t, err, llm.ErrOpen, "the third failure opens the breaker: no second try")
+	_, err = m.Complete(context.Background(), "s", "u", false)
 	require.ErrorIs(t, err, llm.ErrOpen)
 	require.Equal(t, 3, f.requests, "no call while the breaker is open")
 	p := &llm.Phraser{Model: m}
 	require.Equal(t, conversation.FallbackPaused, p.Phrase(context.Background(), input()).Fallback)
+}
+
+func TestTransientFailureIsRetriedOnce(t *testing.T) {
+	t.Parallel()
+	f := newFakeOpenAI(t, status(429, `{"error":{"message":"slow down"}}`), say("Leads rose from 60 to 78."))
+	out, err := model(t, f.URL, 5*time.Second).Complete(context.Background(), "s", "u", false)
+	require.NoError(t, err)
+	require.Equal(t, "Leads rose from 60 to 78.", out)
+	require.Equal(t, 2, f.requests)
 }
 
 func TestOllama(t *testing.T) {

@@ -71,12 +71,36 @@ type client struct {
 // and is given a rest before being tried again.
 var ErrOpen = errors.New("the LLM failed several times in a row and is paused for a minute")
 
+// Complete asks the model once, and once more after a short pause when the first try
+// failed for a reason other than the deadline (a 5xx, a 429, a dropped connection); both
+// tries share the one timeout.
 func (c *client) Complete(ctx context.Context, system, user string, asJSON bool) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.c.Timeout)
+	defer cancel()
+	var err error
+	for try := 1; try <= 2; try++ {
+		var out string
+		if out, err = c.try(ctx, system, user, asJSON); err == nil || errors.Is(err, ErrOpen) || ctx.Err() != nil {
+			return out, err
+		}
+		if try == 1 {
+			select {
+			case <-ctx.Done():
+				return "", err
+			case <-time.After(retryPause):
+			}
+		}
+	}
+	return "", err
+}
+
+// retryPause is the wait before the second try.
+var retryPause = 250 * time.Millisecond
+
+func (c *client) try(ctx context.Context, system, user string, asJSON bool) (string, error) {
 	if !c.breaker.Allow(time.Now()) {
 		return "", ErrOpen
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.c.Timeout)
-	defer cancel()
 	opts := []llms.CallOption{llms.WithModel(c.c.Model), llms.WithMaxTokens(c.c.MaxTokens), llms.WithTemperature(0.2)}
 	if asJSON {
 		opts = append(opts, llms.WithJSONMode())
