@@ -45,10 +45,12 @@ type intentJSON struct {
 
 // factsJSON is the schema of an answer's reading.
 type factsJSON struct {
-	Facts []struct {
-		Topic string   `json:"topic"`
-		Share *float64 `json:"share"`
-	} `json:"facts"`
+	Facts []factJSON `json:"facts"`
+}
+
+type factJSON struct {
+	Topic string   `json:"topic"`
+	Share *float64 `json:"share"`
 }
 
 // Question reads a question.
@@ -82,16 +84,10 @@ func (r *Reader) Answer(ctx context.Context, in conversation.AnswerInput) ([]und
 	for _, q := range in.Asked {
 		qs = append(qs, asked{Topic: q.Topic, Asked: red.Redact(q.Text)})
 	}
-	first := factsJSON{Facts: []struct {
-		Topic string   `json:"topic"`
-		Share *float64 `json:"share"`
-	}{}}
+	first := factsJSON{Facts: []factJSON{}}
 	for _, s := range in.Parsed {
 		v := s.Value
-		first.Facts = append(first.Facts, struct {
-			Topic string   `json:"topic"`
-			Share *float64 `json:"share"`
-		}{s.Topic, &v})
+		first.Facts = append(first.Facts, factJSON{Topic: s.Topic, Share: &v})
 	}
 	doc := map[string]any{"answer": red.Redact(in.Text), "open_questions": qs, "first_reading": first}
 	if in.Leads > 0 {
