@@ -349,7 +349,65 @@ type Store interface {
 
 	InboxStore
 	KnowledgeStore
+	AccountStore
 	Close() error
+}
+
+// Account is a web console user: agency staff or a company's reviewer.
+type Account struct {
+	Name         string    `json:"name"`          // lower case
+	PasswordHash string    `json:"-"`             // argon2id, PHC string
+	Workspaces   []string  `json:"workspaces"`    // the workspaces it may see and review; "*": all
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// AllWorkspaces in Account.Workspaces grants every workspace.
+const AllWorkspaces = "*"
+
+// Sees reports whether the account may see and review a workspace.
+func (a Account) Sees(workspace string) bool {
+	for _, w := range a.Workspaces {
+		if w == workspace || w == AllWorkspaces {
+			return true
+		}
+	}
+	return false
+}
+
+// Session is a signed-in browser. ID is the SHA-256 (hex) of the token in the cookie, so
+// a copy of the database does not sign anyone in.
+type Session struct {
+	ID        string
+	Account   string
+	CSRF      string // the token every state-changing request must carry
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AccountStore keeps web console accounts, their sessions and login attempts.
+type AccountStore interface {
+	// PutAccount creates an account or replaces its password and workspaces, atomically.
+	PutAccount(ctx context.Context, a Account) error
+	// Account returns an account with its workspaces; ErrNotFound when there is none.
+	Account(ctx context.Context, name string) (Account, error)
+	// Accounts lists every account by name.
+	Accounts(ctx context.Context) ([]Account, error)
+	// DeleteAccount removes an account and its sessions; ErrNotFound when there is none.
+	DeleteAccount(ctx context.Context, name string) error
+
+	// CreateSession records a session.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns a session that has not expired at now; ErrNotFound otherwise.
+	Session(ctx context.Context, id string, now time.Time) (Session, error)
+	// DeleteSession ends a session (signing out); ending a missing one is not an error.
+	DeleteSession(ctx context.Context, id string) error
+
+	// RecordLogin records a login attempt for an account name (existing or not).
+	RecordLogin(ctx context.Context, account string, ok bool, at time.Time) error
+	// LoginFailures counts the failed attempts for an account name since the later of
+	// since and its last successful login.
+	LoginFailures(ctx context.Context, account string, since time.Time) (int, error)
 }
 
 // Inbound is a delivery from a chat platform waiting to be handled.

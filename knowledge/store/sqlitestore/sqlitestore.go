@@ -118,7 +118,8 @@ func (s *Store) SchemaStatus(ctx context.Context) (store.Schema, error) {
 	return st, nil
 }
 
-func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// ts is a fixed-width UTC timestamp, so that text comparisons in SQL order like times.
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
 func parseTS(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
