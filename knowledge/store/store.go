@@ -355,9 +355,9 @@ type Store interface {
 
 // Account is a web console user: agency staff or a company's reviewer.
 type Account struct {
-	Name         string    `json:"name"`          // lower case
-	PasswordHash string    `json:"-"`             // argon2id, PHC string
-	Workspaces   []string  `json:"workspaces"`    // the workspaces it may see and review; "*": all
+	Name         string    `json:"name"`       // lower case
+	PasswordHash string    `json:"-"`          // argon2id, PHC string
+	Workspaces   []string  `json:"workspaces"` // the workspaces it may see and review; "*": all
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }
