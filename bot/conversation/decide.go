@@ -20,7 +20,19 @@ type Action struct {
 	// profile names it as the reviewer role; by is then the transport's id of the person,
 	// e.g. discord:1234….
 	Role string
+	// Account is the web console account the transport signed in (session cookie and
+	// CSRF token checked). It makes the actor a reviewer of the workspaces the account is
+	// granted, checked here against the store; the decision is recorded as web:<account>.
+	Account string
 }
+
+// Accounts is where the engine checks a web console account's grants.
+type Accounts interface {
+	Account(ctx context.Context, name string) (store.Account, error)
+}
+
+// WithAccounts lets web console accounts review the workspaces they are granted.
+func WithAccounts(a Accounts) Option { return func(e *Engine) { e.accounts = a } }
 
 // Outcome is the result of a decision.
 type Outcome struct {
@@ -43,6 +55,17 @@ func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a 
 	decider := person.Handle
 	if (!ok || !person.Reviewer) && a.Role != "" && a.Role == p.Discord.ReviewerRole && by != "" {
 		ok, person.Reviewer, decider = true, true, by
+	}
+	if a.Account != "" && e.accounts != nil {
+		acc, err := e.accounts.Account(ctx, a.Account)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Outcome{}, err
+		}
+		if err == nil && acc.Sees(workspaceID) {
+			ok, person.Reviewer, decider = true, true, "web:"+acc.Name
+		} else {
+			return Outcome{}, &UserError{Reason: fmt.Sprintf("the account %s may not review %s", a.Account, p.Company), Err: ErrNotReviewer}
+		}
 	}
 	if !ok || !person.Reviewer {
 		var reviewers []string

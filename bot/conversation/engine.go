@@ -84,6 +84,7 @@ type Engine struct {
 	wake      func() // tells the job runner an answer was approved
 	phraser   Phraser
 	reader    Reader
+	accounts  Accounts
 }
 
 // Option configures an Engine.

@@ -1,0 +1,409 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/metric"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"whenp": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"metricName": func(id string) string { return metric.Name(id, "en") },
+	"value": func(id string, v float64) string { return metric.Format(id, v, "en", "EUR") },
+	"valuep": func(id string, v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		return metric.Format(id, *v, "en", "EUR")
+	},
+	"pct": func(v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%+.1f%%", *v)
+	},
+	"json": func(v any) string {
+		b, _ := json.MarshalIndent(v, "", "  ")
+		return string(b)
+	},
+}
+
+func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// inbox
+
+type inboxRow struct {
+	Workspace, Company string
+	Draft              store.Draft
+	Asker, Transport   string
+	Rules              []string
+	Source             string // llm | rules
+	Grounded           bool
+	Fallback           string
+	Age                time.Duration
+	Deadline           time.Duration
+	Overdue            bool
+}
+
+func (r inboxRow) AgeText() string { return short(r.Age) + " of " + short(r.Deadline) }
+
+func short(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+var draftStates = []store.DraftState{store.DraftPending, store.DraftApproved, store.DraftPosted, store.DraftRejected, store.DraftSuperseded}
+
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	v := viewerOf(r)
+	wantWS, wantState := r.URL.Query().Get("workspace"), r.URL.Query().Get("state")
+	if wantState == "" {
+		wantState = string(store.DraftPending)
+	}
+	state := store.DraftState(wantState)
+	known := false
+	for _, st := range draftStates {
+		known = known || st == state
+	}
+	if !known {
+		http.Error(w, fmt.Sprintf("state %q is not a draft state", wantState), http.StatusBadRequest)
+		return
+	}
+	all, err := s.store.Workspaces(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var visible []store.Workspace
+	var rows []inboxRow
+	now := s.now()
+	for _, ws := range all {
+		if !v.Account.Sees(ws.ID) {
+			continue
+		}
+		visible = append(visible, ws)
+		if wantWS != "" && ws.ID != wantWS {
+			continue
+		}
+		p, err := workspace.StoredProfile(ws)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		drafts, err := s.store.Drafts(ctx, ws.ID, state)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, d := range drafts {
+			th, err := s.store.Thread(ctx, ws.ID, d.ThreadID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			var ev conversation.ReviewEvidence
+			_ = json.Unmarshal(d.Evidence, &ev)
+			row := inboxRow{Workspace: ws.ID, Company: ws.Company, Draft: d, Asker: th.Asker, Transport: th.Transport,
+				Source: "rules", Grounded: true, Age: now.Sub(d.CreatedAt), Deadline: time.Duration(p.Thresholds.ReviewDeadlineHours) * time.Hour}
+			row.Overdue = d.State == store.DraftPending && row.Age > row.Deadline
+			for _, f := range ev.Findings {
+				row.Rules = append(row.Rules, f.Rule)
+			}
+			if ev.Source != nil {
+				row.Source, row.Grounded, row.Fallback = ev.Source.Source, ev.Source.Grounded, ev.Source.Fallback
+			}
+			rows = append(rows, row)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Draft.CreatedAt.Before(rows[j].Draft.CreatedAt) })
+	s.render(w, r, "inbox", map[string]any{"Title": "Inbox", "Rows": rows, "Workspaces": visible, "Workspace": wantWS, "State": wantState, "States": draftStates})
+}
+
+// draft
+
+func (s *Server) draftPage(w http.ResponseWriter, r *http.Request) {
+	s.renderDraft(w, r, http.StatusOK, "", "")
+}
+
+func (s *Server) renderDraft(w http.ResponseWriter, r *http.Request, status int, edited, problem string) {
+	ctx := r.Context()
+	wsID, id := r.PathValue("ws"), r.PathValue("id")
+	rev, err := conversation.LoadReview(ctx, s.store, wsID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec, err := s.store.Workspace(ctx, wsID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var full struct {
+		Observed []rules.Observed `json:"observed"`
+		Facts    []rules.Fact     `json:"facts"`
+	}
+	_ = json.Unmarshal(rev.Draft.Evidence, &full)
+	events, err := s.store.Events(ctx, wsID, rev.Thread.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	set, _ := prompts.For("en")
+	data := map[string]any{"Title": "Draft " + id, "WS": wsID, "Company": rec.Company, "Review": rev, "Observed": full.Observed, "Facts": full.Facts,
+		"Source": rev.SourceLine(set), "Lines": lines(events), "Pending": rev.Draft.State == store.DraftPending, "Problem": problem}
+	if edited != "" {
+		data["Edited"] = edited
+		data["Diff"] = wordDiff(rev.Draft.Text, edited)
+	}
+	w.WriteHeader(status)
+	s.render(w, r, "draft", data)
+}
+
+func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
+	s.decide(w, r, conversation.Action{Approve: true, EditedText: r.PostFormValue("text")})
+}
+
+func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" {
+		s.renderDraft(w, r, http.StatusUnprocessableEntity, "", "A rejection needs a reason: say why, so the team can learn from it.")
+		return
+	}
+	s.decide(w, r, conversation.Action{Reason: reason})
+}
+
+// editPreview shows the edited text against the draft, word by word, before it is approved.
+func (s *Server) editPreview(w http.ResponseWriter, r *http.Request) {
+	text := strings.TrimSpace(r.PostFormValue("text"))
+	if text == "" {
+		s.renderDraft(w, r, http.StatusUnprocessableEntity, "", "The edited text is empty: reject the draft instead, with a reason.")
+		return
+	}
+	s.renderDraft(w, r, http.StatusOK, text, "")
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, a conversation.Action) {
+	v := viewerOf(r)
+	wsID, id := r.PathValue("ws"), r.PathValue("id")
+	a.Account = v.Account.Name
+	out, err := s.engine.Decide(r.Context(), wsID, id, "web:"+v.Account.Name, a)
+	var ue *conversation.UserError
+	if errors.As(err, &ue) {
+		s.renderDraft(w, r, http.StatusConflict, "", ue.Reason)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "web decision", "workspace", wsID, "draft", id, "account", v.Account.Name, "state", out.Draft.State)
+	http.Redirect(w, r, "/w/"+url.PathEscape(wsID)+"/drafts/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// thread and audit
+
+// line is one event of a thread, for people.
+type line struct {
+	Kind, By, Text string
+	At             time.Time
+}
+
+func lines(events []store.Event) []line {
+	out := make([]line, 0, len(events))
+	for _, e := range events {
+		var d map[string]any
+		_ = json.Unmarshal(e.Data, &d)
+		l := line{Kind: string(e.Kind), By: e.By, At: e.At}
+		str := func(k string) string { s, _ := d[k].(string); return s }
+		switch e.Kind {
+		case store.EventQuestion, store.EventAnswer:
+			l.Text = str("text")
+		case store.EventQuestionAsked:
+			l.Text = fmt.Sprintf("asks %s: %s", str("to"), str("text"))
+		case store.EventRule:
+			l.Text = str("rule") + ": " + str("message")
+		case store.EventDraft:
+			l.Text = str("text")
+		case store.EventData:
+			l.Text = "data of " + str("period")
+		default:
+			b, _ := json.Marshal(d)
+			l.Text = string(b)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func (s *Server) threadPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	wsID, id := r.PathValue("ws"), r.PathValue("id")
+	th, err := s.store.Thread(ctx, wsID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	events, err := s.store.Events(ctx, wsID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	drafts, err := s.store.Drafts(ctx, wsID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var mine []store.Draft
+	for _, d := range drafts {
+		if d.ThreadID == id {
+			mine = append(mine, d)
+		}
+	}
+	s.render(w, r, "thread", map[string]any{"Title": "Thread " + id, "WS": wsID, "Thread": th, "Lines": lines(events), "Drafts": mine})
+}
+
+// auditJSON exports a thread's whole trail: the thread, every event with its data, and
+// every draft with its evidence and decision.
+func (s *Server) auditJSON(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	wsID, id := r.PathValue("ws"), r.PathValue("id")
+	th, err := s.store.Thread(ctx, wsID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	events, err := s.store.Events(ctx, wsID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	drafts, err := s.store.Drafts(ctx, wsID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	mine := []store.Draft{}
+	for _, d := range drafts {
+		if d.ThreadID == id {
+			mine = append(mine, d)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "whybot-"+wsID+"-"+id+".json"))
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(map[string]any{"thread": th, "events": events, "drafts": mine})
+}
+
+// workspace
+
+type kpiLine struct {
+	Metric, Name string
+	Periods      []string
+	Values       []*float64
+	Latest       string
+	Spark        template.HTML
+	Goal         string
+}
+
+func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	wsID := r.PathValue("ws")
+	rec, err := s.store.Workspace(ctx, wsID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := workspace.StoredProfile(rec)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows, loaded, err := s.store.KPI(ctx, wsID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var kpis []kpiLine
+	var problems string
+	if len(rows) > 0 {
+		ws, err := workspace.FromSnapshot(rec, rows)
+		if err != nil {
+			problems = err.Error()
+		} else {
+			kpis = kpiLines(ws, p)
+		}
+	}
+	// the profile file as it is now: its problems, with line numbers
+	if p.File != "" {
+		if _, err := os.Stat(p.File); err == nil {
+			if _, err := profile.Load(p.File); err != nil {
+				problems = strings.TrimSpace(problems + "\n" + err.Error())
+			}
+		}
+	}
+	s.render(w, r, "workspace", map[string]any{"Title": p.Company, "WS": wsID, "P": p, "KPIs": kpis, "Loaded": loaded, "Problems": problems, "Decisional": p.Decisional()})
+}
+
+func kpiLines(ws *workspace.Workspace, p *profile.Profile) []kpiLine {
+	var out []kpiLine
+	for _, id := range p.Decisional() {
+		if !ws.Data.Has(id) {
+			continue
+		}
+		k := kpiLine{Metric: id, Name: metric.Name(id, "en")}
+		var vals []float64
+		start := max(0, ws.Data.Len()-6)
+		for i := start; i < ws.Data.Len(); i++ {
+			k.Periods = append(k.Periods, ws.Data.Periods[i].String())
+			if v, ok := ws.Data.Value(i, id); ok {
+				v := v
+				k.Values = append(k.Values, &v)
+				vals = append(vals, v)
+			} else {
+				k.Values = append(k.Values, nil)
+			}
+		}
+		var goal *float64
+		for _, g := range p.Goals {
+			if g.Metric == id {
+				t := g.Target
+				goal = &t
+				k.Goal = fmt.Sprintf("%s: %s", g.ID, metric.Format(id, g.Target, "en", "EUR"))
+			}
+		}
+		if n := len(vals); n > 0 {
+			k.Latest = metric.Format(id, vals[n-1], "en", "EUR")
+		}
+		k.Spark = sparkline(k.Values, goal)
+		out = append(out, k)
+	}
+	return out
+}

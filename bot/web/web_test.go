@@ -1,0 +1,373 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/web"
+	"github.com/whybot/whybot/bot/web/auth"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/storetest"
+)
+
+const (
+	saraPassword = "sara-correct-horse-42"
+	bobPassword  = "bob-battery-staple-77"
+	rossi        = "meccanica_rossi"
+	bianchi      = "forno_bianchi"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time     { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type bundle struct {
+	st     store.Store
+	srv    *httptest.Server
+	clock  *clock
+	engine *conversation.Engine
+}
+
+// setup serves the console over two workspaces: sara may see meccanica_rossi, bob only
+// forno_bianchi.
+func setup(t *testing.T, b storetest.Backend) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	st := b.Open(t)
+	storetest.SeedSample(t, st)
+	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: "+bianchi, "company: Meccanica Rossi S.r.l.", "company: Forno Bianchi")
+	now := time.Now().UTC()
+	for name, c := range map[string]struct {
+		pw string
+		ws []string
+	}{"sara": {saraPassword, []string{rossi}}, "bob": {bobPassword, []string{bianchi}}} {
+		h, err := auth.Hash(c.pw)
+		require.NoError(t, err)
+		require.NoError(t, st.PutAccount(ctx, store.Account{Name: name, PasswordHash: h, Workspaces: c.ws, CreatedAt: now, UpdatedAt: now}))
+	}
+	clk := &clock{t: now}
+	log := slog.New(slog.DiscardHandler)
+	eng := conversation.New(st, conversation.WithLogger(log), conversation.WithAccounts(st), conversation.WithPoster("web", web.Poster{}), conversation.WithClock(clk.now))
+	srv, err := web.New(web.Config{Store: st, Engine: eng, Log: log, Now: clk.now, SessionTTL: time.Hour})
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &bundle{st: st, srv: hs, clock: clk, engine: eng}
+}
+
+// browser keeps cookies by hand: the console's cookies are Secure, which Go's cookie jar
+// keeps off plain-HTTP test servers (browsers treat loopback as secure).
+type browser struct {
+	t       *testing.T
+	base    string
+	cookies map[string]string
+	client  *http.Client
+}
+
+func (b *bundle) browser(t *testing.T) *browser {
+	return &browser{t: t, base: b.srv.URL, cookies: map[string]string{}, client: &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (br *browser) do(method, path string, form url.Values, hdr ...string) (*http.Response, string) {
+	br.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, br.base+path, body)
+	require.NoError(br.t, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	for k, v := range br.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	resp, err := br.client.Do(req)
+	require.NoError(br.t, err)
+	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.MaxAge < 0 || c.Value == "" {
+			delete(br.cookies, c.Name)
+		} else {
+			br.cookies[c.Name] = c.Value
+		}
+	}
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(br.t, err)
+	return resp, string(b)
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(page)
+	require.NotNil(t, m, "no CSRF token in the page")
+	return m[1]
+}
+
+func (br *browser) login(name, password string) *http.Response {
+	br.t.Helper()
+	_, page := br.do("GET", "/login", nil)
+	resp, _ := br.do("POST", "/login", url.Values{"csrf": {csrfOf(br.t, page)}, "name": {name}, "password": {password}})
+	return resp
+}
+
+// askForDraft runs a conversation in the chat until a draft waits: anna asks; giulia, marco and luca
+// answer. It returns the thread and the draft.
+func (br *browser) askForDraft(ws string) (thread, draft string) {
+	br.t.Helper()
+	_, page := br.do("GET", "/w/"+ws+"/chat", nil)
+	resp, _ := br.do("POST", "/w/"+ws+"/chat", url.Values{"csrf": {csrfOf(br.t, page)}, "as": {"anna"}, "text": {"perché i lead sono aumentati del 30%?"}})
+	require.Equal(br.t, http.StatusSeeOther, resp.StatusCode)
+	loc := resp.Header.Get("Location")
+	thread = strings.TrimPrefix(loc, "/w/"+ws+"/chat?thread=")
+	_, page = br.do("GET", loc, nil)
+	require.Contains(br.t, page, "giulia", "the bot asks marketing")
+	for _, a := range []struct{ as, text string }{{"giulia", "solo il 40% è in target"}, {"marco", "ne abbiamo richiamati un quarto"}, {"luca", "sì, sono la stessa fonte: sistemiamo le UTM"}} {
+		resp, _ = br.do("POST", "/w/"+ws+"/chat", url.Values{"csrf": {csrfOf(br.t, page)}, "thread": {thread}, "as": {a.as}, "text": {a.text}})
+		require.Equal(br.t, http.StatusSeeOther, resp.StatusCode)
+		_, page = br.do("GET", loc, nil)
+	}
+	m := regexp.MustCompile(`/w/` + ws + `/drafts/(d_[a-z0-9]+)`).FindStringSubmatch(page)
+	require.NotNil(br.t, m, "a draft went to review:\n%s", page)
+	return thread, m[1]
+}
+
+func TestConsole(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		t.Run("SignInChatReviewAudit", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			br := b.browser(t)
+			resp, _ := br.do("GET", "/inbox", nil)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			require.Equal(t, "/login?next=%2Finbox", resp.Header.Get("Location"))
+
+			resp = br.login("sara", "wrong password!!")
+			require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			resp = br.login("Sara", saraPassword)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			require.Equal(t, "/inbox", resp.Header.Get("Location"))
+			require.Contains(t, resp.Header.Get("Set-Cookie"), "HttpOnly")
+			require.Contains(t, resp.Header.Get("Set-Cookie"), "Secure")
+			require.Contains(t, resp.Header.Get("Set-Cookie"), "SameSite=Lax")
+			resp, page := br.do("GET", "/inbox", nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Contains(t, resp.Header.Get("Content-Security-Policy"), "script-src 'self'")
+			require.Contains(t, page, "Nothing here")
+
+			thread, draft := br.askForDraft(rossi)
+			_, page = br.do("GET", "/inbox", nil)
+			require.Contains(t, page, "/w/"+rossi+"/drafts/"+draft)
+			require.Contains(t, page, "lead_quality_low")
+			require.Contains(t, page, "anna")
+
+			// edit: the changes are shown before anything is approved
+			_, page = br.do("GET", "/w/"+rossi+"/drafts/"+draft, nil)
+			require.Contains(t, page, "Rules fired")
+			require.Contains(t, page, "giulia")
+			require.Contains(t, page, "Written by the rules")
+			edited := "Ciao Anna <script>alert(1)</script>: i lead sono saliti del 30%, ma solo il 40% è in target."
+			resp, page = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/edit", url.Values{"csrf": {csrfOf(t, page)}, "text": {edited}})
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Contains(t, page, "<ins>")
+			require.Contains(t, page, "&lt;script&gt;alert(1)&lt;/script&gt;", "escaped")
+			require.NotContains(t, page, "<script>alert(1)")
+			d, err := b.st.Draft(context.Background(), rossi, draft)
+			require.NoError(t, err)
+			require.Equal(t, store.DraftPending, d.State, "a preview changes nothing")
+
+			resp, _ = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/approve", url.Values{"csrf": {csrfOf(t, page)}, "text": {edited}})
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			d, err = b.st.Draft(context.Background(), rossi, draft)
+			require.NoError(t, err)
+			require.Equal(t, store.DraftPosted, d.State, "approved and posted to the chat thread")
+			require.Equal(t, "web:sara", d.DecidedBy)
+			require.True(t, d.Edited)
+			require.Equal(t, edited, d.FinalText)
+
+			// posted once: approving again changes nothing
+			_, page = br.do("GET", "/w/"+rossi+"/drafts/"+draft, nil)
+			resp, _ = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/approve", url.Values{"csrf": {csrfOf(t, page)}})
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			evs, err := b.st.Events(context.Background(), rossi, thread)
+			require.NoError(t, err)
+			posted := 0
+			for _, e := range evs {
+				if e.Kind == store.EventPosted {
+					posted++
+				}
+			}
+			require.Equal(t, 1, posted)
+
+			_, page = br.do("GET", "/w/"+rossi+"/chat?thread="+thread, nil)
+			require.Contains(t, page, "posted")
+			require.Contains(t, page, "solo il 40% è in target.")
+			resp, body := br.do("GET", "/w/"+rossi+"/threads/"+thread+"/audit.json", nil)
+			require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			var audit struct {
+				Thread store.Thread  `json:"thread"`
+				Events []store.Event `json:"events"`
+				Drafts []store.Draft `json:"drafts"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(body), &audit))
+			kinds := map[store.EventKind]bool{}
+			for _, e := range audit.Events {
+				kinds[e.Kind] = true
+			}
+			for _, k := range []store.EventKind{store.EventQuestion, store.EventData, store.EventRule, store.EventQuestionAsked, store.EventAnswer, store.EventDraft, store.EventPosted} {
+				require.True(t, kinds[k], "audit trail has %s", k)
+			}
+			require.Equal(t, "web:sara", audit.Drafts[len(audit.Drafts)-1].DecidedBy)
+
+			// workspace page: KPIs with sparklines, the profile
+			_, page = br.do("GET", "/w/"+rossi, nil)
+			require.Contains(t, page, "<svg class=\"spark\"")
+			require.Contains(t, page, "Meccanica Rossi")
+			require.Contains(t, page, "giulia")
+		})
+
+		t.Run("RejectNeedsReason", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			br := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
+			_, draft := br.askForDraft(rossi)
+			_, page := br.do("GET", "/w/"+rossi+"/drafts/"+draft, nil)
+			resp, page := br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/reject", url.Values{"csrf": {csrfOf(t, page)}, "reason": {"  "}})
+			require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+			require.Contains(t, page, "needs a reason")
+			resp, _ = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/reject", url.Values{"csrf": {csrfOf(t, page)}, "reason": {"numbers are from last month"}})
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			d, err := b.st.Draft(context.Background(), rossi, draft)
+			require.NoError(t, err)
+			require.Equal(t, store.DraftRejected, d.State)
+			require.Equal(t, "numbers are from last month", d.Reason)
+			_, page = br.do("GET", "/inbox?state=rejected", nil)
+			require.Contains(t, page, draft)
+		})
+
+		t.Run("CSRF", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			br := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
+			_, draft := br.askForDraft(rossi)
+			_, page := br.do("GET", "/w/"+rossi+"/drafts/"+draft, nil)
+			path := "/w/" + rossi + "/drafts/" + draft + "/approve"
+			resp, _ := br.do("POST", path, url.Values{})
+			require.Equal(t, http.StatusForbidden, resp.StatusCode, "no token")
+			resp, _ = br.do("POST", path, url.Values{"csrf": {"forged"}})
+			require.Equal(t, http.StatusForbidden, resp.StatusCode, "wrong token")
+			resp, _ = br.do("POST", path, url.Values{"csrf": {csrfOf(t, page)}}, "Origin", "https://evil.example")
+			require.Equal(t, http.StatusForbidden, resp.StatusCode, "another site")
+			other := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, other.login("sara", saraPassword).StatusCode)
+			resp, _ = other.do("POST", path, url.Values{"csrf": {csrfOf(t, page)}})
+			require.Equal(t, http.StatusForbidden, resp.StatusCode, "another session's token")
+			resp, _ = br.do("POST", "/logout", url.Values{})
+			require.Equal(t, http.StatusForbidden, resp.StatusCode, "even sign-out needs the token")
+			// a login form posted without its cookie is refused too
+			fresh := b.browser(t)
+			resp, _ = fresh.do("POST", "/login", url.Values{"csrf": {"x"}, "name": {"sara"}, "password": {saraPassword}})
+			require.Equal(t, http.StatusForbidden, resp.StatusCode)
+			d, err := b.st.Draft(context.Background(), rossi, draft)
+			require.NoError(t, err)
+			require.Equal(t, store.DraftPending, d.State, "nothing was approved")
+		})
+
+		t.Run("SessionExpiryAndSignOut", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			br := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
+			resp, page := br.do("GET", "/inbox", nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			token := csrfOf(t, page)
+			b.clock.add(61 * time.Minute)
+			resp, _ = br.do("GET", "/inbox", nil)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode, "expired: back to sign-in")
+			resp, _ = br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {token}, "as": {"anna"}, "text": {"why?"}})
+			require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
+			_, page = br.do("GET", "/inbox", nil)
+			resp, _ = br.do("POST", "/logout", url.Values{"csrf": {csrfOf(t, page)}})
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			resp, _ = br.do("GET", "/inbox", nil)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode, "signed out")
+		})
+
+		t.Run("LockOut", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			br := b.browser(t)
+			for range web.LockoutFailures {
+				require.Equal(t, http.StatusUnauthorized, br.login("sara", "not the password").StatusCode)
+			}
+			require.Equal(t, http.StatusTooManyRequests, br.login("sara", saraPassword).StatusCode, "locked even with the right password")
+			require.Equal(t, http.StatusSeeOther, b.browser(t).login("bob", bobPassword).StatusCode, "other accounts are not locked")
+			b.clock.add(web.LockoutWindow + time.Second)
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode, "the lock ends with the window")
+		})
+
+		t.Run("CrossWorkspace", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			sara := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, sara.login("sara", saraPassword).StatusCode)
+			thread, draft := sara.askForDraft(rossi)
+
+			bob := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, bob.login("bob", bobPassword).StatusCode)
+			_, page := bob.do("GET", "/inbox", nil)
+			require.NotContains(t, page, draft)
+			require.NotContains(t, page, "Meccanica Rossi")
+			_, page = bob.do("GET", "/inbox?workspace="+rossi, nil)
+			require.NotContains(t, page, draft)
+			token := csrfOf(t, page)
+			for _, path := range []string{"/w/" + rossi, "/w/" + rossi + "/drafts/" + draft, "/w/" + rossi + "/threads/" + thread,
+				"/w/" + rossi + "/threads/" + thread + "/audit.json", "/w/" + rossi + "/chat?thread=" + thread} {
+				resp, body := bob.do("GET", path, nil)
+				require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+				require.NotContains(t, body, "perché i lead", path)
+			}
+			for _, path := range []string{"/approve", "/reject", "/edit"} {
+				resp, _ := bob.do("POST", "/w/"+rossi+"/drafts/"+draft+path, url.Values{"csrf": {token}, "reason": {"mine now"}, "text": {"hijacked"}})
+				require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+			}
+			resp, _ := bob.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {token}, "as": {"anna"}, "text": {"why did leads rise?"}})
+			require.Equal(t, http.StatusNotFound, resp.StatusCode)
+			d, err := b.st.Draft(context.Background(), rossi, draft)
+			require.NoError(t, err)
+			require.Equal(t, store.DraftPending, d.State)
+
+			// the engine checks the grant too, whatever the transport says
+			_, err = b.engine.Decide(context.Background(), rossi, draft, "web:bob", conversation.Action{Approve: true, Account: "bob"})
+			require.ErrorIs(t, err, conversation.ErrNotReviewer)
+		})
+	})
+}
