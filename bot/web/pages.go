@@ -30,7 +30,7 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"metricName": func(id string) string { return metric.Name(id, "en") },
-	"value": func(id string, v float64) string { return metric.Format(id, v, "en", "EUR") },
+	"value":      func(id string, v float64) string { return metric.Format(id, v, "en", "EUR") },
 	"valuep": func(id string, v *float64) string {
 		if v == nil {
 			return "–"
