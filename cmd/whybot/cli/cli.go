@@ -28,6 +28,7 @@ var Version = "dev"
 const usage = `whybot explains marketing KPIs the way a good agency would, and a human approves every answer.
 
 Usage:
+  whybot demo [--addr HOST:PORT]               the sample company, a demo reviewer and the web console on localhost
   whybot init DIR                              write a sample workspace (company.yaml, kpis.csv, knowledge/)
   whybot chat [--profile F --data F…]          interactive conversation (sample workspace by default)
   whybot ask --profile F --data F [--thread ID] [--as HANDLE] [--lang it|en] [--json] QUESTION
@@ -38,7 +39,7 @@ Usage:
   whybot review reject DRAFT --as HANDLE --reason TEXT [--json]
   whybot audit THREAD [--json]                 a thread's full audit trail
   whybot validate --profile F --data F…        check a profile and data, list the rules that fire
-  whybot eval DIR                              run the scenario cases in DIR
+  whybot eval [--llm] DIR                      run the scenario cases in DIR (--llm: also through the language model)
   whybot migrate up|status [--json]            apply or show the database migrations
   whybot knowledge sync [--workspace W] [--dir D]   index the profile, glossary and knowledge folder
   whybot knowledge add FILE… [--workspace W]   index Markdown or text documents
@@ -46,7 +47,9 @@ Usage:
   whybot knowledge remove SOURCE [--workspace W]
   whybot knowledge search [--workspace W] [-k N] [--json] QUERY
   whybot knowledge reindex [--workspace W]     re-embed after changing the embedder
-  whybot serve [--workspace DIR…]              run the job worker (posting, reminders, KPI reloads), Slack and Discord
+  whybot serve [--workspace DIR…] [--web ADDR] run the job worker (posting, reminders, KPI reloads), Slack, Discord and the web console
+  whybot user add NAME (--workspace ID… | --all) [--password-stdin]   a web console account (password generated unless given)
+  whybot user list | remove NAME
   whybot discord register [--guild ID…] [--workspace DIR…]   install the /why command
   whybot version
 
@@ -119,6 +122,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.migrate(args[1:])
 	case "knowledge":
 		err = e.knowledge(args[1:])
+	case "user":
+		err = e.userCmd(args[1:])
+	case "demo":
+		err = e.demo(args[1:])
 	case "serve":
 		err = e.serve(args[1:])
 	case "discord":

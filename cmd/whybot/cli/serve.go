@@ -83,6 +83,7 @@ func (e *env) serve(args []string) error {
 	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
 	poll := fs.Duration("poll", 2*time.Second, "how often the job worker looks for work")
 	reload := fs.Duration("kpi-reload", time.Hour, "how often KPI data files are reloaded (0: never)")
+	webAddr := fs.String("web", os.Getenv("WHYBOT_WEB_LISTEN"), "where the web console listens, e.g. 127.0.0.1:8080 (also WHYBOT_WEB_LISTEN; empty: no console)")
 	var dirs strList
 	fs.Var(&dirs, "workspace", "a workspace folder (company.yaml + KPI files) to load at start (repeatable; also WHYBOT_WORKSPACES)")
 	if _, err := parse(fs, args); err != nil {
@@ -130,6 +131,9 @@ func (e *env) serve(args []string) error {
 	g, ctx := errgroup.WithContext(e.ctx)
 	notify := notifiers{console: consoleNotifier{e}}
 	opts := []conversation.Option{conversation.WithKnowledge(idx)}
+	if *webAddr != "" {
+		opts = append(opts, webOptions(s)...)
+	}
 	var worker *slack.Worker
 	if slackCfg.Enabled() {
 		if err := checkSlackWorkspaces(ctx, s, slackCfg); err != nil {
@@ -181,6 +185,20 @@ func (e *env) serve(args []string) error {
 			sock := slack.NewSocket(slackCfg, s, worker.Wake, e.log)
 			g.Go(func() error { return sock.Run(ctx) })
 			mode += "; Slack in Socket Mode"
+		}
+	}
+	if *webAddr != "" {
+		srv, err := e.webConsole(s, eng)
+		if err != nil {
+			return err
+		}
+		addr, err := serveHTTP(ctx, g, *webAddr, "WHYBOT_WEB_LISTEN", srv)
+		if err != nil {
+			return err
+		}
+		mode += fmt.Sprintf("; web console on http://%s", addr)
+		if accs, err := s.Accounts(ctx); err == nil && len(accs) == 0 {
+			fmt.Fprintln(e.stderr, "whybot: the web console has no accounts yet: create one with `whybot user add NAME --workspace ID`")
 		}
 	}
 	if dside != nil {
