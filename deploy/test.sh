@@ -4,7 +4,8 @@
 # through the built binary), with the race detector, and the eval cases.
 # Usage: bash deploy/test.sh      (from the repository root)
 # It installs and starts PostgreSQL + pgvector with deploy/postgres.sh unless
-# TEST_DATABASE_URL already points at one.
+# TEST_DATABASE_URL already points at one, and installs Chromium (deploy/chromium.sh) for
+# the web console's browser tests; their screenshots go to artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,10 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   eval "$(bash deploy/postgres.sh)"
 fi
 export TEST_DATABASE_URL
+
+echo "== Chromium for the browser tests (deploy/chromium.sh)"
+bash deploy/chromium.sh
+export WHYBOT_ARTIFACTS="${WHYBOT_ARTIFACTS:-$PWD/artifacts}"   # the browser tests' screenshots
 
 echo "== go test"
 go test -race -count=1 -timeout 15m ./...

@@ -1,0 +1,95 @@
+package main_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/knowledge/sample"
+)
+
+// `whybot demo` through the built binary: it prints where to go and a password that
+// signs in, and stops cleanly.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "demo", "--addr", addr)
+	cmd.Env = append(os.Environ(), "DATABASE_URL=")
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		require.NoError(t, cmd.Wait(), out.String())
+	})
+	require.Eventually(t, func() bool { return out.Contains("Sign in   demo / ") }, 20*time.Second, 50*time.Millisecond, out.String())
+	require.Contains(t, out.String(), "http://"+addr+"/")
+	require.Contains(t, out.String(), "why did leads rise 30%?")
+	password := regexp.MustCompile(`Sign in   demo / (\S+)`).FindStringSubmatch(out.String())[1]
+
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get("http://" + addr + "/login")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(body))[1]
+	req, _ := http.NewRequest("POST", "http://"+addr+"/login", strings.NewReader(url.Values{"csrf": {csrf}, "name": {"demo"}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the printed password signs in")
+	require.Equal(t, "/inbox", resp.Header.Get("Location"))
+}
+
+// `whybot user`: accounts only for stored workspaces, a generated password shown once,
+// a password from stdin, listing and removal.
+func TestUserCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "w.db")
+	prof, data, err := sample.Write(filepath.Join(dir, "ws"))
+	require.NoError(t, err)
+	_, stderr, code := run(t, "", "user", "add", "sara", "--db", db, "--workspace", "meccanica_rossi")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "workspace meccanica_rossi is not stored: load it first")
+	_, stderr, code = run(t, "", "ask", "--db", db, "--profile", prof, "--data", data, "why did leads rise 30%?")
+	require.Zero(t, code, stderr)
+
+	out, stderr, code := run(t, "", "user", "add", "Sara", "--db", db, "--workspace", "meccanica_rossi")
+	require.Zero(t, code, stderr)
+	require.Regexp(t, `Password: [A-Za-z0-9]{20}\n`, out)
+	_, stderr, code = run(t, "short\n", "user", "add", "bob", "--db", db, "--all", "--password-stdin")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "at least 12 characters")
+	out, stderr, code = run(t, "a-long-enough-password\n", "user", "add", "bob", "--db", db, "--all", "--password-stdin")
+	require.Zero(t, code, stderr)
+	require.NotContains(t, out, "Password:")
+	_, stderr, code = run(t, "", "user", "add", "carl", "--db", db)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "--workspace ID (repeatable) or --all")
+
+	out, _, code = run(t, "", "user", "list", "--db", db)
+	require.Zero(t, code)
+	require.Regexp(t, `(?m)^bob\s+\*$`, out)
+	require.Regexp(t, `(?m)^sara\s+meccanica_rossi$`, out)
+	_, _, code = run(t, "", "user", "remove", "bob", "--db", db)
+	require.Zero(t, code)
+	_, stderr, code = run(t, "", "user", "remove", "bob", "--db", db)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "there is no account bob")
+}
