@@ -250,6 +250,40 @@ func TestConsole(t *testing.T) {
 			require.Contains(t, page, "giulia")
 		})
 
+		t.Run("ApprovedSlackDraftPostsToSlackOnce", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			ctx := context.Background()
+			rec := &recorder{}
+			eng := conversation.New(b.st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithAccounts(b.st),
+				conversation.WithPoster("slack", rec), conversation.WithClock(b.clock.now))
+			srv, err := web.New(web.Config{Store: b.st, Engine: eng, Log: slog.New(slog.DiscardHandler), Now: b.clock.now})
+			require.NoError(t, err)
+			hs := httptest.NewServer(srv)
+			t.Cleanup(hs.Close)
+			ws := storetest.SeedSample(t, b.st)
+			r, err := eng.Ask(ctx, ws, conversation.Request{As: "anna", Text: "perché i lead sono aumentati del 30%? rispondi comunque", Transport: "slack", Channel: "C0SALES"})
+			require.NoError(t, err)
+			if r.Draft == nil {
+				r, err = eng.Ask(ctx, ws, conversation.Request{ThreadID: r.Thread, As: "anna", Text: "rispondi comunque"})
+				require.NoError(t, err)
+			}
+			require.NotNil(t, r.Draft)
+			br := &browser{t: t, base: hs.URL, cookies: map[string]string{}, client: b.browser(t).client}
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
+			_, page := br.do("GET", "/inbox", nil)
+			require.Contains(t, page, "slack")
+			_, page = br.do("GET", "/w/"+rossi+"/drafts/"+r.Draft.ID, nil)
+			for range 2 {
+				resp, _ := br.do("POST", "/w/"+rossi+"/drafts/"+r.Draft.ID+"/approve", url.Values{"csrf": {csrfOf(t, page)}})
+				require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			}
+			posts := rec.all()
+			require.Len(t, posts, 1, "posted once")
+			require.Equal(t, "C0SALES", posts[0].Channel, "to the channel the question came from")
+			require.Equal(t, "web:sara", posts[0].ApprovedBy)
+		})
+
 		t.Run("RejectNeedsReason", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, be)
@@ -370,4 +404,22 @@ func TestConsole(t *testing.T) {
 			require.ErrorIs(t, err, conversation.ErrNotReviewer)
 		})
 	})
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	posts []conversation.Post
+}
+
+func (r *recorder) Post(_ context.Context, p conversation.Post) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.posts = append(r.posts, p)
+	return "ts1", nil
+}
+
+func (r *recorder) all() []conversation.Post {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]conversation.Post(nil), r.posts...)
 }
