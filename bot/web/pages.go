@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -361,15 +362,18 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 			kpis = kpiLines(ws, p)
 		}
 	}
-	// the profile file as it is now: its problems, with line numbers
-	if p.File != "" {
-		if _, err := os.Stat(p.File); err == nil {
-			if _, err := profile.Load(p.File); err != nil {
-				problems = strings.TrimSpace(problems + "\n" + err.Error())
-			}
+	// the profile file as it is now (company.yaml in the workspace folder, next to its
+	// data): its problems, with line numbers, before the next load refuses it
+	file := ""
+	if len(rec.DataFiles) > 0 {
+		file = filepath.Join(filepath.Dir(rec.DataFiles[0]), "company.yaml")
+		if _, err := os.Stat(file); err != nil {
+			file = ""
+		} else if _, err := profile.Load(file); err != nil {
+			problems = strings.TrimSpace(problems + "\n" + err.Error())
 		}
 	}
-	s.render(w, r, "workspace", map[string]any{"Title": p.Company, "WS": wsID, "P": p, "KPIs": kpis, "Loaded": loaded, "Problems": problems, "Decisional": p.Decisional()})
+	s.render(w, r, "workspace", map[string]any{"Title": p.Company, "WS": wsID, "P": p, "File": file, "KPIs": kpis, "Loaded": loaded, "Problems": problems, "Decisional": p.Decisional()})
 }
 
 func kpiLines(ws *workspace.Workspace, p *profile.Profile) []kpiLine {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -282,6 +283,23 @@ func TestConsole(t *testing.T) {
 			require.Len(t, posts, 1, "posted once")
 			require.Equal(t, "C0SALES", posts[0].Channel, "to the channel the question came from")
 			require.Equal(t, "web:sara", posts[0].ApprovedBy)
+		})
+
+		t.Run("WorkspaceShowsProfileErrors", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			ws := storetest.SeedSample(t, b.st)
+			br := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
+			_, page := br.do("GET", "/w/"+rossi, nil)
+			require.NotContains(t, page, "Problems in the profile")
+			y, err := os.ReadFile(ws.Profile.File)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(ws.Profile.File, []byte(strings.Replace(string(y), "role: marketing", "role: wizard", 1)), 0o644))
+			_, page = br.do("GET", "/w/"+rossi, nil)
+			require.Contains(t, page, "Problems in the profile")
+			require.Regexp(t, `company\.yaml:\d+`, page, "with the line")
+			require.Contains(t, page, "wizard")
 		})
 
 		t.Run("RejectNeedsReason", func(t *testing.T) {
