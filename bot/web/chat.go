@@ -35,30 +35,14 @@ func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	data := map[string]any{"Title": "Chat · " + p.Company, "WS": wsID, "P": p, "Problem": problem, "As": r.FormValue("as")}
 	if threadID != "" {
-		th, err := s.store.Thread(ctx, wsID, threadID)
+		th, err := s.loadThread(ctx, wsID, threadID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		events, err := s.store.Events(ctx, wsID, threadID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		drafts, err := s.store.Drafts(ctx, wsID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		var mine []store.Draft
-		for _, d := range drafts {
-			if d.ThreadID == threadID {
-				mine = append(mine, d)
-			}
-		}
-		data["Thread"], data["Lines"], data["Drafts"] = th, lines(events), mine
+		data["Thread"], data["Lines"], data["Drafts"] = th.Thread, lines(th.Events), th.Drafts
 		if data["As"] == "" {
-			data["As"] = nextSpeaker(p, events, th)
+			data["As"] = nextSpeaker(p, th.Events, th.Thread)
 		}
 	}
 	w.WriteHeader(status)

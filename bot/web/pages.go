@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -264,63 +265,57 @@ func lines(events []store.Event) []line {
 }
 
 func (s *Server) threadPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	wsID, id := r.PathValue("ws"), r.PathValue("id")
-	th, err := s.store.Thread(ctx, wsID, id)
+	th, err := s.loadThread(r.Context(), wsID, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	events, err := s.store.Events(ctx, wsID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	s.render(w, r, "thread", map[string]any{"Title": "Thread " + id, "WS": wsID, "Thread": th.Thread, "Lines": lines(th.Events), "Drafts": th.Drafts})
+}
+
+// threadData is a thread with its events and drafts.
+type threadData struct {
+	Thread store.Thread  `json:"thread"`
+	Events []store.Event `json:"events"`
+	Drafts []store.Draft `json:"drafts"`
+}
+
+func (s *Server) loadThread(ctx context.Context, wsID, id string) (threadData, error) {
+	out := threadData{Drafts: []store.Draft{}}
+	var err error
+	if out.Thread, err = s.store.Thread(ctx, wsID, id); err != nil {
+		return out, err
+	}
+	if out.Events, err = s.store.Events(ctx, wsID, id); err != nil {
+		return out, err
 	}
 	drafts, err := s.store.Drafts(ctx, wsID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return out, err
 	}
-	var mine []store.Draft
 	for _, d := range drafts {
 		if d.ThreadID == id {
-			mine = append(mine, d)
+			out.Drafts = append(out.Drafts, d)
 		}
 	}
-	s.render(w, r, "thread", map[string]any{"Title": "Thread " + id, "WS": wsID, "Thread": th, "Lines": lines(events), "Drafts": mine})
+	return out, nil
 }
 
 // auditJSON exports a thread's whole trail: the thread, every event with its data, and
 // every draft with its evidence and decision.
 func (s *Server) auditJSON(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	wsID, id := r.PathValue("ws"), r.PathValue("id")
-	th, err := s.store.Thread(ctx, wsID, id)
+	th, err := s.loadThread(r.Context(), wsID, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	events, err := s.store.Events(ctx, wsID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	drafts, err := s.store.Drafts(ctx, wsID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	mine := []store.Draft{}
-	for _, d := range drafts {
-		if d.ThreadID == id {
-			mine = append(mine, d)
-		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "whybot-"+wsID+"-"+id+".json"))
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(map[string]any{"thread": th, "events": events, "drafts": mine})
+	_ = enc.Encode(th)
 }
 
 // workspace
