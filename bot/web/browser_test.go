@@ -73,7 +73,7 @@ func TestBrowser(t *testing.T) {
 	// until evaluates js until it is true; errors while the page navigates are expected
 	until := func(js string) {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
+		deadline := time.Now().Add(45 * time.Second)
 		for {
 			var ok bool
 			if err := chromedp.Run(ctx, chromedp.Evaluate(js, &ok)); err == nil && ok {

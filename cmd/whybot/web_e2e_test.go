@@ -37,6 +37,12 @@ func TestDemo(t *testing.T) {
 	require.Contains(t, out.String(), "why did leads rise 30%?")
 	password := regexp.MustCompile(`Sign in   demo / (\S+)`).FindStringSubmatch(out.String())[1]
 
+	webLogin(t, addr, "demo", password)
+}
+
+// webLogin signs in to a console through its form and checks the redirect to the inbox.
+func webLogin(t *testing.T, addr, name, password string) {
+	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get("http://" + addr + "/login")
 	require.NoError(t, err)
@@ -44,7 +50,7 @@ func TestDemo(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(body))[1]
-	req, _ := http.NewRequest("POST", "http://"+addr+"/login", strings.NewReader(url.Values{"csrf": {csrf}, "name": {"demo"}, "password": {password}}.Encode()))
+	req, _ := http.NewRequest("POST", "http://"+addr+"/login", strings.NewReader(url.Values{"csrf": {csrf}, "name": {name}, "password": {password}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for _, c := range resp.Cookies() {
 		req.AddCookie(c)
@@ -52,8 +58,33 @@ func TestDemo(t *testing.T) {
 	resp, err = client.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the printed password signs in")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the password signs in")
 	require.Equal(t, "/inbox", resp.Header.Get("Location"))
+}
+
+// serve --web: the console next to the job worker, with an account made by `user add`.
+func TestServeWeb(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "w.db")
+	ws := filepath.Join(dir, "rossi")
+	_, _, err := sample.Write(ws)
+	require.NoError(t, err)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--db", db, "--workspace", ws, "--web", addr, "--poll", "100ms")
+	cmd.Env = append(os.Environ(), "DATABASE_URL=")
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		require.NoError(t, cmd.Wait(), out.String())
+	})
+	require.Eventually(t, func() bool { return out.Contains("web console on http://" + addr) }, 20*time.Second, 50*time.Millisecond, out.String())
+	require.Contains(t, out.String(), "the web console has no accounts yet: create one with `whybot user add")
+	_, stderr, code := runIn(t, "a-long-enough-password\n", []string{"DATABASE_URL="}, "user", "add", "sara", "--db", db, "--workspace", "meccanica_rossi", "--password-stdin")
+	require.Zero(t, code, stderr)
+	webLogin(t, addr, "sara", "a-long-enough-password")
 }
 
 // `whybot user`: accounts only for stored workspaces, a generated password shown once,
