@@ -62,7 +62,8 @@ func webLogin(t *testing.T, addr, name, password string) {
 	require.Equal(t, "/inbox", resp.Header.Get("Location"))
 }
 
-// serve --web: the console next to the job worker, with an account made by `user add`.
+// serve --web --ops: the console next to the job worker, with an account made by `user
+// add`, and the health endpoints.
 func TestServeWeb(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -70,8 +71,8 @@ func TestServeWeb(t *testing.T) {
 	ws := filepath.Join(dir, "rossi")
 	_, _, err := sample.Write(ws)
 	require.NoError(t, err)
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--db", db, "--workspace", ws, "--web", addr, "--poll", "100ms")
+	addr, opsAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--db", db, "--workspace", ws, "--web", addr, "--ops", opsAddr, "--poll", "100ms")
 	cmd.Env = append(os.Environ(), "DATABASE_URL=")
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -85,6 +86,17 @@ func TestServeWeb(t *testing.T) {
 	_, stderr, code := runIn(t, "a-long-enough-password\n", []string{"DATABASE_URL="}, "user", "add", "sara", "--db", db, "--workspace", "meccanica_rossi", "--password-stdin")
 	require.Zero(t, code, stderr)
 	webLogin(t, addr, "sara", "a-long-enough-password")
+
+	// the ops address, and the console's, answer the orchestrator's probes
+	for path, want := range map[string]string{"http://" + opsAddr + "/healthz": "ok", "http://" + opsAddr + "/readyz": `"ready":true`,
+		"http://" + addr + "/healthz": "ok", "http://" + addr + "/readyz": `{"check":"database","status":"ok"}`} {
+		resp, err := http.Get(path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		require.Contains(t, string(body), want, path)
+	}
 }
 
 // `whybot user`: accounts only for stored workspaces, a generated password shown once,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/jobs"
+	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store/backend"
@@ -83,6 +85,7 @@ func (e *env) serve(args []string) error {
 	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
 	poll := fs.Duration("poll", 2*time.Second, "how often the job worker looks for work")
 	reload := fs.Duration("kpi-reload", time.Hour, "how often KPI data files are reloaded (0: never)")
+	opsAddr := fs.String("ops", os.Getenv("WHYBOT_OPS_LISTEN"), "where /healthz and /readyz answer, e.g. :9090 (also WHYBOT_OPS_LISTEN; the web console's address serves them too)")
 	webAddr := fs.String("web", os.Getenv("WHYBOT_WEB_LISTEN"), "where the web console listens, e.g. 127.0.0.1:8080 (also WHYBOT_WEB_LISTEN; empty: no console)")
 	var dirs strList
 	fs.Var(&dirs, "workspace", "a workspace folder (company.yaml + KPI files) to load at start (repeatable; also WHYBOT_WORKSPACES)")
@@ -129,6 +132,16 @@ func (e *env) serve(args []string) error {
 		*reload = -1
 	}
 	g, ctx := errgroup.WithContext(e.ctx)
+	health := ops.NewHealth()
+	health.Add("database", ops.SchemaCheck(s))
+	g.Go(func() error { <-ctx.Done(); health.Stopping(); return nil })
+	if *opsAddr != "" {
+		addr, err := serveHTTP(ctx, g, *opsAddr, "WHYBOT_OPS_LISTEN", health.Handler())
+		if err != nil {
+			return err
+		}
+		e.log.Info("health endpoints", "addr", addr.String())
+	}
 	notify := notifiers{console: consoleNotifier{e}}
 	opts := []conversation.Option{conversation.WithKnowledge(idx)}
 	if *webAddr != "" {
@@ -192,7 +205,11 @@ func (e *env) serve(args []string) error {
 		if err != nil {
 			return err
 		}
-		addr, err := serveHTTP(ctx, g, *webAddr, "WHYBOT_WEB_LISTEN", srv)
+		mux := http.NewServeMux()
+		mux.Handle("GET /healthz", health.Handler())
+		mux.Handle("GET /readyz", health.Handler())
+		mux.Handle("/", srv)
+		addr, err := serveHTTP(ctx, g, *webAddr, "WHYBOT_WEB_LISTEN", mux)
 		if err != nil {
 			return err
 		}
