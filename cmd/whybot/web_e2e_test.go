@@ -136,3 +136,19 @@ func TestUserCommand(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "there is no account bob")
 }
+
+// `whybot version` names the version, the commit and the Go release; build args set the
+// first two (the container build passes them).
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	out, _, code := run(t, "", "version")
+	require.Zero(t, code)
+	require.Regexp(t, `^whybot \S+ \(commit \S+, go1\.\d+`, out)
+	withArgs := filepath.Join(t.TempDir(), "whybot")
+	pkg := "github.com/whybot/whybot/cmd/whybot/cli"
+	b, err := exec.Command("go", "build", "-ldflags", "-X "+pkg+".Version=1.2.3 -X "+pkg+".Commit=0123456789abcdef", "-o", withArgs, ".").CombinedOutput()
+	require.NoError(t, err, string(b))
+	b, err = exec.Command(withArgs, "version").Output()
+	require.NoError(t, err)
+	require.Regexp(t, `^whybot 1\.2\.3 \(commit 0123456789ab, go1\.\d+`, string(b))
+}

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/whybot/whybot/bot/console"
@@ -22,8 +24,40 @@ import (
 	"github.com/whybot/whybot/knowledge/store/backend"
 )
 
-// Version is set at build time (-ldflags "-X …cli.Version=…").
-var Version = "dev"
+// Version and Commit are set at build time (-ldflags "-X …cli.Version=… -X …cli.Commit=…");
+// without them, the module version and the VCS revision Go recorded are used.
+var (
+	Version = "dev"
+	Commit  = ""
+)
+
+// versionLine is what `whybot version` prints: version, commit (+dirty), Go version.
+func versionLine() string {
+	v, commit, dirty := Version, Commit, false
+	goVersion := runtime.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision" && commit == "":
+				commit = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = true
+			}
+		}
+	}
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	if commit == "" {
+		commit = "unknown"
+	} else if dirty && Commit == "" {
+		commit += "+dirty"
+	}
+	return fmt.Sprintf("whybot %s (commit %s, %s)", v, commit, goVersion)
+}
 
 const usage = `whybot explains marketing KPIs the way a good agency would, and a human approves every answer.
 
@@ -131,7 +165,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "discord":
 		err = e.discordCmd(args[1:])
 	case "version", "--version":
-		fmt.Fprintln(stdout, "whybot", Version)
+		fmt.Fprintln(stdout, versionLine())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
