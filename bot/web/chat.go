@@ -23,12 +23,7 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, threadID, problem string) {
 	ctx := r.Context()
 	wsID := r.PathValue("ws")
-	rec, err := s.store.Workspace(ctx, wsID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := workspace.StoredProfile(rec)
+	_, p, err := s.profileOf(ctx, wsID)
 	if err != nil {
 		s.fail(w, r, err)
 		return

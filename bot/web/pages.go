@@ -329,15 +329,20 @@ type kpiLine struct {
 	Goal         string
 }
 
+// profileOf is a stored workspace with its profile.
+func (s *Server) profileOf(ctx context.Context, wsID string) (store.Workspace, *profile.Profile, error) {
+	rec, err := s.store.Workspace(ctx, wsID)
+	if err != nil {
+		return rec, nil, err
+	}
+	p, err := workspace.StoredProfile(rec)
+	return rec, p, err
+}
+
 func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	wsID := r.PathValue("ws")
-	rec, err := s.store.Workspace(ctx, wsID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := workspace.StoredProfile(rec)
+	rec, p, err := s.profileOf(ctx, wsID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
