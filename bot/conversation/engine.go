@@ -96,6 +96,16 @@ func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = n
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 
+// WithLease sets how long a claimed answer is held for posting before another worker
+// (another replica, after this one died) may post it; default 2 minutes.
+func WithLease(d time.Duration) Option {
+	return func(e *Engine) {
+		if d > 0 {
+			e.lease = d
+		}
+	}
+}
+
 // WithQueuedDelivery leaves posting to the durable job runner instead of posting inside
 // Decide: wake (may be nil, as with River, which the store's transaction already notified)
 // tells the runner to look now.

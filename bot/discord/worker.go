@@ -57,6 +57,7 @@ type Worker struct {
 	BotUser       string // the bot's user id: its mentions start conversations
 	Log           *slog.Logger
 	Now           func() time.Time
+	Timing        inbox.Timing // lease and shutdown grace of claimed deliveries
 
 	once sync.Once
 	loop *inbox.Loop
@@ -64,7 +65,7 @@ type Worker struct {
 
 func (w *Worker) inbox() *inbox.Loop {
 	w.once.Do(func() {
-		w.loop = &inbox.Loop{Store: w.Store, Source: "discord", Handle: w.Handle, Log: w.Log, Now: w.Now}
+		w.loop = &inbox.Loop{Store: w.Store, Source: "discord", Handle: w.Handle, Log: w.Log, Now: w.Now, Timing: w.Timing}
 	})
 	return w.loop
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -18,6 +19,12 @@ type Claimer interface {
 	FinishInbound(ctx context.Context, id int64, errMsg string) error
 }
 
+// Timing is how long deliveries are held and finished.
+type Timing struct {
+	Lease time.Duration // how long a claimed delivery is held before another worker may take it; default 2 minutes
+	Grace time.Duration // after the loop is told to stop, how long the deliveries already claimed may take to finish; default 25 s
+}
+
 // Loop handles one platform's deliveries (Source: slack, discord).
 type Loop struct {
 	Store  Claimer
@@ -25,7 +32,7 @@ type Loop struct {
 	Handle func(ctx context.Context, in store.Inbound) error
 	Log    *slog.Logger
 	Now    func() time.Time
-	Lease  time.Duration // how long a claimed delivery is held before another worker may take it; default 2 minutes
+	Timing
 
 	wake chan struct{}
 	once sync.Once
@@ -69,14 +76,23 @@ func (l *Loop) Run(ctx context.Context, poll time.Duration) error {
 	}
 }
 
-// Drain handles every delivery waiting now; it reports how many it handled.
+// Drain handles every delivery waiting now; it reports how many it handled. Once ctx
+// ends it claims nothing more, but the deliveries it has claimed are finished (for up to
+// Grace): a replica told to stop does not drop work half done. Whatever it could not
+// finish is taken by another replica when its lease runs out.
 func (l *Loop) Drain(ctx context.Context) (int, error) {
 	lease := l.Lease
 	if lease <= 0 {
 		lease = 2 * time.Minute
 	}
+	grace := l.Grace
+	if grace <= 0 {
+		grace = 25 * time.Second
+	}
+	work, done := ops.InFlight(ctx, grace)
+	defer done()
 	n := 0
-	for {
+	for ctx.Err() == nil {
 		now := time.Now()
 		if l.Now != nil {
 			now = l.Now()
@@ -86,15 +102,19 @@ func (l *Loop) Drain(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, in := range batch {
+			if work.Err() != nil {
+				return n, work.Err()
+			}
 			msg := ""
-			if err := l.Handle(ctx, in); err != nil {
-				l.log().WarnContext(ctx, "delivery failed; it will be retried", "source", l.Source, "key", in.Key, "attempt", in.Attempts, "err", err)
+			if err := l.Handle(work, in); err != nil {
+				l.log().WarnContext(work, "delivery failed; it will be retried", "source", l.Source, "key", in.Key, "attempt", in.Attempts, "err", err)
 				msg = err.Error()
 			}
-			if err := l.Store.FinishInbound(ctx, in.ID, msg); err != nil {
+			if err := l.Store.FinishInbound(work, in.ID, msg); err != nil {
 				return n, err
 			}
 			n++
 		}
 	}
+	return n, nil
 }

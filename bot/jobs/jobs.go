@@ -63,6 +63,7 @@ type Config struct {
 	SweepEvery     time.Duration // re-post rows whose lease expired or backoff passed (default 1 min)
 	RemindEvery    time.Duration // check review deadlines (default 5 min)
 	ReloadKPIEvery time.Duration // reload KPI data files (default 1 h; negative: never)
+	Grace          time.Duration // local worker: after it is told to stop, how long the pass under way may take (default 25 s)
 }
 
 func (c *Config) defaults() {
@@ -78,6 +79,7 @@ func (c *Config) defaults() {
 		}
 	}
 	def(&c.Poll, 2*time.Second)
+	def(&c.Grace, 25*time.Second)
 	def(&c.SweepEvery, time.Minute)
 	def(&c.RemindEvery, 5*time.Minute)
 	def(&c.ReloadKPIEvery, time.Hour)

@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"time"
+
+	"github.com/whybot/whybot/bot/ops"
 )
 
 // Local runs the jobs in-process for the embedded store: it posts approved answers as soon
@@ -33,29 +35,38 @@ func (l *Local) Run(ctx context.Context) error {
 	t := time.NewTicker(cfg.Poll)
 	defer t.Stop()
 	for {
-		if n, err := cfg.Engine.DeliverPending(ctx); err != nil {
-			cfg.Log.WarnContext(ctx, "posting approved answers", "err", err)
-		} else if n > 0 {
-			cfg.Log.InfoContext(ctx, "posted approved answers", "count", n)
-		}
-		now := cfg.Now()
-		if now.Sub(lastRemind) >= cfg.RemindEvery {
-			lastRemind = now
-			if _, err := l.j.Remind(ctx); err != nil {
-				cfg.Log.WarnContext(ctx, "review reminders", "err", err)
-			}
-		}
-		if cfg.ReloadKPIEvery > 0 && now.Sub(lastReload) >= cfg.ReloadKPIEvery {
-			lastReload = now
-			if _, err := l.j.ReloadKPI(ctx); err != nil {
-				cfg.Log.WarnContext(ctx, "KPI reload", "err", err)
-			}
-		}
+		l.pass(ctx, &lastRemind, &lastReload)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		case <-l.wake:
+		}
+	}
+}
+
+// pass does the work due now. It is finished even when ctx ends half-way (for up to
+// Grace): an answer being posted is not cut off between the post and its record.
+func (l *Local) pass(run context.Context, lastRemind, lastReload *time.Time) {
+	cfg := l.j.cfg
+	ctx, done := ops.InFlight(run, cfg.Grace)
+	defer done()
+	if n, err := cfg.Engine.DeliverPending(ctx); err != nil {
+		cfg.Log.WarnContext(ctx, "posting approved answers", "err", err)
+	} else if n > 0 {
+		cfg.Log.InfoContext(ctx, "posted approved answers", "count", n)
+	}
+	now := cfg.Now()
+	if now.Sub(*lastRemind) >= cfg.RemindEvery {
+		*lastRemind = now
+		if _, err := l.j.Remind(ctx); err != nil {
+			cfg.Log.WarnContext(ctx, "review reminders", "err", err)
+		}
+	}
+	if cfg.ReloadKPIEvery > 0 && now.Sub(*lastReload) >= cfg.ReloadKPIEvery {
+		*lastReload = now
+		if _, err := l.j.ReloadKPI(ctx); err != nil {
+			cfg.Log.WarnContext(ctx, "KPI reload", "err", err)
 		}
 	}
 }

@@ -51,6 +51,7 @@ type Worker struct {
 	ReviewChannel string // used when the profile names none
 	Log           *slog.Logger
 	Now           func() time.Time
+	Timing        inbox.Timing // lease and shutdown grace of claimed deliveries
 
 	bots botCache
 	once sync.Once
@@ -59,7 +60,7 @@ type Worker struct {
 
 func (w *Worker) inbox() *inbox.Loop {
 	w.once.Do(func() {
-		w.loop = &inbox.Loop{Store: w.Store, Source: "slack", Handle: w.Handle, Log: w.Log, Now: w.Now}
+		w.loop = &inbox.Loop{Store: w.Store, Source: "slack", Handle: w.Handle, Log: w.Log, Now: w.Now, Timing: w.Timing}
 	})
 	return w.loop
 }

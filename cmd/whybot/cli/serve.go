@@ -14,6 +14,7 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
+	"github.com/whybot/whybot/bot/inbox"
 	"github.com/whybot/whybot/bot/jobs"
 	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/bot/slack"
@@ -92,6 +93,10 @@ func (e *env) serve(args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	timing, err := serveTimingFromEnv(os.Getenv)
+	if err != nil {
+		return &conversation.UserError{Reason: "the serve settings are not usable:\n" + err.Error()}
+	}
 	slackCfg := slack.FromEnv(os.Getenv)
 	if slackCfg.Enabled() {
 		if err := slackCfg.Validate(); err != nil {
@@ -131,19 +136,23 @@ func (e *env) serve(args []string) error {
 	if *reload == 0 {
 		*reload = -1
 	}
-	g, ctx := errgroup.WithContext(e.ctx)
 	health := ops.NewHealth()
 	health.Add("database", ops.SchemaCheck(s))
+	// on SIGTERM: not ready at once, keep working for the drain period, then stop taking
+	// work and give what is in flight the grace period
+	run, release := ops.Shutdown{Drain: timing.Drain, Grace: timing.Grace}.Run(e.ctx, health)
+	defer release()
+	g, ctx := errgroup.WithContext(run)
 	g.Go(func() error { <-ctx.Done(); health.Stopping(); return nil })
 	if *opsAddr != "" {
-		addr, err := serveHTTP(ctx, g, *opsAddr, "WHYBOT_OPS_LISTEN", health.Handler())
+		addr, err := serveHTTP(ctx, g, timing.Grace, *opsAddr, "WHYBOT_OPS_LISTEN", health.Handler())
 		if err != nil {
 			return err
 		}
 		e.log.Info("health endpoints", "addr", addr.String())
 	}
 	notify := notifiers{console: consoleNotifier{e}}
-	opts := []conversation.Option{conversation.WithKnowledge(idx)}
+	opts := []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(timing.Lease)}
 	if *webAddr != "" {
 		opts = append(opts, webOptions(s)...)
 	}
@@ -155,17 +164,17 @@ func (e *env) serve(args []string) error {
 		api := slack.NewAPI(slackCfg, e.log)
 		opts = append(opts, conversation.WithPoster("slack", &slack.Poster{API: api, Log: e.log}))
 		notify.slack = &slack.Notifier{API: api, Store: s, ReviewChannel: slackCfg.ReviewChannel}
-		worker = &slack.Worker{Store: s, API: api, ReviewChannel: slackCfg.ReviewChannel, Log: e.log}
+		worker = &slack.Worker{Store: s, API: api, ReviewChannel: slackCfg.ReviewChannel, Log: e.log, Timing: inbox.Timing{Lease: timing.Lease, Grace: timing.Grace}}
 	}
 	var dside *discordSide
 	if discordCfg.Enabled() {
-		if dside, err = e.openDiscord(ctx, s, discordCfg); err != nil {
+		if dside, err = e.openDiscord(ctx, s, discordCfg, inbox.Timing{Lease: timing.Lease, Grace: timing.Grace}); err != nil {
 			return err
 		}
 		opts = append(opts, conversation.WithPoster("discord", &discord.Poster{API: dside.api, Log: e.log}))
 		notify.discord = &discord.Notifier{API: dside.api, Store: s, ReviewChannel: discordCfg.ReviewChannel, Log: e.log}
 	}
-	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload}
+	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload, SweepEvery: timing.Sweep, Grace: timing.Grace}
 	mode := "SQLite store, jobs in-process"
 	var eng *conversation.Engine
 	if pg, ok := s.(*pgstore.Store); ok {
@@ -175,7 +184,7 @@ func (e *env) serve(args []string) error {
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return jobs.RunRiver(ctx, rc, 30*time.Second) })
+		g.Go(func() error { return jobs.RunRiver(ctx, rc, timing.Grace) })
 		mode = "PostgreSQL store, jobs on River"
 	} else {
 		var local *jobs.Local
@@ -189,7 +198,7 @@ func (e *env) serve(args []string) error {
 		g.Go(func() error { return worker.Run(ctx, time.Second) })
 		if slackCfg.HTTPMode() {
 			in := &slack.Ingress{Secret: slackCfg.SigningSecret, Inbox: s, Wake: worker.Wake, Log: e.log}
-			addr, err := serveHTTP(ctx, g, slackCfg.Listen, "SLACK_LISTEN", in.Handler())
+			addr, err := serveHTTP(ctx, g, timing.Grace, slackCfg.Listen, "SLACK_LISTEN", in.Handler())
 			if err != nil {
 				return err
 			}
@@ -209,7 +218,7 @@ func (e *env) serve(args []string) error {
 		mux.Handle("GET /healthz", health.Handler())
 		mux.Handle("GET /readyz", health.Handler())
 		mux.Handle("/", srv)
-		addr, err := serveHTTP(ctx, g, *webAddr, "WHYBOT_WEB_LISTEN", mux)
+		addr, err := serveHTTP(ctx, g, timing.Grace, *webAddr, "WHYBOT_WEB_LISTEN", mux)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
+	"github.com/whybot/whybot/bot/inbox"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store/backend"
 )
@@ -29,7 +30,7 @@ type discordSide struct {
 }
 
 // openDiscord checks the workspaces and the bot token (with Discord) before serving.
-func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config) (*discordSide, error) {
+func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config, timing inbox.Timing) (*discordSide, error) {
 	if err := checkDiscordWorkspaces(ctx, s, cfg); err != nil {
 		return nil, err
 	}
@@ -43,7 +44,7 @@ func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config)
 		return nil, &conversation.UserError{Reason: "the Discord settings are not usable: " + err.Error(), Err: err}
 	}
 	d := &discordSide{cfg: cfg, api: api, id: id}
-	d.worker = &discord.Worker{Store: s, API: api, ReviewChannel: cfg.ReviewChannel, BotUser: id.BotUser, Log: e.log}
+	d.worker = &discord.Worker{Store: s, API: api, ReviewChannel: cfg.ReviewChannel, BotUser: id.BotUser, Log: e.log, Timing: timing}
 	return d, nil
 }
 
@@ -58,7 +59,7 @@ func (d *discordSide) start(ctx context.Context, g *errgroup.Group, e *env, s ba
 			return "", &conversation.UserError{Reason: "DISCORD_PUBLIC_KEY: " + err.Error()}
 		}
 		in := &discord.Ingress{Key: key, Responder: responder, Log: e.log}
-		addr, err := serveHTTP(ctx, g, d.cfg.Listen, "DISCORD_LISTEN", in.Handler())
+		addr, err := serveHTTP(ctx, g, d.worker.Timing.Grace, d.cfg.Listen, "DISCORD_LISTEN", in.Handler())
 		if err != nil {
 			return "", err
 		}
@@ -82,8 +83,9 @@ func (d *discordSide) gateway(ctx context.Context, g *errgroup.Group, e *env, s 
 	}
 }
 
-// serveHTTP serves handler on addr until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, g *errgroup.Group, addr, setting string, handler http.Handler) (net.Addr, error) {
+// serveHTTP serves handler on addr until ctx ends, then shuts down gracefully: it stops
+// accepting and lets requests in flight finish, for up to grace.
+func serveHTTP(ctx context.Context, g *errgroup.Group, grace time.Duration, addr, setting string, handler http.Handler) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, &conversation.UserError{Reason: fmt.Sprintf("%s %s: %v: choose a free address, e.g. :8080", setting, addr, err)}
@@ -97,7 +99,7 @@ func serveHTTP(ctx context.Context, g *errgroup.Group, addr, setting string, han
 	})
 	g.Go(func() error {
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})

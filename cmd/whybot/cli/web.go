@@ -190,7 +190,7 @@ func (e *env) demo(args []string) error {
 		return err
 	}
 	g, ctx := errgroup.WithContext(e.ctx)
-	at, err := serveHTTP(ctx, g, *addr, "--addr", srv)
+	at, err := serveHTTP(ctx, g, 5*time.Second, *addr, "--addr", srv)
 	if err != nil {
 		return err
 	}
