@@ -251,3 +251,42 @@ func TestOnlyThePersonAskedGivesFacts(t *testing.T) {
 	require.Equal(t, "giulia", facts[0].By)
 	require.InDelta(t, 0.40, *facts[0].Value, 1e-9)
 }
+
+// TestConcurrentTurnsOnOneThread: two replicas (two engines, one store) handle two
+// answers of the same thread at the same moment. Both turns are kept, in some order;
+// neither person is told to send the message again.
+func TestConcurrentTurnsOnOneThread(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		b := setupOn(t, be)
+		other := conversation.New(b.store, conversation.WithLogger(slog.New(slog.DiscardHandler)))
+		ctx := context.Background()
+		for range 6 {
+			r := b.ask(t, "", "anna", "perché i lead sono aumentati del 30%?")
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, x := range []struct {
+				eng       *conversation.Engine
+				as, reply string
+			}{{b.eng, "giulia", "solo il 40% è in target"}, {other, "marco", "li abbiamo richiamati quasi tutti, l'85%"}} {
+				wg.Go(func() {
+					<-start
+					_, errs[i] = x.eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, As: x.as, Text: x.reply, Transport: "test"})
+				})
+			}
+			close(start)
+			wg.Wait()
+			require.NoError(t, errors.Join(errs...))
+			evs, err := b.store.Events(ctx, b.ws.Profile.Workspace, r.Thread)
+			require.NoError(t, err)
+			var by []string
+			for _, ev := range evs {
+				if ev.Kind == store.EventAnswer {
+					by = append(by, ev.By)
+				}
+			}
+			require.ElementsMatch(t, []string{"giulia", "marco"}, by)
+		}
+	})
+}

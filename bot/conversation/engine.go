@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -201,6 +202,34 @@ var textTopics = map[string]bool{
 
 // Ask handles one message: a new question, a follow-up question, or an answer.
 func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) (Reply, error) {
+	for attempt := 1; ; attempt++ {
+		r, err := e.ask(ctx, ws, req)
+		if !errors.Is(err, store.ErrConflict) {
+			return r, err
+		}
+		if attempt == conflictAttempts {
+			return Reply{}, &UserError{Reason: "the thread changed while this message was handled: send it again", Err: err}
+		}
+		// another message of the thread was handled at the same moment (on another
+		// replica): read the thread again and handle this one after it
+		e.log.InfoContext(ctx, "thread changed meanwhile; handling the message again", "workspace", ws.Profile.Workspace, "thread", firstOf(req.ThreadID, req.NewID), "attempt", attempt)
+		if req.ThreadID == "" && req.NewID != "" {
+			req.ThreadID, req.NewID = req.NewID, ""
+		}
+		t := time.NewTimer(time.Duration(attempt*(10+mrand.IntN(40))) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Reply{}, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// conflictAttempts is how often Ask handles a message whose thread keeps changing under it.
+const conflictAttempts = 5
+
+func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) (Reply, error) {
 	p := ws.Profile
 	now := e.now().UTC()
 	text := strings.TrimSpace(req.Text)
@@ -405,9 +434,6 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	saved.Events = turn
 	saved.Facts = storeFacts(newFacts)
 	if _, err := e.store.SaveTurn(ctx, saved); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return Reply{}, &UserError{Reason: "the thread changed while this message was handled: send it again", Err: err}
-		}
 		return Reply{}, err
 	}
 	reply.State = th.State

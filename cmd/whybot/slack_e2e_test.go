@@ -78,6 +78,27 @@ func mentionEvent(id, user, ts, threadTS, text string) []byte {
 	return b
 }
 
+const ctForm = "application/x-www-form-urlencoded"
+
+// cardDraft is the workspace/draft value of a review card's buttons.
+func cardDraft(t *testing.T, card map[string]string) string {
+	t.Helper()
+	var value string
+	for _, part := range strings.Split(card["blocks"], `"value":"`)[1:] {
+		value = part[:strings.Index(part, `"`)]
+	}
+	require.True(t, strings.HasPrefix(value, "meccanica_rossi/"), card["blocks"])
+	return value
+}
+
+// approveForm is the interaction Slack sends when user presses Approve on a review card.
+func approveForm(user string, card map[string]string, value string) []byte {
+	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "trigger_id": "tr-" + user + "-" + value, "team": map[string]any{"id": "T0ROSSI"}, "user": map[string]any{"id": user},
+		"container": map[string]any{"type": "message", "channel_id": "C0REVIEW", "message_ts": card["_ts"]},
+		"actions":   []map[string]any{{"type": "button", "block_id": "review", "action_id": "approve", "value": value}}})
+	return []byte(url.Values{"payload": {string(payload)}}.Encode())
+}
+
 func TestServeSlackHTTP(t *testing.T) {
 	t.Parallel()
 	fake := slackfake.New(t)
@@ -108,19 +129,11 @@ func TestServeSlackHTTP(t *testing.T) {
 	require.Equal(t, 200, signed(t, base, "/slack/events", ctJSON, mentionEvent("Ev3", "U0ANNA", q+"2", q, "rispondi comunque")))
 	require.Eventually(t, func() bool { return len(fake.Posts("C0REVIEW", "")) == 1 }, 10*time.Second, 20*time.Millisecond)
 	card := fake.Posts("C0REVIEW", "")[0]
-	var value string
-	for _, part := range strings.Split(card["blocks"], `"value":"`)[1:] {
-		value = part[:strings.Index(part, `"`)]
-	}
-	require.True(t, strings.HasPrefix(value, "meccanica_rossi/"), card["blocks"])
+	value := cardDraft(t, card)
 	before := len(fake.Posts("C1", q))
 
 	// the reviewer approves: the answer is posted in the thread once, the card updated
-	payload, _ := json.Marshal(map[string]any{"type": "block_actions", "trigger_id": "tr1", "team": map[string]any{"id": "T0ROSSI"}, "user": map[string]any{"id": "U0LUCA"},
-		"container": map[string]any{"type": "message", "channel_id": "C0REVIEW", "message_ts": card["_ts"]},
-		"actions":   []map[string]any{{"type": "button", "block_id": "review", "action_id": "approve", "value": value}}})
-	form := []byte(url.Values{"payload": {string(payload)}}.Encode())
-	require.Equal(t, 200, signed(t, base, "/slack/interactions", "application/x-www-form-urlencoded", form))
+	require.Equal(t, 200, signed(t, base, "/slack/interactions", ctForm, approveForm("U0LUCA", card, value)))
 	require.Eventually(t, func() bool { return len(fake.Posts("C1", q)) == before+1 && len(fake.Calls("chat.update")) == 1 }, 10*time.Second, 20*time.Millisecond, serr.String())
 	answer := fake.Posts("C1", q)[before]
 	require.Contains(t, answer["metadata"], value, "the post carries the draft's idempotency key")
