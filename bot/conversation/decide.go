@@ -121,6 +121,9 @@ func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a 
 		return Outcome{}, err
 	}
 	out := Outcome{Draft: d}
+	if d.DecidedAt != nil {
+		e.obs.Decided(string(d.State), d.Edited, d.DecidedAt.Sub(d.CreatedAt))
+	}
 	e.log.InfoContext(ctx, "decision", "workspace", workspaceID, "draft", draftID, "by", decider, "state", d.State, "edited", d.Edited)
 	if a.Approve && e.knowledge != nil {
 		e.learn(ctx, d)
@@ -158,6 +161,7 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 	}
 	ref, err := poster.Post(ctx, Post{Workspace: o.Workspace, ThreadID: o.ThreadID, Channel: o.Channel, Text: o.Text, ApprovedBy: o.ApprovedBy, IdempotencyKey: o.IdempotencyKey})
 	if err != nil {
+		e.obs.PostFailed(o.Transport)
 		e.log.WarnContext(ctx, "post failed", "workspace", workspaceID, "draft", draftID, "err", err)
 		if rerr := e.store.ReleaseOutbox(ctx, workspaceID, draftID, e.now().UTC(), err.Error()); rerr != nil {
 			return false, errors.Join(err, rerr)
@@ -167,6 +171,7 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 	if err := e.store.MarkPosted(ctx, workspaceID, draftID, e.now().UTC(), ref); err != nil {
 		return true, fmt.Errorf("record post of %s: %w", draftID, err)
 	}
+	e.obs.Posted(o.Transport, e.now().Sub(o.CreatedAt), o.Attempts > 1)
 	return true, nil
 }
 

@@ -80,6 +80,7 @@ type Engine struct {
 	now       func() time.Time
 	log       *slog.Logger
 	lease     time.Duration
+	obs       Observer
 	knowledge Knowledge
 	queued    bool   // delivery is left to the job runner
 	wake      func() // tells the job runner an answer was approved
@@ -96,6 +97,34 @@ func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = n
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// Observer is told what the engine did (metrics).
+type Observer interface {
+	Question(transport string)
+	Turn(transport string, firedRules []string)
+	Fallback(use, reason string)
+	Decided(state string, edited bool, waited time.Duration)
+	Posted(transport string, sinceApproval time.Duration, retried bool)
+	PostFailed(transport string)
+}
+
+// WithObserver reports questions, turns, decisions and posts to o (nil: nobody).
+func WithObserver(o Observer) Option {
+	return func(e *Engine) {
+		if o != nil {
+			e.obs = o
+		}
+	}
+}
+
+type noObserver struct{}
+
+func (noObserver) Question(string)                     {}
+func (noObserver) Turn(string, []string)               {}
+func (noObserver) Fallback(string, string)             {}
+func (noObserver) Decided(string, bool, time.Duration) {}
+func (noObserver) Posted(string, time.Duration, bool)  {}
+func (noObserver) PostFailed(string)                   {}
 
 // WithLease sets how long a claimed answer is held for posting before another worker
 // (another replica, after this one died) may post it; default 2 minutes.
@@ -121,7 +150,7 @@ func WithPoster(transport string, p Poster) Option {
 
 // New builds an engine on a store.
 func New(s Store, opts ...Option) *Engine {
-	e := &Engine{store: s, posters: map[string]Poster{}, now: time.Now, log: slog.Default(), lease: 2 * time.Minute}
+	e := &Engine{store: s, posters: map[string]Poster{}, now: time.Now, log: slog.Default(), lease: 2 * time.Minute, obs: noObserver{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -438,7 +467,26 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	}
 	reply.State = th.State
 	e.log.InfoContext(ctx, "turn", "workspace", p.Workspace, "thread", th.ID, "state", th.State, "findings", len(res.Findings), "questions", len(res.Questions))
+	e.observeTurn(th.Transport, isNew, res.Findings, read, reply.Source)
 	return reply, nil
+}
+
+// observeTurn reports a saved turn to the observer.
+func (e *Engine) observeTurn(transport string, isNew bool, findings []rules.Finding, read *Read, source *Phrased) {
+	if isNew {
+		e.obs.Question(transport)
+	}
+	fired := make([]string, len(findings))
+	for i, f := range findings {
+		fired[i] = f.Rule
+	}
+	e.obs.Turn(transport, fired)
+	if read != nil && read.Fallback != "" {
+		e.obs.Fallback("read", read.Fallback)
+	}
+	if source != nil && source.Fallback != "" {
+		e.obs.Fallback("phrase", source.Fallback)
+	}
 }
 
 func isOnlyAnyway(text string) bool {

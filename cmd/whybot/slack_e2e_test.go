@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -102,8 +103,8 @@ func approveForm(user string, card map[string]string, value string) []byte {
 func TestServeSlackHTTP(t *testing.T) {
 	t.Parallel()
 	fake := slackfake.New(t)
-	addr := freeAddr(t)
-	serr := slackServe(t, fake, "SLACK_SIGNING_SECRET="+signingSecret, "SLACK_LISTEN="+addr)
+	addr, opsAddr := freeAddr(t), freeAddr(t)
+	serr := slackServe(t, fake, "SLACK_SIGNING_SECRET="+signingSecret, "SLACK_LISTEN="+addr, "WHYBOT_OPS_LISTEN="+opsAddr)
 	require.Eventually(t, func() bool { return serr.Contains("Slack over HTTP on " + addr) }, 20*time.Second, 50*time.Millisecond, serr.String())
 	base := "http://" + addr
 	const q = "1700000100.000001"
@@ -138,6 +139,28 @@ func TestServeSlackHTTP(t *testing.T) {
 	answer := fake.Posts("C1", q)[before]
 	require.Contains(t, answer["metadata"], value, "the post carries the draft's idempotency key")
 	require.Contains(t, fake.Calls("chat.update")[0].Form["blocks"], "Approvata da")
+
+	// what happened is in the metrics
+	resp, err = http.Get("http://" + opsAddr + "/metrics")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	for _, line := range []string{
+		`whybot_events_received_total{transport="slack"} 4`, // question, two answers, approval
+		`whybot_events_deduplicated_total{transport="slack"} 1`,
+		`whybot_questions_total{transport="slack"} 1`,
+		`whybot_turns_total{transport="slack"} 3`,
+		`whybot_rule_evaluations_total 3`,
+		`whybot_decisions_total{edited="false",state="approved"} 1`,
+		`whybot_approval_latency_seconds_count 1`,
+		`whybot_posts_total{transport="slack"} 1`,
+		`whybot_approval_to_post_seconds_count{transport="slack"} 1`,
+		`whybot_drafts{state="posted"} 1`,
+		`whybot_drafts{state="pending_approval"} 0`,
+	} {
+		require.Contains(t, string(body), line+"\n")
+	}
 }
 
 func TestServeSlackSocketMode(t *testing.T) {

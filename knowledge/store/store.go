@@ -48,6 +48,9 @@ const (
 	DraftSuperseded DraftState = "superseded"
 )
 
+// DraftStates lists every draft state.
+var DraftStates = []DraftState{DraftPending, DraftApproved, DraftRejected, DraftPosted, DraftSuperseded}
+
 // CanTransition reports whether a draft may move from one state to another.
 func CanTransition(from, to DraftState) bool {
 	switch from {
@@ -318,6 +321,8 @@ type Store interface {
 
 	Draft(ctx context.Context, workspace, id string) (Draft, error)
 	Drafts(ctx context.Context, workspace string, states ...DraftState) ([]Draft, error)
+	// DraftCounts counts the drafts of every workspace by state (for metrics).
+	DraftCounts(ctx context.Context) (map[DraftState]int, error)
 	// Decide applies an approval or rejection atomically: draft state, approval record,
 	// audit events, thread state and (on approval) the outbox row.
 	Decide(ctx context.Context, d Decision) (Draft, error)

@@ -16,9 +16,11 @@ import (
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/inbox"
 	"github.com/whybot/whybot/bot/jobs"
+	"github.com/whybot/whybot/bot/metrics"
 	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/backend"
 	"github.com/whybot/whybot/knowledge/store/pgstore"
 	"github.com/whybot/whybot/knowledge/workspace"
@@ -86,7 +88,7 @@ func (e *env) serve(args []string) error {
 	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
 	poll := fs.Duration("poll", 2*time.Second, "how often the job worker looks for work")
 	reload := fs.Duration("kpi-reload", time.Hour, "how often KPI data files are reloaded (0: never)")
-	opsAddr := fs.String("ops", os.Getenv("WHYBOT_OPS_LISTEN"), "where /healthz and /readyz answer, e.g. :9090 (also WHYBOT_OPS_LISTEN; the web console's address serves them too)")
+	opsAddr := fs.String("ops", os.Getenv("WHYBOT_OPS_LISTEN"), "where /healthz, /readyz and /metrics answer, e.g. :9090 (also WHYBOT_OPS_LISTEN; the web console's address serves the probes too)")
 	webAddr := fs.String("web", os.Getenv("WHYBOT_WEB_LISTEN"), "where the web console listens, e.g. 127.0.0.1:8080 (also WHYBOT_WEB_LISTEN; empty: no console)")
 	var dirs strList
 	fs.Var(&dirs, "workspace", "a workspace folder (company.yaml + KPI files) to load at start (repeatable; also WHYBOT_WORKSPACES)")
@@ -138,6 +140,13 @@ func (e *env) serve(args []string) error {
 	}
 	health := ops.NewHealth()
 	health.Add("database", ops.SchemaCheck(s))
+	met := metrics.New()
+	met.Drafts(s)
+	if e.model != nil {
+		e.model = met.Model(e.model)
+	}
+	pgs, _ := s.(*pgstore.Store)
+	s = counted{DB: s, m: met} // deliveries recorded in the inbox are counted
 	// on SIGTERM: not ready at once, keep working for the drain period, then stop taking
 	// work and give what is in flight the grace period
 	run, release := ops.Shutdown{Drain: timing.Drain, Grace: timing.Grace}.Run(e.ctx, health)
@@ -145,14 +154,18 @@ func (e *env) serve(args []string) error {
 	g, ctx := errgroup.WithContext(run)
 	g.Go(func() error { <-ctx.Done(); health.Stopping(); return nil })
 	if *opsAddr != "" {
-		addr, err := serveHTTP(ctx, g, timing.Grace, *opsAddr, "WHYBOT_OPS_LISTEN", health.Handler())
+		mux := http.NewServeMux()
+		mux.Handle("GET /healthz", health.Handler())
+		mux.Handle("GET /readyz", health.Handler())
+		mux.Handle("GET /metrics", met.Handler())
+		addr, err := serveHTTP(ctx, g, timing.Grace, *opsAddr, "WHYBOT_OPS_LISTEN", mux)
 		if err != nil {
 			return err
 		}
 		e.log.Info("health endpoints", "addr", addr.String())
 	}
 	notify := notifiers{console: consoleNotifier{e}}
-	opts := []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(timing.Lease)}
+	opts := []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(timing.Lease), conversation.WithObserver(met)}
 	if *webAddr != "" {
 		opts = append(opts, webOptions(s)...)
 	}
@@ -177,10 +190,10 @@ func (e *env) serve(args []string) error {
 	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload, SweepEvery: timing.Sweep, Grace: timing.Grace}
 	mode := "SQLite store, jobs in-process"
 	var eng *conversation.Engine
-	if pg, ok := s.(*pgstore.Store); ok {
+	if pgs != nil {
 		eng = e.engine(s, append(opts, conversation.WithQueuedDelivery(nil))...)
 		cfg.Engine = eng
-		rc, err := jobs.NewRiver(jobs.New(cfg), pg.Pool())
+		rc, err := jobs.NewRiver(jobs.New(cfg), pgs.Pool())
 		if err != nil {
 			return err
 		}
@@ -237,6 +250,20 @@ func (e *env) serve(args []string) error {
 	e.log.Info("serving", "mode", mode)
 	fmt.Fprintf(e.stderr, "whybot: serving (%s); Ctrl-C to stop\n", mode)
 	return g.Wait()
+}
+
+// counted is the store with the deliveries it records counted, fresh or duplicate.
+type counted struct {
+	backend.DB
+	m *metrics.Metrics
+}
+
+func (c counted) Receive(ctx context.Context, in store.Inbound) (bool, error) {
+	fresh, err := c.DB.Receive(ctx, in)
+	if err == nil {
+		c.m.Received(in.Source, fresh)
+	}
+	return fresh, err
 }
 
 // checkSlackWorkspaces makes sure every workspace with a Slack team has a review channel.

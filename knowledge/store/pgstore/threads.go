@@ -242,6 +242,22 @@ func (s *Store) Drafts(ctx context.Context, workspace string, states ...store.Dr
 	return out, nil
 }
 
+// DraftCounts counts the drafts of every workspace by state.
+func (s *Store) DraftCounts(ctx context.Context) (map[store.DraftState]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT state, count(*) FROM drafts GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count drafts: %w", err)
+	}
+	out := map[store.DraftState]int{}
+	var st string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&st, &n}, func() error { out[store.DraftState(st)] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("count drafts: %w", err)
+	}
+	return out, nil
+}
+
 // Decide applies a reviewer's decision atomically; an approval also enqueues the durable
 // job that posts it, in the same transaction.
 func (s *Store) Decide(ctx context.Context, dec store.Decision) (store.Draft, error) {

@@ -339,6 +339,28 @@ func (s *Store) Draft(ctx context.Context, workspace, id string) (store.Draft, e
 	return d, nil
 }
 
+// DraftCounts counts the drafts of every workspace by state.
+func (s *Store) DraftCounts(ctx context.Context) (map[store.DraftState]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, count(*) FROM drafts GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count drafts: %w", err)
+	}
+	defer rows.Close()
+	out := map[store.DraftState]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count drafts: %w", err)
+		}
+		out[store.DraftState(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count drafts: %w", err)
+	}
+	return out, nil
+}
+
 // Drafts lists a workspace's drafts in the given states (all when none), oldest first.
 func (s *Store) Drafts(ctx context.Context, workspace string, states ...store.DraftState) ([]store.Draft, error) {
 	q := `SELECT ` + draftCols + ` FROM drafts WHERE workspace = ?`

@@ -217,6 +217,12 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, err)
 		require.Len(t, pending, 1)
 		require.Equal(t, "d2", pending[0].ID)
+
+		// counted across workspaces, by state
+		withDraft(t, b.s, "beta", "t1", "d1")
+		counts, err := b.s.DraftCounts(ctx)
+		require.NoError(t, err)
+		require.Equal(t, map[store.DraftState]int{store.DraftSuperseded: 1, store.DraftPending: 2}, counts)
 	})
 
 	t.Run("WorkspaceIsolation", func(t *testing.T) {
