@@ -106,8 +106,9 @@ func (l *Loop) Drain(ctx context.Context) (int, error) {
 				return n, work.Err()
 			}
 			msg := ""
-			if err := l.Handle(work, in); err != nil {
-				l.log().WarnContext(work, "delivery failed; it will be retried", "source", l.Source, "key", in.Key, "attempt", in.Attempts, "err", err)
+			hctx := ops.WithLogAttrs(work, "delivery", in.Source+"/"+in.Key)
+			if err := l.Handle(hctx, in); err != nil {
+				l.log().WarnContext(hctx, "delivery failed; it will be retried", "attempt", in.Attempts, "err", err)
 				msg = err.Error()
 			}
 			if err := l.Store.FinishInbound(work, in.ID, msg); err != nil {

@@ -104,7 +104,8 @@ func TestServeSlackHTTP(t *testing.T) {
 	t.Parallel()
 	fake := slackfake.New(t)
 	addr, opsAddr := freeAddr(t), freeAddr(t)
-	serr := slackServe(t, fake, "SLACK_SIGNING_SECRET="+signingSecret, "SLACK_LISTEN="+addr, "WHYBOT_OPS_LISTEN="+opsAddr)
+	serr := slackServe(t, fake, "SLACK_SIGNING_SECRET="+signingSecret, "SLACK_LISTEN="+addr, "WHYBOT_OPS_LISTEN="+opsAddr,
+		"WHYBOT_LOG_FORMAT=json", "WHYBOT_LOG_LEVEL=debug")
 	require.Eventually(t, func() bool { return serr.Contains("Slack over HTTP on " + addr) }, 20*time.Second, 50*time.Millisecond, serr.String())
 	base := "http://" + addr
 	const q = "1700000100.000001"
@@ -160,6 +161,30 @@ func TestServeSlackHTTP(t *testing.T) {
 		`whybot_drafts{state="pending_approval"} 0`,
 	} {
 		require.Contains(t, string(body), line+"\n")
+	}
+
+	// the logs are JSON, with request and delivery ids, and hold no secret, no message
+	// text and no name
+	logs := serr.String()
+	var requestIDs, deliveries int
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if strings.HasPrefix(line, "whybot: ") {
+			continue // the start-up line for people
+		}
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+		require.Contains(t, rec, "level")
+		if rec["request_id"] != nil {
+			requestIDs++
+		}
+		if rec["delivery"] != nil {
+			deliveries++
+		}
+	}
+	require.Positive(t, requestIDs, logs)
+	require.Positive(t, deliveries, logs)
+	for _, secret := range []string{signingSecret, "xoxb-test", "lead sono aumentati", "solo il 40%", "rispondi comunque", "Giulia Bianchi", "Rossi,", "Luca Neri"} {
+		require.NotContains(t, logs, secret)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/whybot/whybot/knowledge/sample"
+	"github.com/whybot/whybot/knowledge/store/pgstore/pgtest"
 )
 
 // `whybot demo` through the built binary: it prints where to go and a password that
@@ -151,4 +152,36 @@ func TestVersion(t *testing.T) {
 	b, err = exec.Command(withArgs, "version").Output()
 	require.NoError(t, err)
 	require.Regexp(t, `^whybot 1\.2\.3 \(commit 0123456789ab, go1\.\d+`, string(b))
+}
+
+func TestConfigCheck(t *testing.T) {
+	t.Parallel()
+	out, stderr, code := runWith(t, []string{"DATABASE_URL=postgres://x:hunter2secret@127.0.0.1:1/db", "SLACK_BOT_TOKEN=xoxp-user-secret", "SLACK_APP_TOKEN=xapp-1",
+		"WHYBOT_LEASE=abc", "WHYBOT_OPS_LISTEN=9090"}, "config", "check")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, out, `FAIL  shutdown, lease and sweep: WHYBOT_LEASE="abc" is not a duration`)
+	require.Contains(t, out, `FAIL  WHYBOT_OPS_LISTEN: WHYBOT_OPS_LISTEN="9090" is not an address`)
+	require.Contains(t, out, `FAIL  Slack: SLACK_BOT_TOKEN starts with "xoxp-", not xoxb-`)
+	require.Contains(t, out, "FAIL  database: ")
+	require.Contains(t, stderr, "4 setting(s) to fix")
+	require.NotContains(t, out+stderr, "user-secret")
+	require.NotContains(t, out+stderr, "hunter2secret")
+
+	// a usable configuration on a migrated PostgreSQL, with a workspace folder
+	db := []string{"DATABASE_URL=" + pgtest.Schema(t)}
+	_, stderr, code = runWith(t, db, "migrate", "up")
+	require.Zero(t, code, stderr)
+	dir := filepath.Join(t.TempDir(), "ws")
+	_, _, err := sample.Write(dir)
+	require.NoError(t, err)
+	out, stderr, code = runWith(t, append(db, "WHYBOT_WORKSPACES="+dir, "WHYBOT_LOG_FORMAT=json", "WHYBOT_OPS_LISTEN=:9090"), "config", "check")
+	require.Zero(t, code, out+stderr)
+	require.Contains(t, out, "ok    workspace "+dir+": meccanica_rossi")
+	require.Contains(t, out, "ok    database: PostgreSQL reachable, schema current")
+	require.Contains(t, out, "the configuration is usable")
+
+	// the README's table comes from the binary
+	out, _, code = run(t, "", "config", "table")
+	require.Zero(t, code)
+	require.Contains(t, out, "| `WHYBOT_SHUTDOWN_DRAIN` | `0s` |")
 }

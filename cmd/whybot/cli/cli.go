@@ -19,6 +19,7 @@ import (
 	"github.com/whybot/whybot/bot/console"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/llm"
+	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store/backend"
@@ -85,6 +86,8 @@ Usage:
   whybot user add NAME (--workspace ID… | --all) [--password-stdin]   a web console account (password generated unless given)
   whybot user list | remove NAME
   whybot discord register [--guild ID…] [--workspace DIR…]   install the /why command
+  whybot config check [--db PATH]              validate the configuration (settings, workspaces, database) without starting
+  whybot config table                          the settings as a Markdown table
   whybot version
 
 Every command that stores takes --db PATH (default: $WHYBOT_DB, else the user data dir).
@@ -118,8 +121,17 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitRefused
 		}
 	}
-	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	var h slog.Handler
+	switch f := os.Getenv("WHYBOT_LOG_FORMAT"); f {
+	case "", "text":
+		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	case "json":
+		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	default:
+		fmt.Fprintf(stderr, "whybot: WHYBOT_LOG_FORMAT=%q is not a log format: use text or json\n", f)
+		return exitRefused
+	}
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, log: slog.New(ops.LogHandler(h))}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitRefused
@@ -164,6 +176,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.serve(args[1:])
 	case "discord":
 		err = e.discordCmd(args[1:])
+	case "config":
+		err = e.configCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionLine())
 	case "help", "-h", "--help":

@@ -17,6 +17,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/inbox"
+	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store/backend"
 )
@@ -90,7 +91,7 @@ func serveHTTP(ctx context.Context, g *errgroup.Group, grace time.Duration, addr
 	if err != nil {
 		return nil, &conversation.UserError{Reason: fmt.Sprintf("%s %s: %v: choose a free address, e.g. :8080", setting, addr, err)}
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: ops.RequestID(handler), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("%s %s: %w", setting, addr, err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,12 +18,12 @@ type setting struct {
 }
 
 var settings = []setting{
-	{Name: "`--db PATH` / `WHYBOT_DB`", Env: []string{"WHYBOT_DB"}, Default: "`$XDG_DATA_HOME/whybot/whybot.db` (else `~/.local/share/whybot/whybot.db`)", Meaning: "the embedded SQLite file (WAL); created and migrated on first use"},
+	{Name: "`--db PATH` / `WHYBOT_DB`", Env: []string{"WHYBOT_DB", "XDG_DATA_HOME"}, Default: "`$XDG_DATA_HOME/whybot/whybot.db` (else `~/.local/share/whybot/whybot.db`)", Meaning: "the embedded SQLite file (WAL); created and migrated on first use"},
 	{Name: "`DATABASE_URL`", Env: []string{"DATABASE_URL"}, Default: "empty", Meaning: "empty: the embedded SQLite file; `postgres://USER:PASS@HOST:5432/DB` (or `postgresql://`): PostgreSQL with pgvector through a pgx pool (`pool_max_conns=…` etc. in the URL); any other scheme is refused with the valid ones. PostgreSQL is never migrated implicitly: run `whybot migrate up` once per release"},
 	{Name: "`WHYBOT_EMBEDDER`", Env: []string{"WHYBOT_EMBEDDER"}, Default: "`local`", Meaning: "`local` (built in, below), `openai` (any OpenAI-compatible API: OpenAI, llama.cpp, vLLM, LM Studio) or `ollama`"},
 	{Name: "`WHYBOT_EMBED_MODEL`", Env: []string{"WHYBOT_EMBED_MODEL"}, Default: "none", Meaning: "the provider's embedding model, e.g. `text-embedding-3-small`, `nomic-embed-text`; required for `openai` and `ollama`"},
 	{Name: "`WHYBOT_EMBED_DIM`", Env: []string{"WHYBOT_EMBED_DIM"}, Default: "`1536` (openai), `768` (ollama)", Meaning: "vector size; one of 256, 384, 512, 768, 1024, 1536 (the sizes both backends index)"},
-	{Name: "`OPENAI_BASE_URL` / `OPENAI_API_KEY`", Env: []string{"OPENAI_BASE_URL", "OPENAI_API_KEY"}, Default: "OpenAI's / none", Meaning: "for `WHYBOT_EMBEDDER=openai`"},
+	{Name: "`OPENAI_BASE_URL` / `OPENAI_API_KEY`", Env: []string{"OPENAI_BASE_URL", "OPENAI_API_KEY"}, Default: "OpenAI's / none", Meaning: "for `WHYBOT_EMBEDDER=openai` and `WHYBOT_LLM=openai`; the key is never printed or logged"},
 	{Name: "`OLLAMA_HOST`", Env: []string{"OLLAMA_HOST"}, Default: "`http://127.0.0.1:11434`", Meaning: "for `WHYBOT_EMBEDDER=ollama`"},
 	{Name: "`TEST_DATABASE_URL`", Env: []string{"TEST_DATABASE_URL"}, Default: "set by `deploy/postgres.sh`", Meaning: "the PostgreSQL the tests use (a schema per test)"},
 	{Name: "`WHYBOT_WORKSPACES`", Env: []string{"WHYBOT_WORKSPACES"}, Default: "none", Meaning: "more workspace folders for `serve`, separated by `:` (as `--workspace`)"},
@@ -37,12 +38,13 @@ var settings = []setting{
 	{Name: "`DISCORD_REVIEW_CHANNEL`", Env: []string{"DISCORD_REVIEW_CHANNEL"}, Default: "none", Meaning: "Discord: channel id for review cards of workspaces whose `company.yaml` names no `discord.review_channel`"},
 	{Name: "`DISCORD_API_URL`", Env: []string{"DISCORD_API_URL"}, Default: "`https://discord.com/api/v9`", Meaning: "Discord REST base (tests, proxies); the HTTP client's transport sends every REST call there, the gateway lookup included"},
 	{Name: "`--web ADDR` / `WHYBOT_WEB_LISTEN`", Env: []string{"WHYBOT_WEB_LISTEN"}, Default: "none", Meaning: "`serve`: where the web console listens, e.g. `127.0.0.1:8080` (put TLS in front: its cookies are `Secure`); empty: no console"},
-	{Name: "`--ops ADDR` / `WHYBOT_OPS_LISTEN`", Env: []string{"WHYBOT_OPS_LISTEN"}, Default: "none", Meaning: "`serve`: where `/healthz` (the process answers) and `/readyz` (JSON: the database answers and its schema is current; 503 while shutting down) listen, e.g. `:9090`; the web console's address serves both too"},
+	{Name: "`--ops ADDR` / `WHYBOT_OPS_LISTEN`", Env: []string{"WHYBOT_OPS_LISTEN"}, Default: "none", Meaning: "`serve`: where `/healthz` (the process answers), `/readyz` (JSON: the database answers and its schema is current, the Slack and Discord connections are up; 503 while shutting down) and `/metrics` (Prometheus) listen, e.g. `:9090`; the web console's address serves both too"},
 	{Name: "`WHYBOT_ARTIFACTS`", Env: []string{"WHYBOT_ARTIFACTS"}, Default: "`artifacts/` (test command)", Meaning: "where the browser test writes its screenshots"},
 	{Name: "`WHYBOT_LLM`", Env: []string{"WHYBOT_LLM"}, Default: "`none`", Meaning: "the optional language model that reads messages and phrases drafts: `none`, `openai` (OpenAI or any OpenAI-compatible server: llama.cpp, vLLM, LM Studio; `OPENAI_BASE_URL`, `OPENAI_API_KEY`), `ollama` (`OLLAMA_HOST`) or `anthropic` (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`); validated at start of every command"},
+	{Name: "`ANTHROPIC_API_KEY` / `ANTHROPIC_BASE_URL`", Env: []string{"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"}, Default: "none / Anthropic's", Meaning: "for `WHYBOT_LLM=anthropic`; the key is never printed or logged"},
 	{Name: "`WHYBOT_LLM_MODEL`", Env: []string{"WHYBOT_LLM_MODEL"}, Default: "none", Meaning: "the model, required when `WHYBOT_LLM` is set (no library default is used)"},
 	{Name: "`WHYBOT_LLM_TIMEOUT`", Env: []string{"WHYBOT_LLM_TIMEOUT"}, Default: "`20s`", Meaning: "per call; a slower answer falls back to the parser's reading or the rules' draft"},
-	{Name: "`WHYBOT_LLM_MAX_TOKENS`", Env: []string{"WHYBOT_LLM_MAX_TOKENS"}, Default: "`800`", Meaning: "output limit (50–8000); `WHYBOT_LLM_LEGACY_MAX_TOKENS=1` sends `max_tokens` for older OpenAI-compatible servers"},
+	{Name: "`WHYBOT_LLM_MAX_TOKENS`", Env: []string{"WHYBOT_LLM_MAX_TOKENS", "WHYBOT_LLM_LEGACY_MAX_TOKENS"}, Default: "`800`", Meaning: "output limit (50–8000); `WHYBOT_LLM_LEGACY_MAX_TOKENS=1` sends `max_tokens` for older OpenAI-compatible servers"},
 	{Name: "`WHYBOT_LOG_LEVEL`", Env: []string{"WHYBOT_LOG_LEVEL"}, Default: "`warn`", Meaning: "`debug`, `info`, `warn`, `error`; logs go to stderr with `log/slog`"},
 	{Name: "`WHYBOT_LOG_FORMAT`", Env: []string{"WHYBOT_LOG_FORMAT"}, Default: "`text`", Meaning: "`text` (one `key=value` line per record) or `json` (one object per line, for log collectors; the container image sets it). HTTP requests carry a `request_id` (the `X-Request-Id` header, else generated), conversations their `workspace` and `thread`; secrets, message text and names are never logged"},
 	{Name: "`WHYBOT_SHUTDOWN_DRAIN`", Env: []string{"WHYBOT_SHUTDOWN_DRAIN"}, Default: "`0s`", Meaning: "`serve`: after SIGTERM, how long `/readyz` answers 503 while the replica keeps working, so the load balancer stops sending it requests before its listeners close (Kubernetes: `5s`)"},
@@ -82,26 +84,10 @@ type serveTiming struct {
 
 func serveTimingFromEnv(getenv func(string) string) (serveTiming, error) {
 	var t serveTiming
-	var errs []string
-	for _, x := range []struct {
-		d      *time.Duration
-		name   string
-		def    time.Duration
-		zeroOK bool
-	}{
-		{&t.Drain, "WHYBOT_SHUTDOWN_DRAIN", 0, true},
-		{&t.Grace, "WHYBOT_SHUTDOWN_GRACE", 25 * time.Second, false},
-		{&t.Lease, "WHYBOT_LEASE", 2 * time.Minute, false},
-		{&t.Sweep, "WHYBOT_SWEEP_EVERY", time.Minute, false},
-	} {
-		d, err := durationEnv(getenv, x.name, x.def, x.zeroOK)
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
-		*x.d = d
-	}
-	if len(errs) > 0 {
-		return t, fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	return t, nil
+	var errs [4]error
+	t.Drain, errs[0] = durationEnv(getenv, "WHYBOT_SHUTDOWN_DRAIN", 0, true)
+	t.Grace, errs[1] = durationEnv(getenv, "WHYBOT_SHUTDOWN_GRACE", 25*time.Second, false)
+	t.Lease, errs[2] = durationEnv(getenv, "WHYBOT_LEASE", 2*time.Minute, false)
+	t.Sweep, errs[3] = durationEnv(getenv, "WHYBOT_SWEEP_EVERY", time.Minute, false)
+	return t, errors.Join(errs[:]...)
 }

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/whybot/whybot/bot/discord"
+	"github.com/whybot/whybot/bot/slack"
+	"github.com/whybot/whybot/knowledge/retrieval"
+	"github.com/whybot/whybot/knowledge/store/backend"
+)
+
+// configCmd is `whybot config check|table`.
+func (e *env) configCmd(args []string) error {
+	fs := newFlags("config", e)
+	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || (pos[0] != "check" && pos[0] != "table") {
+		return usagef("config needs check or table")
+	}
+	if pos[0] == "table" {
+		fmt.Fprint(e.stdout, settingsTable())
+		return nil
+	}
+	failed := 0
+	report := func(what string, err error, ok string) {
+		if err != nil {
+			failed++
+			fmt.Fprintf(e.stdout, "FAIL  %s: %v\n", what, err)
+			return
+		}
+		fmt.Fprintf(e.stdout, "ok    %s: %s\n", what, ok)
+	}
+	// the log and LLM settings were validated before any command ran
+	report("logging", nil, fmt.Sprintf("format %s, level %s", firstOr(os.Getenv("WHYBOT_LOG_FORMAT"), "text"), firstOr(os.Getenv("WHYBOT_LOG_LEVEL"), "warn")))
+	llmWhat := "none: the parser reads and the rules write"
+	if e.model != nil {
+		llmWhat = os.Getenv("WHYBOT_LLM") + " " + os.Getenv("WHYBOT_LLM_MODEL")
+	}
+	report("language model", nil, llmWhat)
+	_, err = serveTimingFromEnv(os.Getenv)
+	report("shutdown, lease and sweep", err, "valid")
+	emb, err := retrieval.FromEnv(os.Getenv)
+	embWhat := ""
+	if err == nil {
+		embWhat = fmt.Sprintf("%s (%d dimensions)", emb.Model().Name, emb.Model().Dim)
+	}
+	report("embedder", err, embWhat)
+	for _, name := range []string{"WHYBOT_WEB_LISTEN", "WHYBOT_OPS_LISTEN", "SLACK_LISTEN", "DISCORD_LISTEN"} {
+		if v := os.Getenv(name); v != "" {
+			_, _, err := net.SplitHostPort(v)
+			if err != nil {
+				err = fmt.Errorf("%s=%q is not an address: use HOST:PORT or :PORT, e.g. :8080", name, v)
+			}
+			report(name, err, v)
+		}
+	}
+	if c := slack.FromEnv(os.Getenv); c.Enabled() {
+		mode := "Socket Mode"
+		if c.HTTPMode() {
+			mode = "HTTP mode on " + c.Listen
+		}
+		report("Slack", c.Validate(), mode+" (tokens checked by shape; start-up checks them with Slack)")
+	}
+	if c := discord.FromEnv(os.Getenv); c.Enabled() {
+		report("Discord", c.Validate(), "settings complete (start-up checks the token with Discord)")
+	}
+	for _, d := range workspaceDirs(nil) {
+		ws, err := loadDir(d)
+		what := ""
+		if err == nil {
+			what = fmt.Sprintf("%s (%s), %d KPI rows", ws.Profile.Workspace, ws.Profile.Company, len(ws.KPIRows()))
+		}
+		report("workspace "+d, err, what)
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	report("database", checkDatabase(ctx, *db), describeDatabase(*db))
+	if failed > 0 {
+		return refusedError{fmt.Sprintf("%d setting(s) to fix, listed above", failed)}
+	}
+	fmt.Fprintln(e.stdout, "the configuration is usable")
+	return nil
+}
+
+func describeDatabase(path string) string {
+	if os.Getenv("DATABASE_URL") != "" {
+		return "PostgreSQL reachable, schema current"
+	}
+	return "embedded SQLite at " + path + " (created and migrated on first use)"
+}
+
+// checkDatabase opens the configured database without migrating it and checks its schema.
+func checkDatabase(ctx context.Context, path string) error {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		return nil // the embedded file is created on first use
+	}
+	s, err := backend.Open(ctx, url, path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	st, err := s.SchemaStatus(ctx)
+	if err != nil {
+		return err
+	}
+	return st.Check()
+}
+
+func firstOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
