@@ -94,6 +94,16 @@ func (g *Gateway) log() *slog.Logger {
 	return slog.Default()
 }
 
+// Ready is the readiness check: the gateway session is connected and has its READY.
+func (g *Gateway) Ready(context.Context) error {
+	g.Session.RLock()
+	defer g.Session.RUnlock()
+	if !g.Session.DataReady {
+		return errors.New("not connected to the Discord gateway")
+	}
+	return nil
+}
+
 // Run connects and handles events until ctx ends; discordgo reconnects and resumes on
 // its own.
 func (g *Gateway) Run(ctx context.Context) error {

@@ -2,8 +2,10 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack/socketmode"
@@ -22,6 +24,16 @@ type Socket struct {
 	Wake   func() // may be nil
 	Log    *slog.Logger
 	Now    func() time.Time
+
+	connected atomic.Bool
+}
+
+// Ready is the readiness check: the Socket Mode connection is up.
+func (s *Socket) Ready(context.Context) error {
+	if !s.connected.Load() {
+		return errors.New("not connected to Slack Socket Mode")
+	}
+	return nil
 }
 
 // NewSocket is a Socket Mode connection for the app token in cfg.
@@ -78,9 +90,17 @@ func (s *Socket) handle(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeSlashCommand:
 		kind = "command"
 	case socketmode.EventTypeConnected:
+		s.connected.Store(true)
 		s.log().InfoContext(ctx, "slack socket mode connected")
 		return
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage:
+	case socketmode.EventTypeConnecting, socketmode.EventTypeDisconnect:
+		s.connected.Store(false)
+		return
+	case socketmode.EventTypeConnectionError:
+		s.connected.Store(false)
+		s.log().WarnContext(ctx, "slack socket mode", "event", string(evt.Type), "detail", fmt.Sprint(evt.Data))
+		return
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage:
 		s.log().WarnContext(ctx, "slack socket mode", "event", string(evt.Type), "detail", fmt.Sprint(evt.Data))
 		return
 	default:

@@ -191,8 +191,17 @@ func TestServeSlackHTTP(t *testing.T) {
 func TestServeSlackSocketMode(t *testing.T) {
 	t.Parallel()
 	fake := slackfake.New(t)
-	serr := slackServe(t, fake, "SLACK_APP_TOKEN=xapp-test")
+	opsAddr := freeAddr(t)
+	serr := slackServe(t, fake, "SLACK_APP_TOKEN=xapp-test", "WHYBOT_OPS_LISTEN="+opsAddr)
 	require.Eventually(t, func() bool { return serr.Contains("Slack in Socket Mode") && serr.Contains("socket mode connected") }, 20*time.Second, 50*time.Millisecond, serr.String())
+	// ready once connected, with the connection named among the checks
+	resp, err := http.Get("http://" + opsAddr + "/readyz")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	require.Contains(t, string(body), `"check":"slack","status":"ok"`)
 	env, _ := json.Marshal(map[string]any{"envelope_id": "e1", "type": "events_api",
 		"payload": json.RawMessage(mentionEvent("EvS", "U0ANNA", "1700000200.000001", "", "<@UBOT> why did leads rise 30%?"))})
 	fake.Envelopes <- string(env)

@@ -218,6 +218,7 @@ func (e *env) serve(args []string) error {
 			mode += fmt.Sprintf("; Slack over HTTP on %s (/slack/events, /slack/interactions, /slack/commands)", addr)
 		} else {
 			sock := slack.NewSocket(slackCfg, s, worker.Wake, e.log)
+			health.Add("slack", sock.Ready)
 			g.Go(func() error { return sock.Run(ctx) })
 			mode += "; Slack in Socket Mode"
 		}
@@ -241,7 +242,7 @@ func (e *env) serve(args []string) error {
 		}
 	}
 	if dside != nil {
-		what, err := dside.start(ctx, g, e, s, eng)
+		what, err := dside.start(ctx, g, e, s, eng, health)
 		if err != nil {
 			return err
 		}

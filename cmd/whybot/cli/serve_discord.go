@@ -50,7 +50,7 @@ func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config,
 }
 
 // start runs the worker and the gateway or the HTTP endpoint; it says what it started.
-func (d *discordSide) start(ctx context.Context, g *errgroup.Group, e *env, s backend.DB, eng *conversation.Engine) (string, error) {
+func (d *discordSide) start(ctx context.Context, g *errgroup.Group, e *env, s backend.DB, eng *conversation.Engine, health *ops.Health) (string, error) {
 	d.worker.Engine = eng
 	g.Go(func() error { return d.worker.Run(ctx, time.Second) })
 	responder := &discord.Responder{Store: s, Wake: d.worker.Wake, Log: e.log}
@@ -68,15 +68,16 @@ func (d *discordSide) start(ctx context.Context, g *errgroup.Group, e *env, s ba
 		// messages (mentions, answers in threads, direct messages) only come over the
 		// gateway; with an endpoint set, Discord sends interactions to the endpoint alone.
 		// Each replica's gateway gets the same messages: the inbox keeps one of each.
-		d.gateway(ctx, g, e, s, responder)
+		d.gateway(ctx, g, e, s, responder, health)
 		return mode + "; messages over the gateway as " + d.id.BotName, nil
 	}
-	d.gateway(ctx, g, e, s, responder)
+	d.gateway(ctx, g, e, s, responder, health)
 	return "Discord over the gateway as " + d.id.BotName, nil
 }
 
-func (d *discordSide) gateway(ctx context.Context, g *errgroup.Group, e *env, s backend.DB, responder *discord.Responder) {
+func (d *discordSide) gateway(ctx context.Context, g *errgroup.Group, e *env, s backend.DB, responder *discord.Responder, health *ops.Health) {
 	gw := &discord.Gateway{Session: d.api, Responder: responder, Inbox: s, Wake: d.worker.Wake, MessageContent: d.id.MessageContent, Log: e.log}
+	health.Add("discord", gw.Ready)
 	g.Go(func() error { return gw.Run(ctx) })
 	if !d.id.MessageContent {
 		fmt.Fprintln(e.stderr, "whybot: the Discord application does not have the Message Content intent: /why, mentions and direct messages work, "+
