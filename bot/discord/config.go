@@ -32,9 +32,10 @@ func FromEnv(getenv func(string) string) Config {
 	}
 }
 
-// Enabled reports whether any Discord setting is given.
+// Enabled reports whether a Discord credential is given. DISCORD_LISTEN alone does not
+// turn Discord on: deployments set the address whether or not the company uses Discord.
 func (c Config) Enabled() bool {
-	return c.BotToken != "" || c.AppID != "" || c.PublicKey != "" || c.Listen != ""
+	return c.BotToken != "" || c.AppID != "" || c.PublicKey != ""
 }
 
 // HTTPMode reports whether interactions come over HTTP (a public key and an address are

@@ -33,9 +33,10 @@ func FromEnv(getenv func(string) string) Config {
 	}
 }
 
-// Enabled reports whether any Slack setting is given.
+// Enabled reports whether a Slack credential is given. SLACK_LISTEN alone does not turn
+// Slack on: deployments set the address whether or not the company uses Slack.
 func (c Config) Enabled() bool {
-	return c.BotToken != "" || c.AppToken != "" || c.SigningSecret != "" || c.Listen != ""
+	return c.BotToken != "" || c.AppToken != "" || c.SigningSecret != ""
 }
 
 // HTTPMode reports whether the HTTP endpoints serve (a signing secret and an address are

@@ -98,6 +98,13 @@ func TestServeWeb(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 		require.Contains(t, string(body), want, path)
 	}
+	// the container's HEALTHCHECK: ready here, not where nothing listens
+	hout, herr, code := runWith(t, []string{"WHYBOT_OPS_LISTEN=" + opsAddr}, "health")
+	require.Zero(t, code, herr)
+	require.Equal(t, "ready\n", hout)
+	_, herr, code = runWith(t, nil, "health", "--url", "http://"+freeAddr(t)+"/readyz")
+	require.Equal(t, 1, code)
+	require.Contains(t, herr, "not healthy")
 }
 
 // `whybot user`: accounts only for stored workspaces, a generated password shown once,

@@ -88,6 +88,7 @@ Usage:
   whybot discord register [--guild ID…] [--workspace DIR…]   install the /why command
   whybot config check [--db PATH]              validate the configuration (settings, workspaces, database) without starting
   whybot config table                          the settings as a Markdown table
+  whybot health [--url URL]                    exit 0 when the local replica's /readyz says ready (container HEALTHCHECK)
   whybot version
 
 Every command that stores takes --db PATH (default: $WHYBOT_DB, else the user data dir).
@@ -178,6 +179,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.discordCmd(args[1:])
 	case "config":
 		err = e.configCmd(args[1:])
+	case "health":
+		err = e.healthCmd(args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionLine())
 	case "help", "-h", "--help":

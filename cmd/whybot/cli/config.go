@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/whybot/whybot/bot/discord"
@@ -119,4 +122,37 @@ func firstOr(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// healthCmd is `whybot health [--url URL]`: the container's HEALTHCHECK, for images with
+// no shell or curl. It asks the ops address's /readyz and exits 0 when ready.
+func (e *env) healthCmd(args []string) error {
+	fs := newFlags("health", e)
+	def := "http://127.0.0.1:9090/readyz"
+	if v := os.Getenv("WHYBOT_OPS_LISTEN"); v != "" {
+		if _, port, err := net.SplitHostPort(v); err == nil {
+			def = "http://127.0.0.1:" + port + "/readyz"
+		}
+	}
+	u := fs.String("url", def, "the readiness URL (default: /readyz on WHYBOT_OPS_LISTEN's port)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *u, nil)
+	if err != nil {
+		return usagef("--url %q: %v", *u, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("not healthy: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready (%s): %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintln(e.stdout, "ready")
+	return nil
 }
