@@ -61,6 +61,19 @@ func TestBrowser(t *testing.T) {
 		t.Helper()
 		require.NoError(t, chromedp.Run(ctx, actions...), what)
 	}
+	// settle runs read-only steps after a click that navigates: a query that lands while
+	// the old page is torn down fails with "Cannot find context", and is tried again
+	settle := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		var err error
+		for range 5 {
+			if err = chromedp.Run(ctx, actions...); err == nil || !strings.Contains(err.Error(), "Cannot find context") {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		require.NoError(t, err, what)
+	}
 	shot := func(name string) chromedp.Action {
 		var png []byte
 		return chromedp.ActionFunc(func(ctx context.Context) error {
@@ -146,8 +159,8 @@ func TestBrowser(t *testing.T) {
 	d, err := b.st.Draft(context.Background(), rossi, draftID)
 	require.NoError(t, err)
 	require.Equal(t, store.DraftPending, d.State, "the preview changed nothing")
-	run("approve", chromedp.Click(`#approve-edited`, chromedp.ByQuery), chromedp.WaitVisible(`strong.state`, chromedp.ByQuery),
-		chromedp.Text(`strong.state`, &text, chromedp.ByQuery))
+	run("approve", chromedp.Click(`#approve-edited`, chromedp.ByQuery))
+	settle("approved", chromedp.WaitVisible(`strong.state`, chromedp.ByQuery), chromedp.Text(`strong.state`, &text, chromedp.ByQuery))
 	require.Equal(t, "posted", text)
 	d, err = b.st.Draft(context.Background(), rossi, draftID)
 	require.NoError(t, err)

@@ -56,13 +56,19 @@ func slackServe(t *testing.T, fake *slackfake.Server, env ...string) *lockedBuff
 // signed posts a body to a Slack endpoint of the server, signed as Slack signs.
 func signed(t *testing.T, base, path, contentType string, body []byte) int {
 	t.Helper()
+	return signedWith(t, http.DefaultClient, base, path, contentType, body)
+}
+
+// signedWith is signed through a given client.
+func signedWith(t *testing.T, client *http.Client, base, path, contentType string, body []byte) int {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(body))
 	require.NoError(t, err)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", slack.Sign(signingSecret, ts, body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	return resp.StatusCode

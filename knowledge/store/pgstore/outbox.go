@@ -146,6 +146,11 @@ func (s *Store) MarkReminded(ctx context.Context, workspace, draftID string, lev
 // ReplaceKPI swaps a workspace's KPI snapshot, loading the rows with COPY.
 func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []store.KPIRow, at time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// replicas starting together replace the same snapshot: one at a time, or both
+		// deletes would run before both inserts and the rows would be there twice
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('whybot.kpi:' || $1, 0))`, workspace); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM kpi_rows WHERE workspace = $1`, workspace); err != nil {
 			return err
 		}

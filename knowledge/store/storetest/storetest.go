@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -344,6 +345,25 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		rows, _, err = b.s.KPI(ctx, "beta")
 		require.NoError(t, err)
 		require.Empty(t, rows)
+
+		// replicas starting together replace the snapshot at the same moment: one whole
+		// snapshot remains, never the rows twice
+		many := make([]store.KPIRow, 2000)
+		for i := range many {
+			many[i] = store.KPIRow{Period: fmt.Sprintf("%04d-01", 1000+i), Metric: "leads", Value: float64(i), File: "a.csv", Line: i + 2}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		start := make(chan struct{})
+		for i := range errs {
+			wg.Go(func() { <-start; errs[i] = b.s.ReplaceKPI(ctx, "acme", many, now) })
+		}
+		close(start)
+		wg.Wait()
+		require.NoError(t, errors.Join(errs...))
+		rows, _, err = b.s.KPI(ctx, "acme")
+		require.NoError(t, err)
+		require.Equal(t, len(many), len(rows), "the snapshot holds each row once")
 	})
 
 	knowledge := func(t *testing.T, s store.Store, ws, source, kind string, m store.EmbeddingModel, texts ...string) {
