@@ -14,7 +14,6 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
-	"github.com/whybot/whybot/bot/inbox"
 	"github.com/whybot/whybot/bot/jobs"
 	"github.com/whybot/whybot/bot/metrics"
 	"github.com/whybot/whybot/bot/ops"
@@ -177,11 +176,11 @@ func (e *env) serve(args []string) error {
 		api := slack.NewAPI(slackCfg, e.log)
 		opts = append(opts, conversation.WithPoster("slack", &slack.Poster{API: api, Log: e.log}))
 		notify.slack = &slack.Notifier{API: api, Store: s, ReviewChannel: slackCfg.ReviewChannel}
-		worker = &slack.Worker{Store: s, API: api, ReviewChannel: slackCfg.ReviewChannel, Log: e.log, Timing: inbox.Timing{Lease: timing.Lease, Grace: timing.Grace}}
+		worker = &slack.Worker{Store: s, API: api, ReviewChannel: slackCfg.ReviewChannel, Log: e.log, Timing: timing.inbox()}
 	}
 	var dside *discordSide
 	if discordCfg.Enabled() {
-		if dside, err = e.openDiscord(ctx, s, discordCfg, inbox.Timing{Lease: timing.Lease, Grace: timing.Grace}); err != nil {
+		if dside, err = e.openDiscord(ctx, s, discordCfg, timing.inbox()); err != nil {
 			return err
 		}
 		opts = append(opts, conversation.WithPoster("discord", &discord.Poster{API: dside.api, Log: e.log}))

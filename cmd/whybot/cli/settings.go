@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/whybot/whybot/bot/inbox"
 )
 
 // setting is one documented configuration setting. The README's configuration table is
@@ -81,6 +83,9 @@ func durationEnv(getenv func(string) string, name string, def time.Duration, zer
 type serveTiming struct {
 	Drain, Grace, Lease, Sweep time.Duration
 }
+
+// inbox is the lease and grace of the platforms' delivery loops.
+func (t serveTiming) inbox() inbox.Timing { return inbox.Timing{Lease: t.Lease, Grace: t.Grace} }
 
 func serveTimingFromEnv(getenv func(string) string) (serveTiming, error) {
 	var t serveTiming
