@@ -2,6 +2,8 @@ package kpi
 
 import (
 	"fmt"
+
+	"github.com/whybot/whybot/knowledge/limits"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +53,7 @@ func ParsePeriod(s string) (Period, error) {
 		}
 		return Period{Grain: Day, Start: t}, nil
 	}
-	return Period{}, fmt.Errorf("period %q is not YYYY-MM, YYYY-Www or YYYY-MM-DD", s)
+	return Period{}, fmt.Errorf("period %s is not YYYY-MM, YYYY-Www or YYYY-MM-DD", limits.Quote(s))
 }
 
 func isoWeekStart(year, week int) time.Time {

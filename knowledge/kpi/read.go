@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/metric"
 )
 
@@ -126,7 +127,7 @@ func ReadFile(path string, res *metric.Resolver) ([]Row, error) {
 
 // Read parses data from r; name is used in error messages and to pick the format.
 func Read(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(&limits.Reader{R: r, Max: limits.DataFileBytes, What: "the file"}, 64<<10)
 	ext := strings.ToLower(filepath.Ext(name))
 	if ext != ".csv" && ext != ".json" {
 		// sniff
@@ -153,13 +154,17 @@ func parseHeader(name string, header []string, res *metric.Resolver, e *Error) (
 	c := columns{period: -1, metric: -1, value: -1, dims: map[string]int{}, wide: map[int]string{}}
 	seen := map[string]int{}
 	for i, h := range header {
+		if len(h) > limits.FieldBytes {
+			e.add(name, 1, "column %d's name is longer than %s: %s", i+1, limits.Size(limits.FieldBytes), limits.Quote(h))
+			continue
+		}
 		key := metric.Normalize(strings.TrimPrefix(h, "\ufeff"))
 		if key == "" {
 			e.add(name, 1, "column %d has an empty name: every column needs a header", i+1)
 			continue
 		}
 		if j, dup := seen[key]; dup {
-			e.add(name, 1, "column %q appears twice (columns %d and %d)", h, j+1, i+1)
+			e.add(name, 1, "column %s appears twice (columns %d and %d)", limits.Quote(h), j+1, i+1)
 			continue
 		}
 		seen[key] = i
@@ -228,7 +233,8 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 		e.add(name, 0, "file is empty: expected a header row (period,metric,value or period,<metric>,…) and data rows")
 		return nil, e
 	}
-	cr := csv.NewReader(r)
+	rec := &recordLimit{r: r, max: limits.DataLineBytes}
+	cr := csv.NewReader(rec)
 	headLine, _, _ := bytes.Cut(first, []byte("\n"))
 	if bytes.Count(headLine, []byte(";")) > bytes.Count(headLine, []byte(",")) {
 		cr.Comma = ';' // spreadsheet exports in Italian locales
@@ -237,6 +243,9 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
+		if errors.Is(err, limits.ErrTooLarge) {
+			return nil, withLine(e, name, 1, err)
+		}
 		e.add(name, 1, "cannot read the header: %v", csvMsg(err))
 		return nil, e
 	}
@@ -247,12 +256,17 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 	}
 	rows := make([]Row, 0, 1024)
 	for {
-		rec, err := cr.Read()
+		rec.start(cr.InputOffset())
+		fields, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
+		if errors.Is(err, limits.ErrTooLarge) {
+			line, _ := cr.FieldPos(0)
+			return nil, withLine(e, name, line, err)
+		}
 		if err != nil {
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
@@ -262,16 +276,17 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 			}
 			continue
 		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+		line, _ := cr.FieldPos(0)
+		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
 			continue // blank line
 		}
-		if len(rec) != len(header) {
-			if e.add(name, line, "row has %d fields, the header has %d", len(rec), len(header)) {
+		if len(fields) != len(header) {
+			if e.add(name, line, "row has %d fields, the header has %d", len(fields), len(header)) {
 				return nil, e
 			}
 			continue
 		}
-		if stop := addRecord(name, line, rec, cols, res, &rows, e); stop {
+		if stop := addRecord(name, line, fields, cols, res, &rows, e); stop {
 			return nil, e
 		}
 	}
@@ -284,6 +299,40 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 	return rows, nil
 }
 
+// recordLimit fails a CSV read that has passed on more than max bytes (line ends aside:
+// the CSV reader skips blank lines) since the record being read started, so one endless
+// line or quoted field cannot fill the memory. The CSV reader reads ahead by at most its
+// buffer, which the limit allows for.
+type recordLimit struct {
+	r    io.Reader
+	max  int64
+	n    int64 // bytes other than line ends passed on since the record started
+	from int64 // input offset where the current record starts
+}
+
+const csvReadAhead = 8 << 10
+
+func (l *recordLimit) start(offset int64) {
+	if offset != l.from {
+		l.from, l.n = offset, 0
+	}
+}
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	if l.n > l.max+csvReadAhead {
+		return 0, limits.TooLarge(fmt.Sprintf("a row is longer than %s (is a quote left open?)", limits.Size(l.max)))
+	}
+	k, err := l.r.Read(p)
+	l.n += int64(k - bytes.Count(p[:k], []byte("\n")) - bytes.Count(p[:k], []byte("\r")))
+	return k, err
+}
+
+// withLine adds a size error to the file's problems, at the line where it happened.
+func withLine(e *Error, name string, line int, err error) error {
+	e.add(name, line, "%v", err)
+	return e
+}
+
 func csvMsg(err error) string {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
@@ -294,6 +343,15 @@ func csvMsg(err error) string {
 
 // addRecord turns one record into rows; it reports true when too many problems were found.
 func addRecord(name string, line int, rec []string, c columns, res *metric.Resolver, rows *[]Row, e *Error) bool {
+	if len(*rows) >= limits.DataRows {
+		e.add(name, line, "more than %d values in one file, the limit: split it by year", limits.DataRows)
+		return true
+	}
+	for i, f := range rec {
+		if len(f) > limits.FieldBytes {
+			return e.add(name, line, "field %d is longer than %s: %s", i+1, limits.Size(limits.FieldBytes), limits.Quote(f))
+		}
+	}
 	p, err := ParsePeriod(rec[c.period])
 	if err != nil {
 		return e.add(name, line, "%v", err)
@@ -310,7 +368,7 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 		id, _ := res.Resolve(raw)
 		v, err := parseValue(rec[c.value])
 		if err != nil {
-			return e.add(name, line, "metric %s: %v", raw, err)
+			return e.add(name, line, "metric %s: %v", limits.Cut(raw), err)
 		}
 		*rows = append(*rows, Row{Period: p, Metric: id, Value: v, Dims: dims, File: name, Line: line})
 		return false
@@ -341,7 +399,7 @@ func parseValue(s string) (float64, error) {
 	num := strings.TrimSpace(strings.TrimSuffix(s, "%"))
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("value %q is not a number: write it like 1234.5 (dot for decimals, no thousands separator)", s)
+		return 0, fmt.Errorf("value %s is not a number: write it like 1234.5 (dot for decimals, no thousands separator)", limits.Quote(s))
 	}
 	if pct {
 		v /= 100
@@ -352,6 +410,9 @@ func parseValue(s string) (float64, error) {
 func readJSON(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
 	e := &Error{}
 	data, err := io.ReadAll(r)
+	if errors.Is(err, limits.ErrTooLarge) {
+		return nil, withLine(e, name, 0, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}

@@ -3,8 +3,11 @@ package kpi_test
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -69,6 +72,11 @@ func TestReadErrors(t *testing.T) {
 		"json not array":   {"k.json", `{"period":"2026-10"}`, "k.json:1: expected a JSON array"},
 		"json bad value":   {"k.json", "[\n{\"period\":\"2026-09\",\"leads\":1},\n{\"period\":\"2026-10\",\"leads\":\"many\"}\n]", `k.json:3: column leads: value "many" is not a number`},
 		"json broken":      {"k.json", "[{\"period\":\"2026-10\",", "k.json:1: invalid JSON"},
+		// a file cut in the middle of a quoted field panicked the reader (and crash-looped serve)
+		"truncated quote": {"k.csv", "period,leads\n2026-09,5\n\"2026-10,7", `k.csv:3: extraneous or missing " in quoted-field`},
+		"long field":      {"k.csv", "period,leads\n2026-10," + strings.Repeat("9", 2000) + "\n", `k.csv:2: field 2 is longer than 1 KiB: "99999`},
+		"long header":     {"k.csv", "period," + strings.Repeat("x", 2000) + "\n2026-10,5\n", "k.csv:1: column 2's name is longer than 1 KiB"},
+		"json long value": {"k.json", `[{"period":"2026-10","leads":"` + strings.Repeat("1", 2000) + `"}]`, "k.json:1: field 1 is longer than 1 KiB"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -78,6 +86,54 @@ func TestReadErrors(t *testing.T) {
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+// TestReadLimits feeds inputs far past the limits: each is refused with file:line and the
+// limit, in bounded memory, and the message quotes at most 80 characters of the value.
+func TestReadLimits(t *testing.T) {
+	t.Parallel()
+	huge := func(n int) string { return strings.Repeat("7", n) }
+	tests := map[string]struct {
+		name  string
+		r     io.Reader
+		want  string
+		alloc uint64 // bytes allocated at most, all told
+	}{
+		"100 MB field":       {"k.csv", io.MultiReader(strings.NewReader("period,leads\n2026-10,"), strings.NewReader(huge(100<<20))), "k.csv:2: a row is longer than 64 KiB", 20 << 20},
+		"100 MB quoted":      {"k.csv", io.MultiReader(strings.NewReader("period,leads\n2026-10,\""), strings.NewReader(strings.Repeat("7\n", 50<<20))), "k.csv:2: a row is longer than 64 KiB (is a quote left open?)", 20 << 20},
+		"file over 64 MiB":   {"k.csv", io.MultiReader(strings.NewReader("period,leads\n2026-10,5\n"), strings.NewReader(strings.Repeat("\n", 65<<20))), "the file is larger than 64 MiB", 20 << 20},
+		"too many values":    {"k.csv", wide(60, 9000), "k.csv:8336: more than 500000 values in one file", 600 << 20},
+		"100 MB json number": {"k.json", io.MultiReader(strings.NewReader(`[{"period":"2026-10","leads":`), strings.NewReader(huge(100<<20)), strings.NewReader("}]")), "k.json: the file is larger than 64 MiB", 300 << 20},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			rows, err := kpi.Read(tt.name, tt.r, res())
+			runtime.ReadMemStats(&after)
+			require.Nil(t, rows)
+			require.ErrorContains(t, err, tt.want)
+			require.Less(t, len(err.Error()), 400, "the error quotes a short part of the value")
+			require.Less(t, after.TotalAlloc-before.TotalAlloc, tt.alloc, "read in bounded memory")
+		})
+	}
+}
+
+// wide is a wide-form file of n metric columns and rows days.
+func wide(n, rows int) io.Reader {
+	var b strings.Builder
+	b.WriteString("period")
+	for i := range n {
+		fmt.Fprintf(&b, ",m%d", i)
+	}
+	b.WriteString("\n")
+	for d := range rows {
+		b.WriteString(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d).Format("2006-01-02"))
+		b.WriteString(strings.Repeat(",1", n))
+		b.WriteString("\n")
+	}
+	return strings.NewReader(b.String())
 }
 
 func TestPeriods(t *testing.T) {
@@ -102,6 +158,7 @@ func FuzzRead(f *testing.F) {
 		`[{"period":"2026-10","metric":"leads","value":5}]`,
 		"period,metric,value,source\n2026-10-01,leads,5,fb\n2026-10-02,leads,6,Facebook\n",
 		"period,leads\n2026-10,\"1,5\"\n", "", "\ufeffperiod,leads\n2026-10,5%\n",
+		"period,leads\n2026-09,5\n\"2026-10,7", // a truncated quoted field: it panicked the reader
 	} {
 		f.Add(s)
 	}
