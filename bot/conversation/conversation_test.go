@@ -290,3 +290,16 @@ func TestConcurrentTurnsOnOneThread(t *testing.T) {
 		}
 	})
 }
+
+// A message past the limit is refused with a reason and writes nothing.
+func TestMessageTooLong(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	_, err := b.eng.Ask(ctx, b.ws, conversation.Request{Text: "why did leads rise? " + strings.Repeat("è", 5000), NewID: "t_long"})
+	var ue *conversation.UserError
+	require.ErrorAs(t, err, &ue)
+	require.Contains(t, ue.Reason, "the message is too long (5020 characters, at most 4000)")
+	_, err = b.store.Thread(ctx, b.ws.Profile.Workspace, "t_long")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}

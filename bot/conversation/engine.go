@@ -16,8 +16,10 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/whybot/whybot/bot/understand"
+	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/store"
@@ -265,8 +267,11 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	if text == "" {
 		return Reply{}, &UserError{Reason: "the message is empty: type a question such as \"why did leads rise 30%?\""}
 	}
+	if n := utf8.RuneCountInString(text); n > limits.MessageRunes {
+		return Reply{}, &UserError{Reason: fmt.Sprintf("the message is too long (%d characters, at most %d): ask one question at a time, or send the data as a file", n, limits.MessageRunes)}
+	}
 	if req.Lang != "" && req.Lang != "it" && req.Lang != "en" {
-		return Reply{}, &UserError{Reason: fmt.Sprintf("language %q is not supported: use it or en", req.Lang)}
+		return Reply{}, &UserError{Reason: fmt.Sprintf("language %q is not supported: use it or en", limits.Cut(req.Lang))}
 	}
 	rec, err := ws.Record()
 	if err != nil {
@@ -302,7 +307,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	}
 	speaker, ok := p.Person(speakerHandle)
 	if !ok {
-		return Reply{}, &UserError{Reason: fmt.Sprintf("%q is not a person of %s: use one of %s (people in %s)", speakerHandle, p.Company, handles(p), p.File)}
+		return Reply{}, &UserError{Reason: fmt.Sprintf("%q is not a person of %s: use one of %s (people in %s)", limits.Cut(speakerHandle), p.Company, handles(p), p.File)}
 	}
 
 	answering := !isNew && (th.State == store.ThreadAwaitingAnswers || th.State == store.ThreadPendingApproval)

@@ -20,9 +20,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/web/auth"
@@ -59,6 +61,9 @@ const (
 	LockoutFailures = 5
 	LockoutWindow   = 15 * time.Minute
 )
+
+// MaxForm bounds a request body: the largest form is a draft's edited text.
+const MaxForm = 256 << 10
 
 // Server is the web console.
 type Server struct {
@@ -149,6 +154,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && !sameOrigin(r) {
 		http.Error(w, "cross-site request refused", http.StatusForbidden)
 		return
+	}
+	if r.Body != nil {
+		// a form is a message or a draft's text: far below this; a larger body fails to parse
+		r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
 	}
 	s.mux.ServeHTTP(w, r)
 }
@@ -322,9 +331,23 @@ var dummyHash = func() string {
 }()
 
 // safeNext keeps redirects after sign-in on this site.
+// safeNext is where a sign-in goes on: next when it is a path of this site, else the
+// inbox. A path starts with one slash, has no second slash or backslash right after it, no
+// control character or space anywhere (browsers drop a tab or a newline, so "/\t/evil"
+// would be "//evil", another origin), and parses to a path with no scheme or host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		return "/inbox"
+	const home = "/inbox"
+	if len(next) < 1 || len(next) > 2048 || next[0] != '/' || (len(next) > 1 && (next[1] == '/' || next[1] == '\\')) {
+		return home
+	}
+	for _, r := range next {
+		if r < 0x21 || r == 0x7f || r == '\\' || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || strings.HasPrefix(u.Path, "//") {
+		return home
 	}
 	return next
 }

@@ -441,3 +441,15 @@ func (r *recorder) all() []conversation.Post {
 	defer r.mu.Unlock()
 	return append([]conversation.Post(nil), r.posts...)
 }
+
+// A sign-in whose next was made to leave the site goes to the inbox.
+func TestLoginNextStaysOnSite(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.Backends()[0])
+	br := b.browser(t)
+	_, page := br.do("GET", "/login?next=%2F%09%2Fevil.example", nil)
+	require.NotContains(t, page, "evil.example", "the form does not carry it on")
+	resp, _ := br.do("POST", "/login?next=%2F%09%2Fevil.example", url.Values{"csrf": {csrfOf(t, page)}, "name": {"sara"}, "password": {saraPassword}, "next": {"/\t/evil.example"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/inbox", resp.Header.Get("Location"))
+}

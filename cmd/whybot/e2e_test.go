@@ -3,13 +3,18 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/knowledge/sample"
 )
 
 var bin string
@@ -144,4 +149,39 @@ func TestBadInputIsRejectedWhole(t *testing.T) {
 	require.Equal(t, 2, code)
 	out, _, _ := run(t, "", "review", "list", "--db", db, "--json")
 	require.Equal(t, "[]\n", out, "nothing half-written")
+}
+
+// A data file rewritten with a quoted field cut short used to panic the reader, and so
+// the server at every reload and restart. Now the reload is refused with file:line, the
+// last good snapshot stays and the server keeps answering.
+func TestServeReloadMeetsTruncatedFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ws := filepath.Join(dir, "rossi")
+	_, _, err := sample.Write(ws)
+	require.NoError(t, err)
+	opsAddr := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--db", filepath.Join(dir, "w.db"), "--workspace", ws, "--ops", opsAddr, "--poll", "50ms", "--kpi-reload", "200ms")
+	cmd.Env = append(os.Environ(), "DATABASE_URL=", "WHYBOT_LOG_LEVEL=info")
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		require.NoError(t, cmd.Wait(), out.String())
+	})
+	healthy := func() bool {
+		resp, err := http.Get("http://" + opsAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	require.Eventually(t, healthy, 20*time.Second, 50*time.Millisecond, out.String())
+	require.NoError(t, os.WriteFile(filepath.Join(ws, "kpis.csv"), []byte("period,leads\n2026-09,5\n\"2026-10,7"), 0o644))
+	require.Eventually(t, func() bool { return strings.Count(out.String(), "KPI reload refused") >= 2 }, 20*time.Second, 50*time.Millisecond, out.String())
+	require.Contains(t, out.String(), "kpis.csv:3: extraneous or missing \\\" in quoted-field")
+	require.True(t, healthy(), "the server keeps answering")
+	require.NotContains(t, out.String(), "panic")
 }

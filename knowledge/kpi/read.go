@@ -104,6 +104,11 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) add(file string, line int, format string, args ...any) bool {
+	for i, a := range args {
+		if s, ok := a.(string); ok && len(s) > 4*limits.QuoteRunes+40 {
+			args[i] = limits.Cut(s) // never print a huge value whole
+		}
+	}
 	e.Problems = append(e.Problems, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
 	return len(e.Problems) >= maxProblems
 }

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/metric"
 )
 
@@ -293,12 +294,25 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) add(file string, line int, field, format string, args ...any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = limits.Cut(s) // a value quoted back is at most 80 characters
+		}
+	}
 	e.Problems = append(e.Problems, Problem{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// Load reads and validates a profile file.
+// Load reads and validates a profile file (at most limits.ProfileBytes).
 func Load(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	defer f.Close()
+	data, err := limits.ReadAll(f, limits.ProfileBytes, "the file")
+	if errors.Is(err, limits.ErrTooLarge) {
+		return nil, &Error{Problems: []Problem{{File: path, Msg: err.Error() + " (a company profile is a few KiB)"}}}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read profile: %w", err)
 	}
@@ -307,6 +321,9 @@ func Load(path string) (*Profile, error) {
 
 // Parse reads and validates a profile from YAML bytes; name is used in error messages.
 func Parse(name string, data []byte) (*Profile, error) {
+	if len(data) > limits.ProfileBytes {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("the file is larger than %s, the limit (a company profile is a few KiB)", limits.Size(limits.ProfileBytes))}}}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, &Error{Problems: []Problem{{File: name, Line: yamlLine(err), Msg: "not valid YAML: " + yamlMsg(err)}}}

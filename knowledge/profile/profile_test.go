@@ -2,6 +2,9 @@ package profile_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -30,4 +33,45 @@ func TestDiscordSettings(t *testing.T) {
 	require.Contains(t, msg, `discord.guild: "my-server" is not a Discord server id`)
 	require.Contains(t, msg, `people[1].discord: "marco#1234" is not a Discord user id`)
 	require.Contains(t, msg, "company.yaml:24", "the person's line")
+}
+
+// A profile past the size limit is refused before it is parsed, and a long bad value is
+// quoted back cut to 80 characters.
+func TestProfileLimits(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	big := filepath.Join(dir, "company.yaml")
+	require.NoError(t, os.WriteFile(big, append(sample.Profile(), []byte("# "+strings.Repeat("x", 50<<20)+"\n")...), 0o644))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := profile.Load(big)
+	runtime.ReadMemStats(&after)
+	require.ErrorContains(t, err, "company.yaml: the file is larger than 1 MiB, the limit")
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "refused in bounded memory")
+
+	long := strings.Replace(string(sample.Profile()), "language: it", "language: "+strings.Repeat("z", 5000), 1)
+	_, err = profile.Parse("company.yaml", []byte(long))
+	require.ErrorContains(t, err, `language: "`+strings.Repeat("z", 80)+`…" is not supported`)
+	require.Less(t, len(err.Error()), 300)
+}
+
+// FuzzProfile checks that no company.yaml panics the loader and that an accepted one has
+// a workspace, a language and people.
+func FuzzProfile(f *testing.F) {
+	f.Add(string(sample.Profile()))
+	f.Add("company: X\npeople: [{handle: a, role: owner}]\n")
+	f.Add("company: X\ngoals: [{id: g, metric: leads, target: 1e400}]\n")
+	f.Add("limits:\n  - {id: l, rule: \"leads >\"}\n")
+	f.Add("&a [*a, *a]")
+	f.Fuzz(func(t *testing.T, data string) {
+		p, err := profile.Parse("company.yaml", []byte(data))
+		if err != nil {
+			require.Nil(t, p)
+			require.NotEmpty(t, err.Error())
+			return
+		}
+		require.NotEmpty(t, p.Workspace)
+		require.NotEmpty(t, p.Language)
+	})
 }

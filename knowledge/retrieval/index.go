@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
 )
@@ -154,7 +155,12 @@ func (x *Index) AddFile(ctx context.Context, workspace, lang, path, name string)
 	if !slices.Contains(DocExts, strings.ToLower(filepath.Ext(path))) {
 		return false, fmt.Errorf("%s: only Markdown and text documents (%s) can be added", path, strings.Join(DocExts, ", "))
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := limits.ReadAll(f, limits.DocumentBytes, path)
 	if err != nil {
 		return false, fmt.Errorf("read %s: %w", path, err)
 	}
