@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -60,6 +61,11 @@ func (g *Ingress) interactions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := g.Responder.Respond(r.Context(), body)
+	if errors.Is(err, ErrMalformed) {
+		g.log().WarnContext(r.Context(), "discord interaction refused", "reason", err.Error())
+		http.Error(w, "malformed interaction", http.StatusBadRequest)
+		return
+	}
 	if err != nil {
 		g.log().ErrorContext(r.Context(), "discord interaction not handled", "err", err)
 		http.Error(w, "try again", http.StatusInternalServerError)

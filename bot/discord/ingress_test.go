@@ -124,6 +124,16 @@ func TestInteractionsEndpoint(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "tampered body")
 		require.Empty(t, b.inbox(t), "refused requests leave no trace")
 
+		// signed but malformed bodies: 400, nothing recorded
+		for name, body := range map[string][]byte{"not JSON": []byte("{not json"), "no user": []byte(`{"id":"1100000000000000020","type":2,"token":"t"}`),
+			"foreign custom id": interaction("1100000000000000021", 3, luca, false, map[string]any{"custom_id": "other:approve:d_1", "component_type": 2}),
+			"unknown type":      interaction("1100000000000000022", 77, anna, false, nil),
+			"wrong field type":  []byte(`{"id":"1100000000000000023","type":"two","token":"t"}`)} {
+			code, _ := b.post(t, body, nil, now)
+			require.Equal(t, http.StatusBadRequest, code, name)
+		}
+		require.Empty(t, b.inbox(t), "malformed requests leave no trace")
+
 		// PING → PONG
 		code, out := b.post(t, ping, nil, now)
 		require.Equal(t, http.StatusOK, code)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
@@ -36,6 +37,10 @@ type Responder struct {
 	Log   *slog.Logger
 	Now   func() time.Time
 }
+
+// ErrMalformed is wrapped by Respond's errors about the interaction itself (not JSON, no
+// user, not one of whybot's): the endpoint answers 400 and nothing is recorded.
+var ErrMalformed = errors.New("malformed interaction")
 
 // Custom ids of the review buttons and modals: whybot:ACTION:DRAFT.
 const customPrefix = "whybot:"
@@ -69,7 +74,7 @@ func (r *Responder) now() time.Time {
 func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.InteractionResponse, error) {
 	var i discordgo.Interaction
 	if err := json.Unmarshal(raw, &i); err != nil {
-		return nil, fmt.Errorf("decode interaction: %w", err)
+		return nil, fmt.Errorf("%w: decode interaction: %v", ErrMalformed, err)
 	}
 	if i.Type == discordgo.InteractionPing {
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}, nil
@@ -79,7 +84,7 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 		user = i.Member.User
 	}
 	if user == nil || i.ID == "" {
-		return nil, errors.New("interaction without an id or a user")
+		return nil, fmt.Errorf("%w: interaction without an id or a user", ErrMalformed)
 	}
 	p, err := r.profileFor(ctx, i.GuildID, user.ID)
 	if err != nil {
@@ -117,7 +122,7 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 		}
 		action, draftID, ok := parseCustomID(id)
 		if !ok {
-			return nil, fmt.Errorf("custom id %q is not whybot's", id)
+			return nil, fmt.Errorf("%w: custom id %q is not whybot's", ErrMalformed, limits.Cut(id))
 		}
 		if by, _ := reviewer(p, &i); by == "" {
 			refusal := refuse(set, p, user)
@@ -153,9 +158,9 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 			return modal(set, customID("reject", d.ID), "review.reject_title", discordgo.TextInput{CustomID: "reason", Label: clip(set.Text("review.reject_label", nil), 45),
 				Style: discordgo.TextInputParagraph, Required: true, MinLength: 3, MaxLength: 1000}), nil
 		}
-		return nil, fmt.Errorf("unknown review action %q", action)
+		return nil, fmt.Errorf("%w: unknown review action %q", ErrMalformed, limits.Cut(action))
 	}
-	return nil, fmt.Errorf("interaction type %d is not handled", i.Type)
+	return nil, fmt.Errorf("%w: interaction type %d is not handled", ErrMalformed, i.Type)
 }
 
 // maxModalText is Discord's limit for a text input.

@@ -10,6 +10,9 @@ import (
 	"net/url"
 	"time"
 
+	goslack "github.com/slack-go/slack"
+
+	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -104,6 +107,9 @@ func (g *Ingress) events(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	key, err := deliveryKey("event", body)
+	if err == nil {
+		err = decodable("event", body)
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -131,6 +137,9 @@ func (g *Ingress) form(kind string) func(w http.ResponseWriter, r *http.Request,
 			payload, _ = json.Marshal(fields)
 		}
 		key, err := deliveryKey(kind, payload)
+		if err == nil {
+			err = decodable(kind, payload)
+		}
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -158,6 +167,26 @@ func deliveryKey(kind string, payload []byte) (string, error) {
 		return "", fmt.Errorf("%s without %s", kind, map[bool]string{true: "event_id", false: "trigger_id"}[kind == "event"])
 	}
 	return kind + ":" + id, nil
+}
+
+// decodable checks that the worker can decode a delivery, so a signed but malformed body
+// gets 400 at once instead of being queued and failing every retry.
+func decodable(kind string, payload []byte) error {
+	var err error
+	switch kind {
+	case "event":
+		var env struct {
+			Event messageEvent `json:"event"`
+		}
+		err = json.Unmarshal(payload, &env)
+	case "interaction":
+		var cb goslack.InteractionCallback
+		err = json.Unmarshal(payload, &cb)
+	}
+	if err != nil {
+		return fmt.Errorf("%s payload is not what Slack sends: %s", kind, limits.Cut(err.Error()))
+	}
+	return nil
 }
 
 func (g *Ingress) receive(w http.ResponseWriter, r *http.Request, key string, payload []byte) {

@@ -174,6 +174,18 @@ func TestIngress(t *testing.T) {
 			require.Equal(t, http.StatusOK, code)
 			code, _ = b.post(t, "/slack/interactions", "application/x-www-form-urlencoded", []byte("payload=not-json"), nil)
 			require.Equal(t, http.StatusBadRequest, code)
+			// signed, with a key, but not what Slack sends: 400, never queued to fail five times
+			for path, body := range map[string]string{
+				"/slack/interactions": "payload=" + url.QueryEscape(`{"type":"block_actions","trigger_id":"555.1","user":"U9","actions":7}`),
+				"/slack/events":       `{"type":"event_callback","event_id":"Ev66","event":"not an object"}`,
+			} {
+				ct := "application/x-www-form-urlencoded"
+				if path == "/slack/events" {
+					ct = "application/json"
+				}
+				code, _ = b.post(t, path, ct, []byte(body), nil)
+				require.Equal(t, http.StatusBadRequest, code, path)
+			}
 			got := b.queued(t)
 			require.Len(t, got, 2)
 			require.Equal(t, "interaction:111.222.abc", got[0].Key)

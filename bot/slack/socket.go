@@ -111,6 +111,9 @@ func (s *Socket) handle(ctx context.Context, evt socketmode.Event) {
 		return
 	}
 	key, err := deliveryKey(kind, req.Payload)
+	if err == nil {
+		err = decodable(kind, req.Payload)
+	}
 	if err != nil {
 		s.log().WarnContext(ctx, "slack socket mode delivery refused", "envelope", req.EnvelopeID, "reason", err.Error())
 		_ = s.Client.AckCtx(ctx, req.EnvelopeID, nil) // a malformed delivery will not get better: do not have it resent
