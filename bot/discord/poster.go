@@ -48,7 +48,9 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 		return "", fmt.Errorf("draft of thread %s has no Discord channel to post in", post.ThreadID)
 	}
 	ref := ""
-	for n, part := range split(post.Text, maxContent) {
+	// escaped exactly as the review card showed it: a masked [label](url), a heading or an
+	// @everyone in the text is shown as typed; and allowed_mentions pings nobody
+	for n, part := range split(escape(post.Text), maxContent) {
 		body := messageWithNonce{MessageSend: &discordgo.MessageSend{Content: part, AllowedMentions: noMentions()}, Nonce: nonce(post.IdempotencyKey, n), EnforceNonce: true}
 		endpoint := discordgo.EndpointChannelMessages(post.Channel)
 		var raw []byte

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -246,7 +247,7 @@ func TestConversationInDiscord(t *testing.T) {
 		}
 		require.JSONEq(t, `{"parse":[],"replied_user":false}`, jsonOf(cards[0].Body["allowed_mentions"]), "the card pings nobody")
 		for _, m := range f.fake.Messages(thread) {
-			require.NotContains(t, m.Content(), d.Text[:40], "the draft is not in the thread before approval")
+			require.NotContains(t, rendered(m.Content()), d.Text[:40], "the draft is not in the thread before approval")
 		}
 
 		// a non-reviewer and a bot are refused, ephemerally, and nothing is queued
@@ -270,7 +271,7 @@ func TestConversationInDiscord(t *testing.T) {
 		require.Equal(t, 1, n)
 		msgs = f.fake.Messages(thread)
 		last := msgs[len(msgs)-1]
-		require.Equal(t, d.Text, last.Content(), "the approved answer, in the thread")
+		require.Equal(t, d.Text, rendered(last.Content()), "the approved answer, in the thread, as Discord shows it")
 		require.Equal(t, true, last.Body["enforce_nonce"])
 		require.Len(t, last.Body["nonce"], 25)
 		require.JSONEq(t, `{"parse":[],"replied_user":false}`, jsonOf(last.Body["allowed_mentions"]))
@@ -334,7 +335,7 @@ func TestEditAndRejectInDiscord(t *testing.T) {
 		declined := msgs[len(msgs)-1]
 		require.Contains(t, declined.Content(), "<@"+anna+">")
 		require.NotContains(t, declined.Content(), "ottobre", "the reason is not told in the thread")
-		require.NotContains(t, declined.Content(), d2.Text[:40])
+		require.NotContains(t, rendered(declined.Content()), d2.Text[:40])
 		var cardNow discordfake.Message
 		for _, m := range f.fake.Messages(review) {
 			if m.ID == card2.ID {
@@ -386,7 +387,7 @@ func TestConcurrentApprovalsPostOnce(t *testing.T) {
 		}
 		msgs := f.fake.Messages(thread)
 		require.Len(t, msgs, before+1, "one post")
-		require.Equal(t, d.Text, msgs[before].Content())
+		require.Equal(t, d.Text, rendered(msgs[before].Content()))
 		cur, err := f.st.Draft(ctx, "meccanica_rossi", d.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.DraftPosted, cur.State)
@@ -410,7 +411,7 @@ func TestRateLimitHonoured(t *testing.T) {
 		require.GreaterOrEqual(t, last[1].At.Sub(last[0].At), 400*time.Millisecond, "waited retry_after before trying again")
 		var answers int
 		for _, m := range f.fake.Messages(thread) {
-			if m.Content() == d.Text {
+			if rendered(m.Content()) == d.Text {
 				answers++
 			}
 		}
@@ -440,6 +441,28 @@ func TestLongAnswerInParts(t *testing.T) {
 	require.Len(t, f.fake.Messages("6000000000000000001"), 3)
 	require.Len(t, f.fake.Calls("POST /channels/6000000000000000001/messages"), 6)
 
+}
+
+// rendered is a message's text as Discord shows it: a backslash before punctuation is
+// hidden, and so is a zero-width space.
+func rendered(s string) string {
+	s = regexp.MustCompile(`\\([[:punct:]])`).ReplaceAllString(s, "$1")
+	return strings.ReplaceAll(s, "\u200b", "")
+}
+
+// What a reviewer approved is posted as the card showed it: a masked link, a heading or an
+// @everyone stays text, and allowed_mentions pings nobody.
+func TestAnswerIsInertText(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, storetest.Backends()[0])
+	p := &discord.Poster{API: f.api}
+	text := "@everyone read [the updated playbook](https://evil.example/login) # now <@&4000000000000000001>"
+	_, err := p.Post(context.Background(), conversation.Post{Channel: "6000000000000000002", Text: text, IdempotencyKey: "k2"})
+	require.NoError(t, err)
+	m := f.fake.Messages("6000000000000000002")[0]
+	require.Equal(t, `@​everyone read \[the updated playbook\]\(https\://evil.example/login\) \# now \<@​&4000000000000000001\>`, m.Content())
+	mentions, _ := json.Marshal(m.Body["allowed_mentions"])
+	require.JSONEq(t, `{"parse":[],"replied_user":false}`, string(mentions))
 }
 
 func TestDirectMessagesAndReminders(t *testing.T) {

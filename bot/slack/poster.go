@@ -46,7 +46,8 @@ func SplitChannel(s string) (channel, threadTS string, err error) {
 	return channel, threadTS, nil
 }
 
-// Poster posts approved answers in the thread of the question (chat.postMessage). On HTTP
+// Poster posts approved answers in the thread of the question (chat.postMessage), as
+// inert text: what the reviewer saw on the card is what the channel reads. On HTTP
 // 429 it waits the Retry-After Slack sent and tries again, up to MaxAttempts; other errors
 // go back to the outbox, which retries later with backoff. Each message carries the draft's
 // idempotency key as message metadata, so a post can be matched to its draft.
@@ -65,7 +66,9 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 		return "", err
 	}
 	opts := []goslack.MsgOption{
-		goslack.MsgOptionText(post.Text, false),
+		// escaped exactly as the review card showed it: a <!channel>, a <@U…> or a masked
+		// <url|label> in the text is shown as typed, never acted on
+		goslack.MsgOptionText(escape(post.Text), false),
 		goslack.MsgOptionTS(threadTS),
 		noUnfurl(),
 		goslack.MsgOptionMetadata(goslack.SlackMetadata{EventType: "whybot_answer", EventPayload: map[string]any{"idempotency_key": post.IdempotencyKey, "approved_by": post.ApprovedBy}}),

@@ -41,6 +41,20 @@ func TestPosterPostsInThreadAndHonours429(t *testing.T) {
 	require.Equal(t, "w/d_1", meta.EventPayload["idempotency_key"])
 }
 
+// What a reviewer approved is posted as the card showed it: a model-written broadcast,
+// mention or masked link stays text.
+func TestPosterPostsInertText(t *testing.T) {
+	t.Parallel()
+	f := slackfake.New(t)
+	p := &slack.Poster{API: slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.URL()}, nil)}
+	text := "<!channel> read <https://evil.example/login|the updated playbook> & ask <@U0LUCA> <!here>"
+	_, err := p.Post(context.Background(), conversation.Post{Channel: "C1/1.1", Text: text, IdempotencyKey: "w/d_2"})
+	require.NoError(t, err)
+	got := f.Posts("C1", "1.1")[0]["text"]
+	require.Equal(t, "&lt;!channel&gt; read &lt;https://evil.example/login|the updated playbook&gt; &amp; ask &lt;@U0LUCA&gt; &lt;!here&gt;", got)
+	require.NotContains(t, got, "<")
+}
+
 func TestPosterGivesUpToTheOutbox(t *testing.T) {
 	t.Parallel()
 	f := slackfake.New(t)
