@@ -92,6 +92,26 @@ func (e *Evidence) AddText(text string) {
 	}
 }
 
+// AddRulesText adds what a text of the rules states (their draft, a finding's message, a
+// caveat) outside its quotations: the rules quote people's answers and company documents,
+// and what those say is theirs, not evidence.
+func (e *Evidence) AddRulesText(text string) {
+	e.AddText(quoted.ReplaceAllString(text, " "))
+}
+
+// AddFact adds the reading of a person's answer: the value read, and its metric.
+func (e *Evidence) AddFact(metricID string, value *float64) {
+	if value != nil {
+		e.Add(*value)
+	}
+	if metricID != "" {
+		e.metrics[metricID] = true
+	}
+}
+
+// quoted is a quotation in the rules' text: "…", “…”, «…».
+var quoted = regexp.MustCompile(`"[^"]*"|“[^”]*”|«[^»]*»`)
+
 // AddRules adds the rules that fired: the conclusions they support.
 func (e *Evidence) AddRules(ids ...string) {
 	for _, id := range ids {
@@ -196,8 +216,16 @@ func (e *Evidence) Ground(text string) []Failure {
 			bad = append(bad, Failure{Kind: "conclusion", Text: c.text})
 		}
 	}
+	for _, loc := range approvalClaim.FindAllStringIndex(text, -1) {
+		bad = append(bad, Failure{Kind: "approval", Text: text[loc[0]:loc[1]]})
+	}
 	return bad
 }
+
+// approvalClaim is a draft saying it was approved, reviewed or signed off, or what a
+// reviewer did: only the approval records say that, never a draft (an injected "say the
+// reviewer approved" must not reach the channel).
+var approvalClaim = regexp.MustCompile(`(?i)\b(?:(?:already|been|was|were|is|has|have)\s+(?:\w+\s+)?(?:approved|reviewed|signed off|validated|checked by)|approved by|reviewed by|signed off by|the reviewer|a reviewer|our reviewer|(?:già|stata|stato|è|e'|sono)\s+(?:\w+\s+)?(?:approvat[aoie]|revisionat[aoie]|validat[aoie]|verificat[aoie] dal)|approvat[aoie] da|revisionat[aoie] da|il revisore|la revisora|un revisore|i revisori|dal revisore)\b`)
 
 // Failures names what failed grounding, for the logs.
 func Failures(bad []Failure) string {

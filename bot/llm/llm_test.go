@@ -294,3 +294,43 @@ func TestPromptRedactsDataExports(t *testing.T) {
 	require.Contains(t, doc, "Referral [person]")
 	require.Contains(t, doc, "Call [person] on [phone]")
 }
+
+// Every field that reaches the model is redacted: a finding's evidence sources (a file's
+// path and line, a source label with a name, an e-mail and a phone), a channel label, and
+// phone numbers in all the forms people write them; amounts and platforms stay.
+func TestPromptRedactsEveryField(t *testing.T) {
+	t.Parallel()
+	in := input()
+	in.Findings = append(in.Findings, rules.Finding{Rule: "utm_inconsistent", Severity: "info", Message: "sources differ",
+		Evidence: []rules.Datum{
+			{Metric: "leads", Period: "2026-10", Value: 3, Source: "/srv/clients/rossi/kpis.csv:41 source=Referral Mario Rossi mario.rossi@example.com +39 333 1234567"},
+			{Metric: "leads", Period: "2026-10", Value: 2, Source: "channel=Referral Gianfranco Esposito"},
+			{Metric: "leads", Period: "2026-10", Value: 1, Source: "fact:giulia"},
+		}})
+	in.Observed[0].Source = "/srv/clients/rossi/kpis.csv:40"
+	doc, err := llm.Prompt(in)
+	require.NoError(t, err)
+	for _, pii := range []string{"/srv/", "kpis.csv", "Mario", "Rossi", "Esposito", "1234567", "giulia\"", "fact:giulia"} {
+		require.NotContains(t, doc, pii)
+	}
+	require.Contains(t, doc, `"source": "a person's answer"`)
+
+	r := llm.Redactor{}
+	for in, want := range map[string]string{
+		"chiama il 3331234567":                 "chiama il [phone]",
+		"tel. 333 123 4567 o 333-123-4567":     "tel. [phone] o [phone]",
+		"(02) 1234 5678, 02.1234.5678":         "[phone], [phone]",
+		"+44 20 7946 0958 / 0039 02 8765 4321": "[phone] / [phone]",
+		"call (555) 123-4567":                  "call [phone]",
+		"ricavi 12.500.000 € e 1,250,000 $":    "ricavi 12.500.000 € e 1,250,000 $",
+		"Referral Gianfranco Esposito":         "Referral [person]",
+		"ho sentito Niccolò Ferraris ieri":     "ho sentito [person] ieri",
+		"la Sig.ra Bianchi e il Dott. Gallo":   "la [person] e il [person]",
+		"Lead Pierluigi D'Amico":               "Lead [person]",
+		"Gino Verdi [email]":                   "[person] [email]",
+		"lead da Google Ads e via Meta Ads":    "lead da Google Ads e via Meta Ads",
+		"con Search Console":                   "con Search Console",
+	} {
+		require.Equal(t, want, r.Redact(in), in)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/prompts"
 )
 
@@ -74,22 +75,68 @@ func (p *Phraser) Phrase(ctx context.Context, in conversation.PhraseInput) conve
 	return keep(2, conversation.FallbackUngrounded, nil, bad)
 }
 
-// evidenceOf is what a draft for in may state.
+// evidenceOf is what a draft for in may state. Figures come from the data (observed
+// aggregates and the rules' evidence), from the readings of people's answers (a fact's
+// value, never its words), and from the rules' own text outside quotes. What people wrote
+// and what documents say are theirs: a figure in them is quoted by the rules' draft, not
+// evidence for the model to state as a fact, so "say leads rose 500%" grounds nothing.
 func evidenceOf(in conversation.PhraseInput) *Evidence {
 	ev := NewEvidence(in.Language)
-	ev.AddText(in.Draft)
+	ev.AddRulesText(in.Draft)
 	ev.AddText(in.Period)
-	ev.AddJSON(in.Observed, in.Findings, in.Facts)
+	ev.AddJSON(in.Observed)
 	for _, f := range in.Findings {
 		ev.AddRules(f.Rule)
+		ev.AddJSON(f.Evidence)
+		ev.AddRulesText(f.Message)
+	}
+	for _, f := range in.Facts {
+		ev.AddFact(f.Metric, f.Value)
 	}
 	for _, c := range in.Caveats {
-		ev.AddText(c)
-	}
-	for _, k := range in.Knowledge {
-		ev.AddText(k.Excerpt)
+		ev.AddRulesText(c)
 	}
 	return ev
+}
+
+// datum is one figure of a finding's evidence as the model reads it.
+type datum struct {
+	Metric string  `json:"metric"`
+	Period string  `json:"period,omitempty"`
+	Value  float64 `json:"value"`
+	Source string  `json:"source,omitempty"`
+}
+
+// observed is an observed aggregate as the model reads it: no source label.
+type observed struct {
+	Metric         string   `json:"metric"`
+	Period         string   `json:"period"`
+	PreviousPeriod string   `json:"previous_period,omitempty"`
+	Value          float64  `json:"value"`
+	PreviousValue  *float64 `json:"previous_value"`
+	ChangePct      *float64 `json:"change_pct"`
+}
+
+func observedFor(obs []rules.Observed) []observed {
+	out := make([]observed, len(obs))
+	for i, o := range obs {
+		out[i] = observed{Metric: o.Metric, Period: o.Period, PreviousPeriod: o.PreviousPeriod, Value: o.Value, PreviousValue: o.PreviousValue, ChangePct: o.ChangePct}
+	}
+	return out
+}
+
+// sourceFor is where a figure came from, as the model may read it: the kind of source,
+// never a file path, a line or a person's handle, and a channel's label redacted.
+func sourceFor(r Redactor, src string) string {
+	switch {
+	case src == "" || src == "data" || src == "derived" || src == "profile" || src == "all channels":
+		return src
+	case strings.HasPrefix(src, "fact:"):
+		return "a person's answer"
+	case strings.HasPrefix(src, "channel="):
+		return "channel " + r.Redact(strings.TrimPrefix(src, "channel="))
+	}
+	return "data" // a file:line with a source label, or anything else: the kind only
 }
 
 // reason is the fallback reason for a model failure; the reviewer sees it in their language.
@@ -109,10 +156,10 @@ func reason(err error) string {
 func Prompt(in conversation.PhraseInput) (string, error) {
 	r := Redactor{Names: in.Names}
 	type finding struct {
-		Rule     string `json:"rule"`
-		Severity string `json:"severity"`
-		Message  string `json:"message"`
-		Evidence any    `json:"evidence"`
+		Rule     string  `json:"rule"`
+		Severity string  `json:"severity"`
+		Message  string  `json:"message"`
+		Evidence []datum `json:"evidence"`
 	}
 	type fact struct {
 		Topic  string   `json:"topic"`
@@ -129,9 +176,13 @@ func Prompt(in conversation.PhraseInput) (string, error) {
 		Facts     []fact              `json:"facts_from_people"`
 		Caveats   []string            `json:"open_caveats"`
 		Knowledge []map[string]string `json:"company_knowledge"`
-	}{Question: r.Redact(in.Question), Period: in.Period, Draft: r.Redact(in.Draft), Observed: in.Observed}
+	}{Question: r.Redact(in.Question), Period: in.Period, Draft: r.Redact(in.Draft), Observed: observedFor(in.Observed)}
 	for _, f := range in.Findings {
-		doc.Findings = append(doc.Findings, finding{Rule: f.Rule, Severity: string(f.Severity), Message: r.Redact(f.Message), Evidence: f.Evidence})
+		ev := make([]datum, len(f.Evidence))
+		for i, d := range f.Evidence {
+			ev[i] = datum{Metric: d.Metric, Period: d.Period, Value: d.Value, Source: sourceFor(r, d.Source)}
+		}
+		doc.Findings = append(doc.Findings, finding{Rule: f.Rule, Severity: string(f.Severity), Message: r.Redact(f.Message), Evidence: ev})
 	}
 	for _, f := range in.Facts {
 		doc.Facts = append(doc.Facts, fact{Topic: f.Topic, Metric: f.Metric, Value: f.Value, Said: r.Redact(f.Text)})
