@@ -159,7 +159,8 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 		}
 		return false, errors.New(msg)
 	}
-	ref, err := poster.Post(ctx, Post{Workspace: o.Workspace, ThreadID: o.ThreadID, Channel: o.Channel, Text: o.Text, ApprovedBy: o.ApprovedBy, IdempotencyKey: o.IdempotencyKey})
+	ref, err := poster.Post(ctx, Post{Workspace: o.Workspace, ThreadID: o.ThreadID, Channel: o.Channel, Text: o.Text, ApprovedBy: o.ApprovedBy, IdempotencyKey: o.IdempotencyKey,
+		Retry: o.Attempts > 1, Since: o.CreatedAt})
 	if err != nil {
 		e.obs.PostFailed(o.Transport)
 		e.log.WarnContext(ctx, "post failed", "workspace", workspaceID, "draft", draftID, "err", err)

@@ -33,6 +33,7 @@ type Store interface {
 	Workspace(ctx context.Context, id string) (store.Workspace, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	SaveTurn(ctx context.Context, t store.Turn) (store.Thread, error)
+	TurnReply(ctx context.Context, workspace, key string) (json.RawMessage, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
 	Decide(ctx context.Context, d store.Decision) (store.Draft, error)
@@ -50,6 +51,11 @@ type Post struct {
 	Text           string
 	ApprovedBy     string
 	IdempotencyKey string
+	// Retry says an earlier attempt may have reached the platform (the process died, or
+	// the platform answered after the call's timeout): the poster looks for the key in the
+	// thread and returns the message found instead of posting again.
+	Retry bool
+	Since time.Time // when the answer was approved: a message posted for it is newer
 }
 
 // Poster delivers approved answers for one transport.
@@ -168,6 +174,14 @@ type Request struct {
 	Lang      string // it | en; empty: from the text, the person, the profile
 	Transport string // console, cli, slack, …
 	Channel   string // where the answer goes, for the transport
+	// Key is the platform's identity of the message (slack-message:C1:1700000000.0001);
+	// empty: none. A message handled before gets the reply it got then (Replayed), never
+	// a second turn, so a transport may handle a delivery again after a failure.
+	Key string
+	// Delivery is the transport's delivery that carries the message (its inbox key), kept
+	// with the turn's reply: of two deliveries of one message, the one that took the turn
+	// is the one that answers.
+	Delivery string
 }
 
 // DraftRef is a draft in a reply.
@@ -193,6 +207,8 @@ type Reply struct {
 	Knowledge []Citation        `json:"knowledge,omitempty"` // company knowledge the draft quotes
 	Read      *Read             `json:"read,omitempty"`      // who read this message, when a language model may have
 	Source    *Phrased          `json:"source,omitempty"`    // who wrote the draft
+	Replayed  bool              `json:"-"`                   // the message was handled before: this is that turn's reply
+	Delivery  string            `json:"delivery,omitempty"`  // the delivery that took the turn (Request.Delivery)
 }
 
 func newID(prefix string) string {
@@ -262,6 +278,9 @@ const conflictAttempts = 5
 
 func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) (Reply, error) {
 	p := ws.Profile
+	if r, ok, err := e.replay(ctx, p.Workspace, req.Key); ok || err != nil {
+		return r, err
+	}
 	now := e.now().UTC()
 	text := strings.TrimSpace(req.Text)
 	if text == "" {
@@ -423,7 +442,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	th.Intent = mustJSON(intent)
 	th.UpdatedAt = now
 	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: intent, Period: res.Period,
-		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts, Read: read}
+		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts, Read: read, Delivery: req.Delivery}
 	saved := store.Turn{Thread: th, New: isNew, SupersedeDrafts: !isNew}
 	if len(res.Questions) > 0 && !anyway {
 		th.State = store.ThreadAwaitingAnswers
@@ -467,13 +486,37 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	saved.Thread = th
 	saved.Events = turn
 	saved.Facts = storeFacts(newFacts)
+	reply.State = th.State
+	if req.Key != "" {
+		saved.Key, saved.Reply = req.Key, mustJSON(reply)
+	}
 	if _, err := e.store.SaveTurn(ctx, saved); err != nil {
 		return Reply{}, err
 	}
-	reply.State = th.State
 	e.log.InfoContext(ctx, "turn", "workspace", p.Workspace, "thread", th.ID, "state", th.State, "findings", len(res.Findings), "questions", len(res.Questions))
 	e.observeTurn(th.Transport, isNew, res.Findings, read, reply.Source)
 	return reply, nil
+}
+
+// replay returns the reply a message got when it was handled before (ok), so a delivery
+// handled again, after a failure or on two replicas at once, makes no second turn.
+func (e *Engine) replay(ctx context.Context, workspace, key string) (Reply, bool, error) {
+	if key == "" {
+		return Reply{}, false, nil
+	}
+	raw, err := e.store.TurnReply(ctx, workspace, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return Reply{}, false, nil
+	}
+	if err != nil {
+		return Reply{}, false, err
+	}
+	var r Reply
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return Reply{}, false, fmt.Errorf("decode the reply to %s: %w", key, err)
+	}
+	r.Replayed = true
+	return r, true, nil
 }
 
 // observeTurn reports a saved turn to the observer.

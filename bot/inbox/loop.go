@@ -1,6 +1,8 @@
 // Package inbox runs a platform's worker over the durable inbox: it claims the deliveries
 // the platform's ingress recorded, hands each to the transport, and records the outcome
-// (done, or queued again for a retry, up to store.InboxAttempts).
+// (done, or queued again for a retry after store.InboxBackoff, up to store.InboxAttempts).
+// A handler is told it may be handling a delivery again by in.Attempts > 1: whatever it
+// posted the first time may have reached the platform, so it looks before posting.
 package inbox
 
 import (
@@ -16,7 +18,7 @@ import (
 // Claimer is the part of the store the loop uses.
 type Claimer interface {
 	ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error)
-	FinishInbound(ctx context.Context, id int64, errMsg string) error
+	FinishInbound(ctx context.Context, id int64, errMsg string, retryAt time.Time) error
 }
 
 // Timing is how long deliveries are held and finished.
@@ -105,13 +107,14 @@ func (l *Loop) Drain(ctx context.Context) (int, error) {
 			if work.Err() != nil {
 				return n, work.Err()
 			}
-			msg := ""
+			msg, retryAt := "", time.Time{}
 			hctx := ops.WithLogAttrs(work, "delivery", in.Source+"/"+in.Key)
 			if err := l.Handle(hctx, in); err != nil {
-				l.log().WarnContext(hctx, "delivery failed; it will be retried", "attempt", in.Attempts, "err", err)
+				retryAt = now.UTC().Add(store.InboxBackoff(in.Attempts))
+				l.log().WarnContext(hctx, "delivery failed; it will be retried", "attempt", in.Attempts, "retry_at", retryAt, "err", err)
 				msg = err.Error()
 			}
-			if err := l.Store.FinishInbound(work, in.ID, msg); err != nil {
+			if err := l.Store.FinishInbound(work, in.ID, msg, retryAt); err != nil {
 				return n, err
 			}
 			n++

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Config holds the Slack settings (environment variables in brackets).
@@ -22,6 +23,9 @@ type Config struct {
 	Listen        string // SLACK_LISTEN: HTTP mode address, e.g. :8080
 	ReviewChannel string // SLACK_REVIEW_CHANNEL: channel id of the review cards when a profile names none
 	APIURL        string // SLACK_API_URL: Web API base (tests, proxies); default Slack's
+	// CallTimeout bounds one Web API call (default 30 s). serve keeps it well inside the
+	// lease, so a replica gives up on a slow post before another may take the work over.
+	CallTimeout time.Duration
 }
 
 // FromEnv reads the settings.

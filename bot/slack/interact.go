@@ -199,19 +199,20 @@ func (w *Worker) decide(ctx context.Context, a actor, act conversation.Action) e
 	out, err := w.Engine.Decide(ctx, p.Workspace, a.draftID, a.person.Handle, act)
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
-		if errors.Is(err, store.ErrInvalidTransition) || errors.Is(err, store.ErrConflict) {
-			return w.alreadyDecided(ctx, a, out.Draft)
+		if !errors.Is(err, store.ErrInvalidTransition) && !errors.Is(err, store.ErrConflict) {
+			return w.ephemeral(ctx, a, ue.Reason)
 		}
-		return w.ephemeral(ctx, a, ue.Reason)
-	}
-	if err != nil {
+		out.AlreadyDecided = true // decided before: by someone else, or by this very delivery's first attempt
+	} else if err != nil {
 		return err
 	}
 	if out.AlreadyDecided {
 		if err := w.alreadyDecided(ctx, a, out.Draft); err != nil {
 			return err
 		}
-	} else if !act.Approve {
+	}
+	if out.Draft.State == store.DraftRejected {
+		// once per draft, also when this delivery is handled again after a failed post
 		if err := w.declined(ctx, p, out.Draft); err != nil {
 			return err
 		}
@@ -233,7 +234,7 @@ func (w *Worker) declined(ctx context.Context, p *profile.Profile, d store.Draft
 	if err != nil {
 		return err
 	}
-	return w.post(ctx, channel, ts, set.Text("slack.declined", map[string]string{"Asker": mention(p, th.Asker)}))
+	return w.say(ctx, p, "declined/"+d.ID, channel, ts, set.Text("slack.declined", map[string]string{"Asker": mention(p, th.Asker)}))
 }
 
 func (w *Worker) alreadyDecided(ctx context.Context, a actor, d store.Draft) error {

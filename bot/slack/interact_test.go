@@ -130,7 +130,7 @@ func TestApproveInSlack(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				require.NoError(t, f.worker.Handle(ctx, x))
-				require.NoError(t, f.st.FinishInbound(ctx, x.ID, ""))
+				require.NoError(t, f.st.FinishInbound(ctx, x.ID, "", time.Time{}))
 			}()
 		}
 		wg.Wait()

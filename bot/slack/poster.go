@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -16,7 +17,11 @@ import (
 // NewAPI is a Web API client for the bot token; apiURL overrides Slack's (tests, proxies)
 // and reaches every call the bot makes.
 func NewAPI(cfg Config, log *slog.Logger) *goslack.Client {
-	opts := []goslack.Option{}
+	timeout := cfg.CallTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	opts := []goslack.Option{goslack.OptionHTTPClient(&http.Client{Timeout: timeout})}
 	if cfg.APIURL != "" {
 		u := cfg.APIURL
 		if !strings.HasSuffix(u, "/") {
@@ -50,7 +55,8 @@ func SplitChannel(s string) (channel, threadTS string, err error) {
 // inert text: what the reviewer saw on the card is what the channel reads. On HTTP
 // 429 it waits the Retry-After Slack sent and tries again, up to MaxAttempts; other errors
 // go back to the outbox, which retries later with backoff. Each message carries the draft's
-// idempotency key as message metadata, so a post can be matched to its draft.
+// idempotency key as message metadata; before posting again an answer whose earlier
+// attempt may have reached Slack, the thread is searched for it (conversations.replies).
 type Poster struct {
 	API         *goslack.Client
 	Log         *slog.Logger
@@ -72,6 +78,17 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 		goslack.MsgOptionTS(threadTS),
 		noUnfurl(),
 		goslack.MsgOptionMetadata(goslack.SlackMetadata{EventType: "whybot_answer", EventPayload: map[string]any{"idempotency_key": post.IdempotencyKey, "approved_by": post.ApprovedBy}}),
+	}
+	if post.Retry {
+		ts, found, err := findMessage(ctx, p.API, channel, threadTS, post.Since, func(m goslack.SlackMetadata) bool {
+			return m.EventType == "whybot_answer" && fmt.Sprint(m.EventPayload["idempotency_key"]) == post.IdempotencyKey
+		})
+		if err != nil {
+			return "", fmt.Errorf("look for answer %s in thread %s before posting it again: %w", post.IdempotencyKey, post.Channel, err)
+		}
+		if found {
+			return ThreadChannel(channel, ts), nil // an earlier attempt reached Slack
+		}
 	}
 	var ts string
 	err = retryRateLimited(ctx, p.Log, p.MaxAttempts, "chat.postMessage", func() error {

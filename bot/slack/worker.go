@@ -14,6 +14,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/bot/inbox"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
@@ -35,7 +36,7 @@ type WorkerStore interface {
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
-	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
+	delivery.Marks
 	inbox.Claimer
 }
 
@@ -94,8 +95,11 @@ func (w *Worker) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Handle handles one delivery.
+// Handle handles one delivery. It may be handling it again (after a failed post, a crash,
+// or on another replica once the lease ran out): the turn is not taken twice (the engine
+// replays its reply by the message's key) and each message is posted once (postOnce).
 func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
+	ctx = withHandling(ctx, in)
 	kind, _, _ := strings.Cut(in.Key, ":")
 	switch kind {
 	case "event":
@@ -149,12 +153,15 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 	if strings.TrimSpace(c.Text) == "" {
 		return nil
 	}
-	// the question becomes a message in the channel, whose thread holds the conversation
-	var ts string
-	err := w.call(ctx, "chat.postMessage", func() error {
-		var err error
-		_, ts, err = w.API.PostMessageContext(ctx, c.ChannelID, goslack.MsgOptionText(fmt.Sprintf("<@%s>: %s", c.UserID, escape(c.Text)), false))
+	ws, err := w.workspaceFor(ctx, c.TeamID)
+	if err != nil || ws == nil {
 		return err
+	}
+	// the question becomes a message in the channel, whose thread holds the conversation
+	text := fmt.Sprintf("<@%s>: %s", c.UserID, escape(c.Text))
+	ts, err := w.postOnce(ctx, ws.Profile.Workspace, handlingOf(ctx).key+"/question", c.ChannelID, "", func(opts ...goslack.MsgOption) (string, error) {
+		_, ts, err := w.API.PostMessageContext(ctx, c.ChannelID, append(opts, goslack.MsgOptionText(text, false))...)
+		return ts, err
 	})
 	if err != nil {
 		return fmt.Errorf("post /why question: %w", err)
@@ -178,11 +185,9 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 		return nil
 	}
 	p := ws.Profile
-	// a mention in a channel arrives as app_mention and as message: handle the message once
-	first, err := w.Store.FirstSeen(ctx, p.Workspace, "slack-message:"+ev.Channel+":"+ev.TS, w.now().UTC())
-	if err != nil || !first {
-		return err
-	}
+	// a mention in a channel arrives as app_mention and as message, two deliveries of one
+	// message: its key makes it one turn, and only the delivery that took the turn posts
+	key := "slack-message:" + ev.Channel + ":" + ev.TS
 	threadTS := firstNonEmpty(ev.ThreadTS, ev.TS)
 	id := "slack-" + ev.Channel + "-" + threadTS
 	_, err = w.Store.Thread(ctx, p.Workspace, id)
@@ -204,10 +209,10 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 		if err != nil {
 			return err
 		}
-		return w.post(ctx, ev.Channel, threadTS, text)
+		return w.say(ctx, p, key+"/unknown", ev.Channel, threadTS, text)
 	}
 	req := conversation.Request{As: person.Handle, Text: strings.TrimSpace(mentionRe.ReplaceAllString(ev.Text, "")),
-		Transport: "slack", Channel: ThreadChannel(ev.Channel, threadTS)}
+		Transport: "slack", Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: handlingOf(ctx).key}
 	if exists {
 		req.ThreadID = id
 	} else {
@@ -216,10 +221,13 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	reply, err := w.Engine.Ask(ctx, ws, req)
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
-		return w.post(ctx, ev.Channel, threadTS, ue.Reason)
+		return w.say(ctx, p, key+"/refused", ev.Channel, threadTS, ue.Reason)
 	}
 	if err != nil {
 		return err
+	}
+	if reply.Replayed && reply.Delivery != handlingOf(ctx).key {
+		return nil // the other delivery of this message took the turn, and posts
 	}
 	set, err = prompts.For(reply.Language)
 	if err != nil {
@@ -233,12 +241,12 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 		for _, q := range reply.Questions {
 			lines = append(lines, "• "+mention(p, q.To)+" "+q.Text)
 		}
-		return w.post(ctx, ev.Channel, threadTS, strings.Join(lines, "\n"))
+		return w.say(ctx, p, key+"/questions", ev.Channel, threadTS, strings.Join(lines, "\n"))
 	}
-	if err := w.post(ctx, ev.Channel, threadTS, set.UI("pending")); err != nil {
+	if err := w.say(ctx, p, key+"/pending", ev.Channel, threadTS, set.UI("pending")); err != nil {
 		return err
 	}
-	return w.card(ctx, set, p, reply.Draft.ID)
+	return w.card(ctx, set, p, reply.Draft.ID, key+"/card")
 }
 
 // mention is how a person is addressed in Slack: their user id when the profile has it.
@@ -249,10 +257,11 @@ func mention(p *profile.Profile, handle string) string {
 	return "@" + handle
 }
 
-func (w *Worker) post(ctx context.Context, channel, threadTS, text string) error {
-	err := w.call(ctx, "chat.postMessage", func() error {
-		_, _, err := w.API.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS), noUnfurl())
-		return err
+// say posts a message in a thread, once per key (postOnce).
+func (w *Worker) say(ctx context.Context, p *profile.Profile, key, channel, threadTS, text string) error {
+	_, err := w.postOnce(ctx, p.Workspace, key, channel, threadTS, func(opts ...goslack.MsgOption) (string, error) {
+		_, ts, err := w.API.PostMessageContext(ctx, channel, append(opts, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS))...)
+		return ts, err
 	})
 	if err != nil {
 		return fmt.Errorf("post in thread: %w", err)
@@ -260,8 +269,8 @@ func (w *Worker) post(ctx context.Context, channel, threadTS, text string) error
 	return nil
 }
 
-// card posts the review card of a new draft in the workspace's review channel.
-func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID string) error {
+// card posts the review card of a new draft in the workspace's review channel, once per key.
+func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID, key string) error {
 	review, err := reviewChannel(p, w.ReviewChannel)
 	if err != nil {
 		return err
@@ -270,9 +279,9 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 	if err != nil {
 		return err
 	}
-	err = w.call(ctx, "chat.postMessage", func() error {
-		_, _, err := w.API.PostMessageContext(ctx, review, goslack.MsgOptionText(set.Text("slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...), noUnfurl())
-		return err
+	_, err = w.postOnce(ctx, p.Workspace, key, review, "", func(opts ...goslack.MsgOption) (string, error) {
+		_, ts, err := w.API.PostMessageContext(ctx, review, append(opts, goslack.MsgOptionText(set.Text("slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...))...)
+		return ts, err
 	})
 	if err != nil {
 		return fmt.Errorf("post review card: %w", err)

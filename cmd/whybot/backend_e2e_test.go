@@ -34,7 +34,7 @@ func TestDatabaseURLSchemes(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "w.db")
 	out, stderr, code := runWith(t, []string{"DATABASE_URL="}, "migrate", "status", "--db", db)
 	require.Equal(t, 2, code, stderr)
-	require.Contains(t, out, "sqlite schema: version 0 of 4")
+	require.Contains(t, out, "sqlite schema: version 0 of 5")
 	require.Contains(t, stderr, "run `whybot migrate up`")
 	out, stderr, code = runWith(t, []string{"DATABASE_URL="}, "migrate", "up", "--db", db)
 	require.Zero(t, code, stderr)

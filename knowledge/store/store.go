@@ -148,6 +148,12 @@ type Turn struct {
 	Facts           []Fact  // facts people gave in this turn
 	Draft           *Draft  // a new pending draft, if any
 	SupersedeDrafts bool    // pending drafts of the thread become superseded
+
+	// Key is the platform's identity of the message this turn handles (empty: none). The
+	// turn's Reply is kept under it, and a second turn with the same key fails with
+	// ErrConflict: a retried delivery gets the first turn's reply, never a second turn.
+	Key   string
+	Reply json.RawMessage
 }
 
 // Decision is a reviewer's action on a draft.
@@ -343,6 +349,14 @@ type Store interface {
 	// FirstSeen records a delivery key (a platform's event or interaction id); it reports
 	// false when the key was recorded before, so a retried delivery is handled once.
 	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
+	// TurnReply returns the reply of the turn saved under a message key; ErrNotFound when
+	// none was.
+	TurnReply(ctx context.Context, workspace, key string) (json.RawMessage, error)
+	// ChatPosted returns the platform's reference of a bot message recorded under key
+	// (MarkChatPosted); ok is false when none was.
+	ChatPosted(ctx context.Context, workspace, key string) (ref string, ok bool, err error)
+	// MarkChatPosted records that the platform accepted the bot message of key, once.
+	MarkChatPosted(ctx context.Context, workspace, key, ref string, at time.Time) error
 	// MarkReminded records that the reminder of a level went out for a draft; it reports
 	// false when it already had (another replica or an earlier run sent it).
 	MarkReminded(ctx context.Context, workspace, draftID string, level int, at time.Time) (bool, error)
@@ -428,19 +442,30 @@ type Inbound struct {
 }
 
 // InboxAttempts is how often a delivery is tried before it is marked failed.
-const InboxAttempts = 5
+const InboxAttempts = 8
+
+// InboxBackoff is the wait before a failed delivery is tried again (n counts attempts so
+// far): 2 s doubling, at most 5 minutes; 8 attempts span about 4 minutes, enough for a
+// platform's brief outage.
+func InboxBackoff(attempts int) time.Duration {
+	d := 2 * time.Second
+	for i := 1; i < attempts && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 5*time.Minute)
+}
 
 // InboxStore records platform deliveries durably before they are acknowledged, once each.
 type InboxStore interface {
 	// Receive queues a delivery unless its (source, key) was received before; it reports
 	// whether this call queued it. A retried delivery is thus acknowledged, never handled twice.
 	Receive(ctx context.Context, in Inbound) (bool, error)
-	// ClaimInbound takes up to limit queued deliveries of one platform, oldest first, and
-	// those whose worker has held them longer than lease (it died).
+	// ClaimInbound takes up to limit queued deliveries of one platform whose retry time has
+	// come, oldest first, and those whose worker has held them longer than lease (it died).
 	ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]Inbound, error)
-	// FinishInbound records the outcome: done, or (errMsg non-empty) queued again until
-	// InboxAttempts, then failed.
-	FinishInbound(ctx context.Context, id int64, errMsg string) error
+	// FinishInbound records the outcome: done, or (errMsg non-empty) queued again, to be
+	// claimed from retryAt on, until InboxAttempts, then failed.
+	FinishInbound(ctx context.Context, id int64, errMsg string, retryAt time.Time) error
 }
 
 // KnowledgeStore keeps a workspace's knowledge chunks with their embeddings and full text.

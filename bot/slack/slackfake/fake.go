@@ -1,15 +1,20 @@
 // Package slackfake is a fake Slack for tests, on loopback: slacktest's server plus the
 // Web API methods whybot calls, recorded (chat.postMessage with increasing ts,
-// chat.update, chat.postEphemeral, views.open, users.info), 429 on demand, and Socket
-// Mode (apps.connections.open and a websocket). Every call must carry the bot token
-// xoxb-test (Socket Mode: the app token xapp-test), or it is refused with invalid_auth.
+// chat.update, chat.postEphemeral, views.open, users.info, and conversations.replies and
+// conversations.history, which return the posted messages with their metadata when
+// include_all_metadata is set), 429 on demand, HTTP 500 on demand, slow answers (a post
+// is accepted at once and its answer held), and Socket Mode (apps.connections.open and a
+// websocket). Every call must carry the bot token xoxb-test (Socket Mode: the app token
+// xapp-test), or it is refused with invalid_auth.
 package slackfake
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +28,9 @@ import (
 type Server struct {
 	Srv      *slacktest.Server
 	mu       sync.Mutex
-	limited  int // how many 429s to send before accepting
+	limited  int            // how many 429s to send before accepting
+	failing  map[string]int // method → how many HTTP 500s to send before accepting
+	slow     time.Duration  // how long a chat.postMessage answer is held after it was accepted
 	posts    []map[string]string
 	calls    []Call
 	attempts int
@@ -43,9 +50,9 @@ type Call struct {
 // New starts a fake Slack.
 func New(t testing.TB) *Server {
 	t.Helper()
-	f := &Server{bots: map[string]bool{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
+	f := &Server{bots: map[string]bool{}, failing: map[string]int{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
 	f.Srv = slacktest.NewTestServer(func(c slacktest.Customize) {
-		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info"} {
+		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info", "conversations.replies", "conversations.history"} {
 			c.Handle("/"+m, f.handle(m))
 		}
 		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
@@ -74,8 +81,19 @@ func (f *Server) handle(method string) http.HandlerFunc {
 				form[k] = vals.Get(k)
 			}
 		}
+		for k, v := range r.URL.Query() {
+			if _, ok := form[k]; !ok {
+				form[k] = v[0]
+			}
+		}
 		f.mu.Lock()
-		defer f.mu.Unlock()
+		slow := f.slow
+		locked := true
+		defer func() {
+			if locked {
+				f.mu.Unlock()
+			}
+		}()
 		if r.Header.Get("Authorization") != "Bearer xoxb-test" && form["token"] != "xoxb-test" {
 			_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
 			return
@@ -90,13 +108,32 @@ func (f *Server) handle(method string) http.HandlerFunc {
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
+		for _, k := range []string{method + ":" + form["channel"], method} {
+			if f.failing[k] > 0 {
+				f.failing[k]--
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write([]byte("internal error"))
+				return
+			}
+		}
 		f.calls = append(f.calls, Call{Method: method, Form: form})
 		switch method {
 		case "chat.postMessage":
 			ts := fmt.Sprintf("1700000000.%06d", 200+len(f.posts))
 			form["_ts"] = ts
 			f.posts = append(f.posts, form)
+			if slow > 0 { // accepted, and visible to conversations.replies, but answered late
+				f.mu.Unlock()
+				locked = false
+				select {
+				case <-time.After(slow):
+				case <-r.Context().Done():
+					return
+				}
+			}
 			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + form["channel"] + `","ts":"` + ts + `"}`))
+		case "conversations.replies", "conversations.history":
+			_, _ = w.Write(f.history(method, form))
 		case "chat.update":
 			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + form["channel"] + `","ts":"` + form["ts"] + `"}`))
 		case "chat.postEphemeral":
@@ -108,6 +145,62 @@ func (f *Server) handle(method string) http.HandlerFunc {
 			_, _ = fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":%q,"is_bot":%t}}`, id, strings.ToLower(id), f.bots[id])
 		}
 	}
+}
+
+// history answers conversations.replies (the thread's parent, then its replies) and
+// conversations.history (the channel's top-level messages since oldest, newest first),
+// with each message's metadata when include_all_metadata is 1. f.mu is held.
+func (f *Server) history(method string, form map[string]string) []byte {
+	type msg struct {
+		Type     string          `json:"type"`
+		User     string          `json:"user"`
+		BotID    string          `json:"bot_id"`
+		Text     string          `json:"text"`
+		TS       string          `json:"ts"`
+		ThreadTS string          `json:"thread_ts,omitempty"`
+		Metadata json.RawMessage `json:"metadata,omitempty"`
+	}
+	var out []msg
+	for _, p := range f.posts {
+		if p["channel"] != form["channel"] {
+			continue
+		}
+		if method == "conversations.replies" && p["thread_ts"] != form["ts"] && p["_ts"] != form["ts"] {
+			continue
+		}
+		if method == "conversations.history" && (p["thread_ts"] != "" || (form["oldest"] != "" && p["_ts"] < form["oldest"])) {
+			continue
+		}
+		m := msg{Type: "message", User: "UBOT", BotID: "BBOT", Text: p["text"], TS: p["_ts"], ThreadTS: p["thread_ts"]}
+		if form["include_all_metadata"] == "1" && p["metadata"] != "" {
+			m.Metadata = json.RawMessage(p["metadata"])
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].TS < out[j].TS })
+	if method == "conversations.history" {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"ok": true, "messages": out, "has_more": false})
+	return b
+}
+
+// Fail makes the next n calls of a method answer HTTP 500; "chat.postMessage:C1" fails
+// only the posts in channel C1.
+func (f *Server) Fail(method string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing[method] = n
+}
+
+// Slow makes chat.postMessage accept each post at once (it is in the channel) and send
+// its answer only after d, as a Slack under load does; 0 answers at once again.
+func (f *Server) Slow(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.slow = d
 }
 
 // socket is Slack's side of a Socket Mode connection: hello, then the queued envelopes;

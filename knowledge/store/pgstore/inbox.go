@@ -25,7 +25,7 @@ func (s *Store) Receive(ctx context.Context, in store.Inbound) (bool, error) {
 // ClaimInbound takes deliveries to handle; replicas skip each other's rows.
 func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error) {
 	rows, err := s.pool.Query(ctx, `UPDATE inbox SET state = 'working', claimed_at = $1, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM inbox WHERE source = $4 AND (state = 'queued' OR (state = 'working' AND claimed_at < $2))
+		WHERE id IN (SELECT id FROM inbox WHERE source = $4 AND ((state = 'queued' AND (available_at IS NULL OR available_at <= $1)) OR (state = 'working' AND claimed_at < $2))
 			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 		RETURNING id, source, key, payload, state, attempts, last_error, received_at`, now, now.Add(-lease), limit, source)
 	if err != nil {
@@ -46,10 +46,10 @@ func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, 
 }
 
 // FinishInbound records a delivery's outcome.
-func (s *Store) FinishInbound(ctx context.Context, id int64, errMsg string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE inbox SET claimed_at = NULL, last_error = $1,
+func (s *Store) FinishInbound(ctx context.Context, id int64, errMsg string, retryAt time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE inbox SET claimed_at = NULL, last_error = $1, available_at = $4,
 		state = CASE WHEN $1 = '' THEN 'done' WHEN attempts >= $2 THEN 'failed' ELSE 'queued' END
-		WHERE id = $3 AND state = 'working'`, errMsg, store.InboxAttempts, id)
+		WHERE id = $3 AND state = 'working'`, errMsg, store.InboxAttempts, id, retryAt)
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", id, err)
 	}

@@ -139,6 +139,16 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 		if err := appendEvents(ctx, tx, t.Workspace, t.ID, turn.Events); err != nil {
 			return err
 		}
+		if turn.Key != "" {
+			_, err := tx.Exec(ctx, `INSERT INTO turn_replies (workspace, key, thread_id, reply, at) VALUES ($1, $2, $3, $4::jsonb, $5)`,
+				t.Workspace, turn.Key, t.ID, jsonOr(turn.Reply, "{}"), t.UpdatedAt)
+			if isUnique(err) {
+				return fmt.Errorf("message %s was handled already: %w", turn.Key, store.ErrConflict)
+			}
+			if err != nil {
+				return fmt.Errorf("record the reply to %s: %w", turn.Key, err)
+			}
+		}
 		return insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts)
 	})
 	if err != nil {

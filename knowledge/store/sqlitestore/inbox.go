@@ -27,7 +27,7 @@ func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, 
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT id, source, key, payload, state, attempts, last_error, received_at FROM inbox
-		WHERE source = ? AND (state = 'queued' OR (state = 'working' AND claimed_at < ?)) ORDER BY id LIMIT ?`, source, ts(now.Add(-lease)), limit)
+		WHERE source = ? AND ((state = 'queued' AND (available_at IS NULL OR available_at <= ?)) OR (state = 'working' AND claimed_at < ?)) ORDER BY id LIMIT ?`, source, ts(now), ts(now.Add(-lease)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 	}
@@ -57,10 +57,10 @@ func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, 
 }
 
 // FinishInbound records a delivery's outcome.
-func (s *Store) FinishInbound(ctx context.Context, id int64, errMsg string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE inbox SET claimed_at = NULL, last_error = ?,
+func (s *Store) FinishInbound(ctx context.Context, id int64, errMsg string, retryAt time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE inbox SET claimed_at = NULL, last_error = ?, available_at = ?,
 		state = CASE WHEN ? = '' THEN 'done' WHEN attempts >= ? THEN 'failed' ELSE 'queued' END
-		WHERE id = ? AND state = 'working'`, errMsg, errMsg, store.InboxAttempts, id)
+		WHERE id = ? AND state = 'working'`, errMsg, ts(retryAt), errMsg, store.InboxAttempts, id)
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", id, err)
 	}

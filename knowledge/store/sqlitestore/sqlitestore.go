@@ -269,6 +269,16 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	if err := insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts); err != nil {
 		return t, err
 	}
+	if turn.Key != "" {
+		_, err := tx.ExecContext(ctx, `INSERT INTO turn_replies (workspace, key, thread_id, reply, at) VALUES (?, ?, ?, ?, ?)`,
+			t.Workspace, turn.Key, t.ID, jsonOr(turn.Reply, "{}"), ts(t.UpdatedAt))
+		if err != nil && (strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY KEY")) {
+			return t, fmt.Errorf("message %s was handled already: %w", turn.Key, store.ErrConflict)
+		}
+		if err != nil {
+			return t, fmt.Errorf("record the reply to %s: %w", turn.Key, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return t, fmt.Errorf("save turn: %w", err)
 	}

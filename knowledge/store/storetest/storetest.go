@@ -601,7 +601,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, err)
 		require.Len(t, other, 1)
 		require.Equal(t, "discord", other[0].Source)
-		require.NoError(t, b.s.FinishInbound(ctx, other[0].ID, ""))
+		require.NoError(t, b.s.FinishInbound(ctx, other[0].ID, "", time.Time{}))
 
 		// a worker that died: its deliveries come back after the lease, oldest first
 		back, err := b.s.ClaimInbound(ctx, "slack", now.Add(2*time.Minute), time.Minute, 10)
@@ -611,24 +611,91 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, 2, back[0].Attempts)
 		require.JSONEq(t, `{"event_id":"Ev1"}`, string(back[0].Payload))
 
-		require.NoError(t, b.s.FinishInbound(ctx, back[0].ID, ""))
-		require.NoError(t, b.s.FinishInbound(ctx, back[1].ID, "slack is down"))
-		require.NoError(t, b.s.FinishInbound(ctx, back[2].ID, ""))
-		got, err := b.s.ClaimInbound(ctx, "slack", now.Add(3*time.Minute), time.Minute, 10)
+		require.NoError(t, b.s.FinishInbound(ctx, back[0].ID, "", time.Time{}))
+		t3 := now.Add(3 * time.Minute)
+		require.NoError(t, b.s.FinishInbound(ctx, back[1].ID, "slack is down", t3.Add(store.InboxBackoff(back[1].Attempts))))
+		require.NoError(t, b.s.FinishInbound(ctx, back[2].ID, "", time.Time{}))
+		got, err := b.s.ClaimInbound(ctx, "slack", t3, time.Minute, 10)
 		require.NoError(t, err)
-		require.Len(t, got, 1, "only the failed one is retried")
+		require.Empty(t, got, "a failed delivery waits out its backoff")
+		at := t3.Add(store.InboxBackoff(back[1].Attempts))
+		got, err = b.s.ClaimInbound(ctx, "slack", at, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, got, 1, "only the failed one is retried, once its backoff has passed")
 		require.Equal(t, "slack is down", got[0].LastError)
 		for got[0].Attempts < store.InboxAttempts {
-			require.NoError(t, b.s.FinishInbound(ctx, got[0].ID, "still down"))
-			got, err = b.s.ClaimInbound(ctx, "slack", now.Add(4*time.Minute), time.Minute, 10)
+			next := at.Add(store.InboxBackoff(got[0].Attempts))
+			require.NoError(t, b.s.FinishInbound(ctx, got[0].ID, "still down", next))
+			early, err := b.s.ClaimInbound(ctx, "slack", next.Add(-time.Second), time.Minute, 10)
+			require.NoError(t, err)
+			require.Empty(t, early)
+			at = next
+			got, err = b.s.ClaimInbound(ctx, "slack", at, time.Minute, 10)
 			require.NoError(t, err)
 			require.Len(t, got, 1)
 		}
-		require.NoError(t, b.s.FinishInbound(ctx, got[0].ID, "gave up"))
-		got, err = b.s.ClaimInbound(ctx, "slack", now.Add(time.Hour), time.Minute, 10)
+		require.NoError(t, b.s.FinishInbound(ctx, got[0].ID, "gave up", at.Add(time.Minute)))
+		got, err = b.s.ClaimInbound(ctx, "slack", at.Add(time.Hour), time.Minute, 10)
 		require.NoError(t, err)
 		require.Empty(t, got, "after the last attempt it is failed, not retried forever")
 		require.False(t, recv("Ev1"), "a handled delivery's key still de-duplicates")
+	})
+	runDelivery(t, newStore)
+}
+
+// runDelivery checks what makes a delivery safe to handle again: a turn's reply kept
+// under its message key (a second turn with the key is a conflict), and bot messages
+// recorded once the platform accepted them.
+func runDelivery(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Run("TurnReplyByKey", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		s := newStore(t)
+		require.NoError(t, s.UpsertWorkspace(ctx, store.Workspace{ID: "acme", Company: "acme", Profile: json.RawMessage(`{}`), UpdatedAt: now}))
+		_, err := s.TurnReply(ctx, "acme", "slack-message:C1:1.1")
+		require.ErrorIs(t, err, store.ErrNotFound)
+		th := store.Thread{Workspace: "acme", ID: "t1", Asker: "anna", Language: "it", Transport: "slack", State: store.ThreadAwaitingAnswers, CreatedAt: now, UpdatedAt: now}
+		turn := store.Turn{Thread: th, New: true, Key: "slack-message:C1:1.1", Reply: json.RawMessage(`{"thread":"t1","state":"awaiting_answers"}`),
+			Events: []store.Event{{Kind: store.EventQuestion, At: now, By: "anna", Data: json.RawMessage(`{"text":"why?"}`)}}}
+		saved, err := s.SaveTurn(ctx, turn)
+		require.NoError(t, err)
+		reply, err := s.TurnReply(ctx, "acme", "slack-message:C1:1.1")
+		require.NoError(t, err)
+		require.JSONEq(t, `{"thread":"t1","state":"awaiting_answers"}`, string(reply))
+		_, err = s.TurnReply(ctx, "beta", "slack-message:C1:1.1")
+		require.ErrorIs(t, err, store.ErrNotFound, "scoped by workspace")
+
+		// the same message again (a retried delivery that raced the first): a conflict,
+		// and nothing of the second turn is written
+		again := turn
+		again.New, again.Thread = false, saved
+		_, err = s.SaveTurn(ctx, again)
+		require.ErrorIs(t, err, store.ErrConflict)
+		evs, err := s.Events(ctx, "acme", "t1")
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		cur, err := s.Thread(ctx, "acme", "t1")
+		require.NoError(t, err)
+		require.Equal(t, saved.Version, cur.Version)
+	})
+	t.Run("ChatPostedOnce", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		s := newStore(t)
+		_, ok, err := s.ChatPosted(ctx, "acme", "k/questions")
+		require.NoError(t, err)
+		require.False(t, ok)
+		require.NoError(t, s.MarkChatPosted(ctx, "acme", "k/questions", "C1/1.2", now))
+		require.NoError(t, s.MarkChatPosted(ctx, "acme", "k/questions", "C1/9.9", now), "a second record keeps the first")
+		ref, ok, err := s.ChatPosted(ctx, "acme", "k/questions")
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, "C1/1.2", ref)
+		_, ok, err = s.ChatPosted(ctx, "beta", "k/questions")
+		require.NoError(t, err)
+		require.False(t, ok, "scoped by workspace")
 	})
 }
 
