@@ -34,7 +34,11 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 		}
 		next = redirect{base: base, next: next}
 	}
-	s.Client = &http.Client{Transport: next, Timeout: 20 * time.Second}
+	timeout := cfg.CallTimeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	s.Client = &http.Client{Transport: next, Timeout: timeout}
 	s.ShouldRetryOnRateLimit = false
 	s.MaxRestRetries = 1
 	s.ShouldReconnectOnError = true

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Config holds the Discord settings (environment variables in brackets).
@@ -22,6 +23,8 @@ type Config struct {
 	Listen        string // DISCORD_LISTEN: HTTP interactions mode address, e.g. :8081
 	ReviewChannel string // DISCORD_REVIEW_CHANNEL: review channel when a profile names none
 	APIURL        string // DISCORD_API_URL: REST base (tests, proxies); default Discord's
+	// CallTimeout bounds one REST call (default 20 s). serve keeps it well inside the lease.
+	CallTimeout time.Duration
 }
 
 // FromEnv reads the settings.

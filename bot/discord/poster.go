@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -22,8 +21,9 @@ import (
 // replica died after Discord accepted the post and before the outbox recorded it. Answers
 // longer than a message are sent in parts, each with its own nonce. Nobody is pinged.
 type Poster struct {
-	API *discordgo.Session
-	Log *slog.Logger
+	API     *discordgo.Session
+	Log     *slog.Logger
+	BotUser string // the bot's user id: a retry looks for the bot's own message
 }
 
 var _ conversation.Poster = (*Poster)(nil)
@@ -47,27 +47,26 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	if post.Channel == "" {
 		return "", fmt.Errorf("draft of thread %s has no Discord channel to post in", post.ThreadID)
 	}
-	ref := ""
 	// escaped exactly as the review card showed it: a masked [label](url), a heading or an
 	// @everyone in the text is shown as typed; and allowed_mentions pings nobody
-	for n, part := range split(escape(post.Text), maxContent) {
-		body := messageWithNonce{MessageSend: &discordgo.MessageSend{Content: part, AllowedMentions: noMentions()}, Nonce: nonce(post.IdempotencyKey, n), EnforceNonce: true}
-		endpoint := discordgo.EndpointChannelMessages(post.Channel)
-		var raw []byte
-		err := call(ctx, p.Log, "post answer", func(opts ...discordgo.RequestOption) error {
-			var err error
-			raw, err = p.API.RequestWithBucketID("POST", endpoint, body, endpoint, opts...)
-			return err
-		})
+	parts := split(escape(post.Text), maxContent)
+	if post.Retry && p.BotUser != "" {
+		ref, found, err := findMessage(ctx, p.API, p.Log, post.Channel, p.BotUser, post.Since, parts[len(parts)-1], false)
+		if err != nil {
+			return "", fmt.Errorf("look for answer %s in channel %s before posting it again: %w", post.IdempotencyKey, post.Channel, err)
+		}
+		if found {
+			return ref, nil // an earlier attempt reached Discord
+		}
+	}
+	ref := ""
+	for n, part := range parts {
+		id, err := sendWithNonce(ctx, p.API, p.Log, post.Channel, &discordgo.MessageSend{Content: part, AllowedMentions: noMentions()}, nonce(post.IdempotencyKey, n))
 		if err != nil {
 			return "", fmt.Errorf("post answer in channel %s: %w", post.Channel, err)
 		}
 		if ref == "" {
-			var m discordgo.Message
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return "", fmt.Errorf("decode posted message: %w", err)
-			}
-			ref = post.Channel + "/" + m.ID
+			ref = post.Channel + "/" + id
 		}
 	}
 	return ref, nil

@@ -81,21 +81,24 @@ func (w *Worker) review(ctx context.Context, i *discordgo.Interaction) error {
 	out, err := w.Engine.Decide(ctx, p.Workspace, draftID, by, act)
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
-		if errors.Is(err, store.ErrInvalidTransition) || errors.Is(err, store.ErrConflict) {
-			return w.alreadyDecided(ctx, i, set, p, out.Draft)
+		if !errors.Is(err, store.ErrInvalidTransition) && !errors.Is(err, store.ErrConflict) {
+			return w.followup(ctx, i, escape(ue.Reason))
 		}
-		return w.followup(ctx, i, escape(ue.Reason))
-	}
-	if err != nil {
+		out.AlreadyDecided = true // decided before: by someone else, or by this very delivery's first attempt
+	} else if err != nil {
 		return err
 	}
-	if out.AlreadyDecided {
-		return w.alreadyDecided(ctx, i, set, p, out.Draft)
-	}
-	if !act.Approve {
+	if out.Draft.State == store.DraftRejected {
+		// once per draft, also when this delivery is handled again after a failed post
 		if err := w.declined(ctx, p, out.Draft); err != nil {
 			return err
 		}
+	}
+	if out.AlreadyDecided && handlingOf(ctx).retry && out.Draft.DecidedBy == by {
+		return w.updateCard(ctx, i, set, p, draftID) // this delivery's own decision: finish what it began
+	}
+	if out.AlreadyDecided {
+		return w.alreadyDecided(ctx, i, set, p, out.Draft)
 	}
 	return w.updateCard(ctx, i, set, p, draftID)
 }
@@ -137,7 +140,7 @@ func (w *Worker) declined(ctx context.Context, p *profile.Profile, d store.Draft
 	if x, ok := p.Person(th.Asker); ok && x.Discord != "" {
 		ping = append(ping, x.Discord)
 	}
-	return w.post(ctx, th.Channel, set.Text("discord.declined", map[string]string{"Asker": asker}), ping...)
+	return w.say(ctx, p.Workspace, "declined/"+d.ID, th.Channel, set.Text("discord.declined", map[string]string{"Asker": asker}), ping...)
 }
 
 func (w *Worker) alreadyDecided(ctx context.Context, i *discordgo.Interaction, set *prompts.Set, p *profile.Profile, d store.Draft) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/bot/inbox"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
@@ -33,6 +34,7 @@ type WorkerStore interface {
 	workspace.SnapshotStore
 	conversation.ReviewStore
 	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
+	delivery.Marks
 	inbox.Claimer
 }
 
@@ -95,7 +97,12 @@ func (w *Worker) now() time.Time {
 
 // Handle handles one delivery: "interaction:ID" (its answer was already given) or
 // "message:ID" from the gateway.
+//
+// It may be handling a delivery again (after a failed post, a crash, or on another replica
+// once the lease ran out): the turn is not taken twice (the engine replays its reply by
+// the message's key) and each message is posted once (postOnce).
 func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
+	ctx = withHandling(ctx, in)
 	kind, _, _ := strings.Cut(in.Key, ":")
 	switch kind {
 	case "interaction":
@@ -175,12 +182,13 @@ func (w *Worker) slash(ctx context.Context, i *discordgo.Interaction) error {
 	if err != nil {
 		return err
 	}
+	key := "discord-interaction:" + i.ID
 	if i.GuildID == "" {
-		return w.converse(ctx, ws, person, dmPrefix+i.ChannelID, i.ChannelID, question, true)
+		return w.converse(ctx, ws, person, key, dmPrefix+i.ChannelID, i.ChannelID, question, true)
 	}
 	// /why inside a conversation's thread is its next turn
 	if _, err := w.Store.Thread(ctx, p.Workspace, threadPrefix+i.ChannelID); err == nil {
-		return w.converse(ctx, ws, person, threadPrefix+i.ChannelID, i.ChannelID, question, false)
+		return w.converse(ctx, ws, person, key, threadPrefix+i.ChannelID, i.ChannelID, question, false)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -188,7 +196,7 @@ func (w *Worker) slash(ctx context.Context, i *discordgo.Interaction) error {
 	if err != nil {
 		return err
 	}
-	return w.converse(ctx, ws, person, threadPrefix+thread, thread, question, true)
+	return w.converse(ctx, ws, person, key, threadPrefix+thread, thread, question, true)
 }
 
 // editOriginal replaces the deferred "thinking…" answer of an interaction (its token lives
@@ -269,18 +277,16 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 			if err != nil || !first {
 				return err
 			}
-			return w.post(ctx, channel, set.Text("discord.need_mention", map[string]string{"Bot": "<@" + w.BotUser + ">"}))
+			return w.say(ctx, p.Workspace, "discord-need-mention:"+channel, channel, set.Text("discord.need_mention", map[string]string{"Bot": "<@" + w.BotUser + ">"}))
 		}
 		return nil
 	}
+	key := "discord-message:" + m.ID
 	person, known := p.ByDiscord(m.Author.ID)
 	if !known {
 		unknown := set.Text("discord.unknown_person", map[string]string{"User": m.Author.ID})
-		err := call(ctx, w.log(), "send message", func(opts ...discordgo.RequestOption) error {
-			_, err := w.API.ChannelMessageSendComplex(channel, &discordgo.MessageSend{Content: unknown, AllowedMentions: noMentions(),
-				Reference: &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}}, opts...)
-			return err
-		})
+		err := w.postOnce(ctx, p.Workspace, key+"/unknown", channel, &discordgo.MessageSend{Content: unknown, AllowedMentions: noMentions(),
+			Reference: &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}})
 		if err != nil {
 			return fmt.Errorf("tell %s how to be added: %w", m.Author.ID, err)
 		}
@@ -291,15 +297,15 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 		if err != nil {
 			return err
 		}
-		return w.converse(ctx, ws, person, threadPrefix+thread, thread, text, true)
+		return w.converse(ctx, ws, person, key, threadPrefix+thread, thread, text, true)
 	}
-	return w.converse(ctx, ws, person, id, channel, text, !exists)
+	return w.converse(ctx, ws, person, key, id, channel, text, !exists)
 }
 
 // converse takes one turn of a conversation and says in the channel what comes of it.
-func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person profile.Person, id, channel, text string, start bool) error {
+func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person profile.Person, key, id, channel, text string, start bool) error {
 	p := ws.Profile
-	req := conversation.Request{As: person.Handle, Text: text, Transport: "discord", Channel: channel}
+	req := conversation.Request{As: person.Handle, Text: text, Transport: "discord", Channel: channel, Key: key, Delivery: handlingOf(ctx).key}
 	if start {
 		if _, err := w.Store.Thread(ctx, p.Workspace, id); errors.Is(err, store.ErrNotFound) {
 			req.NewID = id
@@ -314,10 +320,13 @@ func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person p
 	reply, err := w.Engine.Ask(ctx, ws, req)
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
-		return w.post(ctx, channel, escape(ue.Reason))
+		return w.say(ctx, p.Workspace, key+"/refused", channel, escape(ue.Reason))
 	}
 	if err != nil {
 		return err
+	}
+	if reply.Replayed && reply.Delivery != handlingOf(ctx).key {
+		return nil // another delivery of this message took the turn, and posts
 	}
 	set, err := prompts.For(reply.Language)
 	if err != nil {
@@ -335,17 +344,17 @@ func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person p
 				ping = append(ping, x.Discord)
 			}
 		}
-		return w.post(ctx, channel, strings.Join(lines, "\n"), ping...)
+		return w.say(ctx, p.Workspace, key+"/questions", channel, strings.Join(lines, "\n"), ping...)
 	}
-	if err := w.post(ctx, channel, set.UI("pending")); err != nil {
+	if err := w.say(ctx, p.Workspace, key+"/pending", channel, set.UI("pending")); err != nil {
 		return err
 	}
-	return w.card(ctx, set, p, reply.Draft.ID)
+	return w.card(ctx, set, p, reply.Draft.ID, key+"/card")
 }
 
-// post sends a message in a channel; only the users given are pinged.
-func (w *Worker) post(ctx context.Context, channel, text string, ping ...string) error {
-	return send(ctx, w.API, w.log(), channel, text, ping...)
+// say sends a message in a channel once per key; only the users given are pinged.
+func (w *Worker) say(ctx context.Context, workspace, key, channel, text string, ping ...string) error {
+	return w.postOnce(ctx, workspace, key, channel, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions(ping...)})
 }
 
 // send sends a message (split when longer than Discord allows); only the users given are
@@ -383,8 +392,8 @@ func (w *Worker) loadCard(ctx context.Context, p *profile.Profile, draftID strin
 	return &reviewCard{Review: r, Profile: p}, nil
 }
 
-// card posts the review card of a new draft in the workspace's review channel.
-func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID string) error {
+// card posts the review card of a new draft in the workspace's review channel, once per key.
+func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID, key string) error {
 	review, err := reviewChannel(p, w.ReviewChannel)
 	if err != nil {
 		return err
@@ -394,10 +403,7 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 		return err
 	}
 	embeds, components := c.message(set)
-	err = call(ctx, w.log(), "send review card", func(opts ...discordgo.RequestOption) error {
-		_, err := w.API.ChannelMessageSendComplex(review, &discordgo.MessageSend{Embeds: embeds, Components: components, AllowedMentions: noMentions()}, opts...)
-		return err
-	})
+	err = w.postOnce(ctx, p.Workspace, key, review, &discordgo.MessageSend{Embeds: embeds, Components: components, AllowedMentions: noMentions()})
 	if err != nil {
 		return fmt.Errorf("post review card of %s: %w", draftID, err)
 	}

@@ -69,6 +69,10 @@ func (w *Worker) postOnce(ctx context.Context, workspace, key, channel, threadTS
 	return ts, err
 }
 
+// lookBack is how long before a delivery was received a message it posted may be dated:
+// the platform's clock and ours may differ.
+const lookBack = 15 * time.Minute
+
 // findMessage looks for a message the bot posted whose metadata matches: in a thread's
 // replies, or (threadTS empty) in the channel's history since a moment. It reads at most
 // a few pages: an earlier attempt of the same delivery posted within minutes.
@@ -86,7 +90,7 @@ func findMessage(ctx context.Context, api *goslack.Client, channel, threadTS str
 			}
 			oldest := ""
 			if !since.IsZero() {
-				oldest = strconv.FormatInt(since.Add(-time.Minute).Unix(), 10) + ".000000"
+				oldest = strconv.FormatInt(since.Add(-lookBack).Unix(), 10) + ".000000"
 			}
 			var resp *goslack.GetConversationHistoryResponse
 			resp, err = api.GetConversationHistoryContext(ctx, &goslack.GetConversationHistoryParameters{

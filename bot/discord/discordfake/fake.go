@@ -1,6 +1,8 @@
 // Package discordfake is a fake Discord on loopback for tests: the REST routes whybot
-// calls (checking the "Bot " authorization on each), rate limits on demand, and a gateway
-// websocket that says hello, takes the identify, sends READY and dispatches events.
+// calls (checking the "Bot " authorization on each; GET /channels/{id}/messages lists a
+// channel's latest messages, newest first, as the bot's), rate limits and HTTP 500s on
+// demand, nonces that Discord forgets after its window (Forget), and a gateway websocket
+// that says hello, takes the identify, sends READY and dispatches events.
 package discordfake
 
 import (
@@ -31,6 +33,7 @@ type Message struct {
 	ChannelID string
 	Body      map[string]any // the last JSON body sent for it (create or edit)
 	Edits     int
+	At        time.Time
 }
 
 // Content is the message's text.
@@ -55,6 +58,8 @@ type Fake struct {
 	threads   map[string]string     // thread id → parent channel
 	calls     []Call
 	limits    []limit
+	failing   []limit
+	losing    []limit
 	nonces    map[string]*Message
 	originals map[string]*Message // interaction token → its original response message
 	channels  map[string]string   // interaction token → channel
@@ -125,6 +130,41 @@ func (f *Fake) Messages(channel string) []Message {
 	return out
 }
 
+// Fail makes the next n requests of method to paths starting with prefix (after /api/v10)
+// answer HTTP 500.
+func (f *Fake) Fail(method, prefix string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing = append(f.failing, limit{method: method, path: prefix, left: n})
+}
+
+// Lose makes the next n messages posted to paths starting with prefix be made, but
+// answered with HTTP 500, as when Discord's answer is lost on the way.
+func (f *Fake) Lose(prefix string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.losing = append(f.losing, limit{method: "POST", path: prefix, left: n})
+}
+
+// Forget drops the nonces seen, as Discord does a few minutes after a message.
+func (f *Fake) Forget() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nonces = map[string]*Message{}
+}
+
+func orEmpty(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return []any{}
+	case []map[string]any:
+		if x == nil {
+			return []any{}
+		}
+	}
+	return v
+}
+
 // Thread returns the parent channel of a thread, or "".
 func (f *Fake) Thread(id string) string {
 	f.mu.Lock()
@@ -176,6 +216,14 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, map[string]any{"message": "401: Unauthorized", "code": 0})
 		return
 	}
+	for i := range f.failing {
+		l := &f.failing[i]
+		if l.left > 0 && l.method == r.Method && strings.HasPrefix(path, l.path) {
+			l.left--
+			writeJSON(w, 500, map[string]any{"message": "500: Internal Server Error", "code": 0})
+			return
+		}
+	}
 	for i := range f.limits {
 		l := &f.limits[i]
 		if l.left > 0 && l.method == r.Method && strings.HasPrefix(path, l.path) {
@@ -203,7 +251,7 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "PATCH" && len(parts) == 5 && parts[0] == "webhooks" && parts[4] == "@original":
 		m := f.originals[parts[2]]
 		if m == nil {
-			m = &Message{ID: f.id(), ChannelID: f.channels[parts[2]]}
+			m = &Message{ID: f.id(), ChannelID: f.channels[parts[2]], At: time.Now()}
 			f.originals[parts[2]] = m
 			f.messages[m.ChannelID] = append(f.messages[m.ChannelID], m)
 		} else {
@@ -212,7 +260,7 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 		m.Body = body
 		writeJSON(w, 200, map[string]any{"id": m.ID, "channel_id": m.ChannelID, "content": body["content"]})
 	case r.Method == "POST" && len(parts) == 3 && parts[0] == "webhooks":
-		m := &Message{ID: f.id(), ChannelID: "followup:" + parts[2], Body: body}
+		m := &Message{ID: f.id(), ChannelID: "followup:" + parts[2], Body: body, At: time.Now()}
 		f.messages[m.ChannelID] = append(f.messages[m.ChannelID], m)
 		writeJSON(w, 200, map[string]any{"id": m.ID})
 	case r.Method == "POST" && len(parts) == 5 && parts[0] == "channels" && parts[4] == "threads":
@@ -222,6 +270,19 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 		}
 		f.threads[parts[3]] = parts[1]
 		writeJSON(w, 201, map[string]any{"id": parts[3], "type": 11, "parent_id": parts[1], "name": body["name"]})
+	case r.Method == "GET" && len(parts) == 3 && parts[0] == "channels" && parts[2] == "messages":
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		if limit <= 0 || limit > 100 {
+			limit = 50
+		}
+		var out []map[string]any
+		msgs := f.messages[parts[1]]
+		for i := len(msgs) - 1; i >= 0 && len(out) < limit; i-- {
+			m := msgs[i]
+			out = append(out, map[string]any{"id": m.ID, "channel_id": m.ChannelID, "content": m.Body["content"], "embeds": orEmpty(m.Body["embeds"]),
+				"timestamp": m.At.UTC().Format(time.RFC3339Nano), "author": map[string]any{"id": BotUser, "username": "whybot", "bot": true}})
+		}
+		writeJSON(w, 200, orEmpty(out))
 	case r.Method == "POST" && len(parts) == 3 && parts[0] == "channels" && parts[2] == "messages":
 		if n, _ := body["nonce"].(string); n != "" && body["enforce_nonce"] == true {
 			if m, ok := f.nonces[parts[1]+"/"+n]; ok { // Discord returns the message already created
@@ -229,10 +290,17 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		m := &Message{ID: f.id(), ChannelID: parts[1], Body: body}
+		m := &Message{ID: f.id(), ChannelID: parts[1], Body: body, At: time.Now()}
 		f.messages[m.ChannelID] = append(f.messages[m.ChannelID], m)
 		if n, _ := body["nonce"].(string); n != "" {
 			f.nonces[parts[1]+"/"+n] = m
+		}
+		for i := range f.losing {
+			if l := &f.losing[i]; l.left > 0 && strings.HasPrefix(path, l.path) {
+				l.left--
+				writeJSON(w, 500, map[string]any{"message": "500: Internal Server Error", "code": 0}) // made, but the answer is lost
+				return
+			}
 		}
 		writeJSON(w, 200, map[string]any{"id": m.ID, "channel_id": m.ChannelID, "content": body["content"]})
 	case r.Method == "PATCH" && len(parts) == 4 && parts[0] == "channels" && parts[2] == "messages":
@@ -253,7 +321,7 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) Seed(channel string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m := &Message{ID: f.id(), ChannelID: channel, Body: map[string]any{}}
+	m := &Message{ID: f.id(), ChannelID: channel, Body: map[string]any{}, At: time.Now()}
 	f.messages[channel] = append(f.messages[channel], m)
 	return m.ID
 }

@@ -31,6 +31,7 @@ type Server struct {
 	limited  int            // how many 429s to send before accepting
 	failing  map[string]int // method → how many HTTP 500s to send before accepting
 	slow     time.Duration  // how long a chat.postMessage answer is held after it was accepted
+	slowIn   string         // only in this channel ("" any)
 	posts    []map[string]string
 	calls    []Call
 	attempts int
@@ -88,6 +89,9 @@ func (f *Server) handle(method string) http.HandlerFunc {
 		}
 		f.mu.Lock()
 		slow := f.slow
+		if f.slowIn != "" && f.slowIn != form["channel"] {
+			slow = 0
+		}
 		locked := true
 		defer func() {
 			if locked {
@@ -119,7 +123,7 @@ func (f *Server) handle(method string) http.HandlerFunc {
 		f.calls = append(f.calls, Call{Method: method, Form: form})
 		switch method {
 		case "chat.postMessage":
-			ts := fmt.Sprintf("1700000000.%06d", 200+len(f.posts))
+			ts := fmt.Sprintf("%d.%06d", time.Now().Unix(), 200+len(f.posts)) // as Slack's: the time, then a sequence
 			form["_ts"] = ts
 			f.posts = append(f.posts, form)
 			if slow > 0 { // accepted, and visible to conversations.replies, but answered late
@@ -195,12 +199,13 @@ func (f *Server) Fail(method string, n int) {
 	f.failing[method] = n
 }
 
-// Slow makes chat.postMessage accept each post at once (it is in the channel) and send
-// its answer only after d, as a Slack under load does; 0 answers at once again.
-func (f *Server) Slow(d time.Duration) {
+// Slow makes chat.postMessage accept each post in channel ("" any) at once (it is in the
+// channel) and send its answer only after d, as a Slack under load does; 0 answers at
+// once again.
+func (f *Server) Slow(channel string, d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.slow = d
+	f.slow, f.slowIn = d, channel
 }
 
 // socket is Slack's side of a Socket Mode connection: hello, then the queued envelopes;

@@ -99,12 +99,14 @@ func (e *env) serve(args []string) error {
 		return &conversation.UserError{Reason: "the serve settings are not usable:\n" + err.Error()}
 	}
 	slackCfg := slack.FromEnv(os.Getenv)
+	slackCfg.CallTimeout = timing.callTimeout()
 	if slackCfg.Enabled() {
 		if err := slackCfg.Validate(); err != nil {
 			return &conversation.UserError{Reason: "the Slack settings are not usable:\n" + err.Error()}
 		}
 	}
 	discordCfg := discord.FromEnv(os.Getenv)
+	discordCfg.CallTimeout = timing.callTimeout()
 	if discordCfg.Enabled() {
 		if err := discordCfg.Validate(); err != nil {
 			return &conversation.UserError{Reason: "the Discord settings are not usable:\n" + err.Error()}
@@ -183,7 +185,7 @@ func (e *env) serve(args []string) error {
 		if dside, err = e.openDiscord(ctx, s, discordCfg, timing.inbox()); err != nil {
 			return err
 		}
-		opts = append(opts, conversation.WithPoster("discord", &discord.Poster{API: dside.api, Log: e.log}))
+		opts = append(opts, conversation.WithPoster("discord", &discord.Poster{API: dside.api, Log: e.log, BotUser: dside.worker.BotUser}))
 		notify.discord = &discord.Notifier{API: dside.api, Store: s, ReviewChannel: discordCfg.ReviewChannel, Log: e.log}
 	}
 	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload, SweepEvery: timing.Sweep, Grace: timing.Grace}

@@ -87,6 +87,13 @@ type serveTiming struct {
 // inbox is the lease and grace of the platforms' delivery loops.
 func (t serveTiming) inbox() inbox.Timing { return inbox.Timing{Lease: t.Lease, Grace: t.Grace} }
 
+// callTimeout bounds one chat platform API call: a quarter of the lease (at most 30 s, at
+// least 1 s), so a replica gives up on a slow post well before another may take its work
+// over, and the retry looks for the post instead of posting it again.
+func (t serveTiming) callTimeout() time.Duration {
+	return min(max(t.Lease/4, time.Second), 30*time.Second)
+}
+
 func serveTimingFromEnv(getenv func(string) string) (serveTiming, error) {
 	var t serveTiming
 	var errs [4]error

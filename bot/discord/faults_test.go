@@ -1,0 +1,126 @@
+package discord_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/discord"
+	"github.com/whybot/whybot/bot/discord/discordfake"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/storetest"
+)
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// faultFlow is a flow whose worker and engine share a test clock, so a failed delivery's
+// backoff passes at once.
+func faultFlow(t *testing.T, be storetest.Backend) (*flow, *testClock) {
+	t.Helper()
+	f := newFlow(t, be)
+	clk := &testClock{t: time.Now().UTC()}
+	quiet := slog.New(slog.DiscardHandler)
+	f.eng = conversation.New(f.st, conversation.WithLogger(quiet), conversation.WithQueuedDelivery(nil), conversation.WithClock(clk.now),
+		conversation.WithPoster("discord", &discord.Poster{API: f.api, Log: quiet, BotUser: discordfake.BotUser}))
+	f.worker.Engine, f.worker.Now = f.eng, clk.now
+	return f, clk
+}
+
+func (f *flow) retry(t *testing.T, clk *testClock) {
+	t.Helper()
+	clk.add(time.Minute) // past the backoff of the first attempts
+	f.drain(t)
+}
+
+func containing(msgs []discordfake.Message, text string) int {
+	n := 0
+	for _, m := range msgs {
+		if strings.Contains(rendered(m.Content()), text) || strings.Contains(jsonOf(m.Body["embeds"]), text) {
+			n++
+		}
+	}
+	return n
+}
+
+// One HTTP 500 on each kind of post: the delivery is retried with backoff and each message
+// reaches Discord once, also past Discord's nonce window (the retry looks through the
+// channel); the approved answer too.
+func TestOneFailedPostOfEachKind(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		ctx := context.Background()
+		f, clk := faultFlow(t, be)
+		f.why(t, anna, "perché i lead sono aumentati del 30%?")
+		original := func() string { return f.fake.Messages(asked)[0].ID }
+		f.fake.Fail("POST", "/channels/", 1) // the thread's first message: the questions
+		f.drain(t)
+		thread := original()
+		require.Empty(t, f.fake.Messages(thread), "Discord refused the questions")
+		f.retry(t, clk)
+		require.Equal(t, 1, containing(f.fake.Messages(thread), "Prima di rispondere"), "the questions once")
+
+		f.say(t, giulia, thread, "solo il 40% è in target")
+		// the holding note reaches Discord but its answer is lost; past Discord's nonce
+		// window the retry finds the note in the thread, and posts the card
+		f.fake.Lose("/channels/"+thread+"/messages", 1)
+		f.say(t, anna, thread, "<@"+discordfake.BotUser+"> rispondi comunque", discordfake.BotUser)
+		require.Equal(t, 1, containing(f.fake.Messages(thread), "attende l'approvazione"))
+		require.Empty(t, f.fake.Messages(review), "no card before the note")
+		f.fake.Forget()
+		f.fake.Fail("POST", "/channels/"+review+"/messages", 1)
+		f.retry(t, clk)
+		require.Empty(t, f.fake.Messages(review), "Discord refused the card")
+		require.NotEmpty(t, f.fake.Calls("GET /channels/"+thread+"/messages"), "the retry looked")
+		f.retry(t, clk)
+		require.Equal(t, 1, containing(f.fake.Messages(thread), "attende l'approvazione"), "the note is not posted again")
+		cards := f.fake.Messages(review)
+		require.Len(t, cards, 1, "the card once")
+
+		drafts, err := f.st.Drafts(ctx, "meccanica_rossi", store.DraftPending)
+		require.NoError(t, err)
+		require.Len(t, drafts, 1)
+		f.fake.Fail("POST", "/channels/"+thread+"/messages", 1)
+		f.submit(t, luca, nil, "reject", drafts[0].ID, cards[0].ID, "reason", "numeri da ricontrollare")
+		f.drain(t)
+		require.Zero(t, containing(f.fake.Messages(thread), "<@"+anna+">"), "Discord refused the decline notice")
+		f.retry(t, clk)
+		f.retry(t, clk)
+		declines := 0
+		for _, m := range f.fake.Messages(thread) {
+			if strings.Contains(m.Content(), "<@"+anna+">") {
+				declines++
+			}
+		}
+		require.Equal(t, 1, declines, "the notice once")
+
+		// a second question, approved: the answer fails once, then is posted once
+		thread2, card2, d2 := f.pending(t)
+		f.click(t, luca, false, nil, "approve", d2.ID, card2.ID)
+		f.drain(t)
+		f.fake.Lose("/channels/"+thread2+"/messages", 1)
+		_, err = f.eng.DeliverPending(ctx)
+		require.ErrorContains(t, err, "500")
+		require.Equal(t, 1, containing(f.fake.Messages(thread2), "Gentile Anna"), "made, but whybot did not hear back")
+		f.fake.Forget()
+		clk.add(time.Minute)
+		n, err := f.eng.DeliverPending(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		got, err := f.st.Draft(ctx, "meccanica_rossi", d2.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.DraftPosted, got.State)
+		require.Equal(t, 1, containing(f.fake.Messages(thread2), "Gentile Anna"), "the answer once")
+	})
+}
