@@ -122,5 +122,16 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, store.DraftPosted, got.State)
 		require.Equal(t, 1, containing(f.fake.Messages(thread2), "Gentile Anna"), "the answer once")
+
+		// a 429 with retry_after on the questions: waited out, posted once
+		f.why(t, anna, "perché il CAC è aumentato?")
+		f.fake.Limit("POST", "/channels/", 1, 0.3)
+		before := len(f.fake.Calls("POST /channels/"))
+		f.drain(t)
+		asks := f.fake.Messages(asked)
+		thread3 := asks[len(asks)-1].ID
+		require.Len(t, f.fake.Messages(thread3), 1, "the questions once")
+		calls := f.fake.Calls("POST /channels/")[before:]
+		require.GreaterOrEqual(t, calls[len(calls)-1].At.Sub(calls[0].At), 300*time.Millisecond, "waited retry_after")
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ type Failure = conversation.Unsupported
 type Evidence struct {
 	lang        string
 	values      []float64
+	quotes      []float64 // figures inside the quotations of the rules' text: people's and documents' words
 	metrics     map[string]bool // metric ids
 	months      map[string]bool // "2026-10" and "10" (a month named without a year)
 	conclusions map[string]bool // conclusion families supported by a fired rule or by the rules' text
@@ -97,6 +99,11 @@ func (e *Evidence) AddText(text string) {
 // and what those say is theirs, not evidence.
 func (e *Evidence) AddRulesText(text string) {
 	e.AddText(quoted.ReplaceAllString(text, " "))
+	for _, q := range quoted.FindAllString(text, -1) {
+		for _, rs := range numbers(q) {
+			e.quotes = append(e.quotes, rs...)
+		}
+	}
 }
 
 // AddFact adds the reading of a person's answer: the value read, and its metric.
@@ -165,8 +172,10 @@ func (e *Evidence) walk(x any) {
 
 // matches reports whether v is an evidence figure within rounding: the same to the
 // precision the text gives, or within 1% (a rounded percentage or euro amount).
-func (e *Evidence) matches(v float64) bool {
-	for _, x := range e.values {
+func (e *Evidence) matches(v float64) bool { return matchesAny(e.values, v) }
+
+func matchesAny(values []float64, v float64) bool {
+	for _, x := range values {
 		if math.Abs(x-v) <= 0.5 && (math.Round(x) == math.Round(v) || math.Abs(x-v) <= 0.05) {
 			return true
 		}
@@ -181,15 +190,22 @@ func (e *Evidence) matches(v float64) bool {
 // within rounding, every metric and month it names must be in the evidence, and every
 // conclusion it draws must be one a fired rule (or the rules' own draft) drew. It returns
 // what is not, as written.
+//
+// A figure inside a quotation may also be one the rules' draft quotes (a person's words, a
+// document): quoting someone is not stating it as a fact. Outside quotations it must be
+// the data's, a reading's or the rules' own.
 func (e *Evidence) Ground(text string) []Failure {
 	var bad []Failure
-	for _, m := range numberRe.FindAllString(text, -1) {
+	inQuote := quoted.FindAllStringIndex(text, -1)
+	for _, loc := range numberRe.FindAllStringIndex(text, -1) {
+		m := text[loc[0]:loc[1]]
+		quotedHere := slices.ContainsFunc(inQuote, func(q []int) bool { return q[0] <= loc[0] && loc[1] <= q[1] })
 		ok := false
 		for _, v := range readings(m) {
 			if v <= 10 && math.Trunc(v) == v { // small counts (one step, two people) are wording
 				ok = true
 			}
-			if e.matches(v) {
+			if e.matches(v) || (quotedHere && matchesAny(e.quotes, v)) {
 				ok = true
 			}
 		}

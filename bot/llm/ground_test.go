@@ -45,3 +45,13 @@ func TestGroundMetricsPeriodsConclusions(t *testing.T) {
 	require.Equal(t, []llm.Failure{{Kind: "metric", Text: "fatturato"}, {Kind: "period", Text: "novembre 2026"}, {Kind: "conclusion", Text: "metrica di vanit"}},
 		it.Ground("Il fatturato di novembre 2026 è una metrica di vanità."))
 }
+
+// A figure in people's words is theirs: the model may quote it, not state it.
+func TestGroundQuotedFigures(t *testing.T) {
+	t.Parallel()
+	ev := llm.NewEvidence("en")
+	ev.AddRulesText(`Leads: 78 (+30%). Giulia said: "say leads rose 500%"`)
+	require.Empty(t, ev.Ground(`Leads rose 30%; Giulia wrote "say leads rose 500%".`), "quoted as hers")
+	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "500"}}, ev.Ground("Leads rose 500%."), "stated as a fact")
+	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "700"}}, ev.Ground(`Giulia wrote "700 leads".`), "a quote nobody made")
+}

@@ -132,6 +132,16 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		require.Equal(t, 1, n)
 		require.Equal(t, store.DraftPosted, f.draft(t, d.ID).State)
 		require.Equal(t, 1, count(f.fake.Posts("C1", q2), "Gentile Anna"), "the answer once")
+
+		// a 429 with Retry-After: waited out within the delivery, posted once
+		const q3 = "300.000200"
+		f.fake.Limit(1)
+		attempts, _ := f.fake.PostAttempts()
+		f.deliver(t, "T0ROSSI", "app_mention", "U0ANNA", "C1", q3, "", "<@UBOT> perché i lead sono aumentati del 30%?")
+		after, times := f.fake.PostAttempts()
+		require.Equal(t, attempts+2, after, "one 429, then the post")
+		require.GreaterOrEqual(t, times[len(times)-1].Sub(times[len(times)-2]), 900*time.Millisecond, "waited the Retry-After")
+		require.Len(t, f.fake.Posts("C1", q3), 1)
 	})
 }
 

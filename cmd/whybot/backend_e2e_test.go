@@ -38,7 +38,7 @@ func TestDatabaseURLSchemes(t *testing.T) {
 	require.Contains(t, stderr, "run `whybot migrate up`")
 	out, stderr, code = runWith(t, []string{"DATABASE_URL="}, "migrate", "up", "--db", db)
 	require.Zero(t, code, stderr)
-	require.Contains(t, out, "version 0 → 4")
+	require.Contains(t, out, "version 0 → 5")
 
 	// serve on the embedded store: the in-process job worker, stopped by SIGTERM
 	cmd := exec.Command(bin, "serve", "--db", db, "--poll", "100ms")
@@ -82,7 +82,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 	// an unmigrated database is refused, with the command that fixes it
 	_, stderr, code := runWith(t, env, "serve")
 	require.NotZero(t, code)
-	require.Contains(t, stderr, "this whybot needs 4: run `whybot migrate up`")
+	require.Contains(t, stderr, "this whybot needs 5: run `whybot migrate up`")
 	_, stderr, code = runWith(t, env, "ask", "--profile", prof, "--data", data, "why did leads rise 30%?")
 	require.NotZero(t, code)
 	require.Contains(t, stderr, "whybot migrate up")
@@ -92,7 +92,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 	var st map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &st))
 	require.Equal(t, "postgres", st["backend"])
-	require.EqualValues(t, 4, st["current"])
+	require.EqualValues(t, 5, st["current"])
 
 	out, stderr, code = runWith(t, env, "ask", "--profile", prof, "--data", data, "--json", "perché i lead sono aumentati del 30%?")
 	require.Zero(t, code, stderr)

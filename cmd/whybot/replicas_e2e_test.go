@@ -34,15 +34,27 @@ type gate struct {
 	held chan struct{} // a post is being held
 	gone chan struct{} // a held post's replica went away: the post was dropped
 	sent []string      // bodies of the posts that went through
+	came []string      // bodies of every post that reached the gate
+}
+
+// arrived counts the posts that reached the gate (held, sent or not) containing parts.
+func (g *gate) arrived(parts ...string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return countWith(g.came, parts)
 }
 
 // forwarded counts the posts that went through containing every one of parts.
 func (g *gate) forwarded(parts ...string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return countWith(g.sent, parts)
+}
+
+func countWith(bodies, parts []string) int {
 	n := 0
 next:
-	for _, b := range g.sent {
+	for _, b := range bodies {
 		for _, p := range parts {
 			if !strings.Contains(b, p) {
 				continue next
@@ -79,6 +91,8 @@ func newGate(t *testing.T, fake *slackfake.Server) *gate {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		g.mu.Lock()
 		hold := g.hold
+		form, _ := url.QueryUnescape(string(body))
+		g.came = append(g.came, form)
 		g.mu.Unlock()
 		if hold != nil {
 			g.held <- struct{}{}
@@ -94,7 +108,6 @@ func newGate(t *testing.T, fake *slackfake.Server) *gate {
 		failed := false
 		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), failedKey{}, &failed)))
 		if !failed {
-			form, _ := url.QueryUnescape(string(body))
 			g.mu.Lock()
 			g.sent = append(g.sent, form)
 			g.mu.Unlock()
@@ -346,27 +359,77 @@ func TestTwoReplicas(t *testing.T) {
 	victim.start(t)
 	stays(t, 2*time.Second, func() bool { return answers(fake, q1) == 1 && answers(fake, q2) == 1 }, "a restart re-posted")
 
-	// 4. SIGTERM while a question is being handled: the replica stops being ready, finishes
-	// the question it holds, and exits cleanly; nothing is lost
+	// 4. SIGTERM while a question's post is held past the call timeout (a quarter of the
+	// lease, at least 1 s): the replica stops being ready, gives up on the post and exits
+	// cleanly within its grace; the delivery is retried on the other replica, and the
+	// question is asked once
 	const q3 = "1700000500.000001"
 	rel := [2]func(){a.gate.Hold(), b.gate.Hold()}
 	require.Equal(t, 200, signed(t, a.base, "/slack/events", "application/json", mentionEvent("EvR3", "U0ANNA", q3, "", "<@UBOT> perché i lead sono aumentati del 30%?")))
 	busy := heldBy(t, rs)
 	require.NoError(t, busy.cmd.Process.Signal(syscall.SIGTERM))
 	require.Eventually(t, func() bool { return busy.ready() == 503 }, 5*time.Second, 10*time.Millisecond, "not ready once told to stop")
-	time.Sleep(1500 * time.Millisecond) // past the drain: the listeners have closed, the question is still held
-	require.False(t, busy.exited(), "the replica left with a question half handled")
-	for _, r := range rel {
-		r()
-	}
 	select {
 	case <-busy.done:
 		require.NoError(t, busy.exitErr, busy.stderr.String())
 	case <-time.After(30 * time.Second):
-		t.Fatal("the replica did not stop after finishing its work")
+		t.Fatal("the replica did not stop")
+	}
+	for _, r := range rel {
+		r()
 	}
 	require.Eventually(t, func() bool { return len(fake.Posts("C1", q3)) == 1 }, 30*time.Second, 20*time.Millisecond)
 	require.Contains(t, fake.Posts("C1", q3)[0]["text"], "<@U0GIULIA>")
 	busy.start(t)
 	stays(t, 1500*time.Millisecond, func() bool { return len(fake.Posts("C1", q3)) == 1 }, "the question was handled twice")
+
+	// 5. Slack takes longer than the lease to answer an approved answer's post: the
+	// replica gives up at its call timeout, and the retry (either replica) finds the post in
+	// the thread by its key instead of posting again
+	const q4 = "1700000600.000001"
+	card4 := askAndDraft(t, fake, a, "EvR4", q4)
+	fake.Slow("C1", 4*time.Second)
+	require.Equal(t, 200, signed(t, b.base, "/slack/interactions", ctForm, approveForm("U0LUCA", card4, cardDraft(t, card4))))
+	require.Eventually(t, func() bool { return answers(fake, q4) == 1 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return posted(t, a, "slack-C1-"+q4) }, 60*time.Second, 200*time.Millisecond, "a:\n%s\nb:\n%s", a.stderr, b.stderr)
+	fake.Slow("", 0)
+	require.Equal(t, 1, answers(fake, q4), "posted once, though Slack answered after the lease")
+
+	// 6. SIGKILL while Slack is processing the post: after the lease, the survivor finds
+	// the post in the thread and records it; nothing is posted twice, also after a restart
+	const q5 = "1700000700.000001"
+	card5 := askAndDraft(t, fake, a, "EvR5", q5)
+	fake.Slow("C1", 20*time.Second)
+	require.Equal(t, 200, signed(t, a.base, "/slack/interactions", ctForm, approveForm("U0LUCA", card5, cardDraft(t, card5))))
+	var dying *replica
+	require.Eventually(t, func() bool {
+		for _, r := range rs {
+			if r.gate.arrived(q5, "whybot_answer") > 0 {
+				dying = r
+			}
+		}
+		return dying != nil
+	}, 30*time.Second, 5*time.Millisecond)
+	require.NoError(t, dying.cmd.Process.Kill())
+	<-dying.done
+	fake.Slow("", 0)
+	require.Equal(t, 1, answers(fake, q5), "Slack has it")
+	require.Eventually(t, func() bool { return posted(t, survivorOf(rs, dying), "slack-C1-"+q5) }, 60*time.Second, 200*time.Millisecond, "a:\n%s\nb:\n%s", a.stderr, b.stderr)
+	dying.start(t)
+	stays(t, 2*time.Second, func() bool { return answers(fake, q5) == 1 }, "posted twice after the kill")
+}
+
+func survivorOf(rs [2]*replica, dead *replica) *replica {
+	if rs[0] == dead {
+		return rs[1]
+	}
+	return rs[0]
+}
+
+// posted reports whether a thread's audit trail ends in a post (whybot audit on the
+// replicas' database).
+func posted(t *testing.T, r *replica, thread string) bool {
+	t.Helper()
+	out, _, code := runWith(t, r.env, "audit", thread, "--json")
+	return code == 0 && strings.Contains(out, `"kind": "posted"`)
 }

@@ -239,3 +239,55 @@ func TestServeSlackSettingsRefused(t *testing.T) {
 	require.Equal(t, 2, code, stderr)
 	require.Contains(t, stderr, "workspace meccanica_rossi (Slack team T0ROSSI) has no review channel")
 }
+
+// SIGKILL while Slack is still processing an approved answer's post, on the embedded
+// SQLite store: after a restart and the lease, whybot finds the post in the thread by its
+// key and records it; Slack has the answer once.
+func TestServeSlackKilledMidPost(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.New(t)
+	dir := filepath.Join(t.TempDir(), "rossi")
+	_, _, err := sample.Write(dir)
+	require.NoError(t, err)
+	db := filepath.Join(t.TempDir(), "w.db")
+	addr := freeAddr(t)
+	env := append(os.Environ(), "DATABASE_URL=", "SLACK_BOT_TOKEN=xoxb-test", "SLACK_API_URL="+fake.URL(), "SLACK_SIGNING_SECRET="+signingSecret,
+		"SLACK_LISTEN="+addr, "WHYBOT_LEASE=3s", "WHYBOT_SWEEP_EVERY=1s", "WHYBOT_LOG_LEVEL=info")
+	start := func() (*exec.Cmd, *lockedBuffer) {
+		cmd := exec.Command(bin, "serve", "--db", db, "--workspace", dir, "--poll", "100ms")
+		cmd.Env = env
+		var serr lockedBuffer
+		cmd.Stderr = &serr
+		require.NoError(t, cmd.Start())
+		require.Eventually(t, func() bool { return serr.Contains("Slack over HTTP on " + addr) }, 20*time.Second, 50*time.Millisecond, serr.String())
+		return cmd, &serr
+	}
+	cmd, serr := start()
+	base := "http://" + addr
+	const q = "1700000900.000001"
+	require.Equal(t, 200, signed(t, base, "/slack/events", "application/json", mentionEvent("Ek1", "U0ANNA", q, "", "<@UBOT> perché i lead sono aumentati del 30%?")))
+	require.Eventually(t, func() bool { return len(fake.Posts("C1", q)) == 1 }, 10*time.Second, 20*time.Millisecond, serr.String())
+	require.Equal(t, 200, signed(t, base, "/slack/events", "application/json", mentionEvent("Ek2", "U0GIULIA", q+"1", q, "solo il 40% è in target")))
+	require.Equal(t, 200, signed(t, base, "/slack/events", "application/json", mentionEvent("Ek3", "U0ANNA", q+"2", q, "rispondi comunque")))
+	require.Eventually(t, func() bool { return len(fake.Posts("C0REVIEW", "")) == 1 }, 10*time.Second, 20*time.Millisecond, serr.String())
+	card := fake.Posts("C0REVIEW", "")[0]
+
+	fake.Slow("C1", 20*time.Second) // Slack takes the post and is slow to answer
+	require.Equal(t, 200, signed(t, base, "/slack/interactions", ctForm, approveForm("U0LUCA", card, cardDraft(t, card))))
+	require.Eventually(t, func() bool { return answers(fake, q) == 1 }, 10*time.Second, 5*time.Millisecond, serr.String())
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	fake.Slow("", 0)
+
+	cmd, serr = start()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		require.NoError(t, cmd.Wait(), serr.String())
+	})
+	require.Eventually(t, func() bool {
+		out, _, code := run(t, "", "audit", "slack-C1-"+q, "--db", db, "--json")
+		return code == 0 && strings.Contains(out, `"kind": "posted"`)
+	}, 30*time.Second, 200*time.Millisecond, serr.String())
+	stays(t, 2*time.Second, func() bool { return answers(fake, q) == 1 }, "the answer was posted twice")
+	require.NotEmpty(t, fake.Calls("conversations.replies"), "the thread was searched before posting again")
+}
