@@ -49,7 +49,7 @@ type Failure = conversation.Unsupported
 type Evidence struct {
 	lang        string
 	values      []float64
-	quotes      []float64 // figures inside the quotations of the rules' text: people's and documents' words
+	quotes      []float64       // figures inside the quotations of the rules' text: people's and documents' words
 	metrics     map[string]bool // metric ids
 	months      map[string]bool // "2026-10" and "10" (a month named without a year)
 	conclusions map[string]bool // conclusion families supported by a fired rule or by the rules' text
