@@ -1,6 +1,7 @@
 package understand_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -110,6 +111,29 @@ func FuzzQuestion(f *testing.F) {
 		for _, s := range understand.Shares(q, 50) {
 			require.GreaterOrEqual(t, s.Value, 0.0)
 			require.LessOrEqual(t, s.Value, 1.0)
+		}
+	})
+}
+
+// FuzzAnswer checks that no reply panics the answer reader, and that every share it reads
+// is a share (0 to 1) of a topic it knows, whatever the period's lead count.
+func FuzzAnswer(f *testing.F) {
+	for _, s := range []string{"solo il 40% è in target, le vendite ne hanno richiamati un quarto", "about 60% were qualified and sales called all of them",
+		"12 of the 30", "nessuno li ha richiamati", "dei 78 direi che una trentina sono in target", "tutti tranne 5", "all but 30", "il 35%", "circa la metà",
+		"1/0", "0 su 0", "100000000000000000000% of 1e308", "rispondi comunque", "½ ¼ ⅓", ""} {
+		f.Add(s, 78.0)
+	}
+	f.Fuzz(func(t *testing.T, a string, leads float64) {
+		_ = understand.AnswerAnyway(a)
+		_ = understand.Negative(a)
+		for _, s := range understand.Shares(a, leads) {
+			require.False(t, math.IsNaN(s.Value), "%q", a)
+			require.GreaterOrEqual(t, s.Value, 0.0, "%q", a)
+			require.LessOrEqual(t, s.Value, 1.0, "%q", a)
+			require.NotEmpty(t, s.Topic)
+		}
+		for _, v := range understand.FractionsIn(a) {
+			require.False(t, math.IsNaN(v) || math.IsInf(v, 0), "%q", a)
 		}
 	})
 }

@@ -149,37 +149,50 @@ func TestPeriods(t *testing.T) {
 	require.Equal(t, "dicembre 2026", p.Label("it"))
 }
 
-// FuzzRead checks that no input panics the reader, and that accepted input is consistent.
-func FuzzRead(f *testing.F) {
-	for _, s := range []string{
-		"period,metric,value\n2026-09,leads,60\n2026-10,leads,78\n",
-		"period,leads,ad_spend\n2026-09,60,1800\n2026-10,78,1850\n",
-		"periodo;contatti\n2026-W40;5\n2026-W41;7\n",
-		`[{"period":"2026-10","metric":"leads","value":5}]`,
-		"period,metric,value,source\n2026-10-01,leads,5,fb\n2026-10-02,leads,6,Facebook\n",
-		"period,leads\n2026-10,\"1,5\"\n", "", "\ufeffperiod,leads\n2026-10,5%\n",
-		"period,leads\n2026-09,5\n\"2026-10,7", // a truncated quoted field: it panicked the reader
-	} {
+// fuzzRead checks that no input panics the reader of a format, and that accepted input
+// is consistent: rows, a dataset whose periods are in order.
+func fuzzRead(f *testing.F, name string, seeds []string) {
+	for _, s := range seeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data string) {
-		r := res()
-		for _, name := range []string{"f.csv", "f.json"} {
-			rows, err := kpi.Read(name, bytes.NewReader([]byte(data)), r)
-			if err != nil {
-				require.Nil(t, rows)
-				require.NotEmpty(t, err.Error())
-				continue
-			}
-			require.NotEmpty(t, rows)
-			ds, err := kpi.Build(rows)
-			if err != nil {
-				continue
-			}
-			for i := 1; i < ds.Len(); i++ {
-				require.True(t, ds.Periods[i-1].Before(ds.Periods[i]), fmt.Sprint(ds.Periods))
-			}
+		rows, err := kpi.Read(name, bytes.NewReader([]byte(data)), res())
+		if err != nil {
+			require.Nil(t, rows)
+			require.NotEmpty(t, err.Error())
+			require.Less(t, len(err.Error()), 64<<10, "errors quote short parts of the input")
+			return
 		}
+		require.NotEmpty(t, rows)
+		ds, err := kpi.Build(rows)
+		if err != nil {
+			return
+		}
+		for i := 1; i < ds.Len(); i++ {
+			require.True(t, ds.Periods[i-1].Before(ds.Periods[i]), fmt.Sprint(ds.Periods))
+		}
+	})
+}
+
+// FuzzReadCSV fuzzes the CSV reader.
+func FuzzReadCSV(f *testing.F) {
+	fuzzRead(f, "f.csv", []string{
+		"period,metric,value\n2026-09,leads,60\n2026-10,leads,78\n",
+		"period,leads,ad_spend\n2026-09,60,1800\n2026-10,78,1850\n",
+		"periodo;contatti\n2026-W40;5\n2026-W41;7\n",
+		"period,metric,value,source\n2026-10-01,leads,5,fb\n2026-10-02,leads,6,Facebook\n",
+		"period,leads\n2026-10,\"1,5\"\n", "", "\ufeffperiod,leads\n2026-10,5%\n",
+		"period,leads\n2026-09,5\n\"2026-10,7", // a truncated quoted field: it panicked the reader
+	})
+}
+
+// FuzzReadJSON fuzzes the JSON reader.
+func FuzzReadJSON(f *testing.F) {
+	fuzzRead(f, "f.json", []string{
+		`[{"period":"2026-10","metric":"leads","value":5}]`,
+		`[{"period":"2026-09","leads":60},{"period":"2026-10","contatti":78,"ad_spend":1850}]`,
+		`[{"period":"2026-10","leads":1e400}]`, `[{"period":"2026-10","leads":"12,5%"}]`, `[{"period":null}]`, `[[]]`, `{}`,
+		"[\n{\"period\":\"2026-09\",\"leads\":1},\n{\"period\":\"2026-10\",\"leads\":\"many\"}\n]",
 	})
 }
 
