@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -27,6 +28,10 @@ type Identity struct {
 	MessageContent bool // the privileged Message Content intent is on
 }
 
+// ErrUnreachable is wrapped by Check's errors when Discord could not be asked (network,
+// 5xx): unlike a refused token, trying again later may work.
+var ErrUnreachable = errors.New("Discord did not answer")
+
 // Check asks Discord who the token belongs to and whether the Message Content intent is
 // on, so a wrong token or application id stops start-up with a reason, not a silent bot.
 func Check(ctx context.Context, s *discordgo.Session, appID string) (Identity, error) {
@@ -41,7 +46,7 @@ func Check(ctx context.Context, s *discordgo.Session, appID string) (Identity, e
 		return Identity{}, errors.New("DISCORD_BOT_TOKEN was refused by Discord (401): Developer Portal → your application → Bot → Reset Token, and copy the new token")
 	}
 	if err != nil {
-		return Identity{}, fmt.Errorf("reach Discord to check the bot token: %w", err)
+		return Identity{}, fmt.Errorf("%w: reach Discord to check the bot token: %v", ErrUnreachable, err)
 	}
 	var app *discordgo.Application
 	err = call(ctx, nil, "application", func(opts ...discordgo.RequestOption) error {
@@ -52,7 +57,7 @@ func Check(ctx context.Context, s *discordgo.Session, appID string) (Identity, e
 		return err
 	})
 	if err != nil {
-		return Identity{}, fmt.Errorf("read the bot's application: %w", err)
+		return Identity{}, fmt.Errorf("%w: read the bot's application: %v", ErrUnreachable, err)
 	}
 	if app.ID != appID {
 		return Identity{}, fmt.Errorf("DISCORD_APP_ID %s is not the application of this bot token (%s): copy the Application ID from Developer Portal → General Information of the same application", appID, app.ID)
@@ -75,6 +80,9 @@ type Gateway struct {
 	Wake           func()
 	MessageContent bool // request the privileged intent (only when the application has it)
 	Log            *slog.Logger
+
+	mu      sync.Mutex
+	lastErr error // why the last connection attempt failed
 }
 
 // Intents are the gateway intents whybot asks for: server messages (mentions, answers in
@@ -99,6 +107,11 @@ func (g *Gateway) Ready(context.Context) error {
 	g.Session.RLock()
 	defer g.Session.RUnlock()
 	if !g.Session.DataReady {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.lastErr != nil {
+			return fmt.Errorf("not connected to the Discord gateway, retrying: %w", g.lastErr)
+		}
 		return errors.New("not connected to the Discord gateway")
 	}
 	return nil
@@ -118,8 +131,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	})
 	defer remove()
-	if err := s.Open(); err != nil {
-		return fmt.Errorf("connect to the Discord gateway: %w", err)
+	if !g.connect(ctx) {
+		return nil
 	}
 	g.log().InfoContext(ctx, "discord gateway connected", "intents", int(s.Identify.Intents))
 	<-ctx.Done()
@@ -127,6 +140,40 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return fmt.Errorf("close the Discord gateway: %w", err)
 	}
 	return nil
+}
+
+// connect opens the gateway, trying again with backoff (1 s doubling, at most a minute)
+// while Discord cannot be reached: a replica whose gateway is down keeps serving
+// everything else, and /readyz says why Discord is not ready. It reports false when ctx
+// ended first.
+func (g *Gateway) connect(ctx context.Context) bool {
+	wait := time.Second
+	for {
+		err := g.Session.Open()
+		g.mu.Lock()
+		g.lastErr = err
+		g.mu.Unlock()
+		if err == nil {
+			return true
+		}
+		g.log().WarnContext(ctx, "discord gateway not connected; trying again", "in", wait, "err", err)
+		if !Sleep(ctx, wait) {
+			return false
+		}
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// Sleep waits d unless ctx ends first; it reports whether it waited.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 func (g *Gateway) interaction(ctx context.Context, s *discordgo.Session, e *discordgo.Event) {

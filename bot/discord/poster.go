@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -24,6 +25,31 @@ type Poster struct {
 	API     *discordgo.Session
 	Log     *slog.Logger
 	BotUser string // the bot's user id: a retry looks for the bot's own message
+	Self    *Self  // or where it will be once Discord said it (serve)
+}
+
+// Self is the bot's user id, set once Discord answered who the bot is.
+type Self struct{ id atomic.Pointer[string] }
+
+// Set records the id.
+func (s *Self) Set(id string) { s.id.Store(&id) }
+
+// ID is the id, or "" while unknown.
+func (s *Self) ID() string {
+	if s == nil {
+		return ""
+	}
+	if p := s.id.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (p *Poster) bot() string {
+	if p.BotUser != "" {
+		return p.BotUser
+	}
+	return p.Self.ID()
 }
 
 var _ conversation.Poster = (*Poster)(nil)
@@ -50,8 +76,8 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	// escaped exactly as the review card showed it: a masked [label](url), a heading or an
 	// @everyone in the text is shown as typed; and allowed_mentions pings nobody
 	parts := split(escape(post.Text), maxContent)
-	if post.Retry && p.BotUser != "" {
-		ref, found, err := findMessage(ctx, p.API, p.Log, post.Channel, p.BotUser, post.Since, parts[len(parts)-1], false)
+	if bot := p.bot(); post.Retry && bot != "" {
+		ref, found, err := findMessage(ctx, p.API, p.Log, post.Channel, bot, post.Since, parts[len(parts)-1], false)
 		if err != nil {
 			return "", fmt.Errorf("look for answer %s in channel %s before posting it again: %w", post.IdempotencyKey, post.Channel, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/discord/discordfake"
+	"github.com/whybot/whybot/bot/slack/slackfake"
 	"github.com/whybot/whybot/knowledge/sample"
 )
 
@@ -174,3 +176,40 @@ func TestServeDiscordSettingsRefused(t *testing.T) {
 }
 
 func jsonOf(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// Discord unreachable at start-up (its API and then its gateway answer 500) does not stop
+// the replica: Slack and the health endpoints serve at once, /readyz says why Discord is
+// not ready, and the gateway connects in the background as soon as Discord answers.
+func TestServeDiscordUnreachableAtStart(t *testing.T) {
+	t.Parallel()
+	fake := discordfake.New(t)
+	fake.Fail("GET", "/users/@me", 2)
+	fake.Fail("GET", "/gateway", 2)
+	sfake := slackfake.New(t)
+	slackAddr, opsAddr := freeAddr(t), freeAddr(t)
+	serr := discordServe(t, fake, "SLACK_BOT_TOKEN=xoxb-test", "SLACK_API_URL="+sfake.URL(), "SLACK_SIGNING_SECRET="+signingSecret,
+		"SLACK_LISTEN="+slackAddr, "WHYBOT_OPS_LISTEN="+opsAddr)
+	require.Eventually(t, func() bool { return serr.Contains("Discord not reachable yet: connecting in the background") }, 20*time.Second, 50*time.Millisecond, serr.String())
+
+	// Slack works meanwhile
+	verify := []byte(`{"type":"url_verification","challenge":"c-123"}`)
+	require.Equal(t, 200, signed(t, "http://"+slackAddr, "/slack/events", "application/json", verify))
+	readyz := func() (int, string) {
+		resp, err := http.Get("http://" + opsAddr + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := readyz()
+	if code == http.StatusServiceUnavailable { // unless Discord already answered
+		require.Contains(t, body, `"check":"discord"`)
+		require.Contains(t, body, "retrying")
+	}
+	fake.Connected(t)
+	require.Eventually(t, func() bool { code, _ := readyz(); return code == http.StatusOK }, 30*time.Second, 100*time.Millisecond, serr.String())
+	require.Contains(t, serr.String(), "Discord answered; connecting")
+	require.GreaterOrEqual(t, len(fake.Calls("GET /gateway")), 2, "the gateway was tried again")
+}

@@ -185,7 +185,7 @@ func (e *env) serve(args []string) error {
 		if dside, err = e.openDiscord(ctx, s, discordCfg, timing.inbox()); err != nil {
 			return err
 		}
-		opts = append(opts, conversation.WithPoster("discord", &discord.Poster{API: dside.api, Log: e.log, BotUser: dside.worker.BotUser}))
+		opts = append(opts, conversation.WithPoster("discord", &discord.Poster{API: dside.api, Log: e.log, Self: dside.self}))
 		notify.discord = &discord.Notifier{API: dside.api, Store: s, ReviewChannel: discordCfg.ReviewChannel, Log: e.log}
 	}
 	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload, SweepEvery: timing.Sweep, Grace: timing.Grace}

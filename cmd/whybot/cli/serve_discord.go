@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -27,10 +28,16 @@ type discordSide struct {
 	cfg    discord.Config
 	api    *discordgo.Session
 	id     discord.Identity
+	self   *discord.Self // the bot's user id, once Discord told it
 	worker *discord.Worker
+	// unreachable is why Discord could not be asked who the bot is at start-up (network,
+	// 5xx): the replica starts anyway and asks again in the background.
+	unreachable error
 }
 
-// openDiscord checks the workspaces and the bot token (with Discord) before serving.
+// openDiscord checks the workspaces and the bot token (with Discord) before serving. A
+// refused token or a wrong application id stops start-up; a Discord that does not answer
+// does not: everything else starts, and Discord connects when it can.
 func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config, timing inbox.Timing) (*discordSide, error) {
 	if err := checkDiscordWorkspaces(ctx, s, cfg); err != nil {
 		return nil, err
@@ -40,20 +47,26 @@ func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config,
 	if err != nil {
 		return nil, err
 	}
-	id, err := discord.Check(ctx, api, cfg.AppID)
-	if err != nil {
+	d := &discordSide{cfg: cfg, api: api, self: &discord.Self{}}
+	d.id, err = discord.Check(ctx, api, cfg.AppID)
+	switch {
+	case errors.Is(err, discord.ErrUnreachable):
+		d.unreachable = err
+		e.log.WarnContext(ctx, "Discord does not answer; starting without it and trying again in the background", "err", err)
+	case err != nil:
 		return nil, &conversation.UserError{Reason: "the Discord settings are not usable: " + err.Error(), Err: err}
 	}
-	d := &discordSide{cfg: cfg, api: api, id: id}
-	d.worker = &discord.Worker{Store: s, API: api, ReviewChannel: cfg.ReviewChannel, BotUser: id.BotUser, Log: e.log, Timing: timing}
+	d.worker = &discord.Worker{Store: s, API: api, ReviewChannel: cfg.ReviewChannel, Log: e.log, Timing: timing}
 	return d, nil
 }
 
-// start runs the worker and the gateway or the HTTP endpoint; it says what it started.
+// start runs the HTTP endpoint (when set), and once Discord has said who the bot is, the
+// worker and the gateway; it says what it started. /readyz's "discord" check says why
+// Discord is not ready while it is not.
 func (d *discordSide) start(ctx context.Context, g *errgroup.Group, e *env, s backend.DB, eng *conversation.Engine, health *ops.Health) (string, error) {
 	d.worker.Engine = eng
-	g.Go(func() error { return d.worker.Run(ctx, time.Second) })
 	responder := &discord.Responder{Store: s, Wake: d.worker.Wake, Log: e.log}
+	mode := ""
 	if d.cfg.HTTPMode() {
 		key, err := discord.ParseKey(d.cfg.PublicKey)
 		if err != nil {
@@ -64,24 +77,62 @@ func (d *discordSide) start(ctx context.Context, g *errgroup.Group, e *env, s ba
 		if err != nil {
 			return "", err
 		}
-		mode := fmt.Sprintf("Discord interactions over HTTP on %s (/discord/interactions)", addr)
 		// messages (mentions, answers in threads, direct messages) only come over the
 		// gateway; with an endpoint set, Discord sends interactions to the endpoint alone.
 		// Each replica's gateway gets the same messages: the inbox keeps one of each.
-		d.gateway(ctx, g, e, s, responder, health)
-		return mode + "; messages over the gateway as " + d.id.BotName, nil
+		mode = fmt.Sprintf("Discord interactions over HTTP on %s (/discord/interactions); messages over the gateway", addr)
 	}
-	d.gateway(ctx, g, e, s, responder, health)
+	gw := &discord.Gateway{Session: d.api, Responder: responder, Inbox: s, Wake: d.worker.Wake, Log: e.log}
+	var known atomic.Bool
+	var lastErr atomic.Pointer[error]
+	lastErr.Store(&d.unreachable)
+	health.Add("discord", func(ctx context.Context) error {
+		if !known.Load() {
+			return fmt.Errorf("Discord does not answer yet, retrying: %v", *lastErr.Load())
+		}
+		return gw.Ready(ctx)
+	})
+	run := func() error {
+		if d.unreachable != nil && !d.identify(ctx, e, &lastErr) {
+			return nil
+		}
+		d.self.Set(d.id.BotUser)
+		d.worker.BotUser, gw.MessageContent = d.id.BotUser, d.id.MessageContent
+		known.Store(true)
+		if !d.id.MessageContent {
+			fmt.Fprintln(e.stderr, "whybot: the Discord application does not have the Message Content intent: /why, mentions and direct messages work, "+
+				"but answers in a thread must mention the bot. Turn it on in Developer Portal → Bot → Privileged Gateway Intents → Message Content Intent, then restart.")
+		}
+		g.Go(func() error { return d.worker.Run(ctx, time.Second) })
+		return gw.Run(ctx)
+	}
+	g.Go(run)
+	if d.unreachable != nil {
+		return strings.TrimPrefix(mode+"; ", "; ") + "Discord not reachable yet: connecting in the background", nil
+	}
+	if mode != "" {
+		return mode + " as " + d.id.BotName, nil
+	}
 	return "Discord over the gateway as " + d.id.BotName, nil
 }
 
-func (d *discordSide) gateway(ctx context.Context, g *errgroup.Group, e *env, s backend.DB, responder *discord.Responder, health *ops.Health) {
-	gw := &discord.Gateway{Session: d.api, Responder: responder, Inbox: s, Wake: d.worker.Wake, MessageContent: d.id.MessageContent, Log: e.log}
-	health.Add("discord", gw.Ready)
-	g.Go(func() error { return gw.Run(ctx) })
-	if !d.id.MessageContent {
-		fmt.Fprintln(e.stderr, "whybot: the Discord application does not have the Message Content intent: /why, mentions and direct messages work, "+
-			"but answers in a thread must mention the bot. Turn it on in Developer Portal → Bot → Privileged Gateway Intents → Message Content Intent, then restart.")
+// identify asks Discord who the bot is until it answers (backoff 1 s doubling to a
+// minute); it reports false when ctx ended first, or stops on a refused token.
+func (d *discordSide) identify(ctx context.Context, e *env, lastErr *atomic.Pointer[error]) bool {
+	wait := time.Second
+	for {
+		if !discord.Sleep(ctx, wait) {
+			return false
+		}
+		id, err := discord.Check(ctx, d.api, d.cfg.AppID)
+		if err == nil {
+			d.id = id
+			e.log.InfoContext(ctx, "Discord answered; connecting", "bot", id.BotName)
+			return true
+		}
+		lastErr.Store(&err)
+		e.log.WarnContext(ctx, "Discord still does not answer; trying again", "in", wait, "err", err)
+		wait = min(2*wait, time.Minute)
 	}
 }
 
