@@ -178,6 +178,9 @@ type Request struct {
 	// empty: none. A message handled before gets the reply it got then (Replayed), never
 	// a second turn, so a transport may handle a delivery again after a failure.
 	Key string
+	// Account is the web console account that sent the message (empty elsewhere); it is
+	// recorded with the message in the audit trail.
+	Account string
 	// Delivery is the transport's delivery that carries the message (its inbox key), kept
 	// with the turn's reply: of two deliveries of one message, the one that took the turn
 	// is the one that answers.
@@ -232,13 +235,15 @@ type questionEvent struct {
 	Intent   rules.Intent `json:"intent"`
 	Language string       `json:"language"`
 	Read     *Read        `json:"read,omitempty"`
+	Account  string       `json:"account,omitempty"` // the web console account that sent it
 }
 
 type answerEvent struct {
-	Text   string       `json:"text"`
-	Facts  []rules.Fact `json:"facts"`
-	Anyway bool         `json:"anyway,omitempty"`
-	Read   *Read        `json:"read,omitempty"`
+	Text    string       `json:"text"`
+	Facts   []rules.Fact `json:"facts"`
+	Anyway  bool         `json:"anyway,omitempty"`
+	Read    *Read        `json:"read,omitempty"`
+	Account string       `json:"account,omitempty"`
 }
 
 // textTopics are answered by any reply from the person asked.
@@ -344,7 +349,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 			th = store.Thread{Workspace: p.Workspace, ID: firstOf(req.NewID, newID("t")), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
 		}
 		th.Asker, th.Language = speaker.Handle, lang
-		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: mustJSON(questionEvent{Text: text, Intent: intent, Language: lang, Read: read})})
+		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: mustJSON(questionEvent{Text: text, Intent: intent, Language: lang, Read: read, Account: req.Account})})
 		past = nil // facts from earlier questions do not carry over to a new question
 	} else {
 		if err := json.Unmarshal(th.Intent, &intent); err != nil {
@@ -409,7 +414,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		}
 	}
 	if answering {
-		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: speaker.Handle, Data: mustJSON(answerEvent{Text: text, Facts: newFacts, Anyway: anyway, Read: read})})
+		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: speaker.Handle, Data: mustJSON(answerEvent{Text: text, Facts: newFacts, Anyway: anyway, Read: read, Account: req.Account})})
 	}
 
 	view, err := prompts.NewView(th.Language, p)

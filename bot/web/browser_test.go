@@ -160,7 +160,9 @@ func TestBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.DraftPending, d.State, "the preview changed nothing")
 	run("approve", chromedp.Click(`#approve-edited`, chromedp.ByQuery))
-	settle("approved", chromedp.WaitVisible(`strong.state`, chromedp.ByQuery), chromedp.Text(`strong.state`, &text, chromedp.ByQuery))
+	// wait for the new page's state, not for the element (the old page has one too)
+	until(`(() => { const s = document.querySelector("strong.state"); return !!s && s.innerText === "posted"; })()`)
+	settle("approved", chromedp.Text(`strong.state`, &text, chromedp.ByQuery))
 	require.Equal(t, "posted", text)
 	d, err = b.st.Draft(context.Background(), rossi, draftID)
 	require.NoError(t, err)
@@ -180,7 +182,9 @@ func TestBrowser(t *testing.T) {
 	conversation()
 	run("second draft", chromedp.Navigate(base+"/inbox"), chromedp.Click(`table.inbox a.open`, chromedp.ByQuery), chromedp.WaitVisible(`#reject-box`, chromedp.ByQuery),
 		chromedp.Click(`#reject-box summary`, chromedp.ByQuery), chromedp.SendKeys(`#reject-reason`, "the October data is still being corrected", chromedp.ByQuery),
-		chromedp.Click(`#reject`, chromedp.ByQuery), chromedp.WaitVisible(`strong.state`, chromedp.ByQuery), chromedp.Text(`p.meta`, &text, chromedp.ByQuery))
+		chromedp.Click(`#reject`, chromedp.ByQuery))
+	until(`(() => { const m = document.querySelector("p.meta"); return !!m && m.innerText.includes("rejected"); })()`)
+	settle("rejected", chromedp.Text(`p.meta`, &text, chromedp.ByQuery))
 	require.Contains(t, text, "rejected")
 	require.Contains(t, text, "the October data is still being corrected")
 

@@ -28,7 +28,9 @@ func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, 
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Title": "Chat · " + p.Company, "WS": wsID, "P": p, "Problem": problem, "As": r.FormValue("as")}
+	speakers := p.ByWeb(viewerOf(r).Account.Name)
+	data := map[string]any{"Title": "Chat · " + p.Company, "WS": wsID, "P": p, "Problem": problem, "As": r.FormValue("as"), "Speakers": speakers,
+		"Account": viewerOf(r).Account.Name}
 	if threadID != "" {
 		th, err := s.loadThread(ctx, wsID, threadID)
 		if err != nil {
@@ -42,6 +44,29 @@ func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	w.WriteHeader(status)
 	s.render(w, r, "chat", data)
+}
+
+// speaksAs is who an account speaks as: the person asked for when linked to it, or its
+// one linked person when none was asked for; ok is false otherwise.
+func speaksAs(p *profile.Profile, account, as string) (string, bool) {
+	people := p.ByWeb(account)
+	for _, x := range people {
+		if strings.EqualFold(x.Handle, as) {
+			return x.Handle, true
+		}
+	}
+	if as == "" && len(people) == 1 {
+		return people[0].Handle, true
+	}
+	return "", false
+}
+
+// notLinked says why an account may not speak, and how to link it.
+func notLinked(p *profile.Profile, account string) string {
+	if len(p.ByWeb(account)) == 0 {
+		return "Your account " + account + " speaks for nobody in " + p.Company + ": add web: " + account + " to your person in " + p.File + " and reload it."
+	}
+	return "Your account " + account + " may speak only as the people linked to it (web: " + account + " in " + p.File + ")."
 }
 
 // nextSpeaker is who the chat offers to speak next: the first person asked who has not
@@ -82,8 +107,15 @@ func (s *Server) chatPost(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, "workspace "+wsID+" has no stored profile")
 		return
 	}
-	reply, err := s.engine.Ask(ctx, ws, conversation.Request{ThreadID: threadID, As: r.PostFormValue("as"), Text: r.PostFormValue("text"),
-		Transport: "web", Channel: "web"})
+	// an account speaks only as the people of the workspace linked to it (web: in
+	// company.yaml), never as anyone else, the reviewer included
+	as, ok := speaksAs(ws.Profile, viewerOf(r).Account.Name, r.PostFormValue("as"))
+	if !ok {
+		s.renderChat(w, r, http.StatusForbidden, threadID, notLinked(ws.Profile, viewerOf(r).Account.Name))
+		return
+	}
+	reply, err := s.engine.Ask(ctx, ws, conversation.Request{ThreadID: threadID, As: as, Text: r.PostFormValue("text"),
+		Transport: "web", Channel: "web", Account: viewerOf(r).Account.Name})
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
 		s.renderChat(w, r, http.StatusUnprocessableEntity, threadID, ue.Reason)

@@ -247,6 +247,9 @@ func lines(events []store.Event) []line {
 		switch e.Kind {
 		case store.EventQuestion, store.EventAnswer:
 			l.Text = str("text")
+			if acc := str("account"); acc != "" {
+				l.By += " (web:" + acc + ")" // who typed it in the console
+			}
 		case store.EventQuestionAsked:
 			l.Text = fmt.Sprintf("asks %s: %s", str("to"), str("text"))
 		case store.EventRule:

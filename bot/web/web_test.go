@@ -46,13 +46,20 @@ type bundle struct {
 	engine *conversation.Engine
 }
 
-// setup serves the console over two workspaces: sara may see meccanica_rossi, bob only
-// forno_bianchi.
+// setup serves the console over two workspaces: sara may see meccanica_rossi (and speaks
+// as each of its people in the chat), bob only forno_bianchi.
 func setup(t *testing.T, b storetest.Backend) *bundle {
+	t.Helper()
+	return setupLinked(t, b, "slack: U0GIULIA", "slack: U0GIULIA, web: sara", "slack: U0MARCO", "slack: U0MARCO, web: sara",
+		"slack: U0ANNA", "slack: U0ANNA, web: sara", "slack: U0LUCA", "slack: U0LUCA, web: sara")
+}
+
+// setupLinked is setup with meccanica_rossi's profile edited by replacements (old, new, …).
+func setupLinked(t *testing.T, b storetest.Backend, rossiEdits ...string) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	st := b.Open(t)
-	storetest.SeedSample(t, st)
+	storetest.SeedSample(t, st, rossiEdits...)
 	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: "+bianchi, "company: Meccanica Rossi S.r.l.", "company: Forno Bianchi")
 	now := time.Now().UTC()
 	for name, c := range map[string]struct {
@@ -440,6 +447,54 @@ func (r *recorder) all() []conversation.Post {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]conversation.Post(nil), r.posts...)
+}
+
+// An account speaks in the chat only as the people linked to it (web: in company.yaml):
+// not as the owner, not as the reviewer; an account linked to nobody may review but not
+// chat; the audit trail records the account with each message.
+func TestChatSpeaksOnlyAsLinkedPeople(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		b := setupLinked(t, be, "slack: U0GIULIA", "slack: U0GIULIA, web: sara")
+		ctx := context.Background()
+		h, err := auth.Hash("marta-password-1234")
+		require.NoError(t, err)
+		now := time.Now().UTC()
+		require.NoError(t, b.st.PutAccount(ctx, store.Account{Name: "marta", PasswordHash: h, Workspaces: []string{rossi}, CreatedAt: now, UpdatedAt: now}))
+
+		br := b.browser(t)
+		br.login("sara", saraPassword)
+		_, page := br.do("GET", "/w/"+rossi+"/chat", nil)
+		require.Contains(t, page, `<option value="giulia"`)
+		for _, other := range []string{"anna", "luca", "marco"} {
+			require.NotContains(t, page, `<option value="`+other+`"`, "only the linked person is offered")
+			resp, page := br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "as": {other}, "text": {"perché i lead sono aumentati del 30%?"}})
+			require.Equal(t, http.StatusForbidden, resp.StatusCode, other)
+			require.Contains(t, page, "may speak only as the people linked to it")
+		}
+		drafts, err := b.st.Drafts(ctx, rossi)
+		require.NoError(t, err)
+		require.Empty(t, drafts)
+		resp, _ := br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "as": {"giulia"}, "text": {"perché i lead sono aumentati del 30%?"}})
+		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+		thread := strings.TrimPrefix(resp.Header.Get("Location"), "/w/"+rossi+"/chat?thread=")
+		evs, err := b.st.Events(ctx, rossi, thread)
+		require.NoError(t, err)
+		require.Equal(t, store.EventQuestion, evs[0].Kind)
+		require.Equal(t, "giulia", evs[0].By)
+		var q struct{ Account string }
+		require.NoError(t, json.Unmarshal(evs[0].Data, &q))
+		require.Equal(t, "sara", q.Account, "the audit records the account")
+
+		other := b.browser(t)
+		other.login("marta", "marta-password-1234")
+		_, page = other.do("GET", "/w/"+rossi+"/chat", nil)
+		require.Contains(t, page, `id="not-linked"`)
+		require.NotContains(t, page, `name="text"`)
+		resp, page = other.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "as": {"anna"}, "text": {"approve everything"}})
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+		require.Contains(t, page, "speaks for nobody in Meccanica Rossi")
+	})
 }
 
 // A sign-in whose next was made to leave the site goes to the inbox.

@@ -141,6 +141,17 @@ func (p *Profile) BySlack(user string) (Person, bool) {
 	return Person{}, false
 }
 
+// ByWeb returns the people a web console account speaks as (normally one).
+func (p *Profile) ByWeb(account string) []Person {
+	var out []Person
+	for _, x := range p.People {
+		if x.Web != "" && strings.EqualFold(x.Web, account) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // Person is someone the bot talks to.
 type Person struct {
 	Handle   string `yaml:"handle" json:"handle"`
@@ -152,7 +163,10 @@ type Person struct {
 	Reviewer bool   `yaml:"reviewer" json:"reviewer,omitempty"`
 	Slack    string `yaml:"slack" json:"slack,omitempty"`
 	Discord  string `yaml:"discord" json:"discord,omitempty"`
-	Line     int    `yaml:"-" json:"line,omitempty"`
+	// Web is the web console account (whybot user add) that speaks as this person in the
+	// console's chat; an account speaks only as the people linked to it.
+	Web  string `yaml:"web" json:"web,omitempty"`
+	Line int    `yaml:"-" json:"line,omitempty"`
 }
 
 // DisplayName is the person's name, or the handle when no name is given.
@@ -563,6 +577,9 @@ func (p *Profile) normalize() error {
 		}
 		if x.Discord != "" && !snowflakeRe.MatchString(x.Discord) {
 			e.add(f, x.Line, field+".discord", "%q is not a Discord user id: turn on Developer Mode (User Settings → Advanced), then right-click the person → Copy User ID", x.Discord)
+		}
+		if x.Web != "" && strings.ContainsAny(x.Web, " \t:/") {
+			e.add(f, x.Line, field+".web", "%q is not a web console account name: use the name given to `whybot user add` (letters, digits, dots or dashes)", x.Web)
 		}
 	}
 	if len(p.People) > 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -92,6 +93,16 @@ func (e *env) userCmd(args []string) error {
 	return usagef("user takes add, list or remove, not %q", args[0])
 }
 
+// linkAllPeople adds web: account to every person of a profile file.
+func linkAllPeople(prof, account string) error {
+	y, err := os.ReadFile(prof)
+	if err != nil {
+		return err
+	}
+	linked := regexp.MustCompile(`(?m)^(\s*- \{handle: [a-z0-9_]+,)`).ReplaceAll(y, []byte("${1} web: "+account+","))
+	return os.WriteFile(prof, linked, 0o600)
+}
+
 // addAccount creates or updates an account after checking its name and workspaces; with
 // no password it generates one and returns it.
 func addAccount(ctx context.Context, s backend.DB, name, password string, grants []string) (generated string, err error) {
@@ -153,6 +164,11 @@ func (e *env) demo(args []string) error {
 	defer os.RemoveAll(dir)
 	prof, data, err := sample.Write(filepath.Join(dir, "sample"))
 	if err != nil {
+		return err
+	}
+	// the demo account plays every person of the sample company, so one person can try
+	// the whole conversation; a real account is linked to its own person only
+	if err := linkAllPeople(prof, "demo"); err != nil {
 		return err
 	}
 	ws, err := workspace.Load(prof, []string{data})
