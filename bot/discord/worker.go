@@ -33,7 +33,6 @@ type Engine interface {
 type WorkerStore interface {
 	workspace.SnapshotStore
 	conversation.ReviewStore
-	FirstSeen(ctx context.Context, workspace, key string, at time.Time) (bool, error)
 	delivery.Marks
 	inbox.Claimer
 }
@@ -272,11 +271,7 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 	if text == "" {
 		if exists && m.Content == "" && len(m.Attachments) == 0 {
 			// without the Message Content intent, messages that do not mention the bot
-			// arrive empty: say so once per thread
-			first, err := w.Store.FirstSeen(ctx, p.Workspace, "discord-need-mention:"+channel, w.now().UTC())
-			if err != nil || !first {
-				return err
-			}
+			// arrive empty: say so once per thread (the post's key)
 			return w.say(ctx, p.Workspace, "discord-need-mention:"+channel, channel, set.Text("discord.need_mention", map[string]string{"Bot": "<@" + w.BotUser + ">"}))
 		}
 		return nil
