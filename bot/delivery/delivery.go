@@ -9,7 +9,29 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/whybot/whybot/knowledge/store"
 )
+
+// Handling is the delivery a transport's worker is handling, as the posts it makes need it.
+type Handling struct {
+	Key   string    // the inbox key of the delivery
+	Retry bool      // it was tried before: what it posted then may be on the platform already
+	Since time.Time // when it was received: a message it posted is newer
+}
+
+type handlingKey struct{}
+
+// WithHandling is ctx carrying the delivery being handled.
+func WithHandling(ctx context.Context, in store.Inbound) context.Context {
+	return context.WithValue(ctx, handlingKey{}, Handling{Key: in.Key, Retry: in.Attempts > 1, Since: in.ReceivedAt})
+}
+
+// HandlingOf is the delivery being handled (zero when none).
+func HandlingOf(ctx context.Context) Handling {
+	h, _ := ctx.Value(handlingKey{}).(Handling)
+	return h
+}
 
 // Marks records the messages the platform accepted (the store).
 type Marks interface {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,30 +16,22 @@ import (
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // faultFlow is a flow whose worker and engine share a test clock, so a failed delivery's
 // backoff passes at once.
-func faultFlow(t *testing.T, be storetest.Backend) (*flow, *testClock) {
+func faultFlow(t *testing.T, be storetest.Backend) (*flow, *storetest.Clock) {
 	t.Helper()
 	f := newFlow(t, be)
-	clk := &testClock{t: time.Now().UTC()}
+	clk := storetest.NewClock(time.Now().UTC())
 	quiet := slog.New(slog.DiscardHandler)
-	f.eng = conversation.New(f.st, conversation.WithLogger(quiet), conversation.WithQueuedDelivery(nil), conversation.WithClock(clk.now),
+	f.eng = conversation.New(f.st, conversation.WithLogger(quiet), conversation.WithQueuedDelivery(nil), conversation.WithClock(clk.Now),
 		conversation.WithPoster("discord", &discord.Poster{API: f.api, Log: quiet, BotUser: discordfake.BotUser}))
-	f.worker.Engine, f.worker.Now = f.eng, clk.now
+	f.worker.Engine, f.worker.Now = f.eng, clk.Now
 	return f, clk
 }
 
-func (f *flow) retry(t *testing.T, clk *testClock) {
+func (f *flow) retry(t *testing.T, clk *storetest.Clock) {
 	t.Helper()
-	clk.add(time.Minute) // past the backoff of the first attempts
+	clk.Add(time.Minute) // past the backoff of the first attempts
 	f.drain(t)
 }
 
@@ -114,7 +105,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		require.ErrorContains(t, err, "500")
 		require.Equal(t, 1, containing(f.fake.Messages(thread2), "Gentile Anna"), "made, but whybot did not hear back")
 		f.fake.Forget()
-		clk.add(time.Minute)
+		clk.Add(time.Minute)
 		n, err := f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)

@@ -10,26 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/whybot/whybot/bot/delivery"
-	"github.com/whybot/whybot/knowledge/store"
 )
-
-// handling is the delivery a worker is handling, as the posts it makes need it.
-type handling struct {
-	key   string    // the inbox key of the delivery
-	retry bool      // it was tried before: what it posted then may be in Discord already
-	since time.Time // when it was received: a message it posted is newer
-}
-
-type handlingKey struct{}
-
-func withHandling(ctx context.Context, in store.Inbound) context.Context {
-	return context.WithValue(ctx, handlingKey{}, handling{key: in.Key, retry: in.Attempts > 1, since: in.ReceivedAt})
-}
-
-func handlingOf(ctx context.Context) handling {
-	h, _ := ctx.Value(handlingKey{}).(handling)
-	return h
-}
 
 // postOnce sends a bot message of the delivery being handled at most once
 // (delivery.Once). Each part carries a nonce made from the key with enforce_nonce, so
@@ -37,15 +18,15 @@ func handlingOf(ctx context.Context) handling {
 // minutes; after that, a retry looks through the channel's recent messages for the bot's
 // message with the same text. The reference is CHANNEL/MESSAGE of the last part.
 func (w *Worker) postOnce(ctx context.Context, workspace, key, channel string, msg *discordgo.MessageSend) error {
-	h := handlingOf(ctx)
+	h := delivery.HandlingOf(ctx)
 	parts := []string{msg.Content}
 	if msg.Content != "" {
 		parts = split(msg.Content, maxContent)
 	}
 	_, err := delivery.Once(ctx, w.Store, delivery.Message{
-		Workspace: workspace, Key: key, Retry: h.retry,
+		Workspace: workspace, Key: key, Retry: h.Retry,
 		Find: func(ctx context.Context) (string, bool, error) {
-			return findMessage(ctx, w.API, w.log(), channel, w.BotUser, h.since, parts[len(parts)-1], len(msg.Embeds) > 0)
+			return findMessage(ctx, w.API, w.log(), channel, w.BotUser, h.Since, parts[len(parts)-1], len(msg.Embeds) > 0)
 		},
 		Post: func(ctx context.Context) (string, error) {
 			ref := ""

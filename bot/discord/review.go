@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/prompts"
@@ -94,7 +95,7 @@ func (w *Worker) review(ctx context.Context, i *discordgo.Interaction) error {
 			return err
 		}
 	}
-	if out.AlreadyDecided && handlingOf(ctx).retry && out.Draft.DecidedBy == by {
+	if out.AlreadyDecided && delivery.HandlingOf(ctx).Retry && out.Draft.DecidedBy == by {
 		return w.updateCard(ctx, i, set, p, draftID) // this delivery's own decision: finish what it began
 	}
 	if out.AlreadyDecided {

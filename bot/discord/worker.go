@@ -101,7 +101,7 @@ func (w *Worker) now() time.Time {
 // once the lease ran out): the turn is not taken twice (the engine replays its reply by
 // the message's key) and each message is posted once (postOnce).
 func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
-	ctx = withHandling(ctx, in)
+	ctx = delivery.WithHandling(ctx, in)
 	kind, _, _ := strings.Cut(in.Key, ":")
 	switch kind {
 	case "interaction":
@@ -300,7 +300,7 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 // converse takes one turn of a conversation and says in the channel what comes of it.
 func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person profile.Person, key, id, channel, text string, start bool) error {
 	p := ws.Profile
-	req := conversation.Request{As: person.Handle, Text: text, Transport: "discord", Channel: channel, Key: key, Delivery: handlingOf(ctx).key}
+	req := conversation.Request{As: person.Handle, Text: text, Transport: "discord", Channel: channel, Key: key, Delivery: delivery.HandlingOf(ctx).Key}
 	if start {
 		if _, err := w.Store.Thread(ctx, p.Workspace, id); errors.Is(err, store.ErrNotFound) {
 			req.NewID = id
@@ -320,7 +320,7 @@ func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person p
 	if err != nil {
 		return err
 	}
-	if reply.Replayed && reply.Delivery != handlingOf(ctx).key {
+	if reply.Replayed && reply.Delivery != delivery.HandlingOf(ctx).Key {
 		return nil // another delivery of this message took the turn, and posts
 	}
 	set, err := prompts.For(reply.Language)

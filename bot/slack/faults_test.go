@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,31 +17,24 @@ import (
 
 // testClock is a clock the worker's inbox and the engine's outbox share, so a retry's
 // backoff passes at once.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // faultFlow is a flow whose worker and engine run on a test clock, with a short Web API
 // timeout (a slow Slack answer is given up on).
-func faultFlow(t *testing.T, be storetest.Backend) (*flow, *testClock) {
+func faultFlow(t *testing.T, be storetest.Backend) (*flow, *storetest.Clock) {
 	t.Helper()
 	f := newFlow(t, be)
-	clk := &testClock{t: time.Now().UTC()}
+	clk := storetest.NewClock(time.Now().UTC())
 	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL(), CallTimeout: 400 * time.Millisecond}, nil)
 	f.eng = conversation.New(f.st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithQueuedDelivery(nil),
-		conversation.WithPoster("slack", &slack.Poster{API: api}), conversation.WithClock(clk.now))
-	f.worker = &slack.Worker{Store: f.st, Engine: f.eng, API: api, Log: slog.New(slog.DiscardHandler), Now: clk.now}
+		conversation.WithPoster("slack", &slack.Poster{API: api}), conversation.WithClock(clk.Now))
+	f.worker = &slack.Worker{Store: f.st, Engine: f.eng, API: api, Log: slog.New(slog.DiscardHandler), Now: clk.Now}
 	return f, clk
 }
 
 // retry lets a failed delivery's backoff pass and handles it again.
-func (f *flow) retry(t *testing.T, clk *testClock) {
+func (f *flow) retry(t *testing.T, clk *storetest.Clock) {
 	t.Helper()
-	clk.add(time.Minute) // past the backoff of the first attempts
+	clk.Add(time.Minute) // past the backoff of the first attempts
 	f.drain(t)
 }
 
@@ -126,7 +118,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		_, err = f.eng.DeliverPending(ctx)
 		require.ErrorContains(t, err, "500", "Slack refused the answer")
 		require.Equal(t, store.DraftApproved, f.draft(t, d.ID).State, "not posted yet")
-		clk.add(time.Minute)
+		clk.Add(time.Minute)
 		n, err := f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
@@ -181,7 +173,7 @@ func TestSlowSlackIsNotPostedTwice(t *testing.T) {
 		_, err = f.eng.DeliverPending(ctx)
 		require.ErrorContains(t, err, "deadline exceeded", "Slack answered too late")
 		f.fake.Slow("", 0)
-		clk.add(time.Minute)
+		clk.Add(time.Minute)
 		_, err = f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
 		require.Equal(t, store.DraftPosted, f.draft(t, drafts[0].ID).State)

@@ -10,26 +10,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/whybot/whybot/bot/delivery"
-	"github.com/whybot/whybot/knowledge/store"
 )
-
-// handling is the delivery a worker is handling, as the posts it makes need it.
-type handling struct {
-	key   string    // the inbox key of the delivery
-	retry bool      // it was tried before: what it posted then may be in Slack already
-	since time.Time // when it was received: a message it posted is newer
-}
-
-type handlingKey struct{}
-
-func withHandling(ctx context.Context, in store.Inbound) context.Context {
-	return context.WithValue(ctx, handlingKey{}, handling{key: in.Key, retry: in.Attempts > 1, since: in.ReceivedAt})
-}
-
-func handlingOf(ctx context.Context) handling {
-	h, _ := ctx.Value(handlingKey{}).(handling)
-	return h
-}
 
 // messageEventType is the metadata event type of every bot message but answers
 // (whybot_answer), carrying the message's key.
@@ -43,11 +24,11 @@ func keyMetadata(key string) goslack.MsgOption {
 // in a thread (threadTS) or at the top of a channel. post gets the options that carry
 // the key and returns the message's ts.
 func (w *Worker) postOnce(ctx context.Context, workspace, key, channel, threadTS string, post func(opts ...goslack.MsgOption) (string, error)) (string, error) {
-	h := handlingOf(ctx)
+	h := delivery.HandlingOf(ctx)
 	ref, err := delivery.Once(ctx, w.Store, delivery.Message{
-		Workspace: workspace, Key: key, Retry: h.retry,
+		Workspace: workspace, Key: key, Retry: h.Retry,
 		Find: func(ctx context.Context) (string, bool, error) {
-			ts, found, err := findMessage(ctx, w.API, channel, threadTS, h.since, func(m goslack.SlackMetadata) bool {
+			ts, found, err := findMessage(ctx, w.API, channel, threadTS, h.Since, func(m goslack.SlackMetadata) bool {
 				return m.EventType == messageEventType && fmt.Sprint(m.EventPayload["key"]) == key
 			})
 			return ThreadChannel(channel, ts), found, err

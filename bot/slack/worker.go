@@ -99,7 +99,7 @@ func (w *Worker) log() *slog.Logger {
 // or on another replica once the lease ran out): the turn is not taken twice (the engine
 // replays its reply by the message's key) and each message is posted once (postOnce).
 func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
-	ctx = withHandling(ctx, in)
+	ctx = delivery.WithHandling(ctx, in)
 	kind, _, _ := strings.Cut(in.Key, ":")
 	switch kind {
 	case "event":
@@ -159,7 +159,7 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 	}
 	// the question becomes a message in the channel, whose thread holds the conversation
 	text := fmt.Sprintf("<@%s>: %s", c.UserID, escape(c.Text))
-	ts, err := w.postOnce(ctx, ws.Profile.Workspace, handlingOf(ctx).key+"/question", c.ChannelID, "", func(opts ...goslack.MsgOption) (string, error) {
+	ts, err := w.postOnce(ctx, ws.Profile.Workspace, delivery.HandlingOf(ctx).Key+"/question", c.ChannelID, "", func(opts ...goslack.MsgOption) (string, error) {
 		_, ts, err := w.API.PostMessageContext(ctx, c.ChannelID, append(opts, goslack.MsgOptionText(text, false))...)
 		return ts, err
 	})
@@ -212,7 +212,7 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 		return w.say(ctx, p, key+"/unknown", ev.Channel, threadTS, text)
 	}
 	req := conversation.Request{As: person.Handle, Text: strings.TrimSpace(mentionRe.ReplaceAllString(ev.Text, "")),
-		Transport: "slack", Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: handlingOf(ctx).key}
+		Transport: "slack", Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: delivery.HandlingOf(ctx).Key}
 	if exists {
 		req.ThreadID = id
 	} else {
@@ -226,7 +226,7 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	if err != nil {
 		return err
 	}
-	if reply.Replayed && reply.Delivery != handlingOf(ctx).key {
+	if reply.Replayed && reply.Delivery != delivery.HandlingOf(ctx).Key {
 		return nil // the other delivery of this message took the turn, and posts
 	}
 	set, err = prompts.For(reply.Language)
