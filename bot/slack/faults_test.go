@@ -15,9 +15,6 @@ import (
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
 
-// testClock is a clock the worker's inbox and the engine's outbox share, so a retry's
-// backoff passes at once.
-
 // faultFlow is a flow whose worker and engine run on a test clock, with a short Web API
 // timeout (a slow Slack answer is given up on).
 func faultFlow(t *testing.T, be storetest.Backend) (*flow, *storetest.Clock) {
