@@ -12,6 +12,7 @@ import (
 	goslack "github.com/slack-go/slack"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
@@ -206,7 +207,8 @@ func (w *Worker) decide(ctx context.Context, a actor, act conversation.Action) e
 	} else if err != nil {
 		return err
 	}
-	if out.AlreadyDecided {
+	ownRetry := delivery.HandlingOf(ctx).Retry && out.Draft.DecidedBy == a.person.Handle // this delivery's own decision, handled again
+	if out.AlreadyDecided && !ownRetry {
 		if err := w.alreadyDecided(ctx, a, out.Draft); err != nil {
 			return err
 		}

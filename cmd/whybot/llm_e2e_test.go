@@ -105,8 +105,12 @@ func TestNothingPersonalReachesTheModel(t *testing.T) {
 	calls := fake.Calls()
 	require.NotEmpty(t, calls)
 	sawEvidence := false
+	placeholders := map[string]bool{}
 	for _, c := range calls {
 		sawEvidence = sawEvidence || strings.Contains(c.User, "<evidence>")
+		for _, ph := range []string{"[person]", "[email]", "[phone]"} {
+			placeholders[ph] = placeholders[ph] || strings.Contains(c.Raw, ph)
+		}
 		body := strings.ToLower(c.Raw)
 		for _, private := range []string{"mario rossi", "anna rossi", "esposito", "ferraris", "carla neri", "d'amico", "d\\u0027amico", "o’brien", "o\\u2019brien",
 			"gallo", "simona greco", "bianchi", "verdi", "@example", "niccolo@", "333", "1234567", "8765", "4321", "7946", "it60", "0123 456", dir, "kpis.csv"} {
@@ -114,4 +118,5 @@ func TestNothingPersonalReachesTheModel(t *testing.T) {
 		}
 	}
 	require.True(t, sawEvidence, "a draft was phrased")
+	require.Equal(t, map[string]bool{"[person]": true, "[email]": true, "[phone]": true}, placeholders, "the personal data was there, redacted")
 }
