@@ -26,11 +26,15 @@ type Socket struct {
 	Now    func() time.Time
 
 	connected atomic.Bool
+	lastErr   atomic.Pointer[error] // why the connection last ended
 }
 
 // Ready is the readiness check: the Socket Mode connection is up.
 func (s *Socket) Ready(context.Context) error {
 	if !s.connected.Load() {
+		if err := s.lastErr.Load(); err != nil {
+			return fmt.Errorf("not connected to Slack Socket Mode, retrying: %w", *err)
+		}
 		return errors.New("not connected to Slack Socket Mode")
 	}
 	return nil
@@ -53,9 +57,33 @@ func (s *Socket) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Run connects and receives until ctx ends. A refused app token ends it with an error that
-// says how to fix it; dropped connections are reconnected by the client.
+// Run connects and receives until ctx ends. A connection that ends (Slack unreachable, a
+// refused or revoked app token) is opened again with backoff (1 s doubling to a minute),
+// never stopping the replica's other work; /readyz says why Slack is not connected, and a
+// refused token is logged with how to fix it.
 func (s *Socket) Run(ctx context.Context) error {
+	wait := time.Second
+	for {
+		err := s.run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.connected.Store(false)
+		s.lastErr.Store(&err)
+		s.log().WarnContext(ctx, "slack socket mode not connected; trying again", "in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// run is one Socket Mode session: it ends when the client gives up, or with ctx.
+func (s *Socket) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -64,10 +92,10 @@ func (s *Socket) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			<-done
-			return nil
+			return ctx.Err()
 		case err := <-done:
-			if ctx.Err() != nil {
-				return nil
+			if err == nil {
+				err = errors.New("connection closed")
 			}
 			switch err.Error() {
 			case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type":

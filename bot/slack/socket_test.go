@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +96,16 @@ func TestSocketModeRefusedToken(t *testing.T) {
 	t.Parallel()
 	f := slackfake.New(t)
 	sock := slack.NewSocket(slack.Config{BotToken: "xoxb-test", AppToken: "xapp-revoked", APIURL: f.URL()}, nil, nil, slog.New(slog.DiscardHandler))
-	err := sock.Run(context.Background())
-	require.ErrorContains(t, err, "SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sock.Run(ctx) }()
+	// the refused token does not end the replica's work: the connection is tried again,
+	// and readiness says why it is down and how to fix it
+	require.Eventually(t, func() bool {
+		err := sock.Ready(ctx)
+		return err != nil && strings.Contains(err.Error(), "SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope")
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(f.Calls("apps.connections.open")) >= 2 }, 10*time.Second, 50*time.Millisecond, "tried again")
+	cancel()
+	require.NoError(t, <-done)
 }

@@ -57,6 +57,9 @@ func New(t testing.TB) *Server {
 			c.Handle("/"+m, f.handle(m))
 		}
 		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
+			f.mu.Lock()
+			f.calls = append(f.calls, Call{Method: "apps.connections.open", Form: map[string]string{}})
+			f.mu.Unlock()
 			if r.Header.Get("Authorization") != "Bearer xapp-test" {
 				_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
 				return
