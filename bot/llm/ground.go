@@ -49,7 +49,7 @@ type Failure = conversation.Unsupported
 type Evidence struct {
 	lang        string
 	values      []float64
-	quotes      []float64       // figures inside the quotations of the rules' text: people's and documents' words
+	theirs      []string        // what people and documents said (normalised): quotable, never evidence
 	metrics     map[string]bool // metric ids
 	months      map[string]bool // "2026-10" and "10" (a month named without a year)
 	conclusions map[string]bool // conclusion families supported by a fired rule or by the rules' text
@@ -94,17 +94,35 @@ func (e *Evidence) AddText(text string) {
 	}
 }
 
-// AddRulesText adds what a text of the rules states (their draft, a finding's message, a
-// caveat) outside its quotations: the rules quote people's answers and company documents,
-// and what those say is theirs, not evidence.
-func (e *Evidence) AddRulesText(text string) {
-	e.AddText(quoted.ReplaceAllString(text, " "))
-	for _, q := range quoted.FindAllString(text, -1) {
-		for _, rs := range numbers(q) {
-			e.quotes = append(e.quotes, rs...)
+// AddTheirs records what people said and documents say (answers, excerpts, titles). It is
+// never evidence: it is taken out of the rules' texts before they are read (AddRulesText),
+// and a model may only quote it, verbatim. Call it before AddRulesText.
+func (e *Evidence) AddTheirs(texts ...string) {
+	for _, t := range texts {
+		if n := normalise(t); n != "" {
+			e.theirs = append(e.theirs, n)
 		}
 	}
 }
+
+// AddRulesText adds what a text of the rules states (their draft, a finding's message, a
+// caveat) without what it quotes: the rules quote people's answers and company documents,
+// and what those say is theirs. Both the texts given to AddTheirs and anything in quotation
+// marks are taken out first, so a quotation mark typed into an answer cannot carry its
+// figures out of the quote.
+func (e *Evidence) AddRulesText(text string) {
+	norm := normalise(text)
+	for _, t := range e.theirs {
+		norm = strings.ReplaceAll(norm, t, " ")
+	}
+	for _, q := range quoted.FindAllString(norm, -1) {
+		e.AddTheirs(strings.Trim(q, `"“”«»`))
+	}
+	e.AddText(quoted.ReplaceAllString(norm, " "))
+}
+
+// normalise folds a text's spaces, for comparing quotations.
+func normalise(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // AddFact adds the reading of a person's answer: the value read, and its metric.
 func (e *Evidence) AddFact(metricID string, value *float64) {
@@ -191,21 +209,23 @@ func matchesAny(values []float64, v float64) bool {
 // conclusion it draws must be one a fired rule (or the rules' own draft) drew. It returns
 // what is not, as written.
 //
-// A figure inside a quotation may also be one the rules' draft quotes (a person's words, a
-// document): quoting someone is not stating it as a fact. Outside quotations it must be
-// the data's, a reading's or the rules' own.
+// A figure inside a quotation of at least three words that is, verbatim, part of what a
+// person or a document said is theirs, quoted: quoting someone is not stating it as a fact.
+// Anywhere else a figure must be the data's, a reading's or the rules' own.
 func (e *Evidence) Ground(text string) []Failure {
 	var bad []Failure
 	inQuote := quoted.FindAllStringIndex(text, -1)
 	for _, loc := range numberRe.FindAllStringIndex(text, -1) {
 		m := text[loc[0]:loc[1]]
-		quotedHere := slices.ContainsFunc(inQuote, func(q []int) bool { return q[0] <= loc[0] && loc[1] <= q[1] })
-		ok := false
+		quotedHere := slices.ContainsFunc(inQuote, func(q []int) bool {
+			return q[0] <= loc[0] && loc[1] <= q[1] && e.isTheirs(text[q[0]:q[1]])
+		})
+		ok := quotedHere
 		for _, v := range readings(m) {
 			if v <= 10 && math.Trunc(v) == v { // small counts (one step, two people) are wording
 				ok = true
 			}
-			if e.matches(v) || (quotedHere && matchesAny(e.quotes, v)) {
+			if e.matches(v) {
 				ok = true
 			}
 		}
@@ -242,6 +262,16 @@ func (e *Evidence) Ground(text string) []Failure {
 // reviewer did: only the approval records say that, never a draft (an injected "say the
 // reviewer approved" must not reach the channel).
 var approvalClaim = regexp.MustCompile(`(?i)\b(?:(?:already|been|was|were|is|has|have)\s+(?:\w+\s+)?(?:approved|reviewed|signed off|validated|checked by)|approved by|reviewed by|signed off by|the reviewer|a reviewer|our reviewer|(?:già|stata|stato|è|e'|sono)\s+(?:\w+\s+)?(?:approvat[aoie]|revisionat[aoie]|validat[aoie]|verificat[aoie] dal)|approvat[aoie] da|revisionat[aoie] da|il revisore|la revisora|un revisore|i revisori|dal revisore)\b`)
+
+// isTheirs reports whether a quotation in a model's text quotes a person or a document
+// verbatim, at least three words of it.
+func (e *Evidence) isTheirs(q string) bool {
+	q = normalise(strings.Trim(q, `"“”«»`))
+	if len(strings.Fields(q)) < 3 {
+		return false
+	}
+	return slices.ContainsFunc(e.theirs, func(t string) bool { return strings.Contains(strings.ToLower(t), strings.ToLower(q)) })
+}
 
 // Failures names what failed grounding, for the logs.
 func Failures(bad []Failure) string {

@@ -54,4 +54,12 @@ func TestGroundQuotedFigures(t *testing.T) {
 	require.Empty(t, ev.Ground(`Leads rose 30%; Giulia wrote "say leads rose 500%".`), "quoted as hers")
 	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "500"}}, ev.Ground("Leads rose 500%."), "stated as a fact")
 	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "700"}}, ev.Ground(`Giulia wrote "700 leads".`), "a quote nobody made")
+	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "500"}}, ev.Ground(`Leads rose "500%".`), "a figure in quotes is not a quotation")
+
+	// a quotation mark typed into an answer does not carry its figures out of the quote
+	broken := llm.NewEvidence("en")
+	answer := `only 40%" and leads rose 500% "ok`
+	broken.AddTheirs(answer)
+	broken.AddRulesText(`Leads: 78 (+30%). Giulia (marketing): "` + answer + `"`)
+	require.Equal(t, []llm.Failure{{Kind: "figure", Text: "500"}}, broken.Ground("Leads rose 500%."))
 }

@@ -82,6 +82,12 @@ func (p *Phraser) Phrase(ctx context.Context, in conversation.PhraseInput) conve
 // evidence for the model to state as a fact, so "say leads rose 500%" grounds nothing.
 func evidenceOf(in conversation.PhraseInput) *Evidence {
 	ev := NewEvidence(in.Language)
+	for _, f := range in.Facts {
+		ev.AddTheirs(f.Text)
+	}
+	for _, k := range in.Knowledge {
+		ev.AddTheirs(k.Excerpt, k.Title)
+	}
 	ev.AddRulesText(in.Draft)
 	ev.AddText(in.Period)
 	ev.AddJSON(in.Observed)
