@@ -155,6 +155,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-site request refused", http.StatusForbidden)
 		return
 	}
+	if r.ContentLength > MaxForm {
+		http.Error(w, "the form is larger than 256 KiB: send a shorter message", http.StatusRequestEntityTooLarge)
+		return
+	}
 	if r.Body != nil {
 		// a form is a message or a draft's text: far below this; a larger body fails to parse
 		r.Body = http.MaxBytesReader(w, r.Body, MaxForm)

@@ -497,6 +497,24 @@ func TestChatSpeaksOnlyAsLinkedPeople(t *testing.T) {
 	})
 }
 
+// A 2 MB question is refused before anything is read or stored; a long one under the form
+// limit is refused by the engine with the limit.
+func TestChatMessageLimits(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.Backends()[0])
+	br := b.browser(t)
+	br.login("sara", saraPassword)
+	_, page := br.do("GET", "/w/"+rossi+"/chat", nil)
+	resp, _ := br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "as": {"anna"}, "text": {strings.Repeat("perché? ", 250_000)}})
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	resp, page = br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "as": {"anna"}, "text": {strings.Repeat("perché? ", 600)}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, page, "the message is too long (4799 characters, at most 4000)")
+	drafts, err := b.st.Drafts(context.Background(), rossi)
+	require.NoError(t, err)
+	require.Empty(t, drafts)
+}
+
 // A sign-in whose next was made to leave the site goes to the inbox.
 func TestLoginNextStaysOnSite(t *testing.T) {
 	t.Parallel()
