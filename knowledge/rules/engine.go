@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/whybot/whybot/knowledge/kpi"
-	"github.com/whybot/whybot/knowledge/metric"
 	"github.com/whybot/whybot/knowledge/profile"
 )
 
@@ -49,20 +48,95 @@ func Related(id string) map[string]bool {
 	return m
 }
 
-// Evaluate runs every rule for the latest period of the data.
+// Evaluate runs every rule family for the latest period of the data, in the order of
+// families: what one family finds or asks can change what a later one does (unreliable
+// data and a rising CAC are strategy signals; a breached limit is asked about before a value
+// at risk). Findings are then reported in AllRules order.
 func (s *Set) Evaluate(in Input) Result {
-	p := s.Profile
-	th := p.Thresholds
+	e := newEval(s, in)
+	for _, f := range families {
+		f.run(e)
+	}
+	sort.SliceStable(e.res.Findings, func(i, j int) bool { return ruleOrder(e.res.Findings[i].Rule) < ruleOrder(e.res.Findings[j].Rule) })
+	return e.res
+}
+
+// family is one group of rules, evaluated together.
+type family struct {
+	name string
+	run  func(e *eval)
+}
+
+// families are the rule families in the order they run.
+var families = []family{
+	{"observed", observeFamily},
+	{"premise", premiseFamily},
+	{"data quality", dataQualityFamily},
+	{"lead quality and follow-up", leadsFamily},
+	{"vanity", vanityFamily},
+	{"limits", limitsFamily},
+	{"values", valuesFamily},
+	{"goals", goalsFamily},
+	{"acquisition cost", acquisitionCostFamily},
+	{"channel concentration", channelFamily},
+	{"funnel coverage", funnelFamily},
+	{"strategy signals", strategyFamily},
+}
+
+// eval is one evaluation: the latest and previous values (with the facts people gave), where
+// each came from, what was asked, and what the families found so far.
+type eval struct {
+	s          *Set
+	p          *profile.Profile
+	th         profile.Thresholds
+	in         Input
+	it         Intent
+	ds         *kpi.Dataset
+	L          int // index of the latest period
+	period     string
+	prevPeriod string
+	latest     map[string]float64
+	previous   map[string]float64
+	sources    map[string]string
+	facts      map[string]Fact // by topic: the latest answer on a topic wins
+	subject    string          // the metric the question is about (leads when it names none)
+	concMetric string          // the metric whose channels are looked at
+	res        Result
+	asked      map[string]bool
+	seenObs    map[string]bool
+
+	dataUnreliable, limitBreached, cacRising bool // signals for later families
+}
+
+func newEval(s *Set, in Input) *eval {
 	ds := in.Data
 	L := ds.Len() - 1
-	res := Result{Period: ds.Periods[L].String(), Findings: []Finding{}, Questions: []Question{}, Observed: []Observed{}}
-	period := ds.Periods[L].String()
-	prevPeriod := ""
+	e := &eval{s: s, p: s.Profile, th: s.Profile.Thresholds, in: in, it: in.Intent, ds: ds, L: L, period: ds.Periods[L].String(),
+		res:   Result{Period: ds.Periods[L].String(), Findings: []Finding{}, Questions: []Question{}, Observed: []Observed{}},
+		asked: map[string]bool{}, seenObs: map[string]bool{}, previous: map[string]float64{}}
 	if L > 0 {
-		prevPeriod = ds.Periods[L-1].String()
+		e.prevPeriod = ds.Periods[L-1].String()
+		e.previous = ds.Values(L - 1)
 	}
+	e.latestValues()
+	e.subject = e.it.Metric
+	if e.subject == "" && e.it.Kind != "status" {
+		e.subject = "leads"
+		if !ds.Has("leads") {
+			e.subject = ""
+		}
+	}
+	e.concMetric = e.subject
+	if e.concMetric == "" {
+		e.concMetric = "leads"
+	}
+	return e
+}
 
-	// Latest values: the data, plus the facts people gave (which fill what the data lacks).
+// latestValues are the data's latest values, plus the facts people gave (which fill what
+// the data lacks), with the metrics derived from them and where each came from.
+func (e *eval) latestValues() {
+	ds, L := e.ds, e.L
 	latest := ds.Values(L)
 	sources := map[string]string{}
 	for id := range latest {
@@ -73,8 +147,8 @@ func (s *Set) Evaluate(in Input) Result {
 		}
 	}
 	facts := map[string]Fact{}
-	for _, f := range in.Facts {
-		facts[f.Topic] = f // the latest answer on a topic wins
+	for _, f := range e.in.Facts {
+		facts[f.Topic] = f
 		if f.Metric != "" && f.Value != nil {
 			if _, inData := latest[f.Metric]; !inData || sources[f.Metric] == "fact" || !ds.Given(L, f.Metric) {
 				latest[f.Metric] = *f.Value
@@ -109,372 +183,37 @@ func (s *Set) Evaluate(in Input) Result {
 			}
 		}
 	}
-	previous := map[string]float64{}
-	if L > 0 {
-		previous = ds.Values(L - 1)
-	}
-	datum := func(id string) Datum {
-		return Datum{Metric: id, Period: period, Value: latest[id], Source: sources[id]}
-	}
-	add := func(f Finding) {
-		if f.Evidence == nil {
-			f.Evidence = []Datum{}
-		}
-		res.Findings = append(res.Findings, f)
-	}
-	asked := map[string]bool{}
-	ask := func(topic, to, rule string, params map[string]any) {
-		if _, answered := facts[topic]; answered || asked[topic] {
-			return
-		}
-		asked[topic] = true
-		res.Questions = append(res.Questions, Question{Topic: topic, To: to, Rule: rule, Params: params})
-	}
-	holder := func(roles ...string) string {
-		for _, r := range roles {
-			if x, ok := p.ByRole(r); ok {
-				return x.Handle
-			}
-		}
-		return in.Asker.Handle
-	}
-	it := in.Intent
-	subject := it.Metric
-	if subject == "" && it.Kind != "status" {
-		subject = "leads"
-		if !ds.Has("leads") {
-			subject = ""
-		}
-	}
+	e.latest, e.sources, e.facts = latest, sources, facts
+}
 
-	// observed: the asked metric first, then the decisional KPIs
-	seenObs := map[string]bool{}
-	observe := func(id string) {
-		if id == "" || seenObs[id] {
-			return
-		}
-		v, ok := latest[id]
-		if !ok {
-			return
-		}
-		seenObs[id] = true
-		o := Observed{Metric: id, Period: period, PreviousPeriod: prevPeriod, Value: round(v), Source: sources[id]}
-		if pv, ok := previous[id]; ok {
-			pv := round(pv)
-			o.PreviousValue = &pv
-			if pv != 0 {
-				c := round((v - pv) / math.Abs(pv) * 100)
-				o.ChangePct = &c
-			}
-		}
-		res.Observed = append(res.Observed, o)
-	}
-	observe(it.Metric)
-	if leadMetrics[it.Metric] {
-		for _, id := range []string{"qualified_leads", "qualified_rate", "leads_followed_up", "followup_rate", "ad_spend", "cost_per_lead"} {
-			observe(id)
-		}
-	}
-	for _, id := range p.Decisional() {
-		observe(id)
-	}
+func (e *eval) datum(id string) Datum {
+	return Datum{Metric: id, Period: e.period, Value: e.latest[id], Source: e.sources[id]}
+}
 
-	// unknown_metric / missing data for the asked metric
-	if it.Unknown != "" && it.Metric == "" {
-		add(Finding{Rule: UnknownMetric, Severity: Warning, Subject: it.Unknown, Params: map[string]any{"name": it.Unknown, "known": knownList(ds)}})
-		ask(TopicMissingData, in.Asker.Handle, UnknownMetric, map[string]any{"name": it.Unknown})
+func (e *eval) add(f Finding) {
+	if f.Evidence == nil {
+		f.Evidence = []Datum{}
 	}
-	if it.Metric != "" {
-		if _, ok := latest[it.Metric]; !ok {
-			if !ds.Has(it.Metric) {
-				add(Finding{Rule: UnknownMetric, Severity: Warning, Subject: it.Metric, Params: map[string]any{"metric": it.Metric, "known": knownList(ds)}})
-			} else {
-				add(Finding{Rule: DataGap, Severity: Warning, Subject: it.Metric, Params: map[string]any{"kind": "metric_missing", "metric": it.Metric, "period": period}})
-			}
-			ask(TopicMissingData, in.Asker.Handle, UnknownMetric, map[string]any{"metric": it.Metric, "period": period})
-		}
-	}
+	e.res.Findings = append(e.res.Findings, f)
+}
 
-	// premise_mismatch
-	if it.Metric != "" {
-		v, ok1 := latest[it.Metric]
-		pv, ok2 := previous[it.Metric]
-		if ok1 && ok2 && pv != 0 {
-			change := (v - pv) / math.Abs(pv) * 100
-			claimed := it.ClaimedChangePct
-			mismatch := false
-			params := map[string]any{"metric": it.Metric, "observed_pct": round(change), "period": period, "previous_period": prevPeriod}
-			if claimed != nil {
-				params["claimed_pct"] = *claimed
-				if math.Abs(*claimed-change) > th.PremiseTolerancePts || (*claimed > 0) != (change > 0) && math.Abs(change) > 0.5 {
-					mismatch = true
-				}
-			} else if (it.Direction == "up" && change < -0.5) || (it.Direction == "down" && change > 0.5) {
-				mismatch = true
-				params["claimed_direction"] = it.Direction
-			}
-			if mismatch {
-				add(Finding{Rule: PremiseMismatch, Severity: Warning, Subject: it.Metric, Params: params,
-					Evidence: []Datum{datum(it.Metric), {Metric: it.Metric, Period: prevPeriod, Value: pv, Source: "data"}}})
-			}
-		}
+// ask puts a question to someone, once per topic, unless it was answered.
+func (e *eval) ask(topic, to, rule string, params map[string]any) {
+	if _, answered := e.facts[topic]; answered || e.asked[topic] {
+		return
 	}
+	e.asked[topic] = true
+	e.res.Questions = append(e.res.Questions, Question{Topic: topic, To: to, Rule: rule, Params: params})
+}
 
-	// data reliability
-	gaps := ds.Gaps()
-	dataUnreliable := false
-	if len(gaps) > 0 {
-		labels := make([]string, 0, len(gaps))
-		for _, g := range gaps {
-			labels = append(labels, g.String())
-		}
-		add(Finding{Rule: DataGap, Severity: Warning, Subject: "periods", Params: map[string]any{"kind": "periods_missing", "periods": labels}})
-		dataUnreliable = true
-	}
-	if it.Metric != "" && L > 0 {
-		if _, ok := previous[it.Metric]; !ok && ds.Has(it.Metric) {
-			if _, ok := latest[it.Metric]; ok {
-				add(Finding{Rule: DataGap, Severity: Warning, Subject: it.Metric, Params: map[string]any{"kind": "previous_missing", "metric": it.Metric, "period": prevPeriod}})
-				dataUnreliable = true
-			}
+// holder is who holds a fact: the first person with one of the roles, else the asker.
+func (e *eval) holder(roles ...string) string {
+	for _, r := range roles {
+		if x, ok := e.p.ByRole(r); ok {
+			return x.Handle
 		}
 	}
-	for _, id := range p.Decisional() {
-		if _, ok := latest[id]; ok {
-			continue
-		}
-		if L > 0 && ds.Given(L-1, id) {
-			add(Finding{Rule: DataGap, Severity: Warning, Subject: id, Params: map[string]any{"kind": "stopped", "metric": id, "period": period}})
-			dataUnreliable = true
-		}
-	}
-	utm := utmVariants(ds)
-	if len(utm) > 0 {
-		var ev []Datum
-		groups := []map[string]any{}
-		keys := make([]string, 0, len(utm))
-		for k := range utm {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			vs := utm[k]
-			names := make([]string, 0, len(vs))
-			for _, v := range vs {
-				names = append(names, v.name)
-				ev = append(ev, Datum{Metric: v.row.Metric, Period: v.row.Period.String(), Value: v.row.Value, Source: v.row.File + ":" + itoa(v.row.Line) + " source=" + v.name})
-			}
-			groups = append(groups, map[string]any{"canonical": k, "variants": names})
-		}
-		add(Finding{Rule: UTMInconsistent, Severity: Warning, Subject: "source", Params: map[string]any{"groups": groups}, Evidence: ev})
-		dataUnreliable = true
-		if subject != "" && len(ds.Breakdown(L, subject, "source")) > 0 {
-			ask(TopicDataQuality, holder("agency", "marketing"), UTMInconsistent, map[string]any{"groups": groups})
-		}
-	}
-	for _, f := range res.Findings {
-		if f.Rule == DataGap && f.Subject == it.Metric && it.Metric != "" {
-			ask(TopicDataQuality, holder("agency", "marketing"), DataGap, map[string]any{"metric": it.Metric})
-		}
-	}
-
-	// leads: quality and follow-up
-	leadQuestion := leadMetrics[subject]
-	if it.Kind == "status" {
-		if c, ok := changePct(latest, previous, "leads"); ok && math.Abs(c) >= th.LeadSwingPct {
-			leadQuestion = true
-		}
-	}
-	if leadQuestion && ds.Has("leads") {
-		if _, ok := latest["qualified_rate"]; !ok {
-			add(Finding{Rule: LeadQualityUnknown, Severity: Warning, Subject: "leads", Params: map[string]any{"period": period, "leads": latest["leads"]}, Evidence: []Datum{datum("leads")}})
-			ask(TopicLeadQuality, holder("marketing", "agency", "owner"), LeadQualityUnknown, map[string]any{"period": period, "leads": latest["leads"]})
-		}
-		if _, ok := latest["followup_rate"]; !ok {
-			add(Finding{Rule: FollowupUnknown, Severity: Warning, Subject: "leads", Params: map[string]any{"period": period, "leads": latest["leads"]}, Evidence: []Datum{datum("leads")}})
-			ask(TopicSalesFollowup, holder("sales", "owner"), FollowupUnknown, map[string]any{"period": period, "leads": latest["leads"]})
-		}
-	}
-	if q, ok := latest["qualified_rate"]; ok && (leadQuestion || it.Kind == "status") && q < th.QualifiedRateMin {
-		ev := []Datum{datum("qualified_rate")}
-		for _, id := range []string{"qualified_leads", "leads", "cost_per_qualified_lead"} {
-			if _, ok := latest[id]; ok {
-				ev = append(ev, datum(id))
-			}
-		}
-		add(Finding{Rule: LeadQualityLow, Severity: Warning, Subject: "qualified_rate", Params: map[string]any{"rate": q, "min": th.QualifiedRateMin, "by": factBy(facts, TopicLeadQuality)}, Evidence: ev})
-	}
-	if fr, ok := latest["followup_rate"]; ok && (leadQuestion || it.Kind == "status") && fr < th.FollowupRateMin {
-		ev := []Datum{datum("followup_rate")}
-		params := map[string]any{"rate": fr, "min": th.FollowupRateMin, "by": factBy(facts, TopicSalesFollowup)}
-		if l, ok := latest["leads"]; ok {
-			ev = append(ev, datum("leads"))
-			params["not_followed"] = math.Round(l * (1 - fr))
-		}
-		add(Finding{Rule: FollowupGap, Severity: Critical, Subject: "followup_rate", Params: params, Evidence: ev})
-	}
-
-	// vanity metrics
-	if it.Metric != "" && p.Vanity(it.Metric) {
-		params := map[string]any{"metric": it.Metric, "kind": it.Kind}
-		if it.Target != nil {
-			params["target"] = *it.Target
-		}
-		var ev []Datum
-		if _, ok := latest[it.Metric]; ok {
-			ev = append(ev, datum(it.Metric))
-		}
-		add(Finding{Rule: VanityMetric, Severity: Warning, Subject: it.Metric, Params: params, Evidence: ev})
-		ask(TopicMetricPurpose, in.Asker.Handle, VanityMetric, params)
-	}
-	for _, g := range p.Goals {
-		if p.Vanity(g.Metric) && g.Metric != it.Metric {
-			add(Finding{Rule: VanityMetric, Severity: Info, Subject: g.Metric, Params: map[string]any{"metric": g.Metric, "goal": g.ID, "kind": "goal"}})
-		}
-	}
-
-	// limits
-	limitBreached := false
-	for _, o := range s.checkLimits(latest, previous, period, prevPeriod, sources) {
-		if !o.checked {
-			add(Finding{Rule: DataGap, Severity: Info, Subject: o.limit.ID, Params: map[string]any{"kind": "limit_unchecked", "limit": o.limit.ID, "text": o.limit.Text, "missing": o.missing, "period": period}})
-			continue
-		}
-		if !o.held {
-			limitBreached = true
-			add(Finding{Rule: LimitBreached, Severity: Critical, Subject: o.limit.ID, Params: map[string]any{"limit": o.limit.ID, "text": o.limit.Text, "rule": o.limit.Rule}, Evidence: o.evidence})
-			if related := Related(subject); anyIn(related, o.evidence) || it.Kind == "status" {
-				ask(TopicValues, holder("owner"), LimitBreached, map[string]any{"limit": o.limit.ID, "text": o.limit.Text})
-			}
-		}
-	}
-
-	// values at risk: a value's metric moved the wrong way
-	for _, v := range p.Values {
-		for _, m := range v.Metrics {
-			c, ok := changePct(latest, previous, m)
-			if !ok {
-				continue
-			}
-			bad := (metric.BetterOf(m) == metric.Down && c >= th.ValueRiskPct) || (metric.BetterOf(m) == metric.Up && c <= -th.ValueRiskPct)
-			if !bad {
-				continue
-			}
-			add(Finding{Rule: ValueAtRisk, Severity: Warning, Subject: v.ID, Params: map[string]any{"value": v.ID, "text": v.Text, "metric": m, "change_pct": round(c)},
-				Evidence: []Datum{datum(m), {Metric: m, Period: prevPeriod, Value: previous[m], Source: "data"}}})
-			if Related(subject)[m] && !limitBreached {
-				ask(TopicValues, holder("owner"), ValueAtRisk, map[string]any{"value": v.ID, "text": v.Text, "metric": m})
-			}
-		}
-	}
-
-	// goals
-	for _, g := range p.Goals {
-		v, ok := latest[g.Metric]
-		if !ok {
-			continue
-		}
-		met := (g.Direction == "down" && v <= g.Target) || (g.Direction == "up" && v >= g.Target)
-		params := map[string]any{"goal": g.ID, "metric": g.Metric, "target": g.Target, "direction": g.Direction, "by": g.By, "value": round(v)}
-		onTrack := met
-		if !met {
-			if proj, steps, ok := project(ds, L, g, latest); ok {
-				params["projected"] = round(proj)
-				params["periods_left"] = steps
-				onTrack = (g.Direction == "down" && proj <= g.Target) || (g.Direction == "up" && proj >= g.Target)
-			}
-		}
-		params["met"] = met
-		if onTrack {
-			add(Finding{Rule: GoalOnTrack, Severity: Info, Subject: g.ID, Params: params, Evidence: []Datum{datum(g.Metric)}})
-		} else {
-			add(Finding{Rule: GoalOffTrack, Severity: Warning, Subject: g.ID, Params: params, Evidence: []Datum{datum(g.Metric)}})
-		}
-	}
-
-	// CAC rising
-	cacRising := false
-	if run, series := risingRun(ds, "cac"); run >= th.CACRisingPeriods {
-		cacRising = true
-		ev := make([]Datum, 0, len(series))
-		for _, pt := range series {
-			ev = append(ev, Datum{Metric: "cac", Period: pt.Period.String(), Value: round(pt.Value), Source: "derived"})
-		}
-		add(Finding{Rule: CACRising, Severity: Warning, Subject: "cac", Params: map[string]any{"periods": run, "from": round(series[0].Value), "to": round(series[len(series)-1].Value)}, Evidence: ev})
-		if costMetrics[subject] || it.Kind == "status" {
-			ask(TopicRetention, holder("owner"), CACRising, map[string]any{"periods": run})
-		}
-	}
-
-	// channel concentration
-	concMetric := subject
-	if concMetric == "" {
-		concMetric = "leads"
-	}
-	channels := ds.Breakdown(L, concMetric, "channel")
-	if len(channels) == 0 {
-		channels = canonicalSources(ds.Breakdown(L, concMetric, "source"))
-	}
-	if tot := sum(channels); tot > 0 && len(channels) > 1 {
-		top, share := "", 0.0
-		for _, k := range sortedKeys(channels) {
-			if s := channels[k] / tot; s > share {
-				top, share = k, s
-			}
-		}
-		if share > th.ChannelShareMax {
-			add(Finding{Rule: ChannelConcentrated, Severity: Warning, Subject: top, Params: map[string]any{"channel": top, "share": share, "metric": concMetric},
-				Evidence: []Datum{{Metric: concMetric, Period: period, Value: channels[top], Source: "channel=" + top}, {Metric: concMetric, Period: period, Value: tot, Source: "all channels"}}})
-		}
-	}
-
-	// funnel coverage
-	var uncovered []string
-	for _, st := range profile.Stages {
-		covered := false
-		for _, id := range p.Funnel.Stage(st) {
-			if _, ok := latest[id]; ok {
-				covered = true
-			}
-		}
-		if !covered {
-			uncovered = append(uncovered, st)
-		}
-	}
-	if len(uncovered) > 0 {
-		params := map[string]any{"stages": uncovered}
-		kpis := map[string][]string{}
-		for _, st := range uncovered {
-			kpis[st] = p.Funnel.Stage(st)
-		}
-		params["kpis"] = kpis
-		add(Finding{Rule: MissingFunnelKPI, Severity: Info, Subject: strings.Join(uncovered, ","), Params: params})
-	}
-
-	// strategy warning signals (DOMAIN §4): two or more together
-	var signals []string
-	if cv, ok := coefVar(ds, "leads", 12); ok && cv > th.UnstableLeadsCV {
-		signals = append(signals, "unstable_leads")
-	}
-	if dataUnreliable {
-		signals = append(signals, "unreliable_data")
-	}
-	if cacRising {
-		signals = append(signals, "rising_acquisition_cost")
-	}
-	chans := ds.Breakdown(L, concMetric, "channel")
-	if len(chans) == 0 {
-		chans = canonicalSources(ds.Breakdown(L, concMetric, "source"))
-	}
-	if len(chans) >= th.TooManyChannels {
-		signals = append(signals, "too_many_channels")
-	}
-	if len(signals) >= 2 {
-		add(Finding{Rule: StrategySignals, Severity: Warning, Subject: strings.Join(signals, ","), Params: map[string]any{"signals": signals}})
-	}
-
-	sort.SliceStable(res.Findings, func(i, j int) bool { return ruleOrder(res.Findings[i].Rule) < ruleOrder(res.Findings[j].Rule) })
-	return res
+	return e.in.Asker.Handle
 }
 
 func ruleOrder(id string) int {
