@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
 	"github.com/whybot/whybot/knowledge/store"
 )
 
