@@ -167,20 +167,43 @@ type Decision struct {
 	Reason     string // required to reject
 }
 
+// OutboxState is where an approved answer's post stands (the schema's CHECK constraint
+// holds the same values).
+type OutboxState string
+
+// Outbox states.
+const (
+	OutboxPending OutboxState = "pending" // waiting for its next attempt
+	OutboxSending OutboxState = "sending" // claimed by a worker, for the lease
+	OutboxSent    OutboxState = "sent"
+)
+
+// InboxState is where a platform delivery stands (the schema's CHECK constraint holds the
+// same values).
+type InboxState string
+
+// Inbox states.
+const (
+	InboxQueued  InboxState = "queued"  // waiting to be handled (or for its retry)
+	InboxWorking InboxState = "working" // claimed by a worker, for the lease
+	InboxDone    InboxState = "done"
+	InboxFailed  InboxState = "failed" // gave up after InboxAttempts
+)
+
 // Outbox is an approved answer waiting to be posted.
 type Outbox struct {
-	Workspace      string    `json:"workspace"`
-	DraftID        string    `json:"draft"`
-	ThreadID       string    `json:"thread"`
-	Transport      string    `json:"transport"`
-	Channel        string    `json:"channel"`
-	Text           string    `json:"text"`
-	IdempotencyKey string    `json:"idempotency_key"`
-	State          string    `json:"state"` // pending | sending | sent
-	Attempts       int       `json:"attempts"`
-	LastError      string    `json:"last_error,omitempty"`
-	ApprovedBy     string    `json:"approved_by"`
-	CreatedAt      time.Time `json:"created_at"`
+	Workspace      string      `json:"workspace"`
+	DraftID        string      `json:"draft"`
+	ThreadID       string      `json:"thread"`
+	Transport      string      `json:"transport"`
+	Channel        string      `json:"channel"`
+	Text           string      `json:"text"`
+	IdempotencyKey string      `json:"idempotency_key"`
+	State          OutboxState `json:"state"`
+	Attempts       int         `json:"attempts"`
+	LastError      string      `json:"last_error,omitempty"`
+	ApprovedBy     string      `json:"approved_by"`
+	CreatedAt      time.Time   `json:"created_at"`
 }
 
 // DecisionEffects computes what a decision writes besides the draft row: the approved text,
@@ -435,7 +458,7 @@ type Inbound struct {
 	Source     string          `json:"source"` // slack | discord
 	Key        string          `json:"key"`    // the platform's id of the delivery (event_id, interaction id)
 	Payload    json.RawMessage `json:"payload"`
-	State      string          `json:"state"` // queued | working | done | failed
+	State      InboxState      `json:"state"`
 	Attempts   int             `json:"attempts"`
 	LastError  string          `json:"last_error,omitempty"`
 	ReceivedAt time.Time       `json:"received_at"`

@@ -50,7 +50,7 @@ func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, 
 		if _, err := tx.ExecContext(ctx, `UPDATE inbox SET state = 'working', claimed_at = ?, attempts = attempts + 1 WHERE id = ?`, ts(now), out[i].ID); err != nil {
 			return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 		}
-		out[i].State = "working"
+		out[i].State = store.InboxWorking
 		out[i].Attempts++
 	}
 	return out, tx.Commit()
