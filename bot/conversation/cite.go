@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/retrieval"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/prompts"
@@ -21,13 +22,7 @@ func WithKnowledge(k Knowledge) Option {
 }
 
 // Citation is a piece of company knowledge a draft quotes, shown to the reviewer.
-type Citation struct {
-	Source  string  `json:"source"`
-	Kind    string  `json:"kind"`
-	Title   string  `json:"title"`
-	Excerpt string  `json:"excerpt"`
-	Score   float64 `json:"score"`
-}
+type Citation = record.Citation
 
 // maxExcerpt bounds a quoted excerpt, in characters.
 const maxExcerpt = 240

@@ -21,6 +21,7 @@ import (
 	"github.com/whybot/whybot/bot/understand"
 	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
@@ -230,22 +231,6 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-type questionEvent struct {
-	Text     string       `json:"text"`
-	Intent   rules.Intent `json:"intent"`
-	Language string       `json:"language"`
-	Read     *Read        `json:"read,omitempty"`
-	Account  string       `json:"account,omitempty"` // the web console account that sent it
-}
-
-type answerEvent struct {
-	Text    string       `json:"text"`
-	Facts   []rules.Fact `json:"facts"`
-	Anyway  bool         `json:"anyway,omitempty"`
-	Read    *Read        `json:"read,omitempty"`
-	Account string       `json:"account,omitempty"`
-}
-
 // textTopics are answered by any reply from the person asked.
 var textTopics = map[string]bool{
 	rules.TopicMetricPurpose: true, rules.TopicDataQuality: true, rules.TopicRetention: true,
@@ -349,7 +334,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 			th = store.Thread{Workspace: p.Workspace, ID: firstOf(req.NewID, newID("t")), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
 		}
 		th.Asker, th.Language = speaker.Handle, lang
-		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: mustJSON(questionEvent{Text: text, Intent: intent, Language: lang, Read: read, Account: req.Account})})
+		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: record.JSON(&record.Question{Text: text, Intent: intent, Language: lang, Read: read, Account: req.Account})})
 		past = nil // facts from earlier questions do not carry over to a new question
 	} else {
 		if err := json.Unmarshal(th.Intent, &intent); err != nil {
@@ -414,7 +399,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		}
 	}
 	if answering {
-		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: speaker.Handle, Data: mustJSON(answerEvent{Text: text, Facts: newFacts, Anyway: anyway, Read: read, Account: req.Account})})
+		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: speaker.Handle, Data: record.JSON(&record.Answer{Text: text, Facts: newFacts, Anyway: anyway, Read: read, Account: req.Account})})
 	}
 
 	view, err := prompts.NewView(th.Language, p)
@@ -432,15 +417,14 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		}
 	}
 
-	turn = append(turn, store.Event{Kind: store.EventData, At: now, By: "whybot", Data: mustJSON(map[string]any{
-		"period": res.Period, "files": ws.DataFiles, "observed": res.Observed})})
+	turn = append(turn, store.Event{Kind: store.EventData, At: now, By: "whybot", Data: record.JSON(&record.Data{Period: res.Period, Files: ws.DataFiles, Observed: res.Observed})})
 	for _, f := range res.Findings {
-		turn = append(turn, store.Event{Kind: store.EventRule, At: now, By: "whybot", Data: mustJSON(f)})
+		turn = append(turn, store.Event{Kind: store.EventRule, At: now, By: "whybot", Data: record.JSON(&record.Rule{Finding: f})})
 	}
 	askedBefore := askedTopics(past)
 	for _, q := range res.Questions {
 		if !askedBefore[q.Topic] {
-			turn = append(turn, store.Event{Kind: store.EventQuestionAsked, At: now, By: "whybot", Data: mustJSON(q)})
+			turn = append(turn, store.Event{Kind: store.EventQuestionAsked, At: now, By: "whybot", Data: record.JSON(&record.Asked{Question: q})})
 		}
 	}
 
@@ -479,18 +463,18 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 			text = source.Text
 		}
 		d := &store.Draft{ID: newID("d"), ThreadID: th.ID, State: store.DraftPending, Text: text, Language: th.Language, CreatedAt: now,
-			Evidence: mustJSON(map[string]any{"findings": res.Findings, "observed": res.Observed, "facts": facts, "caveats": caveats, "knowledge": cites, "source": source})}
+			Evidence: record.JSON(&record.Evidence{Findings: res.Findings, Observed: res.Observed, Facts: facts, Caveats: caveats, Knowledge: cites, Source: &source})}
 		reply.Knowledge = cites
 		reply.Source = &source
 		saved.Draft = d
 		th.State = store.ThreadPendingApproval
-		turn = append(turn, store.Event{Kind: store.EventDraft, At: now, By: "whybot", Data: mustJSON(map[string]any{"draft": d.ID, "text": text, "caveats": caveats})})
+		turn = append(turn, store.Event{Kind: store.EventDraft, At: now, By: "whybot", Data: record.JSON(&record.Draft{Draft: d.ID, Text: text, Caveats: caveats})})
 		reply.Draft = &DraftRef{ID: d.ID, Text: text}
 		reply.Caveats = caveats
 	}
 	saved.Thread = th
 	saved.Events = turn
-	saved.Facts = storeFacts(newFacts)
+	saved.Facts = newFacts
 	reply.State = th.State
 	if req.Key != "" {
 		saved.Key, saved.Reply = req.Key, mustJSON(reply)
@@ -571,8 +555,7 @@ func factsSince(events []store.Event) []rules.Fact {
 		case store.EventQuestion:
 			out = nil
 		case store.EventAnswer:
-			var a answerEvent
-			if json.Unmarshal(ev.Data, &a) == nil {
+			if a, err := record.Decode[record.Answer](ev.Data); err == nil {
 				out = append(out, a.Facts...)
 			}
 		}
@@ -587,8 +570,7 @@ func askedTopics(events []store.Event) map[string]bool {
 		case store.EventQuestion:
 			out = map[string]bool{}
 		case store.EventQuestionAsked:
-			var q rules.Question
-			if json.Unmarshal(ev.Data, &q) == nil {
+			if q, err := record.Decode[record.Asked](ev.Data); err == nil {
 				out[q.Topic] = true
 			}
 		}
@@ -601,21 +583,10 @@ func QuestionOf(past []store.Event) string {
 	q := ""
 	for _, ev := range past {
 		if ev.Kind == store.EventQuestion {
-			var d struct {
-				Text string `json:"text"`
-			}
-			if json.Unmarshal(ev.Data, &d) == nil {
+			if d, err := record.Decode[record.Question](ev.Data); err == nil {
 				q = d.Text
 			}
 		}
 	}
 	return q
-}
-
-func storeFacts(fs []rules.Fact) []store.Fact {
-	out := make([]store.Fact, len(fs))
-	for i, f := range fs {
-		out[i] = store.Fact{Topic: f.Topic, Metric: f.Metric, Value: f.Value, Text: f.Text, By: f.By, At: f.At}
-	}
-	return out
 }

@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/rules"
 )
 
@@ -32,14 +33,7 @@ type PhraseInput struct {
 }
 
 // Phrased is a phraser's result and how it came about; the reviewer sees the latter.
-type Phrased struct {
-	Text     string        `json:"-"`
-	Source   string        `json:"source"`             // llm | rules
-	Grounded bool          `json:"grounded"`           // every figure, period, metric and conclusion matched the evidence
-	Fallback string        `json:"fallback,omitempty"` // why the rules' draft was used: one of the Fallback… reasons
-	Failed   []Unsupported `json:"failed,omitempty"`   // what the model's last draft stated without evidence
-	Attempts int           `json:"attempts,omitempty"` // model calls made
-}
+type Phrased = record.Phrased
 
 // Why a phraser kept the rules' draft; the review card says it in the reviewer's language
 // (the detail goes to the logs).
@@ -51,10 +45,7 @@ const (
 )
 
 // Unsupported is one thing a model's draft stated that the evidence does not hold.
-type Unsupported struct {
-	Kind string `json:"kind"` // figure | metric | period | conclusion
-	Text string `json:"text"` // as the model wrote it
-}
+type Unsupported = record.Unsupported
 
 // WithPhraser lets a language model phrase drafts (workspaces whose profile says llm: off
 // keep the rules' drafts).

@@ -6,6 +6,7 @@ import (
 	"github.com/whybot/whybot/bot/understand"
 	"github.com/whybot/whybot/knowledge/metric"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/workspace"
 )
@@ -48,11 +49,7 @@ type AnswerInput struct {
 }
 
 // Read says who read a message; stored with the message, for the audit trail.
-type Read struct {
-	By       string `json:"by"`                 // llm | rules
-	Fallback string `json:"fallback,omitempty"` // why the parser's reading was kept: one of the Fallback… reasons, or "invalid"
-	Problem  string `json:"problem,omitempty"`  // what was wrong with the model's output
-}
+type Read = record.Read
 
 // FallbackInvalid: the model's reading did not pass its schema.
 const FallbackInvalid = "invalid"

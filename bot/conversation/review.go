@@ -2,10 +2,9 @@ package conversation
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
-	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -18,13 +17,8 @@ type Review struct {
 	Evidence ReviewEvidence
 }
 
-// ReviewEvidence is the part of a draft's stored evidence a reviewer is shown.
-type ReviewEvidence struct {
-	Findings  []rules.Finding `json:"findings"`
-	Caveats   []string        `json:"caveats"`
-	Knowledge []Citation      `json:"knowledge"`
-	Source    *Phrased        `json:"source"` // who wrote the draft; nil for drafts before the LLM existed
-}
+// ReviewEvidence is a draft's stored evidence, as a reviewer is shown it.
+type ReviewEvidence = record.Evidence
 
 // ReviewStore is what LoadReview reads.
 type ReviewStore interface {
@@ -49,10 +43,8 @@ func LoadReview(ctx context.Context, st ReviewStore, workspace, draftID string) 
 		return nil, fmt.Errorf("load events of %s/%s: %w", workspace, d.ThreadID, err)
 	}
 	r := &Review{Draft: d, Thread: th, Question: QuestionOf(evs)}
-	if len(d.Evidence) > 0 {
-		if err := json.Unmarshal(d.Evidence, &r.Evidence); err != nil {
-			return nil, fmt.Errorf("decode evidence of draft %s: %w", d.ID, err)
-		}
+	if r.Evidence, err = record.Decode[record.Evidence](d.Evidence); err != nil {
+		return nil, fmt.Errorf("evidence of draft %s: %w", d.ID, err)
 	}
 	return r, nil
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/metric"
 	"github.com/whybot/whybot/knowledge/profile"
-	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
@@ -130,8 +130,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 				s.fail(w, r, err)
 				return
 			}
-			var ev conversation.ReviewEvidence
-			_ = json.Unmarshal(d.Evidence, &ev)
+			ev, _ := record.Decode[record.Evidence](d.Evidence)
 			row := inboxRow{Workspace: ws.ID, Company: ws.Company, Draft: d, Asker: th.Asker, Transport: th.Transport,
 				Source: "rules", Grounded: true, Age: now.Sub(d.CreatedAt), Deadline: time.Duration(p.Thresholds.ReviewDeadlineHours) * time.Hour}
 			row.Overdue = d.State == store.DraftPending && row.Age > row.Deadline
@@ -167,11 +166,7 @@ func (s *Server) renderDraft(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	var full struct {
-		Observed []rules.Observed `json:"observed"`
-		Facts    []rules.Fact     `json:"facts"`
-	}
-	_ = json.Unmarshal(rev.Draft.Evidence, &full)
+	full := rev.Evidence
 	events, err := s.store.Events(ctx, wsID, rev.Thread.ID)
 	if err != nil {
 		s.fail(w, r, err)

@@ -22,6 +22,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/whybot/whybot/knowledge/record"
+	"github.com/whybot/whybot/knowledge/rules"
 )
 
 // ThreadState is where a conversation stands.
@@ -130,15 +133,9 @@ type Draft struct {
 	PostedAt  *time.Time      `json:"posted_at,omitempty"`
 }
 
-// Fact is something a person told the bot in a thread (a share, a yes/no, a sentence).
-type Fact struct {
-	Topic  string    `json:"topic"`
-	Metric string    `json:"metric,omitempty"`
-	Value  *float64  `json:"value,omitempty"`
-	Text   string    `json:"text"`
-	By     string    `json:"by"`
-	At     time.Time `json:"at"`
-}
+// Fact is something a person told the bot in a thread (a share, a yes/no, a sentence): the
+// rules' own fact type, stored as it is.
+type Fact = rules.Fact
 
 // Turn is everything one conversational turn writes, applied atomically.
 type Turn struct {
@@ -211,22 +208,22 @@ type Outbox struct {
 // the audit trail is the same whatever the database.
 func DecisionEffects(d Draft, dec Decision) (final string, edited bool, events []Event, state ThreadState) {
 	if !dec.Approve {
-		ev := Event{Kind: EventRejected, At: dec.At, By: dec.By, Data: mustJSON(map[string]any{"draft": d.ID, "reason": dec.Reason})}
+		ev := Event{Kind: EventRejected, At: dec.At, By: dec.By, Data: record.JSON(&record.Rejected{Draft: d.ID, Reason: dec.Reason})}
 		return "", false, []Event{ev}, ThreadRejected
 	}
 	final = d.Text
 	edited = dec.EditedText != "" && dec.EditedText != d.Text
 	if edited {
 		final = dec.EditedText
-		events = append(events, Event{Kind: EventEdited, At: dec.At, By: dec.By, Data: mustJSON(map[string]any{"draft": d.ID, "original_text": d.Text, "text": final})})
+		events = append(events, Event{Kind: EventEdited, At: dec.At, By: dec.By, Data: record.JSON(&record.Edited{Draft: d.ID, OriginalText: d.Text, Text: final})})
 	}
-	events = append(events, Event{Kind: EventApproved, At: dec.At, By: dec.By, Data: mustJSON(map[string]any{"draft": d.ID, "edited": edited})})
+	events = append(events, Event{Kind: EventApproved, At: dec.At, By: dec.By, Data: record.JSON(&record.Approved{Draft: d.ID, Edited: edited})})
 	return final, edited, events, ThreadApproved
 }
 
 // PostedEvent is the audit event of a successful post.
 func PostedEvent(draftID, text, ref string, at time.Time) Event {
-	return Event{Kind: EventPosted, At: at, By: "whybot", Data: mustJSON(map[string]any{"draft": draftID, "text": text, "ref": ref})}
+	return Event{Kind: EventPosted, At: at, By: "whybot", Data: record.JSON(&record.Posted{Draft: draftID, Text: text, Ref: ref})}
 }
 
 // IdempotencyKey is the key a draft's post carries, so no retry posts it twice.
@@ -240,14 +237,6 @@ func Backoff(attempts int) time.Duration {
 		d *= 2
 	}
 	return min(d, time.Hour)
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only maps of strings and bools are marshalled here
-	}
-	return b
 }
 
 // KPIRow is one stored value of a workspace's KPI snapshot.

@@ -13,6 +13,7 @@ import (
 	"github.com/whybot/whybot/bot/console"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/evals"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
@@ -250,11 +251,7 @@ func (e *env) review(args []string) error {
 		if d.FinalText != "" && d.FinalText != d.Text {
 			fmt.Fprintf(e.stdout, "\napproved text (edited by %s):\n%s\n", d.DecidedBy, d.FinalText)
 		}
-		var ev struct {
-			Findings  []rules.Finding         `json:"findings"`
-			Knowledge []conversation.Citation `json:"knowledge"`
-		}
-		if json.Unmarshal(d.Evidence, &ev) == nil {
+		if ev, err := record.Decode[record.Evidence](d.Evidence); err == nil {
 			if len(ev.Findings) > 0 {
 				fmt.Fprintln(e.stdout, "\nrules fired:")
 				for _, f := range ev.Findings {
