@@ -11,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
@@ -198,13 +199,7 @@ func refuse(set *prompts.Set, p *profile.Profile, user *discordgo.User) string {
 	if user == nil || user.Bot || user.System {
 		return set.Text("review.bot_refused", nil)
 	}
-	var reviewers []string
-	for _, x := range p.People {
-		if x.Reviewer {
-			reviewers = append(reviewers, mention(p, x.Handle))
-		}
-	}
-	return set.Text("discord.not_reviewer", map[string]string{"Company": p.Company, "Reviewers": strings.Join(reviewers, ", "), "User": user.ID})
+	return chat.NotReviewer(set, p, mention, func(s string) string { return s }, `discord: "`+user.ID+`"`)
 }
 
 // mention addresses a person by Discord id when the profile has it; a member of the

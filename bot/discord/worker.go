@@ -14,6 +14,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/bot/inbox"
@@ -24,10 +25,7 @@ import (
 )
 
 // Engine is the conversation engine as the Discord worker uses it.
-type Engine interface {
-	Ask(ctx context.Context, ws *workspace.Workspace, req conversation.Request) (conversation.Reply, error)
-	Decide(ctx context.Context, workspaceID, draftID, by string, a conversation.Action) (conversation.Outcome, error)
-}
+type Engine = chat.Engine
 
 // WorkerStore is what the worker reads and writes.
 type WorkerStore interface {
@@ -312,40 +310,33 @@ func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person p
 	} else {
 		req.ThreadID = id
 	}
-	reply, err := w.Engine.Ask(ctx, ws, req)
-	var ue *conversation.UserError
-	if errors.As(err, &ue) {
-		return w.say(ctx, p.Workspace, key+"/refused", channel, escape(ue.Reason))
-	}
-	if err != nil {
-		return err
-	}
-	if reply.Replayed && reply.Delivery != delivery.HandlingOf(ctx).Key {
-		return nil // another delivery of this message took the turn, and posts
-	}
-	set, err := prompts.For(reply.Language)
-	if err != nil {
-		return err
-	}
-	if reply.Draft == nil {
-		if len(reply.Questions) == 0 {
-			return nil
-		}
-		lines := []string{set.UI("questions_intro")}
-		var ping []string
-		for _, q := range reply.Questions {
-			lines = append(lines, "• "+mention(p, q.To)+" "+q.Text)
-			if x, ok := p.Person(q.To); ok && x.Discord != "" && !slices.Contains(ping, x.Discord) {
-				ping = append(ping, x.Discord)
-			}
-		}
-		return w.say(ctx, p.Workspace, key+"/questions", channel, strings.Join(lines, "\n"), ping...)
-	}
-	if err := w.say(ctx, p.Workspace, key+"/pending", channel, set.UI("pending")); err != nil {
-		return err
-	}
-	return w.card(ctx, set, p, reply.Draft.ID, key+"/card")
+	return chat.Turn(ctx, w.Engine, thread{w: w, channel: channel}, ws, req)
 }
+
+// thread is a conversation's Discord channel (a thread, or a direct message), as the chat
+// core speaks in it.
+type thread struct {
+	w       *Worker
+	channel string
+}
+
+// Say posts in the channel, pinging exactly the people to notify.
+func (t thread) Say(ctx context.Context, p *profile.Profile, key, text string, notify []string) error {
+	var ping []string
+	for _, h := range notify {
+		if x, ok := p.Person(h); ok && x.Discord != "" && !slices.Contains(ping, x.Discord) {
+			ping = append(ping, x.Discord)
+		}
+	}
+	return t.w.say(ctx, p.Workspace, key, t.channel, text, ping...)
+}
+
+func (t thread) Card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID, key string) error {
+	return t.w.card(ctx, set, p, draftID, key)
+}
+
+func (thread) Mention(p *profile.Profile, handle string) string { return mention(p, handle) }
+func (thread) Escape(text string) string                        { return escape(text) }
 
 // say sends a message in a channel once per key; only the users given are pinged.
 func (w *Worker) say(ctx context.Context, workspace, key, channel, text string, ping ...string) error {

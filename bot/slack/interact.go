@@ -11,6 +11,7 @@ import (
 
 	goslack "github.com/slack-go/slack"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/knowledge/profile"
@@ -103,14 +104,8 @@ func (w *Worker) who(ctx context.Context, cb goslack.InteractionCallback, wsID, 
 	}
 	person, known := p.BySlack(cb.User.ID)
 	if !known || !person.Reviewer {
-		var reviewers []string
-		for _, x := range p.People {
-			if x.Reviewer {
-				reviewers = append(reviewers, mention(p, x.Handle))
-			}
-		}
 		w.log().InfoContext(ctx, "a non-reviewer tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
-		return a, false, w.ephemeral(ctx, a, set.Text("slack.not_reviewer", map[string]string{"Company": escape(p.Company), "Reviewers": strings.Join(reviewers, ", "), "User": cb.User.ID}))
+		return a, false, w.ephemeral(ctx, a, chat.NotReviewer(set, p, mention, escape, "slack: "+cb.User.ID))
 	}
 	a.person = person
 	return a, true, nil

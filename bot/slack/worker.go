@@ -13,6 +13,7 @@ import (
 
 	goslack "github.com/slack-go/slack"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/bot/inbox"
@@ -23,10 +24,7 @@ import (
 )
 
 // Engine is the conversation engine as the Slack worker uses it.
-type Engine interface {
-	Ask(ctx context.Context, ws *workspace.Workspace, req conversation.Request) (conversation.Reply, error)
-	Decide(ctx context.Context, workspaceID, draftID, by string, a conversation.Action) (conversation.Outcome, error)
-}
+type Engine = chat.Engine
 
 // WorkerStore is what the worker reads and writes.
 type WorkerStore interface {
@@ -218,36 +216,26 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	} else {
 		req.NewID = id
 	}
-	reply, err := w.Engine.Ask(ctx, ws, req)
-	var ue *conversation.UserError
-	if errors.As(err, &ue) {
-		return w.say(ctx, p, key+"/refused", ev.Channel, threadTS, ue.Reason)
-	}
-	if err != nil {
-		return err
-	}
-	if reply.Replayed && reply.Delivery != delivery.HandlingOf(ctx).Key {
-		return nil // the other delivery of this message took the turn, and posts
-	}
-	set, err = prompts.For(reply.Language)
-	if err != nil {
-		return err
-	}
-	if reply.Draft == nil {
-		if len(reply.Questions) == 0 {
-			return nil
-		}
-		lines := []string{set.UI("questions_intro")}
-		for _, q := range reply.Questions {
-			lines = append(lines, "• "+mention(p, q.To)+" "+q.Text)
-		}
-		return w.say(ctx, p, key+"/questions", ev.Channel, threadTS, strings.Join(lines, "\n"))
-	}
-	if err := w.say(ctx, p, key+"/pending", ev.Channel, threadTS, set.UI("pending")); err != nil {
-		return err
-	}
-	return w.card(ctx, set, p, reply.Draft.ID, key+"/card")
+	return chat.Turn(ctx, w.Engine, thread{w: w, channel: ev.Channel, ts: threadTS}, ws, req)
 }
+
+// thread is a conversation's Slack thread, as the chat core speaks in it.
+type thread struct {
+	w           *Worker
+	channel, ts string
+}
+
+// Say posts in the thread; Slack notifies the people the text mentions.
+func (t thread) Say(ctx context.Context, p *profile.Profile, key, text string, _ []string) error {
+	return t.w.say(ctx, p, key, t.channel, t.ts, text)
+}
+
+func (t thread) Card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID, key string) error {
+	return t.w.card(ctx, set, p, draftID, key)
+}
+
+func (thread) Mention(p *profile.Profile, handle string) string { return mention(p, handle) }
+func (thread) Escape(text string) string                        { return escape(text) }
 
 // mention is how a person is addressed in Slack: their user id when the profile has it.
 func mention(p *profile.Profile, handle string) string {

@@ -1,0 +1,75 @@
+// Package chat is what every chat platform needs from a conversation, written once: take
+// a turn and say in the thread what comes of it (the clarifying questions with the people
+// mentioned, the holding note and the review card, or the reason a message was refused),
+// each message posted once whatever the retries. Slack and Discord implement Platform with
+// their own markup, mentions and posting.
+package chat
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/delivery"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+// Engine is the conversation engine as a chat platform uses it.
+type Engine interface {
+	Ask(ctx context.Context, ws *workspace.Workspace, req conversation.Request) (conversation.Reply, error)
+	Decide(ctx context.Context, workspaceID, draftID, by string, a conversation.Action) (conversation.Outcome, error)
+}
+
+// Platform is one chat platform's side of a conversation's thread.
+type Platform interface {
+	// Say posts text in the thread once per key (delivery.Once), notifying the people
+	// whose handles are in notify and nobody else.
+	Say(ctx context.Context, p *profile.Profile, key, text string, notify []string) error
+	// Card posts the review card of a draft in the workspace's review channel, once per key.
+	Card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID, key string) error
+	// Mention is how the platform addresses a person of the profile.
+	Mention(p *profile.Profile, handle string) string
+	// Escape makes untrusted text inert in the platform's markup.
+	Escape(text string) string
+}
+
+// Turn takes one turn of a conversation (req.Key is the message's key) and says in the
+// thread what comes of it. A message the engine refuses gets the reason; a message another
+// delivery already answered gets nothing more.
+func Turn(ctx context.Context, eng Engine, pf Platform, ws *workspace.Workspace, req conversation.Request) error {
+	p := ws.Profile
+	reply, err := eng.Ask(ctx, ws, req)
+	var ue *conversation.UserError
+	if errors.As(err, &ue) {
+		return pf.Say(ctx, p, req.Key+"/refused", pf.Escape(ue.Reason), nil)
+	}
+	if err != nil {
+		return err
+	}
+	if reply.Replayed && reply.Delivery != delivery.HandlingOf(ctx).Key {
+		return nil // the other delivery of this message took the turn, and posts
+	}
+	set, err := prompts.For(reply.Language)
+	if err != nil {
+		return err
+	}
+	if reply.Draft == nil {
+		if len(reply.Questions) == 0 {
+			return nil
+		}
+		lines := []string{set.UI("questions_intro")}
+		var notify []string
+		for _, q := range reply.Questions {
+			lines = append(lines, "• "+pf.Mention(p, q.To)+" "+q.Text)
+			notify = append(notify, q.To)
+		}
+		return pf.Say(ctx, p, req.Key+"/questions", strings.Join(lines, "\n"), notify)
+	}
+	if err := pf.Say(ctx, p, req.Key+"/pending", set.UI("pending"), nil); err != nil {
+		return err
+	}
+	return pf.Card(ctx, set, p, reply.Draft.ID, req.Key+"/card")
+}
