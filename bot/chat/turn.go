@@ -38,10 +38,14 @@ type Platform interface {
 
 // Turn takes one turn of a conversation (req.Key is the message's key) and says in the
 // thread what comes of it. A message the engine refuses gets the reason; a message another
-// delivery already answered gets nothing more.
+// delivery already answered gets nothing more; a message in a thread the bot is not in
+// returns conversation.ErrNoThread, and nothing is said.
 func Turn(ctx context.Context, eng Engine, pf Platform, ws *workspace.Workspace, req conversation.Request) error {
 	p := ws.Profile
 	reply, err := eng.Ask(ctx, ws, req)
+	if errors.Is(err, conversation.ErrNoThread) {
+		return err // a message in a thread the bot is not in: the platform decides
+	}
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
 		return pf.Say(ctx, p, req.Key+"/refused", pf.Escape(ue.Reason), nil)

@@ -79,6 +79,10 @@ func (e *UserError) Error() string {
 
 func (e *UserError) Unwrap() error { return e.Err }
 
+// ErrNoThread is returned for a message in a thread the bot is not in (Request.Thread
+// without Start): channel chatter, not for the bot.
+var ErrNoThread = errors.New("not in a conversation")
+
 // ErrNotReviewer is wrapped when someone who is not a reviewer tries to decide on a draft.
 var ErrNotReviewer = errors.New("not a reviewer")
 
@@ -170,6 +174,11 @@ func New(s Store, opts ...Option) *Engine {
 type Request struct {
 	ThreadID  string // empty: a new thread
 	NewID     string // the id of a new thread (a transport's own, e.g. slack-C1-1700000000.0001); empty: generated
+	// Thread is a transport's own thread id (slack-C1-1700000000.0001): the message goes on
+	// in that thread when it exists; when it does not, it starts it if Start is set, and
+	// is not for the bot otherwise (ErrNoThread). The engine reads the thread once.
+	Thread string
+	Start  bool
 	As        string // who speaks (a handle of the profile); empty: the asker or the owner
 	Text      string
 	Lang      string // it | en; empty: from the text, the person, the profile
@@ -249,7 +258,7 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		}
 		// another message of the thread was handled at the same moment (on another
 		// replica): read the thread again and handle this one after it
-		e.log.InfoContext(ctx, "thread changed meanwhile; handling the message again", "workspace", ws.Profile.Workspace, "thread", firstOf(req.ThreadID, req.NewID), "attempt", attempt)
+		e.log.InfoContext(ctx, "thread changed meanwhile; handling the message again", "workspace", ws.Profile.Workspace, "thread", firstOf(req.Thread, req.ThreadID, req.NewID), "attempt", attempt)
 		if req.ThreadID == "" && req.NewID != "" {
 			req.ThreadID, req.NewID = req.NewID, ""
 		}
@@ -293,8 +302,24 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 
 	var th store.Thread
 	var past []store.Event
+	threadRead := false
+	if req.Thread != "" {
+		// start or continue a transport's thread, reading it once
+		t, err := e.store.Thread(ctx, p.Workspace, req.Thread)
+		switch {
+		case err == nil:
+			th, threadRead = t, true
+			req.ThreadID, req.NewID = req.Thread, ""
+		case errors.Is(err, store.ErrNotFound) && req.Start:
+			req.ThreadID, req.NewID = "", req.Thread
+		case errors.Is(err, store.ErrNotFound):
+			return Reply{}, ErrNoThread
+		default:
+			return Reply{}, err
+		}
+	}
 	isNew := req.ThreadID == ""
-	if !isNew {
+	if !isNew && !threadRead {
 		th, err = e.store.Thread(ctx, p.Workspace, req.ThreadID)
 		if errors.Is(err, store.ErrNotFound) {
 			return Reply{}, &UserError{Reason: fmt.Sprintf("thread %s does not exist in workspace %s: start a new one without --thread", req.ThreadID, p.Workspace), Err: err}
@@ -302,6 +327,8 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		if err != nil {
 			return Reply{}, err
 		}
+	}
+	if !isNew {
 		if past, err = e.store.Events(ctx, p.Workspace, th.ID); err != nil {
 			return Reply{}, err
 		}

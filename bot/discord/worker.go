@@ -183,10 +183,9 @@ func (w *Worker) slash(ctx context.Context, i *discordgo.Interaction) error {
 	if i.GuildID == "" {
 		return w.converse(ctx, ws, person, key, dmPrefix+i.ChannelID, i.ChannelID, question, true)
 	}
-	// /why inside a conversation's thread is its next turn
-	if _, err := w.Store.Thread(ctx, p.Workspace, threadPrefix+i.ChannelID); err == nil {
-		return w.converse(ctx, ws, person, key, threadPrefix+i.ChannelID, i.ChannelID, question, false)
-	} else if !errors.Is(err, store.ErrNotFound) {
+	// /why inside a conversation's thread is its next turn; anywhere else it starts one
+	err = w.converse(ctx, ws, person, key, threadPrefix+i.ChannelID, i.ChannelID, question, false)
+	if !errors.Is(err, conversation.ErrNoThread) {
 		return err
 	}
 	thread, err := w.startThread(ctx, set, i.ChannelID, msg.ID, question)
@@ -248,14 +247,6 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 	if m.GuildID == "" {
 		id = dmPrefix + m.ChannelID
 	}
-	_, err = w.Store.Thread(ctx, p.Workspace, id)
-	exists := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	if !exists && !mentioned {
-		return nil // chatter that is not for the bot
-	}
 	set, err := prompts.For(p.Language)
 	if err != nil {
 		return err
@@ -266,50 +257,63 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 		}
 		return s
 	}))
-	if text == "" {
+	key := "discord-message:" + m.ID
+	person, known := p.ByDiscord(m.Author.ID)
+	if text == "" || !known {
+		return w.notForTheEngine(ctx, p, set, m, key, id, channel, text, mentioned, known)
+	}
+	if m.GuildID == "" {
+		return w.converse(ctx, ws, person, key, id, channel, text, true) // a direct-message conversation
+	}
+	// an answer in a conversation's thread; a mention elsewhere starts a conversation in a
+	// thread made from it; other chatter is not for the bot
+	err = w.converse(ctx, ws, person, key, id, channel, text, false)
+	if !errors.Is(err, conversation.ErrNoThread) {
+		return err
+	}
+	if !mentioned {
+		return nil
+	}
+	thread, err := w.startThread(ctx, set, m.ChannelID, m.ID, text)
+	if err != nil {
+		return err
+	}
+	return w.converse(ctx, ws, person, key, threadPrefix+thread, thread, text, true)
+}
+
+// notForTheEngine answers what the engine does not take, in a conversation or to the bot:
+// an empty message (without the Message Content intent, messages that do not mention the
+// bot arrive empty: say so once per thread) and someone the profile does not name (told
+// how to be added).
+func (w *Worker) notForTheEngine(ctx context.Context, p *profile.Profile, set *prompts.Set, m *discordgo.Message, key, id, channel, text string, mentioned, known bool) error {
+	_, err := w.Store.Thread(ctx, p.Workspace, id)
+	exists := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	switch {
+	case !exists && !mentioned:
+		return nil // chatter that is not for the bot
+	case text == "":
 		if exists && m.Content == "" && len(m.Attachments) == 0 {
-			// without the Message Content intent, messages that do not mention the bot
-			// arrive empty: say so once per thread (the post's key)
 			return w.say(ctx, p.Workspace, "discord-need-mention:"+channel, channel, set.Text("discord.need_mention", map[string]string{"Bot": "<@" + w.BotUser + ">"}))
 		}
 		return nil
-	}
-	key := "discord-message:" + m.ID
-	person, known := p.ByDiscord(m.Author.ID)
-	if !known {
+	case !known:
 		unknown := set.Text("discord.unknown_person", map[string]string{"User": m.Author.ID})
 		err := w.postOnce(ctx, p.Workspace, key+"/unknown", channel, &discordgo.MessageSend{Content: unknown, AllowedMentions: noMentions(),
 			Reference: &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}})
 		if err != nil {
 			return fmt.Errorf("tell %s how to be added: %w", m.Author.ID, err)
 		}
-		return nil
 	}
-	if !exists && m.GuildID != "" {
-		thread, err := w.startThread(ctx, set, m.ChannelID, m.ID, text)
-		if err != nil {
-			return err
-		}
-		return w.converse(ctx, ws, person, key, threadPrefix+thread, thread, text, true)
-	}
-	return w.converse(ctx, ws, person, key, id, channel, text, !exists)
+	return nil
 }
 
 // converse takes one turn of a conversation and says in the channel what comes of it.
 func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person profile.Person, key, id, channel, text string, start bool) error {
-	p := ws.Profile
-	req := conversation.Request{As: person.Handle, Text: text, Transport: "discord", Channel: channel, Key: key, Delivery: delivery.HandlingOf(ctx).Key}
-	if start {
-		if _, err := w.Store.Thread(ctx, p.Workspace, id); errors.Is(err, store.ErrNotFound) {
-			req.NewID = id
-		} else if err != nil {
-			return err
-		} else {
-			req.ThreadID = id // a direct-message conversation goes on
-		}
-	} else {
-		req.ThreadID = id
-	}
+	req := conversation.Request{As: person.Handle, Text: text, Transport: "discord", Channel: channel, Key: key, Delivery: delivery.HandlingOf(ctx).Key,
+		Thread: id, Start: start}
 	return chat.Turn(ctx, w.Engine, thread{w: w, channel: channel}, ws, req)
 }
 

@@ -188,35 +188,42 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	key := "slack-message:" + ev.Channel + ":" + ev.TS
 	threadTS := firstNonEmpty(ev.ThreadTS, ev.TS)
 	id := "slack-" + ev.Channel + "-" + threadTS
-	_, err = w.Store.Thread(ctx, p.Workspace, id)
-	exists := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
 	mentioned := ev.Type == "app_mention" || ev.ChannelType == "im" || strings.HasPrefix(ev.Channel, "D")
-	if !exists && !mentioned {
+	person, known := p.BySlack(ev.User)
+	if !known {
+		return w.unknownPerson(ctx, p, key, id, ev, threadTS, mentioned)
+	}
+	// the engine starts the thread on a mention, or goes on in it; chatter elsewhere is not
+	// for the bot (chat.Turn says nothing for ErrNoThread)
+	req := conversation.Request{As: person.Handle, Text: strings.TrimSpace(mentionRe.ReplaceAllString(ev.Text, "")),
+		Transport: "slack", Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: delivery.HandlingOf(ctx).Key,
+		Thread: id, Start: mentioned}
+	err = chat.Turn(ctx, w.Engine, thread{w: w, channel: ev.Channel, ts: threadTS}, ws, req)
+	if errors.Is(err, conversation.ErrNoThread) {
 		return nil // channel chatter that is not for the bot
+	}
+	return err
+}
+
+// unknownPerson tells someone the profile does not name how to be added, when they speak
+// to the bot or in one of its threads.
+func (w *Worker) unknownPerson(ctx context.Context, p *profile.Profile, key, id string, ev messageEvent, threadTS string, mentioned bool) error {
+	if !mentioned {
+		if _, err := w.Store.Thread(ctx, p.Workspace, id); errors.Is(err, store.ErrNotFound) {
+			return nil // channel chatter that is not for the bot
+		} else if err != nil {
+			return err
+		}
 	}
 	set, err := prompts.For(p.Language)
 	if err != nil {
 		return err
 	}
-	person, known := p.BySlack(ev.User)
-	if !known {
-		text, err := set.Render("slack.unknown_person", map[string]string{"User": ev.User})
-		if err != nil {
-			return err
-		}
-		return w.say(ctx, p, key+"/unknown", ev.Channel, threadTS, text)
+	text, err := set.Render("slack.unknown_person", map[string]string{"User": ev.User})
+	if err != nil {
+		return err
 	}
-	req := conversation.Request{As: person.Handle, Text: strings.TrimSpace(mentionRe.ReplaceAllString(ev.Text, "")),
-		Transport: "slack", Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: delivery.HandlingOf(ctx).Key}
-	if exists {
-		req.ThreadID = id
-	} else {
-		req.NewID = id
-	}
-	return chat.Turn(ctx, w.Engine, thread{w: w, channel: ev.Channel, ts: threadTS}, ws, req)
+	return w.say(ctx, p, key+"/unknown", ev.Channel, threadTS, text)
 }
 
 // thread is a conversation's Slack thread, as the chat core speaks in it.
