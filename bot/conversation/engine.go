@@ -172,13 +172,13 @@ func New(s Store, opts ...Option) *Engine {
 
 // Request is one message in a conversation.
 type Request struct {
-	ThreadID  string // empty: a new thread
-	NewID     string // the id of a new thread (a transport's own, e.g. slack-C1-1700000000.0001); empty: generated
+	ThreadID string // empty: a new thread
+	NewID    string // the id of a new thread (a transport's own, e.g. slack-C1-1700000000.0001); empty: generated
 	// Thread is a transport's own thread id (slack-C1-1700000000.0001): the message goes on
 	// in that thread when it exists; when it does not, it starts it if Start is set, and
 	// is not for the bot otherwise (ErrNoThread). The engine reads the thread once.
-	Thread string
-	Start  bool
+	Thread    string
+	Start     bool
 	As        string // who speaks (a handle of the profile); empty: the asker or the owner
 	Text      string
 	Lang      string // it | en; empty: from the text, the person, the profile
