@@ -104,7 +104,7 @@ func (c *reviewCard) decision(set *prompts.Set) string {
 	case store.DraftApproved, store.DraftPosted:
 		return set.Text("discord.card_approved", data)
 	case store.DraftSuperseded:
-		return set.Text("discord.card_superseded", nil)
+		return set.Text("review.card_superseded", nil)
 	}
 	return string(d.State)
 }

@@ -125,6 +125,8 @@ func (c *reviewCard) decision(set *prompts.Set) string {
 		return set.Text("slack.card_rejected", data)
 	case store.DraftApproved, store.DraftPosted:
 		return set.Text("slack.card_approved", data)
+	case store.DraftSuperseded:
+		return set.Text("review.card_superseded", nil)
 	}
 	return string(d.State)
 }
