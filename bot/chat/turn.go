@@ -48,7 +48,11 @@ func Turn(ctx context.Context, eng Engine, pf Platform, ws *workspace.Workspace,
 	}
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
-		return pf.Say(ctx, p, req.Key+"/refused", pf.Escape(ue.Reason), nil)
+		set, serr := prompts.For(p.Language)
+		if serr != nil {
+			return serr
+		}
+		return pf.Say(ctx, p, req.Key+"/refused", pf.Escape(ue.Text(set)), nil) // in the company's language
 	}
 	if err != nil {
 		return err

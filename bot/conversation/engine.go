@@ -64,10 +64,25 @@ type Poster interface {
 	Post(ctx context.Context, p Post) (ref string, err error)
 }
 
-// UserError is an error whose Reason can be shown to the person who caused it.
+// UserError is an error whose Reason can be shown to the person who caused it. Reason is
+// English (the command line, logs); Key names the template ("error.<key>") that says it in
+// the person's language, with Args, for chat platforms (Text).
 type UserError struct {
 	Reason string
 	Err    error
+	Key    string
+	Args   map[string]any
+}
+
+// Text is the reason in a language's set: its template when it has one, else Reason.
+func (e *UserError) Text(set interface {
+	Has(name string) bool
+	Text(name string, data any) string
+}) string {
+	if e.Key != "" && set.Has("error."+e.Key) {
+		return set.Text("error."+e.Key, e.Args)
+	}
+	return e.Reason
 }
 
 func (e *UserError) Error() string {
@@ -254,7 +269,7 @@ func (e *Engine) Ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 			return r, err
 		}
 		if attempt == conflictAttempts {
-			return Reply{}, &UserError{Reason: "the thread changed while this message was handled: send it again", Err: err}
+			return Reply{}, &UserError{Reason: "the thread changed while this message was handled: send it again", Err: err, Key: "thread_changed"}
 		}
 		// another message of the thread was handled at the same moment (on another
 		// replica): read the thread again and handle this one after it
@@ -283,10 +298,11 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	now := e.now().UTC()
 	text := strings.TrimSpace(req.Text)
 	if text == "" {
-		return Reply{}, &UserError{Reason: "the message is empty: type a question such as \"why did leads rise 30%?\""}
+		return Reply{}, &UserError{Reason: "the message is empty: type a question such as \"why did leads rise 30%?\"", Key: "empty"}
 	}
 	if n := utf8.RuneCountInString(text); n > limits.MessageRunes {
-		return Reply{}, &UserError{Reason: fmt.Sprintf("the message is too long (%d characters, at most %d): ask one question at a time, or send the data as a file", n, limits.MessageRunes)}
+		return Reply{}, &UserError{Reason: fmt.Sprintf("the message is too long (%d characters, at most %d): ask one question at a time, or send the data as a file", n, limits.MessageRunes),
+			Key: "too_long", Args: map[string]any{"N": n, "Max": limits.MessageRunes}}
 	}
 	if req.Lang != "" && req.Lang != "it" && req.Lang != "en" {
 		return Reply{}, &UserError{Reason: fmt.Sprintf("language %q is not supported: use it or en", limits.Cut(req.Lang))}
@@ -343,7 +359,8 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	}
 	speaker, ok := p.Person(speakerHandle)
 	if !ok {
-		return Reply{}, &UserError{Reason: fmt.Sprintf("%q is not a person of %s: use one of %s (people in %s)", limits.Cut(speakerHandle), p.Company, handles(p), p.File)}
+		return Reply{}, &UserError{Reason: fmt.Sprintf("%q is not a person of %s: use one of %s (people in %s)", limits.Cut(speakerHandle), p.Company, handles(p), p.File),
+			Key: "not_a_person", Args: map[string]any{"Handle": limits.Cut(speakerHandle), "Company": p.Company, "Handles": handles(p)}}
 	}
 
 	answering := !isNew && (th.State == store.ThreadAwaitingAnswers || th.State == store.ThreadPendingApproval)

@@ -115,3 +115,13 @@ func TestConversationInSlack(t *testing.T) {
 		}
 	})
 }
+
+// A refused message is told why in the company's language, not in the engine's English.
+func TestRefusalInTheThreadsLanguage(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, storetest.Backends()[0])
+	f.deliver(t, "T0ROSSI", "app_mention", "U0ANNA", "C1", "500.000001", "", "<@UBOT> "+strings.Repeat("perché? ", 600))
+	posts := f.fake.Posts("C1", "500.000001")
+	require.Len(t, posts, 1)
+	require.Contains(t, posts[0]["text"], "Il messaggio è troppo lungo (4799 caratteri, al massimo 4000)")
+}
