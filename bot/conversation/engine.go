@@ -296,16 +296,9 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		return r, err
 	}
 	now := e.now().UTC()
-	text := strings.TrimSpace(req.Text)
-	if text == "" {
-		return Reply{}, &UserError{Reason: "the message is empty: type a question such as \"why did leads rise 30%?\"", Key: "empty"}
-	}
-	if n := utf8.RuneCountInString(text); n > limits.MessageRunes {
-		return Reply{}, &UserError{Reason: fmt.Sprintf("the message is too long (%d characters, at most %d): ask one question at a time, or send the data as a file", n, limits.MessageRunes),
-			Key: "too_long", Args: map[string]any{"N": n, "Max": limits.MessageRunes}}
-	}
-	if req.Lang != "" && req.Lang != "it" && req.Lang != "en" {
-		return Reply{}, &UserError{Reason: fmt.Sprintf("language %q is not supported: use it or en", limits.Cut(req.Lang))}
+	text, err := checkMessage(req)
+	if err != nil {
+		return Reply{}, err
 	}
 	rec, err := ws.Record()
 	if err != nil {
@@ -316,51 +309,13 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		return Reply{}, fmt.Errorf("register workspace %s: %w", p.Workspace, err)
 	}
 
-	var th store.Thread
-	var past []store.Event
-	threadRead := false
-	if req.Thread != "" {
-		// start or continue a transport's thread, reading it once
-		t, err := e.store.Thread(ctx, p.Workspace, req.Thread)
-		switch {
-		case err == nil:
-			th, threadRead = t, true
-			req.ThreadID, req.NewID = req.Thread, ""
-		case errors.Is(err, store.ErrNotFound) && req.Start:
-			req.ThreadID, req.NewID = "", req.Thread
-		case errors.Is(err, store.ErrNotFound):
-			return Reply{}, ErrNoThread
-		default:
-			return Reply{}, err
-		}
+	th, past, isNew, err := e.openThread(ctx, p, req)
+	if err != nil {
+		return Reply{}, err
 	}
-	isNew := req.ThreadID == ""
-	if !isNew && !threadRead {
-		th, err = e.store.Thread(ctx, p.Workspace, req.ThreadID)
-		if errors.Is(err, store.ErrNotFound) {
-			return Reply{}, &UserError{Reason: fmt.Sprintf("thread %s does not exist in workspace %s: start a new one without --thread", req.ThreadID, p.Workspace), Err: err}
-		}
-		if err != nil {
-			return Reply{}, err
-		}
-	}
-	if !isNew {
-		if past, err = e.store.Events(ctx, p.Workspace, th.ID); err != nil {
-			return Reply{}, err
-		}
-	}
-	speakerHandle := strings.ToLower(req.As)
-	if speakerHandle == "" {
-		if isNew {
-			speakerHandle = p.DefaultAsker().Handle
-		} else {
-			speakerHandle = th.Asker
-		}
-	}
-	speaker, ok := p.Person(speakerHandle)
-	if !ok {
-		return Reply{}, &UserError{Reason: fmt.Sprintf("%q is not a person of %s: use one of %s (people in %s)", limits.Cut(speakerHandle), p.Company, handles(p), p.File),
-			Key: "not_a_person", Args: map[string]any{"Handle": limits.Cut(speakerHandle), "Company": p.Company, "Handles": handles(p)}}
+	speaker, err := speakerOf(p, req, th, isNew)
+	if err != nil {
+		return Reply{}, err
 	}
 
 	answering := !isNew && (th.State == store.ThreadAwaitingAnswers || th.State == store.ThreadPendingApproval)
@@ -375,7 +330,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		lang := firstOf(req.Lang, detected, speaker.Language, p.Language)
 		intent, read = e.readQuestion(ctx, ws, text, lang, intent)
 		if isNew {
-			th = store.Thread{Workspace: p.Workspace, ID: firstOf(req.NewID, newID("t")), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
+			th = store.Thread{Workspace: p.Workspace, ID: firstOf(th.ID, newID("t")), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
 		}
 		th.Asker, th.Language = speaker.Handle, lang
 		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: record.JSON(&record.Question{Text: text, Intent: intent, Language: lang, Read: read, Account: req.Account})})
@@ -450,27 +405,10 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	if err != nil {
 		return Reply{}, err
 	}
-	for i := range res.Findings {
-		if res.Findings[i].Message, err = view.FindingMessage(res.Findings[i]); err != nil {
-			return Reply{}, err
-		}
+	if err := localize(view, &res); err != nil {
+		return Reply{}, err
 	}
-	for i := range res.Questions {
-		if res.Questions[i].Text, err = view.QuestionText(res.Questions[i]); err != nil {
-			return Reply{}, err
-		}
-	}
-
-	turn = append(turn, store.Event{Kind: store.EventData, At: now, By: "whybot", Data: record.JSON(&record.Data{Period: res.Period, Files: ws.DataFiles, Observed: res.Observed})})
-	for _, f := range res.Findings {
-		turn = append(turn, store.Event{Kind: store.EventRule, At: now, By: "whybot", Data: record.JSON(&record.Rule{Finding: f})})
-	}
-	askedBefore := askedTopics(past)
-	for _, q := range res.Questions {
-		if !askedBefore[q.Topic] {
-			turn = append(turn, store.Event{Kind: store.EventQuestionAsked, At: now, By: "whybot", Data: record.JSON(&record.Asked{Question: q})})
-		}
-	}
+	turn = append(turn, resultEvents(now, ws.DataFiles, res, askedTopics(past))...)
 
 	th.Intent = mustJSON(intent)
 	th.UpdatedAt = now
@@ -480,34 +418,11 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	if len(res.Questions) > 0 && !anyway {
 		th.State = store.ThreadAwaitingAnswers
 	} else {
-		caveats := make([]string, 0, len(res.Questions))
-		for _, q := range res.Questions {
-			caveats = append(caveats, q.Text)
-		}
-		text, err := compose(view, p, asker, intent, res, facts, caveats)
+		d, caveats, cites, source, err := e.writeDraft(ctx, view, p, asker, intent, res, facts, th, QuestionOf(append(past[:len(past):len(past)], turn...)), now)
 		if err != nil {
 			return Reply{}, err
 		}
-		cites := e.cite(ctx, p.Workspace, QuestionOf(append(past[:len(past):len(past)], turn...)))
-		if len(cites) > 0 {
-			ct, err := citeText(view.Set, cites)
-			if err != nil {
-				return Reply{}, err
-			}
-			text += "\n\n" + ct
-		}
-		source := Phrased{Source: "rules", Grounded: true}
-		if e.phraser != nil && p.LLM != "off" {
-			source = e.phraser.Phrase(ctx, PhraseInput{Workspace: p.Workspace, Language: th.Language, Tone: asker.Tone, Detail: asker.Detail,
-				Question: QuestionOf(append(past[:len(past):len(past)], turn...)), Draft: text, Period: res.Period, Observed: res.Observed,
-				Findings: res.Findings, Facts: facts, Caveats: caveats, Knowledge: cites, Names: peopleNames(p)})
-			if source.Text == "" {
-				source.Text = text
-			}
-			text = source.Text
-		}
-		d := &store.Draft{ID: newID("d"), ThreadID: th.ID, State: store.DraftPending, Text: text, Language: th.Language, CreatedAt: now,
-			Evidence: record.JSON(&record.Evidence{Findings: res.Findings, Observed: res.Observed, Facts: facts, Caveats: caveats, Knowledge: cites, Source: &source})}
+		text := d.Text
 		reply.Knowledge = cites
 		reply.Source = &source
 		saved.Draft = d
@@ -529,6 +444,142 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	e.log.InfoContext(ctx, "turn", "workspace", p.Workspace, "thread", th.ID, "state", th.State, "findings", len(res.Findings), "questions", len(res.Questions))
 	e.observeTurn(th.Transport, isNew, res.Findings, read, reply.Source)
 	return reply, nil
+}
+
+// checkMessage is a message's text, or why it cannot be taken.
+func checkMessage(req Request) (string, error) {
+	text := strings.TrimSpace(req.Text)
+	if text == "" {
+		return "", &UserError{Reason: "the message is empty: type a question such as \"why did leads rise 30%?\"", Key: "empty"}
+	}
+	if n := utf8.RuneCountInString(text); n > limits.MessageRunes {
+		return "", &UserError{Reason: fmt.Sprintf("the message is too long (%d characters, at most %d): ask one question at a time, or send the data as a file", n, limits.MessageRunes),
+			Key: "too_long", Args: map[string]any{"N": n, "Max": limits.MessageRunes}}
+	}
+	if req.Lang != "" && req.Lang != "it" && req.Lang != "en" {
+		return "", &UserError{Reason: fmt.Sprintf("language %q is not supported: use it or en", limits.Cut(req.Lang))}
+	}
+	return text, nil
+}
+
+// openThread reads the thread a message goes on in, and its events; isNew when the message
+// starts one. A transport's thread (req.Thread) is read once.
+func (e *Engine) openThread(ctx context.Context, p *profile.Profile, req Request) (th store.Thread, past []store.Event, isNew bool, err error) {
+	threadRead := false
+	if req.Thread != "" {
+		t, err := e.store.Thread(ctx, p.Workspace, req.Thread)
+		switch {
+		case err == nil:
+			th, threadRead = t, true
+			req.ThreadID, req.NewID = req.Thread, ""
+		case errors.Is(err, store.ErrNotFound) && req.Start:
+			req.ThreadID, req.NewID = "", req.Thread
+		case errors.Is(err, store.ErrNotFound):
+			return th, nil, false, ErrNoThread
+		default:
+			return th, nil, false, err
+		}
+	}
+	if req.ThreadID == "" {
+		return store.Thread{ID: req.NewID}, nil, true, nil
+	}
+	if !threadRead {
+		th, err = e.store.Thread(ctx, p.Workspace, req.ThreadID)
+		if errors.Is(err, store.ErrNotFound) {
+			return th, nil, false, &UserError{Reason: fmt.Sprintf("thread %s does not exist in workspace %s: start a new one without --thread", req.ThreadID, p.Workspace), Err: err}
+		}
+		if err != nil {
+			return th, nil, false, err
+		}
+	}
+	past, err = e.store.Events(ctx, p.Workspace, th.ID)
+	return th, past, false, err
+}
+
+// speakerOf is who speaks: the person named, else the thread's asker (or the profile's
+// default asker for a new thread).
+func speakerOf(p *profile.Profile, req Request, th store.Thread, isNew bool) (profile.Person, error) {
+	handle := strings.ToLower(req.As)
+	if handle == "" {
+		if isNew {
+			handle = p.DefaultAsker().Handle
+		} else {
+			handle = th.Asker
+		}
+	}
+	speaker, ok := p.Person(handle)
+	if !ok {
+		return speaker, &UserError{Reason: fmt.Sprintf("%q is not a person of %s: use one of %s (people in %s)", limits.Cut(handle), p.Company, handles(p), p.File),
+			Key: "not_a_person", Args: map[string]any{"Handle": limits.Cut(handle), "Company": p.Company, "Handles": handles(p)}}
+	}
+	return speaker, nil
+}
+
+// localize words the findings and questions in the thread's language.
+func localize(view prompts.View, res *rules.Result) error {
+	var err error
+	for i := range res.Findings {
+		if res.Findings[i].Message, err = view.FindingMessage(res.Findings[i]); err != nil {
+			return err
+		}
+	}
+	for i := range res.Questions {
+		if res.Questions[i].Text, err = view.QuestionText(res.Questions[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resultEvents are the audit events of what the rules saw and did: the data, each rule
+// that fired, and each question newly put to someone.
+func resultEvents(now time.Time, files []string, res rules.Result, askedBefore map[string]bool) []store.Event {
+	evs := []store.Event{{Kind: store.EventData, At: now, By: "whybot", Data: record.JSON(&record.Data{Period: res.Period, Files: files, Observed: res.Observed})}}
+	for _, f := range res.Findings {
+		evs = append(evs, store.Event{Kind: store.EventRule, At: now, By: "whybot", Data: record.JSON(&record.Rule{Finding: f})})
+	}
+	for _, q := range res.Questions {
+		if !askedBefore[q.Topic] {
+			evs = append(evs, store.Event{Kind: store.EventQuestionAsked, At: now, By: "whybot", Data: record.JSON(&record.Asked{Question: q})})
+		}
+	}
+	return evs
+}
+
+// writeDraft writes the draft of a turn: the rules' text with the knowledge it quotes, and
+// the model's rewording when one is configured and grounded; the open questions are its
+// caveats.
+func (e *Engine) writeDraft(ctx context.Context, view prompts.View, p *profile.Profile, asker profile.Person, intent rules.Intent, res rules.Result,
+	facts []rules.Fact, th store.Thread, question string, now time.Time) (*store.Draft, []string, []Citation, Phrased, error) {
+	caveats := make([]string, 0, len(res.Questions))
+	for _, q := range res.Questions {
+		caveats = append(caveats, q.Text)
+	}
+	text, err := compose(view, p, asker, intent, res, facts, caveats)
+	if err != nil {
+		return nil, nil, nil, Phrased{}, err
+	}
+	cites := e.cite(ctx, p.Workspace, question)
+	if len(cites) > 0 {
+		ct, err := citeText(view.Set, cites)
+		if err != nil {
+			return nil, nil, nil, Phrased{}, err
+		}
+		text += "\n\n" + ct
+	}
+	source := Phrased{Source: "rules", Grounded: true}
+	if e.phraser != nil && p.LLM != "off" {
+		source = e.phraser.Phrase(ctx, PhraseInput{Workspace: p.Workspace, Language: th.Language, Tone: asker.Tone, Detail: asker.Detail,
+			Question: question, Draft: text, Period: res.Period, Observed: res.Observed,
+			Findings: res.Findings, Facts: facts, Caveats: caveats, Knowledge: cites, Names: peopleNames(p)})
+		if source.Text == "" {
+			source.Text = text
+		}
+		text = source.Text
+	}
+	d := &store.Draft{ID: newID("d"), ThreadID: th.ID, State: store.DraftPending, Text: text, Language: th.Language, CreatedAt: now,
+		Evidence: record.JSON(&record.Evidence{Findings: res.Findings, Observed: res.Observed, Facts: facts, Caveats: caveats, Knowledge: cites, Source: &source})}
+	return d, caveats, cites, source, nil
 }
 
 // replay returns the reply a message got when it was handled before (ok), so a delivery
