@@ -35,6 +35,7 @@ type Store interface {
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	SaveTurn(ctx context.Context, t store.Turn) (store.Thread, error)
 	TurnReply(ctx context.Context, workspace, key string) (json.RawMessage, error)
+	Facts(ctx context.Context, workspace, threadID string) ([]store.Fact, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
 	Decide(ctx context.Context, d store.Decision) (store.Draft, error)
@@ -321,9 +322,14 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	answering := !isNew && (th.State == store.ThreadAwaitingAnswers || th.State == store.ThreadPendingApproval)
 	var intent rules.Intent
 	var turn []store.Event
-	var newFacts []rules.Fact
+	var newFacts, given []rules.Fact // given: the facts people gave since the thread's question
 	anyway := false
 	var read *Read
+	if answering {
+		if given, err = e.store.Facts(ctx, p.Workspace, th.ID); err != nil {
+			return Reply{}, err
+		}
+	}
 	if !answering {
 		var detected string
 		intent, detected = understand.Question(text, ws.Resolver, ws.Phrases)
@@ -334,7 +340,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		}
 		th.Asker, th.Language = speaker.Handle, lang
 		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: record.JSON(&record.Question{Text: text, Intent: intent, Language: lang, Read: read, Account: req.Account})})
-		past = nil // facts from earlier questions do not carry over to a new question
+		past = nil // facts from earlier questions do not carry over to a new question (ResetFacts)
 	} else {
 		if err := json.Unmarshal(th.Intent, &intent); err != nil {
 			return Reply{}, fmt.Errorf("decode intent of %s: %w", th.ID, err)
@@ -348,7 +354,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		askedMe := map[string]bool{}
 		var shareAsked []rules.Question
 		asker, _ := p.Person(th.Asker)
-		for _, q := range ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: intent, Asker: asker, Facts: factsSince(past)}).Questions {
+		for _, q := range ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: intent, Asker: asker, Facts: given}).Questions {
 			if q.To == speaker.Handle {
 				askedMe[q.Topic] = true
 				if !textTopics[q.Topic] {
@@ -368,7 +374,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 			newFacts = append(newFacts, rules.Fact{Topic: s.Topic, Metric: s.Metric, Value: &v, Text: text, By: speaker.Handle, At: now})
 		}
 	}
-	facts := append(factsSince(past), newFacts...)
+	facts := append(given[:len(given):len(given)], newFacts...)
 	asker, _ := p.Person(th.Asker)
 	in := rules.Input{Data: ws.Data, Intent: intent, Asker: asker, Facts: facts}
 	res := ws.Rules.Evaluate(in)
@@ -414,7 +420,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	th.UpdatedAt = now
 	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: intent, Period: res.Period,
 		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts, Read: read, Delivery: req.Delivery}
-	saved := store.Turn{Thread: th, New: isNew, SupersedeDrafts: !isNew}
+	saved := store.Turn{Thread: th, New: isNew, SupersedeDrafts: !isNew, ResetFacts: !isNew && !answering}
 	if len(res.Questions) > 0 && !anyway {
 		th.State = store.ThreadAwaitingAnswers
 	} else {
@@ -642,21 +648,6 @@ func firstOf(vals ...string) string {
 	return ""
 }
 
-// factsSince collects the facts given since the thread's latest question.
-func factsSince(events []store.Event) []rules.Fact {
-	var out []rules.Fact
-	for _, ev := range events {
-		switch ev.Kind {
-		case store.EventQuestion:
-			out = nil
-		case store.EventAnswer:
-			if a, err := record.Decode[record.Answer](ev.Data); err == nil {
-				out = append(out, a.Facts...)
-			}
-		}
-	}
-	return out
-}
 
 func askedTopics(events []store.Event) map[string]bool {
 	out := map[string]bool{}

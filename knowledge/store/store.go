@@ -143,6 +143,7 @@ type Turn struct {
 	New             bool    // create the thread
 	Events          []Event // appended in order (Seq is assigned)
 	Facts           []Fact  // facts people gave in this turn
+	ResetFacts      bool    // the turn asks a new question: the facts given before no longer apply (the audit trail keeps them)
 	Draft           *Draft  // a new pending draft, if any
 	SupersedeDrafts bool    // pending drafts of the thread become superseded
 
@@ -356,7 +357,8 @@ type Store interface {
 	// after Backoff(attempts).
 	ReleaseOutbox(ctx context.Context, workspace, draftID string, now time.Time, errMsg string) error
 
-	// Facts lists what people told the bot in a thread, in order.
+	// Facts lists what people told the bot in a thread since its latest question, in order:
+	// the one source of the facts a turn builds on.
 	Facts(ctx context.Context, workspace, threadID string) ([]Fact, error)
 	// FirstSeen records a delivery key (a platform's event or interaction id); it reports
 	// false when the key was recorded before, so a retried delivery is handled once.

@@ -139,6 +139,11 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 				return fmt.Errorf("record the reply to %s: %w", turn.Key, err)
 			}
 		}
+		if turn.ResetFacts {
+			if _, err := tx.Exec(ctx, `DELETE FROM facts WHERE workspace = $1 AND thread_id = $2`, t.Workspace, t.ID); err != nil {
+				return fmt.Errorf("reset the facts of %s: %w", t.ID, err)
+			}
+		}
 		return insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts)
 	})
 	if err != nil {

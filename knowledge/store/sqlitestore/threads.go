@@ -136,6 +136,11 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	if err := appendEvents(ctx, tx, t.Workspace, t.ID, turn.Events); err != nil {
 		return t, err
 	}
+	if turn.ResetFacts {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM facts WHERE workspace = ? AND thread_id = ?`, t.Workspace, t.ID); err != nil {
+			return t, fmt.Errorf("reset the facts of %s: %w", t.ID, err)
+		}
+	}
 	if err := insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts); err != nil {
 		return t, err
 	}

@@ -113,5 +113,15 @@ func runThreads(t *testing.T, newStore func(t *testing.T) store.Store) {
 		other, err := b.s.Facts(ctx, "beta", "t1")
 		require.NoError(t, err)
 		require.Empty(t, other)
+
+		// a new question in the thread: the facts given before no longer apply
+		cur, err := b.s.Thread(ctx, "acme", "t1")
+		require.NoError(t, err)
+		_, err = b.s.SaveTurn(ctx, store.Turn{Thread: cur, ResetFacts: true, Facts: []store.Fact{{Topic: "lead_quality", Text: "most are junk", By: "giulia", At: now}}})
+		require.NoError(t, err)
+		facts, err = b.s.Facts(ctx, "acme", "t1")
+		require.NoError(t, err)
+		require.Len(t, facts, 1)
+		require.Equal(t, "most are junk", facts[0].Text)
 	})
 }
