@@ -648,7 +648,6 @@ func firstOf(vals ...string) string {
 	return ""
 }
 
-
 func askedTopics(events []store.Event) map[string]bool {
 	out := map[string]bool{}
 	for _, ev := range events {
