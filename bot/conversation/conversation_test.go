@@ -303,3 +303,26 @@ func TestMessageTooLong(t *testing.T) {
 	_, err = b.store.Thread(ctx, b.ws.Profile.Workspace, "t_long")
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
+
+// Answers can arrive in any order (two replicas, a slow person): an answer after "answer
+// anyway" makes a new draft with the new fact that supersedes the first, and the thread
+// stays waiting for review, as when the answer came first.
+func TestAnswerAfterAnswerAnyway(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	r, err := b.eng.Ask(ctx, b.ws, conversation.Request{As: "anna", Text: "perché i lead sono aumentati del 30%?"})
+	require.NoError(t, err)
+	first, err := b.eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, As: "anna", Text: "rispondi comunque"})
+	require.NoError(t, err)
+	require.NotNil(t, first.Draft)
+	later, err := b.eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, As: "giulia", Text: "solo il 40% è in target"})
+	require.NoError(t, err)
+	require.Equal(t, store.ThreadPendingApproval, later.State)
+	require.NotNil(t, later.Draft)
+	require.NotEqual(t, first.Draft.ID, later.Draft.ID)
+	require.Contains(t, later.Draft.Text, "40%")
+	old, err := b.store.Draft(ctx, b.ws.Profile.Workspace, first.Draft.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.DraftSuperseded, old.State)
+}

@@ -421,7 +421,11 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: intent, Period: res.Period,
 		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts, Read: read, Delivery: req.Delivery}
 	saved := store.Turn{Thread: th, New: isNew, SupersedeDrafts: !isNew, ResetFacts: !isNew && !answering}
-	if len(res.Questions) > 0 && !anyway {
+	// once a draft waits for review (all answered, or "answer anyway"), a later answer
+	// makes a new draft that supersedes it, never a thread waiting again: the asker asked for
+	// an answer, and answers can arrive in any order (on two replicas, before or after it)
+	drafting := anyway || (answering && th.State == store.ThreadPendingApproval)
+	if len(res.Questions) > 0 && !drafting {
 		th.State = store.ThreadAwaitingAnswers
 	} else {
 		d, caveats, cites, source, err := e.writeDraft(ctx, view, p, asker, intent, res, facts, th, QuestionOf(append(past[:len(past):len(past)], turn...)), now)
