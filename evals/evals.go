@@ -370,7 +370,7 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func(string, ...any)) {
 	fired := map[string]bool{}
 	for _, f := range r.Findings {
-		fired[f.Rule] = true
+		fired[string(f.Rule)] = true
 	}
 	for _, id := range ex.Rules {
 		if !fired[id] {
@@ -393,8 +393,8 @@ func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func
 	}
 	asked := map[string]bool{}
 	for _, q := range r.Questions {
-		asked[q.Topic] = true
-		asked[q.Topic+"@"+q.To] = true
+		asked[string(q.Topic)] = true
+		asked[string(q.Topic)+"@"+q.To] = true
 	}
 	for _, tp := range ex.Topics {
 		if !asked[tp] {

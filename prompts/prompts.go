@@ -381,7 +381,7 @@ func (v View) FindingMessage(f rules.Finding) (string, error) {
 	if p == nil {
 		p = map[string]any{}
 	}
-	return v.Set.Render("finding."+f.Rule, FindingData{V: v, F: f, P: p})
+	return v.Set.Render("finding."+string(f.Rule), FindingData{V: v, F: f, P: p})
 }
 
 // QuestionText renders a clarifying question in the view's language.
@@ -390,7 +390,7 @@ func (v View) QuestionText(q rules.Question) (string, error) {
 	if p == nil {
 		p = map[string]any{}
 	}
-	return v.Set.Render("question."+q.Topic, QuestionData{V: v, Q: q, P: p})
+	return v.Set.Render("question."+string(q.Topic), QuestionData{V: v, Q: q, P: p})
 }
 
 // FactView is a fact as shown in a draft.

@@ -257,7 +257,7 @@ func mustJSON(v any) json.RawMessage {
 }
 
 // textTopics are answered by any reply from the person asked.
-var textTopics = map[string]bool{
+var textTopics = map[rules.Topic]bool{
 	rules.TopicMetricPurpose: true, rules.TopicDataQuality: true, rules.TopicRetention: true,
 	rules.TopicValues: true, rules.TopicMissingData: true,
 }
@@ -351,7 +351,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		anyway = understand.AnswerAnyway(text)
 		// Only the person a question was put to answers it: a number from anyone else in
 		// the thread is context, not a fact.
-		askedMe := map[string]bool{}
+		askedMe := map[rules.Topic]bool{}
 		var shareAsked []rules.Question
 		asker, _ := p.Person(th.Asker)
 		for _, q := range ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: intent, Asker: asker, Facts: given}).Questions {
@@ -381,7 +381,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 	if answering && !(anyway && len(newFacts) == 0 && isOnlyAnyway(text)) {
 		// A reply from the person asked answers their open free-text questions, and their
 		// number questions when they gave words but no number.
-		answered := map[string]bool{}
+		answered := map[rules.Topic]bool{}
 		for _, f := range newFacts {
 			answered[f.Topic] = true
 		}
@@ -543,7 +543,7 @@ func localize(view prompts.View, res *rules.Result) error {
 
 // resultEvents are the audit events of what the rules saw and did: the data, each rule
 // that fired, and each question newly put to someone.
-func resultEvents(now time.Time, files []string, res rules.Result, askedBefore map[string]bool) []store.Event {
+func resultEvents(now time.Time, files []string, res rules.Result, askedBefore map[rules.Topic]bool) []store.Event {
 	evs := []store.Event{{Kind: store.EventData, At: now, By: "whybot", Data: record.JSON(&record.Data{Period: res.Period, Files: files, Observed: res.Observed})}}
 	for _, f := range res.Findings {
 		evs = append(evs, store.Event{Kind: store.EventRule, At: now, By: "whybot", Data: record.JSON(&record.Rule{Finding: f})})
@@ -620,7 +620,7 @@ func (e *Engine) observeTurn(transport string, isNew bool, findings []rules.Find
 	}
 	fired := make([]string, len(findings))
 	for i, f := range findings {
-		fired[i] = f.Rule
+		fired[i] = string(f.Rule)
 	}
 	e.obs.Turn(transport, fired)
 	if read != nil && read.Fallback != "" {
@@ -652,12 +652,12 @@ func firstOf(vals ...string) string {
 	return ""
 }
 
-func askedTopics(events []store.Event) map[string]bool {
-	out := map[string]bool{}
+func askedTopics(events []store.Event) map[rules.Topic]bool {
+	out := map[rules.Topic]bool{}
 	for _, ev := range events {
 		switch ev.Kind {
 		case store.EventQuestion:
-			out = map[string]bool{}
+			out = map[rules.Topic]bool{}
 		case store.EventQuestionAsked:
 			if q, err := record.Decode[record.Asked](ev.Data); err == nil {
 				out[q.Topic] = true

@@ -102,7 +102,7 @@ func (e *Engine) readAnswer(ctx context.Context, p *profile.Profile, in AnswerIn
 	if read.By != "llm" {
 		return in.Parsed, &read
 	}
-	byTopic := map[string]bool{}
+	byTopic := map[rules.Topic]bool{}
 	for _, s := range shares {
 		byTopic[s.Topic] = true
 	}

@@ -100,7 +100,7 @@ func TestEngineReadsWithModel(t *testing.T) {
 	require.Equal(t, &conversation.Read{By: "llm"}, r.Read)
 	require.Equal(t, "leads", r.Intent.Metric)
 	require.Equal(t, store.ThreadAwaitingAnswers, r.State)
-	asked := map[string]string{}
+	asked := map[rules.Topic]string{}
 	for _, q := range r.Questions {
 		asked[q.Topic] = q.To
 	}

@@ -92,7 +92,7 @@ func evidenceOf(in conversation.PhraseInput) *Evidence {
 	ev.AddText(in.Period)
 	ev.AddJSON(in.Observed)
 	for _, f := range in.Findings {
-		ev.AddRules(f.Rule)
+		ev.AddRules(string(f.Rule))
 		ev.AddJSON(f.Evidence)
 		ev.AddRulesText(f.Message)
 	}
@@ -188,10 +188,10 @@ func Prompt(in conversation.PhraseInput) (string, error) {
 		for i, d := range f.Evidence {
 			ev[i] = datum{Metric: d.Metric, Period: d.Period, Value: d.Value, Source: sourceFor(r, d.Source)}
 		}
-		doc.Findings = append(doc.Findings, finding{Rule: f.Rule, Severity: string(f.Severity), Message: r.Redact(f.Message), Evidence: ev})
+		doc.Findings = append(doc.Findings, finding{Rule: string(f.Rule), Severity: string(f.Severity), Message: r.Redact(f.Message), Evidence: ev})
 	}
 	for _, f := range in.Facts {
-		doc.Facts = append(doc.Facts, fact{Topic: f.Topic, Metric: f.Metric, Value: f.Value, Said: r.Redact(f.Text)})
+		doc.Facts = append(doc.Facts, fact{Topic: string(f.Topic), Metric: f.Metric, Value: f.Value, Said: r.Redact(f.Text)})
 	}
 	for _, c := range in.Caveats {
 		doc.Caveats = append(doc.Caveats, r.Redact(c))

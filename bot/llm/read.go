@@ -82,12 +82,12 @@ func (r *Reader) Answer(ctx context.Context, in conversation.AnswerInput) ([]und
 	}
 	var qs []asked
 	for _, q := range in.Asked {
-		qs = append(qs, asked{Topic: q.Topic, Asked: red.Redact(q.Text)})
+		qs = append(qs, asked{Topic: string(q.Topic), Asked: red.Redact(q.Text)})
 	}
 	first := factsJSON{Facts: []factJSON{}}
 	for _, s := range in.Parsed {
 		v := s.Value
-		first.Facts = append(first.Facts, factJSON{Topic: s.Topic, Share: &v})
+		first.Facts = append(first.Facts, factJSON{Topic: string(s.Topic), Share: &v})
 	}
 	doc := map[string]any{"answer": red.Redact(in.Text), "open_questions": qs, "first_reading": first}
 	if in.Leads > 0 {
@@ -217,7 +217,7 @@ func checkIntent(out intentJSON, in conversation.QuestionInput) (rules.Intent, e
 }
 
 // metricOfTopic is the metric a share answers, by topic; the model does not choose it.
-var metricOfTopic = map[string]string{rules.TopicLeadQuality: "qualified_rate", rules.TopicSalesFollowup: "followup_rate"}
+var metricOfTopic = map[rules.Topic]string{rules.TopicLeadQuality: "qualified_rate", rules.TopicSalesFollowup: "followup_rate"}
 
 // checkShares validates an answer's reading: only topics asked of this person, one share
 // each, between 0 and 1, and each one the answer states (a percentage, a count of the
@@ -225,16 +225,16 @@ var metricOfTopic = map[string]string{rules.TopicLeadQuality: "qualified_rate", 
 func checkShares(out factsJSON, in conversation.AnswerInput) ([]understand.Share, error) {
 	asked := map[string]bool{}
 	for _, q := range in.Asked {
-		asked[q.Topic] = true
+		asked[string(q.Topic)] = true
 	}
 	parsed := map[string]float64{}
 	for _, s := range in.Parsed {
-		parsed[s.Topic] = s.Value
+		parsed[string(s.Topic)] = s.Value
 	}
 	var shares []understand.Share
 	seen := map[string]bool{}
 	for _, f := range out.Facts {
-		if !asked[f.Topic] || metricOfTopic[f.Topic] == "" {
+		if !asked[f.Topic] || metricOfTopic[rules.Topic(f.Topic)] == "" {
 			return nil, fmt.Errorf("topic %q was not asked of this person", f.Topic)
 		}
 		if seen[f.Topic] {
@@ -251,7 +251,7 @@ func checkShares(out factsJSON, in conversation.AnswerInput) ([]understand.Share
 		if p, ok := parsed[f.Topic]; !(ok && math.Abs(p-v) < 0.005) && !stated(in.Text, in.Leads, v) {
 			return nil, fmt.Errorf("share %v of %s is not one the answer states", v, f.Topic)
 		}
-		shares = append(shares, understand.Share{Topic: f.Topic, Metric: metricOfTopic[f.Topic], Value: v, Clause: in.Text})
+		shares = append(shares, understand.Share{Topic: rules.Topic(f.Topic), Metric: metricOfTopic[rules.Topic(f.Topic)], Value: v, Clause: in.Text})
 	}
 	return shares, nil
 }

@@ -9,9 +9,9 @@ import (
 
 // Share is a fraction stated in an answer, with the clause it came from.
 type Share struct {
-	Topic  string  // rules.TopicLeadQuality or rules.TopicSalesFollowup
-	Metric string  // qualified_rate or followup_rate
-	Value  float64 // 0..1
+	Topic  rules.Topic // rules.TopicLeadQuality or rules.TopicSalesFollowup
+	Metric string      // qualified_rate or followup_rate
+	Value  float64     // 0..1
 	Clause string
 }
 
@@ -52,13 +52,14 @@ var (
 func Shares(text string, leads float64) []Share {
 	lower := " " + strings.ToLower(text) + " "
 	var out []Share
-	seen := map[string]bool{}
+	seen := map[rules.Topic]bool{}
 	for _, clause := range clauseSplit.Split(lower, -1) {
 		c := " " + strings.TrimSpace(clause) + " "
 		if strings.TrimSpace(c) == "" {
 			continue
 		}
-		topic, metricID, inverse := "", "", false
+		var topic rules.Topic
+		metricID, inverse := "", false
 		switch {
 		case containsAny(c, followVerbs):
 			topic, metricID = rules.TopicSalesFollowup, "followup_rate"

@@ -135,7 +135,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 				Source: "rules", Grounded: true, Age: now.Sub(d.CreatedAt), Deadline: time.Duration(p.Thresholds.ReviewDeadlineHours) * time.Hour}
 			row.Overdue = d.State == store.DraftPending && row.Age > row.Deadline
 			for _, f := range ev.Findings {
-				row.Rules = append(row.Rules, f.Rule)
+				row.Rules = append(row.Rules, string(f.Rule))
 			}
 			if ev.Source != nil {
 				row.Source, row.Grounded, row.Fallback = ev.Source.Source, ev.Source.Grounded, ev.Source.Fallback

@@ -98,11 +98,11 @@ type eval struct {
 	latest     map[string]float64
 	previous   map[string]float64
 	sources    map[string]string
-	facts      map[string]Fact // by topic: the latest answer on a topic wins
-	subject    string          // the metric the question is about (leads when it names none)
-	concMetric string          // the metric whose channels are looked at
+	facts      map[Topic]Fact // by topic: the latest answer on a topic wins
+	subject    string         // the metric the question is about (leads when it names none)
+	concMetric string         // the metric whose channels are looked at
 	res        Result
-	asked      map[string]bool
+	asked      map[Topic]bool
 	seenObs    map[string]bool
 
 	dataUnreliable, limitBreached, cacRising bool // signals for later families
@@ -113,7 +113,7 @@ func newEval(s *Set, in Input) *eval {
 	L := ds.Len() - 1
 	e := &eval{s: s, p: s.Profile, th: s.Profile.Thresholds, in: in, it: in.Intent, ds: ds, L: L, period: ds.Periods[L].String(),
 		res:   Result{Period: ds.Periods[L].String(), Findings: []Finding{}, Questions: []Question{}, Observed: []Observed{}},
-		asked: map[string]bool{}, seenObs: map[string]bool{}, previous: map[string]float64{}}
+		asked: map[Topic]bool{}, seenObs: map[string]bool{}, previous: map[string]float64{}}
 	if L > 0 {
 		e.prevPeriod = ds.Periods[L-1].String()
 		e.previous = ds.Values(L - 1)
@@ -146,7 +146,7 @@ func (e *eval) latestValues() {
 			sources[id] = "derived"
 		}
 	}
-	facts := map[string]Fact{}
+	facts := map[Topic]Fact{}
 	for _, f := range e.in.Facts {
 		facts[f.Topic] = f
 		if f.Metric != "" && f.Value != nil {
@@ -198,7 +198,7 @@ func (e *eval) add(f Finding) {
 }
 
 // ask puts a question to someone, once per topic, unless it was answered.
-func (e *eval) ask(topic, to, rule string, params map[string]any) {
+func (e *eval) ask(topic Topic, to string, rule RuleID, params map[string]any) {
 	if _, answered := e.facts[topic]; answered || e.asked[topic] {
 		return
 	}
@@ -216,7 +216,7 @@ func (e *eval) holder(roles ...string) string {
 	return e.in.Asker.Handle
 }
 
-func ruleOrder(id string) int {
+func ruleOrder(id RuleID) int {
 	for i, r := range AllRules {
 		if r == id {
 			return i
@@ -225,7 +225,7 @@ func ruleOrder(id string) int {
 	return len(AllRules)
 }
 
-func factBy(facts map[string]Fact, topic string) string {
+func factBy(facts map[Topic]Fact, topic Topic) string {
 	if f, ok := facts[topic]; ok {
 		return f.By
 	}

@@ -52,38 +52,38 @@ func TestRules(t *testing.T) {
 		csv    string
 		intent rules.Intent
 		facts  []rules.Fact
-		fires  []string
-		silent []string
+		fires  []rules.RuleID
+		silent []rules.RuleID
 	}{
-		{name: "premise matches", intent: rules.Intent{Metric: "leads", Direction: "up", ClaimedChangePct: f(30)}, silent: []string{rules.PremiseMismatch}},
-		{name: "premise mismatch on size", intent: rules.Intent{Metric: "leads", Direction: "up", ClaimedChangePct: f(50)}, fires: []string{rules.PremiseMismatch}},
-		{name: "premise mismatch on direction", intent: rules.Intent{Metric: "leads", Direction: "down"}, fires: []string{rules.PremiseMismatch}},
-		{name: "lead facts unknown", intent: rules.Intent{Metric: "leads"}, fires: []string{rules.LeadQualityUnknown, rules.FollowupUnknown}, silent: []string{rules.LeadQualityLow, rules.FollowupGap}},
+		{name: "premise matches", intent: rules.Intent{Metric: "leads", Direction: "up", ClaimedChangePct: f(30)}, silent: []rules.RuleID{rules.PremiseMismatch}},
+		{name: "premise mismatch on size", intent: rules.Intent{Metric: "leads", Direction: "up", ClaimedChangePct: f(50)}, fires: []rules.RuleID{rules.PremiseMismatch}},
+		{name: "premise mismatch on direction", intent: rules.Intent{Metric: "leads", Direction: "down"}, fires: []rules.RuleID{rules.PremiseMismatch}},
+		{name: "lead facts unknown", intent: rules.Intent{Metric: "leads"}, fires: []rules.RuleID{rules.LeadQualityUnknown, rules.FollowupUnknown}, silent: []rules.RuleID{rules.LeadQualityLow, rules.FollowupGap}},
 		{name: "lead facts from people, low", intent: rules.Intent{Metric: "leads"},
 			facts:  []rules.Fact{{Topic: rules.TopicLeadQuality, Metric: "qualified_rate", Value: f(0.4), By: "giulia"}, {Topic: rules.TopicSalesFollowup, Metric: "followup_rate", Value: f(0.25), By: "marco"}},
-			fires:  []string{rules.LeadQualityLow, rules.FollowupGap, rules.GoalOffTrack},
-			silent: []string{rules.LeadQualityUnknown, rules.FollowupUnknown}},
+			fires:  []rules.RuleID{rules.LeadQualityLow, rules.FollowupGap, rules.GoalOffTrack},
+			silent: []rules.RuleID{rules.LeadQualityUnknown, rules.FollowupUnknown}},
 		{name: "lead facts from people, good", intent: rules.Intent{Metric: "leads"},
 			facts:  []rules.Fact{{Topic: rules.TopicLeadQuality, Metric: "qualified_rate", Value: f(0.6), By: "giulia"}, {Topic: rules.TopicSalesFollowup, Metric: "followup_rate", Value: f(1), By: "marco"}},
-			fires:  []string{rules.GoalOnTrack},
-			silent: []string{rules.LeadQualityLow, rules.FollowupGap}},
-		{name: "lead facts in the data", csv: steady, intent: rules.Intent{Metric: "leads"}, silent: []string{rules.LeadQualityUnknown, rules.FollowupUnknown, rules.LeadQualityLow, rules.FollowupGap}},
-		{name: "vanity asked", intent: rules.Intent{Kind: "goal", Metric: "followers", Target: f(10000)}, fires: []string{rules.VanityMetric}, silent: []string{rules.LeadQualityUnknown}},
-		{name: "not vanity", intent: rules.Intent{Metric: "leads"}, silent: []string{rules.VanityMetric}},
-		{name: "limit holds", csv: steady, intent: rules.Intent{Kind: "status"}, silent: []string{rules.LimitBreached}},
-		{name: "limit breached", csv: wide(base, "2026-09,50,1500,8,30,29,0.10,0.02,0.30,900,40000", "2026-10,52,1500,8,31,30,0.18,0.02,0.30,900,40000"), intent: rules.Intent{Kind: "status"}, fires: []string{rules.LimitBreached, rules.ValueAtRisk}},
-		{name: "value at risk, returns", csv: wide(base, "2026-09,50,1500,8,30,29,0.10,0.02,0.30,900,40000", "2026-10,52,1500,8,31,30,0.10,0.03,0.30,900,40000"), intent: rules.Intent{Kind: "status"}, fires: []string{rules.ValueAtRisk}, silent: []string{rules.LimitBreached}},
-		{name: "cac rising 3 periods", intent: rules.Intent{Metric: "cac"}, fires: []string{rules.CACRising}},
-		{name: "cac flat", csv: steady, intent: rules.Intent{Metric: "cac"}, silent: []string{rules.CACRising}},
-		{name: "funnel gap", intent: rules.Intent{Kind: "status"}, fires: []string{rules.MissingFunnelKPI}},
-		{name: "utm inconsistent", intent: rules.Intent{Metric: "leads"}, fires: []string{rules.UTMInconsistent, rules.StrategySignals}},
-		{name: "utm consistent", csv: steady, intent: rules.Intent{Metric: "leads"}, silent: []string{rules.UTMInconsistent, rules.StrategySignals}},
-		{name: "data gap", csv: wide(base, "2026-07,50,1500,8,30,29,0.10,0.02,0.30,900,40000", "2026-09,50,1500,8,30,29,0.10,0.02,0.30,900,40000", "2026-10,52,1500,8,31,30,0.10,0.02,0.30,900,40000"), intent: rules.Intent{Metric: "leads"}, fires: []string{rules.DataGap}},
-		{name: "no data gap", csv: steady, intent: rules.Intent{Metric: "leads"}, silent: []string{rules.DataGap}},
-		{name: "channel concentration", csv: "period,metric,value,channel\n2026-09,leads,40,paid_social\n2026-09,leads,10,search\n2026-10,leads,45,paid_social\n2026-10,leads,5,search\n", intent: rules.Intent{Metric: "leads"}, fires: []string{rules.ChannelConcentrated}},
-		{name: "channels balanced", csv: "period,metric,value,channel\n2026-09,leads,25,paid_social\n2026-09,leads,25,search\n2026-10,leads,26,paid_social\n2026-10,leads,24,search\n", intent: rules.Intent{Metric: "leads"}, silent: []string{rules.ChannelConcentrated}},
-		{name: "unknown metric", intent: rules.Intent{Unknown: "podcast downloads"}, fires: []string{rules.UnknownMetric}},
-		{name: "known metric missing from data", intent: rules.Intent{Metric: "churn"}, fires: []string{rules.UnknownMetric}},
+			fires:  []rules.RuleID{rules.GoalOnTrack},
+			silent: []rules.RuleID{rules.LeadQualityLow, rules.FollowupGap}},
+		{name: "lead facts in the data", csv: steady, intent: rules.Intent{Metric: "leads"}, silent: []rules.RuleID{rules.LeadQualityUnknown, rules.FollowupUnknown, rules.LeadQualityLow, rules.FollowupGap}},
+		{name: "vanity asked", intent: rules.Intent{Kind: "goal", Metric: "followers", Target: f(10000)}, fires: []rules.RuleID{rules.VanityMetric}, silent: []rules.RuleID{rules.LeadQualityUnknown}},
+		{name: "not vanity", intent: rules.Intent{Metric: "leads"}, silent: []rules.RuleID{rules.VanityMetric}},
+		{name: "limit holds", csv: steady, intent: rules.Intent{Kind: "status"}, silent: []rules.RuleID{rules.LimitBreached}},
+		{name: "limit breached", csv: wide(base, "2026-09,50,1500,8,30,29,0.10,0.02,0.30,900,40000", "2026-10,52,1500,8,31,30,0.18,0.02,0.30,900,40000"), intent: rules.Intent{Kind: "status"}, fires: []rules.RuleID{rules.LimitBreached, rules.ValueAtRisk}},
+		{name: "value at risk, returns", csv: wide(base, "2026-09,50,1500,8,30,29,0.10,0.02,0.30,900,40000", "2026-10,52,1500,8,31,30,0.10,0.03,0.30,900,40000"), intent: rules.Intent{Kind: "status"}, fires: []rules.RuleID{rules.ValueAtRisk}, silent: []rules.RuleID{rules.LimitBreached}},
+		{name: "cac rising 3 periods", intent: rules.Intent{Metric: "cac"}, fires: []rules.RuleID{rules.CACRising}},
+		{name: "cac flat", csv: steady, intent: rules.Intent{Metric: "cac"}, silent: []rules.RuleID{rules.CACRising}},
+		{name: "funnel gap", intent: rules.Intent{Kind: "status"}, fires: []rules.RuleID{rules.MissingFunnelKPI}},
+		{name: "utm inconsistent", intent: rules.Intent{Metric: "leads"}, fires: []rules.RuleID{rules.UTMInconsistent, rules.StrategySignals}},
+		{name: "utm consistent", csv: steady, intent: rules.Intent{Metric: "leads"}, silent: []rules.RuleID{rules.UTMInconsistent, rules.StrategySignals}},
+		{name: "data gap", csv: wide(base, "2026-07,50,1500,8,30,29,0.10,0.02,0.30,900,40000", "2026-09,50,1500,8,30,29,0.10,0.02,0.30,900,40000", "2026-10,52,1500,8,31,30,0.10,0.02,0.30,900,40000"), intent: rules.Intent{Metric: "leads"}, fires: []rules.RuleID{rules.DataGap}},
+		{name: "no data gap", csv: steady, intent: rules.Intent{Metric: "leads"}, silent: []rules.RuleID{rules.DataGap}},
+		{name: "channel concentration", csv: "period,metric,value,channel\n2026-09,leads,40,paid_social\n2026-09,leads,10,search\n2026-10,leads,45,paid_social\n2026-10,leads,5,search\n", intent: rules.Intent{Metric: "leads"}, fires: []rules.RuleID{rules.ChannelConcentrated}},
+		{name: "channels balanced", csv: "period,metric,value,channel\n2026-09,leads,25,paid_social\n2026-09,leads,25,search\n2026-10,leads,26,paid_social\n2026-10,leads,24,search\n", intent: rules.Intent{Metric: "leads"}, silent: []rules.RuleID{rules.ChannelConcentrated}},
+		{name: "unknown metric", intent: rules.Intent{Unknown: "podcast downloads"}, fires: []rules.RuleID{rules.UnknownMetric}},
+		{name: "known metric missing from data", intent: rules.Intent{Metric: "churn"}, fires: []rules.RuleID{rules.UnknownMetric}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,7 +94,7 @@ func TestRules(t *testing.T) {
 			}
 			asker, _ := b.p.Person("anna")
 			res := b.set.Evaluate(rules.Input{Data: b.ds, Intent: tt.intent, Asker: asker, Facts: tt.facts})
-			var fired []string
+			var fired []rules.RuleID
 			for _, f := range res.Findings {
 				fired = append(fired, f.Rule)
 				require.NotNil(t, f.Evidence)
@@ -114,7 +114,7 @@ func TestQuestionsGoToTheRightPeople(t *testing.T) {
 	b := setup(t, "")
 	asker, _ := b.p.Person("anna")
 	res := b.set.Evaluate(rules.Input{Data: b.ds, Intent: rules.Intent{Kind: "why", Metric: "leads"}, Asker: asker})
-	to := map[string]string{}
+	to := map[rules.Topic]string{}
 	for _, q := range res.Questions {
 		to[q.Topic] = q.To
 	}

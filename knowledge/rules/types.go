@@ -15,43 +15,50 @@ import (
 	"time"
 )
 
-// Rule ids. They are a public contract: tests, evals and users' tooling match on them.
+// RuleID names a rule. Rule ids are a public contract: tests, evals and users' tooling
+// match on them.
+type RuleID string
+
+// Rule ids.
 const (
-	PremiseMismatch     = "premise_mismatch"
-	LeadQualityUnknown  = "lead_quality_unknown"
-	FollowupUnknown     = "followup_unknown"
-	LeadQualityLow      = "lead_quality_low"
-	FollowupGap         = "followup_gap"
-	VanityMetric        = "vanity_metric"
-	LimitBreached       = "limit_breached"
-	ValueAtRisk         = "value_at_risk"
-	GoalOffTrack        = "goal_off_track"
-	GoalOnTrack         = "goal_on_track"
-	CACRising           = "cac_rising"
-	MissingFunnelKPI    = "missing_funnel_kpi"
-	DataGap             = "data_gap"
-	UTMInconsistent     = "utm_inconsistent"
-	ChannelConcentrated = "channel_concentration"
-	StrategySignals     = "strategy_signals"
-	UnknownMetric       = "unknown_metric"
+	PremiseMismatch     RuleID = "premise_mismatch"
+	LeadQualityUnknown         = "lead_quality_unknown"
+	FollowupUnknown            = "followup_unknown"
+	LeadQualityLow             = "lead_quality_low"
+	FollowupGap                = "followup_gap"
+	VanityMetric               = "vanity_metric"
+	LimitBreached              = "limit_breached"
+	ValueAtRisk                = "value_at_risk"
+	GoalOffTrack               = "goal_off_track"
+	GoalOnTrack                = "goal_on_track"
+	CACRising                  = "cac_rising"
+	MissingFunnelKPI           = "missing_funnel_kpi"
+	DataGap                    = "data_gap"
+	UTMInconsistent            = "utm_inconsistent"
+	ChannelConcentrated        = "channel_concentration"
+	StrategySignals            = "strategy_signals"
+	UnknownMetric              = "unknown_metric"
 )
 
 // AllRules lists every rule id in the order findings are reported.
-var AllRules = []string{
+var AllRules = []RuleID{
 	UnknownMetric, PremiseMismatch, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
 	LeadQualityLow, FollowupGap, VanityMetric, LimitBreached, ValueAtRisk, GoalOffTrack, GoalOnTrack,
 	CACRising, ChannelConcentrated, MissingFunnelKPI, StrategySignals,
 }
 
-// Question topics, also a public contract.
+// Topic is what a question asks about, also a public contract.
+type Topic string
+
+// Question topics.
 const (
-	TopicLeadQuality   = "lead_quality"
-	TopicSalesFollowup = "sales_followup"
-	TopicMetricPurpose = "metric_purpose"
-	TopicDataQuality   = "data_quality"
-	TopicRetention     = "retention_plan"
-	TopicValues        = "values_conflict"
-	TopicMissingData   = "missing_data"
+	TopicLeadQuality   Topic = "lead_quality"
+	TopicSalesFollowup       = "sales_followup"
+	TopicMetricPurpose       = "metric_purpose"
+	TopicDataQuality         = "data_quality"
+	TopicRetention           = "retention_plan"
+	TopicValues              = "values_conflict"
+	TopicMissingData         = "missing_data"
 )
 
 // Severity of a finding.
@@ -77,7 +84,7 @@ type Intent struct {
 
 // Fact is something a person told the bot in answer to a question.
 type Fact struct {
-	Topic  string    `json:"topic"`
+	Topic  Topic     `json:"topic"`
 	Metric string    `json:"metric,omitempty"` // e.g. qualified_rate
 	Value  *float64  `json:"value,omitempty"`
 	Text   string    `json:"text"`
@@ -95,7 +102,7 @@ type Datum struct {
 
 // Finding is one rule that fired.
 type Finding struct {
-	Rule     string         `json:"rule"`
+	Rule     RuleID         `json:"rule"`
 	Severity Severity       `json:"severity"`
 	Subject  string         `json:"subject,omitempty"` // limit/goal/value id, metric, stage
 	Params   map[string]any `json:"params,omitempty"`  // for the message templates
@@ -118,9 +125,9 @@ func (f Finding) EvidenceText() string {
 
 // Question is a fact the bot needs from a person.
 type Question struct {
-	Topic  string         `json:"topic"`
+	Topic  Topic          `json:"topic"`
 	To     string         `json:"to"` // a person's handle
-	Rule   string         `json:"rule,omitempty"`
+	Rule   RuleID         `json:"rule,omitempty"`
 	Params map[string]any `json:"params,omitempty"`
 	Text   string         `json:"text"` // filled from the language templates
 }
@@ -145,7 +152,7 @@ type Result struct {
 }
 
 // Fired reports whether a rule fired.
-func (r Result) Fired(rule string) bool {
+func (r Result) Fired(rule RuleID) bool {
 	for _, f := range r.Findings {
 		if f.Rule == rule {
 			return true
@@ -155,7 +162,7 @@ func (r Result) Fired(rule string) bool {
 }
 
 // Finding returns the first finding of a rule.
-func (r Result) Finding(rule string) (Finding, bool) {
+func (r Result) Finding(rule RuleID) (Finding, bool) {
 	for _, f := range r.Findings {
 		if f.Rule == rule {
 			return f, true
