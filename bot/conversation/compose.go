@@ -65,7 +65,7 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 				d.Context = append(d.Context, f.Message)
 			}
 		case rules.CACRising:
-			if subjectIsCost || in.Kind == "status" {
+			if subjectIsCost || in.Kind == rules.KindStatus {
 				d.Key = append(d.Key, f.Message)
 			} else {
 				d.Context = append(d.Context, f.Message)

@@ -161,7 +161,7 @@ func stripFence(s string) string {
 }
 
 func toIntentJSON(in rules.Intent) intentJSON {
-	return intentJSON{Kind: in.Kind, Metric: in.Metric, Direction: in.Direction, ClaimedChangePct: in.ClaimedChangePct, Target: in.Target, Unknown: in.Unknown}
+	return intentJSON{Kind: string(in.Kind), Metric: in.Metric, Direction: in.Direction, ClaimedChangePct: in.ClaimedChangePct, Target: in.Target, Unknown: in.Unknown}
 }
 
 // checkIntent validates a question's reading: known kind, direction and metric, and
@@ -213,7 +213,7 @@ func checkIntent(out intentJSON, in conversation.QuestionInput) (rules.Intent, e
 	if unknown != "" && (out.Metric != "" || len(unknown) > 40 || !strings.Contains(strings.ToLower(in.Text), strings.ToLower(unknown))) {
 		return rules.Intent{}, fmt.Errorf("unknown %q is not words of the question about something other than the metrics", unknown)
 	}
-	return rules.Intent{Kind: out.Kind, Metric: out.Metric, Direction: out.Direction, ClaimedChangePct: pct, Target: out.Target, Unknown: unknown}, nil
+	return rules.Intent{Kind: rules.IntentKind(out.Kind), Metric: out.Metric, Direction: out.Direction, ClaimedChangePct: pct, Target: out.Target, Unknown: unknown}, nil
 }
 
 // metricOfTopic is the metric a share answers, by topic; the model does not choose it.

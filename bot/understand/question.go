@@ -115,7 +115,7 @@ func Question(text string, res *metric.Resolver, phrases []metric.Phrase) (rules
 	lower := strings.ToLower(text)
 	words := Words(text)
 	lang := DetectLanguage(words)
-	in := rules.Intent{Kind: "why"}
+	in := rules.Intent{Kind: rules.KindWhy}
 	in.Metric, _ = FindMetric(words, phrases)
 
 	up, down := hasAnyWord(words, upWords), hasAnyWord(words, downWords)
@@ -160,7 +160,7 @@ func Question(text string, res *metric.Resolver, phrases []metric.Phrase) (rules
 	goal := hasAnyPhrase(lower, words, goalWords)
 	why := hasAnyPhrase(lower, words, whyWords)
 	if goal && !why {
-		in.Kind = "goal"
+		in.Kind = rules.KindGoal
 		if in.ClaimedChangePct == nil {
 			for _, m := range numRe.FindAllStringSubmatch(lower, -1) {
 				if v, ok := ParseNumber(m[1], m[2]); ok && v >= 10 {
@@ -173,9 +173,9 @@ func Question(text string, res *metric.Resolver, phrases []metric.Phrase) (rules
 			in.Direction = "up"
 		}
 	} else if !why && in.Direction == "" && in.ClaimedChangePct == nil && (hasAnyPhrase(lower, words, statusWords) || in.Metric == "") {
-		in.Kind = "status"
+		in.Kind = rules.KindStatus
 	}
-	if in.Metric == "" && in.Kind != "status" {
+	if in.Metric == "" && in.Kind != rules.KindStatus {
 		in.Unknown = unknownSubject(lower)
 	}
 	return in, lang

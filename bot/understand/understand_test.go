@@ -8,6 +8,7 @@ import (
 
 	"github.com/whybot/whybot/bot/understand"
 	"github.com/whybot/whybot/knowledge/metric"
+	"github.com/whybot/whybot/knowledge/rules"
 )
 
 var res = metric.NewResolver(map[string][]string{"leads": {"contatti"}, "qualified_leads": {"MQL"}})
@@ -38,7 +39,7 @@ func TestQuestion(t *testing.T) {
 			in, lang := understand.Question(q, res, nil)
 			require.Equal(t, want.metric, in.Metric)
 			require.Equal(t, want.dir, in.Direction)
-			require.Equal(t, want.kind, in.Kind)
+			require.Equal(t, want.kind, string(in.Kind))
 			require.Equal(t, want.lang, lang)
 			if want.claimed != 0 {
 				require.NotNil(t, in.ClaimedChangePct)
@@ -105,7 +106,7 @@ func FuzzQuestion(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q string) {
 		in, lang := understand.Question(q, res, nil)
-		require.Contains(t, []string{"why", "goal", "status"}, in.Kind)
+		require.Contains(t, []rules.IntentKind{rules.KindWhy, rules.KindGoal, rules.KindStatus}, in.Kind)
 		require.Contains(t, []string{"", "it", "en"}, lang)
 		require.Contains(t, []string{"", "up", "down"}, in.Direction)
 		for _, s := range understand.Shares(q, 50) {

@@ -120,7 +120,7 @@ func newEval(s *Set, in Input) *eval {
 	}
 	e.latestValues()
 	e.subject = e.it.Metric
-	if e.subject == "" && e.it.Kind != "status" {
+	if e.subject == "" && e.it.Kind != KindStatus {
 		e.subject = "leads"
 		if !ds.Has("leads") {
 			e.subject = ""

@@ -12,7 +12,7 @@ func acquisitionCostFamily(e *eval) {
 			ev = append(ev, Datum{Metric: "cac", Period: pt.Period.String(), Value: round(pt.Value), Source: "derived"})
 		}
 		add(Finding{Rule: CACRising, Severity: Warning, Subject: "cac", Params: map[string]any{"periods": run, "from": round(series[0].Value), "to": round(series[len(series)-1].Value)}, Evidence: ev})
-		if costMetrics[subject] || it.Kind == "status" {
+		if costMetrics[subject] || it.Kind == KindStatus {
 			ask(TopicRetention, holder("owner"), CACRising, map[string]any{"periods": run})
 		}
 	}

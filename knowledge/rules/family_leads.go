@@ -9,7 +9,7 @@ func leadsFamily(e *eval) {
 	latest, previous, facts, period, it, th, ds, subject := e.latest, e.previous, e.facts, e.period, e.it, e.th, e.ds, e.subject
 	add, ask, holder, datum := e.add, e.ask, e.holder, e.datum
 	leadQuestion := leadMetrics[subject]
-	if it.Kind == "status" {
+	if it.Kind == KindStatus {
 		if c, ok := changePct(latest, previous, "leads"); ok && math.Abs(c) >= th.LeadSwingPct {
 			leadQuestion = true
 		}
@@ -24,7 +24,7 @@ func leadsFamily(e *eval) {
 			ask(TopicSalesFollowup, holder("sales", "owner"), FollowupUnknown, map[string]any{"period": period, "leads": latest["leads"]})
 		}
 	}
-	if q, ok := latest["qualified_rate"]; ok && (leadQuestion || it.Kind == "status") && q < th.QualifiedRateMin {
+	if q, ok := latest["qualified_rate"]; ok && (leadQuestion || it.Kind == KindStatus) && q < th.QualifiedRateMin {
 		ev := []Datum{datum("qualified_rate")}
 		for _, id := range []string{"qualified_leads", "leads", "cost_per_qualified_lead"} {
 			if _, ok := latest[id]; ok {
@@ -33,7 +33,7 @@ func leadsFamily(e *eval) {
 		}
 		add(Finding{Rule: LeadQualityLow, Severity: Warning, Subject: "qualified_rate", Params: map[string]any{"rate": q, "min": th.QualifiedRateMin, "by": factBy(facts, TopicLeadQuality)}, Evidence: ev})
 	}
-	if fr, ok := latest["followup_rate"]; ok && (leadQuestion || it.Kind == "status") && fr < th.FollowupRateMin {
+	if fr, ok := latest["followup_rate"]; ok && (leadQuestion || it.Kind == KindStatus) && fr < th.FollowupRateMin {
 		ev := []Datum{datum("followup_rate")}
 		params := map[string]any{"rate": fr, "min": th.FollowupRateMin, "by": factBy(facts, TopicSalesFollowup)}
 		if l, ok := latest["leads"]; ok {

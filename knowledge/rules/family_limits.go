@@ -15,7 +15,7 @@ func limitsFamily(e *eval) {
 		if !o.held {
 			e.limitBreached = true
 			add(Finding{Rule: LimitBreached, Severity: Critical, Subject: o.limit.ID, Params: map[string]any{"limit": o.limit.ID, "text": o.limit.Text, "rule": o.limit.Rule}, Evidence: o.evidence})
-			if related := Related(subject); anyIn(related, o.evidence) || it.Kind == "status" {
+			if related := Related(subject); anyIn(related, o.evidence) || it.Kind == KindStatus {
 				ask(TopicValues, holder("owner"), LimitBreached, map[string]any{"limit": o.limit.ID, "text": o.limit.Text})
 			}
 		}

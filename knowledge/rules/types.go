@@ -71,15 +71,25 @@ const (
 	Info     Severity = "info"
 )
 
+// IntentKind is what kind of question was asked.
+type IntentKind string
+
+// Intent kinds.
+const (
+	KindWhy    IntentKind = "why"    // why did a number move
+	KindGoal   IntentKind = "goal"   // a target to reach ("10,000 followers in six months")
+	KindStatus IntentKind = "status" // how are we doing
+)
+
 // Intent is what a question is about, as understood from its words.
 type Intent struct {
-	Kind             string   `json:"kind"`               // why | goal | status
-	Metric           string   `json:"metric"`             // metric id, "" when none was named
-	Direction        string   `json:"direction"`          // up | down | ""
-	ClaimedChangePct *float64 `json:"claimed_change_pct"` // e.g. 30 for "+30%"
-	Target           *float64 `json:"target,omitempty"`   // for goals: "10,000 followers"
-	Unknown          string   `json:"unknown,omitempty"`  // a metric-like phrase that matched nothing
-	Period           string   `json:"period,omitempty"`   // a period named in the question
+	Kind             IntentKind `json:"kind"`
+	Metric           string     `json:"metric"`             // metric id, "" when none was named
+	Direction        string     `json:"direction"`          // up | down | ""
+	ClaimedChangePct *float64   `json:"claimed_change_pct"` // e.g. 30 for "+30%"
+	Target           *float64   `json:"target,omitempty"`   // for goals: "10,000 followers"
+	Unknown          string     `json:"unknown,omitempty"`  // a metric-like phrase that matched nothing
+	Period           string     `json:"period,omitempty"`   // a period named in the question
 }
 
 // Fact is something a person told the bot in answer to a question.

@@ -393,7 +393,7 @@ func (e *env) validate(args []string) error {
 	if err != nil {
 		return err
 	}
-	res := ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: rules.Intent{Kind: "status"}, Asker: ws.Profile.DefaultAsker()})
+	res := ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: rules.Intent{Kind: rules.KindStatus}, Asker: ws.Profile.DefaultAsker()})
 	view, err := viewFor(ws)
 	if err != nil {
 		return err
