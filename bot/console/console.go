@@ -136,7 +136,7 @@ func (c *Chat) handle(ctx context.Context, line, as string) (quit bool) {
 }
 
 func (c *Chat) say(ctx context.Context, text, as string) {
-	r, err := c.Engine.Ask(ctx, c.Workspace, conversation.Request{ThreadID: c.thread, As: as, Text: text, Lang: c.Lang, Transport: "console", Channel: "console"})
+	r, err := c.Engine.Ask(ctx, c.Workspace, conversation.Request{ThreadID: c.thread, As: as, Text: text, Lang: c.Lang, Transport: store.TransportConsole, Channel: "console"})
 	if err != nil {
 		c.fail(err)
 		return

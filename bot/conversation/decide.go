@@ -162,7 +162,7 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 	ref, err := poster.Post(ctx, Post{Workspace: o.Workspace, ThreadID: o.ThreadID, Channel: o.Channel, Text: o.Text, ApprovedBy: o.ApprovedBy, IdempotencyKey: o.IdempotencyKey,
 		Retry: o.Attempts > 1, Since: o.CreatedAt})
 	if err != nil {
-		e.obs.PostFailed(o.Transport)
+		e.obs.PostFailed(string(o.Transport))
 		e.log.WarnContext(ctx, "post failed", "workspace", workspaceID, "draft", draftID, "err", err)
 		if rerr := e.store.ReleaseOutbox(ctx, workspaceID, draftID, e.now().UTC(), err.Error()); rerr != nil {
 			return false, errors.Join(err, rerr)
@@ -172,7 +172,7 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 	if err := e.store.MarkPosted(ctx, workspaceID, draftID, e.now().UTC(), ref); err != nil {
 		return true, fmt.Errorf("record post of %s: %w", draftID, err)
 	}
-	e.obs.Posted(o.Transport, e.now().Sub(o.CreatedAt), o.Attempts > 1)
+	e.obs.Posted(string(o.Transport), e.now().Sub(o.CreatedAt), o.Attempts > 1)
 	return true, nil
 }
 

@@ -105,7 +105,7 @@ var ErrNotReviewer = errors.New("not a reviewer")
 // Engine runs conversations.
 type Engine struct {
 	store     Store
-	posters   map[string]Poster
+	posters   map[store.Transport]Poster
 	now       func() time.Time
 	log       *slog.Logger
 	lease     time.Duration
@@ -173,13 +173,13 @@ func WithQueuedDelivery(wake func()) Option {
 }
 
 // WithPoster sets the poster of a transport.
-func WithPoster(transport string, p Poster) Option {
+func WithPoster(transport store.Transport, p Poster) Option {
 	return func(e *Engine) { e.posters[transport] = p }
 }
 
 // New builds an engine on a store.
 func New(s Store, opts ...Option) *Engine {
-	e := &Engine{store: s, posters: map[string]Poster{}, now: time.Now, log: slog.Default(), lease: 2 * time.Minute, obs: noObserver{}}
+	e := &Engine{store: s, posters: map[store.Transport]Poster{}, now: time.Now, log: slog.Default(), lease: 2 * time.Minute, obs: noObserver{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -197,9 +197,9 @@ type Request struct {
 	Start     bool
 	As        string // who speaks (a handle of the profile); empty: the asker or the owner
 	Text      string
-	Lang      string // it | en; empty: from the text, the person, the profile
-	Transport string // console, cli, slack, …
-	Channel   string // where the answer goes, for the transport
+	Lang      string          // it | en; empty: from the text, the person, the profile
+	Transport store.Transport // where the conversation happens; empty: cli
+	Channel   string          // where the answer goes, for the transport
 	// Key is the platform's identity of the message (slack-message:C1:1700000000.0001);
 	// empty: none. A message handled before gets the reply it got then (Replayed), never
 	// a second turn, so a transport may handle a delivery again after a failure.
@@ -336,7 +336,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		lang := firstOf(req.Lang, detected, speaker.Language, p.Language)
 		intent, read = e.readQuestion(ctx, ws, text, lang, intent)
 		if isNew {
-			th = store.Thread{Workspace: p.Workspace, ID: firstOf(th.ID, newID("t")), Transport: firstOf(req.Transport, "cli"), Channel: req.Channel, CreatedAt: now}
+			th = store.Thread{Workspace: p.Workspace, ID: firstOf(th.ID, newID("t")), Transport: store.Transport(firstOf(string(req.Transport), string(store.TransportCLI))), Channel: req.Channel, CreatedAt: now}
 		}
 		th.Asker, th.Language = speaker.Handle, lang
 		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: record.JSON(&record.Question{Text: text, Intent: intent, Language: lang, Read: read, Account: req.Account})})
@@ -452,7 +452,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		return Reply{}, err
 	}
 	e.log.InfoContext(ctx, "turn", "workspace", p.Workspace, "thread", th.ID, "state", th.State, "findings", len(res.Findings), "questions", len(res.Questions))
-	e.observeTurn(th.Transport, isNew, res.Findings, read, reply.Source)
+	e.observeTurn(string(th.Transport), isNew, res.Findings, read, reply.Source)
 	return reply, nil
 }
 

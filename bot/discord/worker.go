@@ -312,7 +312,7 @@ func (w *Worker) notForTheEngine(ctx context.Context, p *profile.Profile, set *p
 
 // converse takes one turn of a conversation and says in the channel what comes of it.
 func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person profile.Person, key, id, channel, text string, start bool) error {
-	req := conversation.Request{As: person.Handle, Text: text, Transport: "discord", Channel: channel, Key: key, Delivery: delivery.HandlingOf(ctx).Key,
+	req := conversation.Request{As: person.Handle, Text: text, Transport: store.TransportDiscord, Channel: channel, Key: key, Delivery: delivery.HandlingOf(ctx).Key,
 		Thread: id, Start: start}
 	return chat.Turn(ctx, w.Engine, thread{w: w, channel: channel}, ws, req)
 }

@@ -40,7 +40,7 @@ type Notice struct {
 	Workspace string
 	DraftID   string
 	ThreadID  string
-	Transport string
+	Transport store.Transport
 	Level     int      // 1: reminder to reviewers; 2: escalation to the owner
 	To        []string // handles of the people reminded
 	Text      string

@@ -196,7 +196,7 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	// the engine starts the thread on a mention, or goes on in it; chatter elsewhere is not
 	// for the bot (chat.Turn says nothing for ErrNoThread)
 	req := conversation.Request{As: person.Handle, Text: strings.TrimSpace(mentionRe.ReplaceAllString(ev.Text, "")),
-		Transport: "slack", Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: delivery.HandlingOf(ctx).Key,
+		Transport: store.TransportSlack, Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: delivery.HandlingOf(ctx).Key,
 		Thread: id, Start: mentioned}
 	err = chat.Turn(ctx, w.Engine, thread{w: w, channel: ev.Channel, ts: threadTS}, ws, req)
 	if errors.Is(err, conversation.ErrNoThread) {

@@ -115,7 +115,7 @@ func (s *Server) chatPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply, err := s.engine.Ask(ctx, ws, conversation.Request{ThreadID: threadID, As: as, Text: r.PostFormValue("text"),
-		Transport: "web", Channel: "web", Account: viewerOf(r).Account.Name})
+		Transport: store.TransportWeb, Channel: "web", Account: viewerOf(r).Account.Name})
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
 		s.renderChat(w, r, http.StatusUnprocessableEntity, threadID, ue.Reason)

@@ -131,7 +131,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			ev, _ := record.Decode[record.Evidence](d.Evidence)
-			row := inboxRow{Workspace: ws.ID, Company: ws.Company, Draft: d, Asker: th.Asker, Transport: th.Transport,
+			row := inboxRow{Workspace: ws.ID, Company: ws.Company, Draft: d, Asker: th.Asker, Transport: string(th.Transport),
 				Source: "rules", Grounded: true, Age: now.Sub(d.CreatedAt), Deadline: time.Duration(p.Thresholds.ReviewDeadlineHours) * time.Hour}
 			row.Overdue = d.State == store.DraftPending && row.Age > row.Deadline
 			for _, f := range ev.Findings {

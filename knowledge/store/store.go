@@ -82,6 +82,18 @@ const (
 	EventPosted        EventKind = "posted"
 )
 
+// Transport is where a conversation happens and where its answer is posted.
+type Transport string
+
+// Transports.
+const (
+	TransportCLI     Transport = "cli"     // whybot ask
+	TransportConsole Transport = "console" // whybot chat, and the demo's printed posts
+	TransportSlack   Transport = "slack"
+	TransportDiscord Transport = "discord"
+	TransportWeb     Transport = "web" // the web console's chat
+)
+
 // Workspace is one company served by the bot.
 type Workspace struct {
 	ID        string          `json:"id"`
@@ -97,8 +109,8 @@ type Thread struct {
 	ID        string          `json:"id"`
 	Asker     string          `json:"asker"`
 	Language  string          `json:"language"`
-	Transport string          `json:"transport"` // console, cli, slack, discord, web
-	Channel   string          `json:"channel"`   // where answers are posted (transport-specific)
+	Transport Transport       `json:"transport"`
+	Channel   string          `json:"channel"` // where answers are posted (transport-specific)
 	State     ThreadState     `json:"state"`
 	Intent    json.RawMessage `json:"intent"`
 	Version   int             `json:"version"`
@@ -193,7 +205,7 @@ type Outbox struct {
 	Workspace      string      `json:"workspace"`
 	DraftID        string      `json:"draft"`
 	ThreadID       string      `json:"thread"`
-	Transport      string      `json:"transport"`
+	Transport      Transport   `json:"transport"`
 	Channel        string      `json:"channel"`
 	Text           string      `json:"text"`
 	IdempotencyKey string      `json:"idempotency_key"`

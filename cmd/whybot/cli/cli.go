@@ -22,6 +22,7 @@ import (
 	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/backend"
 )
 
@@ -283,7 +284,7 @@ func (e *env) openStore(path string) (backend.DB, error) {
 
 func (e *env) engine(s conversation.Store, opts ...conversation.Option) *conversation.Engine {
 	p := console.Poster{W: e.stdout}
-	base := []conversation.Option{conversation.WithLogger(e.log), conversation.WithPoster("console", p), conversation.WithPoster("cli", p)}
+	base := []conversation.Option{conversation.WithLogger(e.log), conversation.WithPoster(store.TransportConsole, p), conversation.WithPoster(store.TransportCLI, p)}
 	base = append(base, e.llmOptions()...)
 	return conversation.New(s, append(base, opts...)...)
 }

@@ -122,7 +122,7 @@ func (e *env) ask(args []string) error {
 		return err
 	}
 	idx := e.syncKnowledge(s, ws)
-	r, err := e.engine(s, conversation.WithKnowledge(idx)).Ask(e.ctx, ws, conversation.Request{ThreadID: *thread, As: *as, Text: question, Lang: *lang, Transport: "cli", Channel: "cli"})
+	r, err := e.engine(s, conversation.WithKnowledge(idx)).Ask(e.ctx, ws, conversation.Request{ThreadID: *thread, As: *as, Text: question, Lang: *lang, Transport: store.TransportCLI, Channel: "cli"})
 	if err != nil {
 		return err
 	}

@@ -41,10 +41,10 @@ type notifiers struct {
 }
 
 func (n notifiers) Notify(ctx context.Context, x jobs.Notice) error {
-	if x.Transport == "slack" && n.slack != nil {
+	if x.Transport == store.TransportSlack && n.slack != nil {
 		return n.slack.Remind(ctx, x.Workspace, x.Text, x.To)
 	}
-	if x.Transport == "discord" && n.discord != nil {
+	if x.Transport == store.TransportDiscord && n.discord != nil {
 		return n.discord.Remind(ctx, x.Workspace, x.Text, x.To)
 	}
 	return n.console.Notify(ctx, x)
@@ -176,7 +176,7 @@ func (e *env) serve(args []string) error {
 			return err
 		}
 		api := slack.NewAPI(slackCfg, e.log)
-		opts = append(opts, conversation.WithPoster("slack", &slack.Poster{API: api, Log: e.log}))
+		opts = append(opts, conversation.WithPoster(store.TransportSlack, &slack.Poster{API: api, Log: e.log}))
 		notify.slack = &slack.Notifier{API: api, Store: s, ReviewChannel: slackCfg.ReviewChannel}
 		worker = &slack.Worker{Store: s, API: api, ReviewChannel: slackCfg.ReviewChannel, Log: e.log, Timing: timing.inbox()}
 	}
@@ -185,7 +185,7 @@ func (e *env) serve(args []string) error {
 		if dside, err = e.openDiscord(ctx, s, discordCfg, timing.inbox()); err != nil {
 			return err
 		}
-		opts = append(opts, conversation.WithPoster("discord", &discord.Poster{API: dside.api, Log: e.log, Self: dside.self}))
+		opts = append(opts, conversation.WithPoster(store.TransportDiscord, &discord.Poster{API: dside.api, Log: e.log, Self: dside.self}))
 		notify.discord = &discord.Notifier{API: dside.api, Store: s, ReviewChannel: discordCfg.ReviewChannel, Log: e.log}
 	}
 	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload, SweepEvery: timing.Sweep, Grace: timing.Grace}

@@ -146,7 +146,7 @@ func (e *env) webConsole(s backend.DB, eng *conversation.Engine) (*web.Server, e
 
 // webOptions are the engine options the console needs.
 func webOptions(s backend.DB) []conversation.Option {
-	return []conversation.Option{conversation.WithAccounts(s), conversation.WithPoster("web", web.Poster{})}
+	return []conversation.Option{conversation.WithAccounts(s), conversation.WithPoster(store.TransportWeb, web.Poster{})}
 }
 
 // demo is `whybot demo`: the sample company on an embedded store, a demo reviewer, and the
@@ -196,7 +196,7 @@ func (e *env) demo(args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := append(webOptions(s), conversation.WithPoster("console", console.Poster{W: e.stdout}))
+	opts := append(webOptions(s), conversation.WithPoster(store.TransportConsole, console.Poster{W: e.stdout}))
 	if idx, err := e.index(s); err == nil {
 		opts = append(opts, conversation.WithKnowledge(idx))
 	}
