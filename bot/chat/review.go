@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/prompts"
 )
 
@@ -18,4 +19,20 @@ func NotReviewer(set *prompts.Set, p *profile.Profile, mention func(*profile.Pro
 		}
 	}
 	return set.Text("review.not_reviewer", map[string]string{"Company": escape(p.Company), "Reviewers": strings.Join(reviewers, ", "), "Setting": setting})
+}
+
+// Decision is a decided draft's line on its review card, on any platform: who decided
+// (by, in the platform's mention), when (in its date markup), and how; templates
+// PLATFORM.card_rejected and PLATFORM.card_approved, and one text for a superseded draft.
+func Decision(set *prompts.Set, platform string, d store.Draft, by, when, reason string) string {
+	data := map[string]any{"By": by, "When": when, "Edited": d.Edited, "Reason": reason, "Posted": d.State == store.DraftPosted}
+	switch d.State {
+	case store.DraftRejected:
+		return set.Text(platform+".card_rejected", data)
+	case store.DraftApproved, store.DraftPosted:
+		return set.Text(platform+".card_approved", data)
+	case store.DraftSuperseded:
+		return set.Text("review.card_superseded", nil)
+	}
+	return string(d.State)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/rules"
@@ -96,17 +97,7 @@ func (c *reviewCard) decision(set *prompts.Set) string {
 	if d.DecidedAt != nil {
 		when = fmt.Sprintf("<t:%d:f>", d.DecidedAt.Unix())
 	}
-	data := map[string]any{"By": mention(c.Profile, d.DecidedBy), "When": when, "Edited": d.Edited, "Reason": escape(d.Reason),
-		"Posted": d.State == store.DraftPosted}
-	switch d.State {
-	case store.DraftRejected:
-		return set.Text("discord.card_rejected", data)
-	case store.DraftApproved, store.DraftPosted:
-		return set.Text("discord.card_approved", data)
-	case store.DraftSuperseded:
-		return set.Text("review.card_superseded", nil)
-	}
-	return string(d.State)
+	return chat.Decision(set, "discord", d, mention(c.Profile, d.DecidedBy), when, escape(d.Reason))
 }
 
 func appendField(fields []*discordgo.MessageEmbedField, name string, lines []string) []*discordgo.MessageEmbedField {

@@ -7,6 +7,7 @@ import (
 
 	goslack "github.com/slack-go/slack"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/rules"
@@ -118,17 +119,7 @@ func (c *reviewCard) decision(set *prompts.Set) string {
 	if d.DecidedAt != nil {
 		when = fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", d.DecidedAt.Unix(), d.DecidedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
-	data := map[string]any{"By": mention(c.Profile, d.DecidedBy), "When": when, "Edited": d.Edited, "Reason": escape(d.Reason),
-		"Posted": d.State == store.DraftPosted}
-	switch d.State {
-	case store.DraftRejected:
-		return set.Text("slack.card_rejected", data)
-	case store.DraftApproved, store.DraftPosted:
-		return set.Text("slack.card_approved", data)
-	case store.DraftSuperseded:
-		return set.Text("review.card_superseded", nil)
-	}
-	return string(d.State)
+	return chat.Decision(set, "slack", d, mention(c.Profile, d.DecidedBy), when, escape(d.Reason))
 }
 
 func evidence(f rules.Finding) string {
