@@ -82,6 +82,67 @@ func loadDir(dir string) (*workspace.Workspace, error) {
 	return workspace.Load(prof, data)
 }
 
+// serveOps serves /healthz, /readyz and /metrics on addr, when one is set.
+func (e *env) serveOps(ctx context.Context, g *errgroup.Group, grace time.Duration, addr string, health *ops.Health, met *metrics.Metrics) error {
+	if addr == "" {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", health.Handler())
+	mux.Handle("GET /readyz", health.Handler())
+	mux.Handle("GET /metrics", met.Handler())
+	at, err := serveHTTP(ctx, g, grace, addr, "WHYBOT_OPS_LISTEN", mux)
+	if err != nil {
+		return err
+	}
+	e.log.Info("health endpoints", "addr", at.String())
+	return nil
+}
+
+// platformSettings reads and checks the Slack and Discord settings; their API calls time
+// out inside the lease.
+func platformSettings(timing serveTiming) (slack.Config, discord.Config, error) {
+	slackCfg := slack.FromEnv(os.Getenv)
+	slackCfg.CallTimeout = timing.callTimeout()
+	if slackCfg.Enabled() {
+		if err := slackCfg.Validate(); err != nil {
+			return slackCfg, discord.Config{}, &conversation.UserError{Reason: "the Slack settings are not usable:\n" + err.Error()}
+		}
+	}
+	discordCfg := discord.FromEnv(os.Getenv)
+	discordCfg.CallTimeout = timing.callTimeout()
+	if discordCfg.Enabled() {
+		if err := discordCfg.Validate(); err != nil {
+			return slackCfg, discordCfg, &conversation.UserError{Reason: "the Discord settings are not usable:\n" + err.Error()}
+		}
+	}
+	return slackCfg, discordCfg, nil
+}
+
+// loadDirs loads and validates every workspace folder, before anything is written.
+func loadDirs(dirs []string) ([]*workspace.Workspace, error) {
+	var loaded []*workspace.Workspace
+	for _, d := range dirs {
+		ws, err := loadDir(d)
+		if err != nil {
+			return nil, err
+		}
+		loaded = append(loaded, ws)
+	}
+	return loaded, nil
+}
+
+// storeWorkspaces indexes each workspace's knowledge and stores its KPI snapshot.
+func (e *env) storeWorkspaces(s backend.DB, loaded []*workspace.Workspace) error {
+	for _, ws := range loaded {
+		e.syncKnowledge(s, ws)
+		if err := s.ReplaceKPI(e.ctx, ws.Profile.Workspace, ws.KPIRows(), time.Now().UTC()); err != nil {
+			return fmt.Errorf("store KPI snapshot of %s: %w", ws.Profile.Workspace, err)
+		}
+	}
+	return nil
+}
+
 func (e *env) serve(args []string) error {
 	fs := newFlags("serve", e)
 	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
@@ -98,39 +159,22 @@ func (e *env) serve(args []string) error {
 	if err != nil {
 		return &conversation.UserError{Reason: "the serve settings are not usable:\n" + err.Error()}
 	}
-	slackCfg := slack.FromEnv(os.Getenv)
-	slackCfg.CallTimeout = timing.callTimeout()
-	if slackCfg.Enabled() {
-		if err := slackCfg.Validate(); err != nil {
-			return &conversation.UserError{Reason: "the Slack settings are not usable:\n" + err.Error()}
-		}
-	}
-	discordCfg := discord.FromEnv(os.Getenv)
-	discordCfg.CallTimeout = timing.callTimeout()
-	if discordCfg.Enabled() {
-		if err := discordCfg.Validate(); err != nil {
-			return &conversation.UserError{Reason: "the Discord settings are not usable:\n" + err.Error()}
-		}
+	slackCfg, discordCfg, err := platformSettings(timing)
+	if err != nil {
+		return err
 	}
 	// every workspace is loaded and validated before anything is written
-	var loaded []*workspace.Workspace
-	for _, d := range workspaceDirs(dirs) {
-		ws, err := loadDir(d)
-		if err != nil {
-			return err
-		}
-		loaded = append(loaded, ws)
+	loaded, err := loadDirs(workspaceDirs(dirs))
+	if err != nil {
+		return err
 	}
 	s, err := e.openStore(*db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	for _, ws := range loaded {
-		e.syncKnowledge(s, ws)
-		if err := s.ReplaceKPI(e.ctx, ws.Profile.Workspace, ws.KPIRows(), time.Now().UTC()); err != nil {
-			return fmt.Errorf("store KPI snapshot of %s: %w", ws.Profile.Workspace, err)
-		}
+	if err := e.storeWorkspaces(s, loaded); err != nil {
+		return err
 	}
 	idx, err := e.index(s)
 	if err != nil {
@@ -154,16 +198,8 @@ func (e *env) serve(args []string) error {
 	defer release()
 	g, ctx := errgroup.WithContext(run)
 	g.Go(func() error { <-ctx.Done(); health.Stopping(); return nil })
-	if *opsAddr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /healthz", health.Handler())
-		mux.Handle("GET /readyz", health.Handler())
-		mux.Handle("GET /metrics", met.Handler())
-		addr, err := serveHTTP(ctx, g, timing.Grace, *opsAddr, "WHYBOT_OPS_LISTEN", mux)
-		if err != nil {
-			return err
-		}
-		e.log.Info("health endpoints", "addr", addr.String())
+	if err := e.serveOps(ctx, g, timing.Grace, *opsAddr, health, met); err != nil {
+		return err
 	}
 	notify := notifiers{console: consoleNotifier{e}}
 	opts := []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(timing.Lease), conversation.WithObserver(met)}
