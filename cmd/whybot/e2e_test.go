@@ -57,6 +57,22 @@ func runIn(t *testing.T, stdin string, env []string, args ...string) (string, st
 	return out.String(), errb.String(), code
 }
 
+// started runs the binary in the background with extra environment settings, its stdout
+// and stderr in one buffer; the test's end stops it with SIGTERM and requires a clean exit.
+func started(t *testing.T, env []string, args ...string) *lockedBuffer {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		require.NoError(t, cmd.Wait(), out.String())
+	})
+	return &out
+}
+
 func TestAskReviewAuditContract(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -161,15 +177,8 @@ func TestServeReloadMeetsTruncatedFile(t *testing.T) {
 	_, _, err := sample.Write(ws)
 	require.NoError(t, err)
 	opsAddr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--db", filepath.Join(dir, "w.db"), "--workspace", ws, "--ops", opsAddr, "--poll", "50ms", "--kpi-reload", "200ms")
-	cmd.Env = append(os.Environ(), "DATABASE_URL=", "WHYBOT_LOG_LEVEL=info")
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		require.NoError(t, cmd.Wait(), out.String())
-	})
+	out := started(t, []string{"DATABASE_URL=", "WHYBOT_LOG_LEVEL=info"},
+		"serve", "--db", filepath.Join(dir, "w.db"), "--workspace", ws, "--ops", opsAddr, "--poll", "50ms", "--kpi-reload", "200ms")
 	healthy := func() bool {
 		resp, err := http.Get("http://" + opsAddr + "/readyz")
 		if err != nil {

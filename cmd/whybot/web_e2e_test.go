@@ -4,12 +4,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,15 +22,7 @@ import (
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "demo", "--addr", addr)
-	cmd.Env = append(os.Environ(), "DATABASE_URL=")
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		require.NoError(t, cmd.Wait(), out.String())
-	})
+	out := started(t, []string{"DATABASE_URL="}, "demo", "--addr", addr)
 	require.Eventually(t, func() bool { return out.Contains("Sign in   demo / ") }, 20*time.Second, 50*time.Millisecond, out.String())
 	require.Contains(t, out.String(), "http://"+addr+"/")
 	require.Contains(t, out.String(), "why did leads rise 30%?")
@@ -73,15 +63,7 @@ func TestServeWeb(t *testing.T) {
 	_, _, err := sample.Write(ws)
 	require.NoError(t, err)
 	addr, opsAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--db", db, "--workspace", ws, "--web", addr, "--ops", opsAddr, "--poll", "100ms")
-	cmd.Env = append(os.Environ(), "DATABASE_URL=")
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		require.NoError(t, cmd.Wait(), out.String())
-	})
+	out := started(t, []string{"DATABASE_URL="}, "serve", "--db", db, "--workspace", ws, "--web", addr, "--ops", opsAddr, "--poll", "100ms")
 	require.Eventually(t, func() bool { return out.Contains("web console on http://" + addr) }, 20*time.Second, 50*time.Millisecond, out.String())
 	require.Contains(t, out.String(), "the web console has no accounts yet: create one with `whybot user add")
 	_, stderr, code := runIn(t, "a-long-enough-password\n", []string{"DATABASE_URL="}, "user", "add", "sara", "--db", db, "--workspace", "meccanica_rossi", "--password-stdin")
