@@ -26,7 +26,7 @@ type Store interface {
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	MarkReminded(ctx context.Context, workspace, draftID string, level int, at time.Time) (bool, error)
-	ReplaceKPI(ctx context.Context, workspace string, rows []store.KPIRow, at time.Time) error
+	ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error
 }
 
 // Deliverer posts approved answers exactly once (the conversation engine).

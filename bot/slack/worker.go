@@ -17,6 +17,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/bot/inbox"
+	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
@@ -32,7 +33,7 @@ type WorkerStore interface {
 	Workspace(ctx context.Context, id string) (store.Workspace, error)
 	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
-	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
+	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	delivery.Marks
 	inbox.Claimer

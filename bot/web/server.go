@@ -28,6 +28,7 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/web/auth"
+	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -52,7 +53,7 @@ type Store interface {
 	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
-	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
+	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
 }
 
 // Lock-out: this many failed logins for an account within the window lock it until the

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/rules"
 )
@@ -252,20 +253,6 @@ func Backoff(attempts int) time.Duration {
 	return min(d, time.Hour)
 }
 
-// KPIRow is one stored value of a workspace's KPI snapshot.
-type KPIRow struct {
-	Period   string // "2025-10", "2025-W07" or "2025-10-03"
-	Metric   string
-	Value    float64
-	Channel  string
-	Segment  string
-	Campaign string
-	Source   string
-	Medium   string
-	File     string // where it was read from, for messages
-	Line     int
-}
-
 // Chunk is one retrievable piece of company knowledge.
 type Chunk struct {
 	ID        int64           `json:"id"`
@@ -388,9 +375,9 @@ type Store interface {
 	MarkReminded(ctx context.Context, workspace, draftID string, level int, at time.Time) (bool, error)
 
 	// ReplaceKPI swaps a workspace's KPI snapshot for rows, atomically.
-	ReplaceKPI(ctx context.Context, workspace string, rows []KPIRow, at time.Time) error
+	ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error
 	// KPI returns a workspace's KPI snapshot and when it was loaded (zero when never).
-	KPI(ctx context.Context, workspace string) ([]KPIRow, time.Time, error)
+	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
 
 	InboxStore
 	KnowledgeStore

@@ -67,7 +67,7 @@ func FromStore(w store.Workspace) (*Workspace, error) {
 
 // FromSnapshot rebuilds a workspace from its stored profile and KPI snapshot; with no
 // snapshot rows it reads the data files the workspace recorded.
-func FromSnapshot(w store.Workspace, rows []store.KPIRow) (*Workspace, error) {
+func FromSnapshot(w store.Workspace, rows []kpi.Row) (*Workspace, error) {
 	p, err := StoredProfile(w)
 	if err != nil {
 		return nil, err
@@ -75,16 +75,7 @@ func FromSnapshot(w store.Workspace, rows []store.KPIRow) (*Workspace, error) {
 	if len(rows) == 0 {
 		return build(p, w.DataFiles)
 	}
-	krows := make([]kpi.Row, len(rows))
-	for i, r := range rows {
-		per, err := kpi.ParsePeriod(r.Period)
-		if err != nil {
-			return nil, fmt.Errorf("stored KPI of %s: %s:%d: %w", w.ID, r.File, r.Line, err)
-		}
-		krows[i] = kpi.Row{Period: per, Metric: r.Metric, Value: r.Value, File: r.File, Line: r.Line,
-			Dims: kpi.Dims{Channel: r.Channel, Segment: r.Segment, Campaign: r.Campaign, Source: r.Source, Medium: r.Medium}}
-	}
-	ds, err := kpi.Build(krows)
+	ds, err := kpi.Build(rows)
 	if err != nil {
 		return nil, err
 	}
@@ -96,15 +87,8 @@ func FromSnapshot(w store.Workspace, rows []store.KPIRow) (*Workspace, error) {
 	return &Workspace{Profile: p, Data: ds, Rules: set, Resolver: res, Phrases: res.Phrases(), DataFiles: w.DataFiles}, nil
 }
 
-// KPIRows is the workspace's data as snapshot rows.
-func (w *Workspace) KPIRows() []store.KPIRow {
-	out := make([]store.KPIRow, len(w.Data.Input))
-	for i, r := range w.Data.Input {
-		out[i] = store.KPIRow{Period: r.Period.String(), Metric: r.Metric, Value: r.Value, File: r.File, Line: r.Line,
-			Channel: r.Dims.Channel, Segment: r.Dims.Segment, Campaign: r.Dims.Campaign, Source: r.Dims.Source, Medium: r.Dims.Medium}
-	}
-	return out
-}
+// KPIRows is the workspace's data, as its snapshot is stored.
+func (w *Workspace) KPIRows() []kpi.Row { return w.Data.Input }
 
 // StoredProfile decodes a stored workspace's profile.
 func StoredProfile(w store.Workspace) (*profile.Profile, error) {
@@ -156,7 +140,7 @@ func ProfileByID(ctx context.Context, s Getter, id string) (*profile.Profile, er
 // SnapshotStore lists the stored workspaces and reads their latest KPI snapshot.
 type SnapshotStore interface {
 	Lister
-	KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error)
+	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
 }
 
 // LoadStored is FindStored with the workspace rebuilt from its stored profile and KPI

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -21,10 +22,12 @@ func BenchmarkReplaceKPI(b *testing.B) {
 	s := open(b)
 	require.NoError(b, s.UpsertWorkspace(ctx, store.Workspace{ID: "w", Company: "W", Profile: json.RawMessage(`{}`), UpdatedAt: time.Now()}))
 	const n = 100_000
-	rows := make([]store.KPIRow, n)
+	rows := make([]kpi.Row, n)
 	for i := range rows {
-		rows[i] = store.KPIRow{Period: fmt.Sprintf("%04d-%02d-%02d", 2000+i/365/28%26, 1+i/28%12, 1+i%28), Metric: "leads", Value: float64(i % 97),
-			Channel: []string{"google", "facebook", "linkedin", "email"}[i%4], Campaign: fmt.Sprintf("c%d", i%50), File: "bench.csv", Line: i + 2}
+		per, err := kpi.ParsePeriod(fmt.Sprintf("%04d-%02d-%02d", 2000+i/365/28%26, 1+i/28%12, 1+i%28))
+		require.NoError(b, err)
+		rows[i] = kpi.Row{Period: per, Metric: "leads", Value: float64(i % 97), File: "bench.csv", Line: i + 2,
+			Dims: kpi.Dims{Channel: []string{"google", "facebook", "linkedin", "email"}[i%4], Campaign: fmt.Sprintf("c%d", i%50)}}
 	}
 	b.ResetTimer()
 	for b.Loop() {

@@ -8,11 +8,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/kpi"
 )
 
 // ReplaceKPI swaps a workspace's KPI snapshot, loading the rows with COPY.
-func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []store.KPIRow, at time.Time) error {
+func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// replicas starting together replace the same snapshot: one at a time, or both
 		// deletes would run before both inserts and the rows would be there twice
@@ -26,7 +26,7 @@ func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []store.K
 			[]string{"workspace", "ord", "period", "metric", "value", "channel", "segment", "campaign", "source", "medium", "file", "line"},
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				r := rows[i]
-				return []any{workspace, i, r.Period, r.Metric, r.Value, r.Channel, r.Segment, r.Campaign, r.Source, r.Medium, r.File, r.Line}, nil
+				return []any{workspace, i, r.Period.String(), r.Metric, r.Value, r.Dims.Channel, r.Dims.Segment, r.Dims.Campaign, r.Dims.Source, r.Dims.Medium, r.File, r.Line}, nil
 			}))
 		if err != nil {
 			return err
@@ -42,7 +42,7 @@ func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []store.K
 }
 
 // KPI returns a workspace's KPI snapshot.
-func (s *Store) KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error) {
+func (s *Store) KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error) {
 	var loaded time.Time
 	err := s.pool.QueryRow(ctx, `SELECT loaded_at FROM kpi_snapshots WHERE workspace = $1`, workspace).Scan(&loaded)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -55,9 +55,15 @@ func (s *Store) KPI(ctx context.Context, workspace string) ([]store.KPIRow, time
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("read KPI of %s: %w", workspace, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.KPIRow, error) {
-		var k store.KPIRow
-		err := r.Scan(&k.Period, &k.Metric, &k.Value, &k.Channel, &k.Segment, &k.Campaign, &k.Source, &k.Medium, &k.File, &k.Line)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kpi.Row, error) {
+		var k kpi.Row
+		var period string
+		err := r.Scan(&period, &k.Metric, &k.Value, &k.Dims.Channel, &k.Dims.Segment, &k.Dims.Campaign, &k.Dims.Source, &k.Dims.Medium, &k.File, &k.Line)
+		if err == nil {
+			if k.Period, err = kpi.ParsePeriod(period); err != nil {
+				err = fmt.Errorf("%s:%d: %w", k.File, k.Line, err)
+			}
+		}
 		return k, err
 	})
 	if err != nil {

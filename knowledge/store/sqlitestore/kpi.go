@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/kpi"
 )
 
 // ReplaceKPI swaps a workspace's KPI snapshot.
-func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []store.KPIRow, at time.Time) error {
+func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store KPI of %s: %w", workspace, err)
@@ -26,7 +26,7 @@ func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []store.K
 	}
 	defer stmt.Close()
 	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, workspace, r.Period, r.Metric, r.Value, r.Channel, r.Segment, r.Campaign, r.Source, r.Medium, r.File, r.Line); err != nil {
+		if _, err := stmt.ExecContext(ctx, workspace, r.Period.String(), r.Metric, r.Value, r.Dims.Channel, r.Dims.Segment, r.Dims.Campaign, r.Dims.Source, r.Dims.Medium, r.File, r.Line); err != nil {
 			return fmt.Errorf("store KPI of %s: %s:%d: %w", workspace, r.File, r.Line, err)
 		}
 	}
@@ -38,7 +38,7 @@ func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []store.K
 }
 
 // KPI returns a workspace's KPI snapshot.
-func (s *Store) KPI(ctx context.Context, workspace string) ([]store.KPIRow, time.Time, error) {
+func (s *Store) KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error) {
 	var loaded string
 	err := s.db.QueryRowContext(ctx, `SELECT loaded_at FROM kpi_snapshots WHERE workspace = ?`, workspace).Scan(&loaded)
 	if err == sql.ErrNoRows {
@@ -52,11 +52,15 @@ func (s *Store) KPI(ctx context.Context, workspace string) ([]store.KPIRow, time
 		return nil, time.Time{}, fmt.Errorf("read KPI of %s: %w", workspace, err)
 	}
 	defer rows.Close()
-	var out []store.KPIRow
+	var out []kpi.Row
 	for rows.Next() {
-		var r store.KPIRow
-		if err := rows.Scan(&r.Period, &r.Metric, &r.Value, &r.Channel, &r.Segment, &r.Campaign, &r.Source, &r.Medium, &r.File, &r.Line); err != nil {
+		var r kpi.Row
+		var period string
+		if err := rows.Scan(&period, &r.Metric, &r.Value, &r.Dims.Channel, &r.Dims.Segment, &r.Dims.Campaign, &r.Dims.Source, &r.Dims.Medium, &r.File, &r.Line); err != nil {
 			return nil, time.Time{}, fmt.Errorf("read KPI of %s: %w", workspace, err)
+		}
+		if r.Period, err = kpi.ParsePeriod(period); err != nil {
+			return nil, time.Time{}, fmt.Errorf("read KPI of %s: %s:%d: %w", workspace, r.File, r.Line, err)
 		}
 		out = append(out, r)
 	}

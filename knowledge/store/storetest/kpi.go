@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -23,7 +24,8 @@ func runKPI(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, err)
 		require.Empty(t, rows)
 		require.True(t, at.IsZero())
-		first := []store.KPIRow{{Period: "2026-09", Metric: "leads", Value: 60, File: "a.csv", Line: 2}, {Period: "2026-10", Metric: "leads", Value: 78, Channel: "facebook", File: "a.csv", Line: 3}}
+		first := []kpi.Row{{Period: period(t, "2026-09"), Metric: "leads", Value: 60, File: "a.csv", Line: 2},
+			{Period: period(t, "2026-10"), Metric: "leads", Value: 78, Dims: kpi.Dims{Channel: "facebook", Campaign: "autunno"}, File: "a.csv", Line: 3}}
 		require.NoError(t, b.s.ReplaceKPI(ctx, "acme", first, now))
 		rows, at, err = b.s.KPI(ctx, "acme")
 		require.NoError(t, err)
@@ -39,9 +41,9 @@ func runKPI(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 		// replicas starting together replace the snapshot at the same moment: one whole
 		// snapshot remains, never the rows twice
-		many := make([]store.KPIRow, 2000)
+		many := make([]kpi.Row, 2000)
 		for i := range many {
-			many[i] = store.KPIRow{Period: fmt.Sprintf("%04d-01", 1000+i), Metric: "leads", Value: float64(i), File: "a.csv", Line: i + 2}
+			many[i] = kpi.Row{Period: period(t, fmt.Sprintf("%04d-01", 1000+i)), Metric: "leads", Value: float64(i), File: "a.csv", Line: i + 2}
 		}
 		var wg sync.WaitGroup
 		errs := make([]error, 6)
@@ -56,4 +58,12 @@ func runKPI(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, err)
 		require.Equal(t, len(many), len(rows), "the snapshot holds each row once")
 	})
+}
+
+// period reads a period for a test's rows.
+func period(t testing.TB, s string) kpi.Period {
+	t.Helper()
+	p, err := kpi.ParsePeriod(s)
+	require.NoError(t, err)
+	return p
 }
