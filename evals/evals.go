@@ -35,6 +35,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/sqlitestore"
@@ -319,7 +320,7 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 			if t.Reject != "" {
 				who = t.Reject
 			}
-			out, err := eng.Decide(ctx, ws.Profile.Workspace, draftID, who, a)
+			out, err := eng.Decide(ctx, ws.Profile.Workspace, draftID, record.Person(who), a)
 			if t.Expect.Refused {
 				if err == nil {
 					failf("turn %d: the action by %s was not refused", n, who)

@@ -12,29 +12,9 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/delivery"
-	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
 )
-
-// Engine is the conversation engine as a chat platform uses it.
-type Engine interface {
-	Ask(ctx context.Context, ws *workspace.Workspace, req conversation.Request) (conversation.Reply, error)
-	Decide(ctx context.Context, workspaceID, draftID, by string, a conversation.Action) (conversation.Outcome, error)
-}
-
-// Platform is one chat platform's side of a conversation's thread.
-type Platform interface {
-	// Say posts text in the thread once per key (delivery.Once), notifying the people
-	// whose handles are in notify and nobody else.
-	Say(ctx context.Context, p *profile.Profile, key, text string, notify []string) error
-	// Card posts the review card of a draft in the workspace's review channel, once per key.
-	Card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID, key string) error
-	// Mention is how the platform addresses a person of the profile.
-	Mention(p *profile.Profile, handle string) string
-	// Escape makes untrusted text inert in the platform's markup.
-	Escape(text string) string
-}
 
 // Turn takes one turn of a conversation (req.Key is the message's key) and says in the
 // thread what comes of it. A message the engine refuses gets the reason; a message another

@@ -10,6 +10,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
@@ -26,7 +27,7 @@ func (e engine) Ask(context.Context, *workspace.Workspace, conversation.Request)
 	return e.reply, e.err
 }
 
-func (engine) Decide(context.Context, string, string, string, conversation.Action) (conversation.Outcome, error) {
+func (engine) Decide(context.Context, string, string, record.Actor, conversation.Action) (conversation.Outcome, error) {
 	return conversation.Outcome{}, nil
 }
 
@@ -51,6 +52,7 @@ func (p *platform) Card(_ context.Context, _ *prompts.Set, _ *profile.Profile, d
 }
 
 func (*platform) Mention(_ *profile.Profile, h string) string { return "<@" + h + ">" }
+func (*platform) MentionUser(id string) string                { return "<@" + id + ">" }
 func (*platform) Escape(s string) string                      { return "esc(" + s + ")" }
 
 // What a turn says in the thread, whatever the platform.

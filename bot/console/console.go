@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
@@ -153,7 +154,7 @@ func (c *Chat) decide(ctx context.Context, as string, a conversation.Action) {
 		c.fail(&conversation.UserError{Reason: "there is no draft to decide on yet"})
 		return
 	}
-	out, err := c.Engine.Decide(ctx, c.Workspace.Profile.Workspace, c.draft, as, a)
+	out, err := c.Engine.Decide(ctx, c.Workspace.Profile.Workspace, c.draft, record.Person(as), a)
 	if err != nil {
 		c.fail(err)
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
@@ -152,7 +153,7 @@ func TestApprovalPostsExactlyOnce(t *testing.T) {
 	wg.Wait()
 	require.Len(t, b.poster.posts, 1)
 	require.Equal(t, r.Draft.Text, b.poster.posts[0].Text)
-	require.Equal(t, "luca", b.poster.posts[0].ApprovedBy)
+	require.Equal(t, record.Actor("luca"), b.poster.posts[0].ApprovedBy)
 }
 
 func TestFailedPostIsRetriedNotLost(t *testing.T) {
@@ -184,9 +185,9 @@ func TestOnlyReviewersDecide(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	r := b.pendingDraft(t)
-	for _, who := range []string{"anna", "giulia", "mallory", ""} {
+	for _, who := range []record.Actor{"anna", "giulia", "mallory", "", "web:anna"} {
 		_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, who, conversation.Action{Approve: true})
-		require.ErrorIs(t, err, conversation.ErrNotReviewer, who)
+		require.ErrorIs(t, err, conversation.ErrNotReviewer, who.String())
 	}
 	for _, role := range []string{"4000000000000000009", ""} {
 		_, err := b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "discord:1000000000000000009", conversation.Action{Approve: true, Role: role})
@@ -213,7 +214,7 @@ func TestOnlyReviewersDecide(t *testing.T) {
 	out, err = b.eng.Decide(ctx, b.ws.Profile.Workspace, r.Draft.ID, "discord:1000000000000000009", conversation.Action{Reason: "numbers are old", Role: b.ws.Profile.Discord.ReviewerRole})
 	require.NoError(t, err)
 	require.Equal(t, store.DraftRejected, out.Draft.State)
-	require.Equal(t, "discord:1000000000000000009", out.Draft.DecidedBy)
+	require.Equal(t, record.Actor("discord:1000000000000000009"), out.Draft.DecidedBy)
 }
 
 // BenchmarkAsk is one question on the sample workspace, in-process, embedded store, no LLM.
@@ -283,7 +284,7 @@ func TestConcurrentTurnsOnOneThread(t *testing.T) {
 			var by []string
 			for _, ev := range evs {
 				if ev.Kind == store.EventAnswer {
-					by = append(by, ev.By)
+					by = append(by, ev.By.String())
 				}
 			}
 			require.ElementsMatch(t, []string{"giulia", "marco"}, by)

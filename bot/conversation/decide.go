@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
 )
@@ -16,14 +18,9 @@ type Action struct {
 	EditedText string // with Approve: the text to post instead of the draft's
 	Reason     string // to reject
 	// Role is a platform role the transport verified the actor holds (Discord sends a
-	// member's roles with the signed interaction). It makes the actor a reviewer when the
-	// profile names it as the reviewer role; by is then the transport's id of the person,
-	// e.g. discord:1234….
+	// member's roles with the signed interaction). It makes a record.RoleMember actor a
+	// reviewer when the profile names it as the reviewer role.
 	Role string
-	// Account is the web console account the transport signed in (session cookie and
-	// CSRF token checked). It makes the actor a reviewer of the workspaces the account is
-	// granted, checked here against the store; the decision is recorded as web:<account>.
-	Account string
 }
 
 // Accounts is where the engine checks a web console account's grants.
@@ -45,50 +42,25 @@ type Outcome struct {
 // Decide applies a reviewer's action to a draft. Only people marked reviewer in the
 // workspace's profile may act. Approving an approved draft again changes nothing and
 // posts nothing new; it only finishes a post that an earlier attempt left pending.
-func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a Action) (Outcome, error) {
+func (e *Engine) Decide(ctx context.Context, workspaceID, draftID string, by record.Actor, a Action) (Outcome, error) {
 	p, err := workspace.ProfileByID(ctx, e.store, workspaceID)
 	if err != nil {
 		return Outcome{}, err
 	}
-	by = strings.ToLower(strings.TrimSpace(by))
-	person, ok := p.Person(by)
-	decider := person.Handle
-	if (!ok || !person.Reviewer) && a.Role != "" && a.Role == p.Discord.ReviewerRole && by != "" {
-		ok, person.Reviewer, decider = true, true, by
-	}
-	if a.Account != "" && e.accounts != nil {
-		acc, err := e.accounts.Account(ctx, a.Account)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return Outcome{}, err
-		}
-		if err == nil && acc.Sees(workspaceID) {
-			ok, person.Reviewer, decider = true, true, "web:"+acc.Name
-		} else {
-			return Outcome{}, &UserError{Reason: fmt.Sprintf("the account %s may not review %s", a.Account, p.Company), Err: ErrNotReviewer}
-		}
-	}
-	if !ok || !person.Reviewer {
-		var reviewers []string
-		for _, x := range p.People {
-			if x.Reviewer {
-				reviewers = append(reviewers, x.Handle)
-			}
-		}
-		who := fmt.Sprintf("%q is not a person of %s", by, p.Company)
-		if ok {
-			who = fmt.Sprintf("%s is not a reviewer of %s", person.Handle, p.Company)
-		}
-		return Outcome{}, &UserError{Reason: fmt.Sprintf("%s: only %s can approve, edit or reject drafts (reviewer: true in company.yaml)", who, strings.Join(reviewers, ", ")), Err: ErrNotReviewer}
+	decider, err := e.reviewer(ctx, p, by, a.Role)
+	if err != nil {
+		return Outcome{}, err
 	}
 	if !a.Approve && strings.TrimSpace(a.Reason) == "" {
-		return Outcome{}, &UserError{Reason: "a rejection needs a reason: say why, so the team can learn from it"}
+		return Outcome{}, &UserError{Reason: "a rejection needs a reason: say why, so the team can learn from it", Key: "reject_needs_reason"}
 	}
 	if a.Approve && a.EditedText != "" && strings.TrimSpace(a.EditedText) == "" {
-		return Outcome{}, &UserError{Reason: "the edited text is empty: reject the draft instead, with a reason"}
+		return Outcome{}, &UserError{Reason: "the edited text is empty: reject the draft instead, with a reason", Key: "edit_empty"}
 	}
 	d, err := e.store.Draft(ctx, workspaceID, draftID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Outcome{}, &UserError{Reason: fmt.Sprintf("draft %s does not exist in workspace %s", draftID, workspaceID), Err: err}
+		return Outcome{}, &UserError{Reason: fmt.Sprintf("draft %s does not exist in workspace %s", draftID, workspaceID), Err: err,
+			Key: "no_draft", Args: map[string]any{"Draft": draftID}}
 	}
 	if err != nil {
 		return Outcome{}, err
@@ -113,9 +85,10 @@ func (e *Engine) Decide(ctx context.Context, workspaceID, draftID, by string, a 
 		}
 		reason := fmt.Sprintf("draft %s is %s", draftID, cur.State)
 		if cur.DecidedBy != "" {
-			reason += " by " + cur.DecidedBy
+			reason += " by " + cur.DecidedBy.String()
 		}
-		return Outcome{Draft: cur}, &UserError{Reason: reason + ": it can no longer be changed", Err: err}
+		return Outcome{Draft: cur}, &UserError{Reason: reason + ": it can no longer be changed", Err: err,
+			Key: "draft_decided", Args: map[string]any{"Draft": draftID, "State": string(cur.State)}}
 	}
 	if err != nil {
 		return Outcome{}, err
@@ -204,9 +177,49 @@ func (e *Engine) DeliverPending(ctx context.Context) (int, error) {
 func (e *Engine) learn(ctx context.Context, d store.Draft) {
 	evs, err := e.store.Events(ctx, d.Workspace, d.ThreadID)
 	if err == nil {
-		err = e.knowledge.AddAnswer(ctx, d.Workspace, d.Language, d.ID, QuestionOf(evs), d.FinalText, d.DecidedBy)
+		err = e.knowledge.AddAnswer(ctx, d.Workspace, d.Language, d.ID, QuestionOf(evs), d.FinalText, d.DecidedBy.String())
 	}
 	if err != nil {
 		e.log.WarnContext(ctx, "approved answer not added to the knowledge", "workspace", d.Workspace, "draft", d.ID, "err", err)
 	}
+}
+
+// reviewer is who may decide on a workspace's drafts, as the decision records them: a
+// person of the profile marked reviewer, a Discord member of the profile's reviewer role
+// (the role verified by the transport), or a web console account granted the workspace.
+func (e *Engine) reviewer(ctx context.Context, p *profile.Profile, by record.Actor, role string) (record.Actor, error) {
+	switch by.Kind() {
+	case record.ActorAccount:
+		if e.accounts != nil {
+			acc, err := e.accounts.Account(ctx, by.Name())
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return "", err
+			}
+			if err == nil && acc.Sees(p.Workspace) {
+				return record.Account(acc.Name), nil
+			}
+		}
+		return "", &UserError{Reason: fmt.Sprintf("the account %s may not review %s", by.Name(), p.Company), Err: ErrNotReviewer,
+			Key: "account_not_reviewer", Args: map[string]any{"Account": by.Name(), "Company": p.Company}}
+	case record.ActorRoleMember:
+		if role != "" && role == p.Discord.ReviewerRole && by.Name() != "" {
+			return by, nil
+		}
+	case record.ActorPerson:
+		if x, ok := p.Person(by.Name()); ok && x.Reviewer {
+			return record.Person(x.Handle), nil
+		}
+	}
+	var reviewers []string
+	for _, x := range p.People {
+		if x.Reviewer {
+			reviewers = append(reviewers, x.Handle)
+		}
+	}
+	who := fmt.Sprintf("%q is not a person of %s", by.Name(), p.Company)
+	if x, ok := p.Person(by.Name()); ok && by.Kind() == record.ActorPerson {
+		who = fmt.Sprintf("%s is not a reviewer of %s", x.Handle, p.Company)
+	}
+	return "", &UserError{Reason: fmt.Sprintf("%s: only %s can approve, edit or reject drafts (reviewer: true in company.yaml)", who, strings.Join(reviewers, ", ")), Err: ErrNotReviewer,
+		Key: "not_reviewer", Args: map[string]any{"Company": p.Company, "Reviewers": strings.Join(reviewers, ", ")}}
 }

@@ -51,7 +51,7 @@ type Post struct {
 	ThreadID       string
 	Channel        string
 	Text           string
-	ApprovedBy     string
+	ApprovedBy     record.Actor
 	IdempotencyKey string
 	// Retry says an earlier attempt may have reached the platform (the process died, or
 	// the platform answered after the call's timeout): the poster looks for the key in the
@@ -339,7 +339,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 			th = store.Thread{Workspace: p.Workspace, ID: firstOf(th.ID, newID("t")), Transport: store.Transport(firstOf(string(req.Transport), string(store.TransportCLI))), Channel: req.Channel, CreatedAt: now}
 		}
 		th.Asker, th.Language = speaker.Handle, lang
-		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: speaker.Handle, Data: record.JSON(&record.Question{Text: text, Intent: intent, Language: lang, Read: read, Account: req.Account})})
+		turn = append(turn, store.Event{Kind: store.EventQuestion, At: now, By: record.Person(speaker.Handle), Data: record.JSON(&record.Question{Text: text, Intent: intent, Language: lang, Read: read, Account: req.Account})})
 		past = nil // facts from earlier questions do not carry over to a new question (ResetFacts)
 	} else {
 		if err := json.Unmarshal(th.Intent, &intent); err != nil {
@@ -404,7 +404,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		}
 	}
 	if answering {
-		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: speaker.Handle, Data: record.JSON(&record.Answer{Text: text, Facts: newFacts, Anyway: anyway, Read: read, Account: req.Account})})
+		turn = append(turn, store.Event{Kind: store.EventAnswer, At: now, By: record.Person(speaker.Handle), Data: record.JSON(&record.Answer{Text: text, Facts: newFacts, Anyway: anyway, Read: read, Account: req.Account})})
 	}
 
 	view, err := prompts.NewView(th.Language, p)
@@ -437,7 +437,7 @@ func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) 
 		reply.Source = &source
 		saved.Draft = d
 		th.State = store.ThreadPendingApproval
-		turn = append(turn, store.Event{Kind: store.EventDraft, At: now, By: "whybot", Data: record.JSON(&record.Draft{Draft: d.ID, Text: text, Caveats: caveats})})
+		turn = append(turn, store.Event{Kind: store.EventDraft, At: now, By: record.Bot, Data: record.JSON(&record.Draft{Draft: d.ID, Text: text, Caveats: caveats})})
 		reply.Draft = &DraftRef{ID: d.ID, Text: text}
 		reply.Caveats = caveats
 	}
@@ -544,13 +544,13 @@ func localize(view prompts.View, res *rules.Result) error {
 // resultEvents are the audit events of what the rules saw and did: the data, each rule
 // that fired, and each question newly put to someone.
 func resultEvents(now time.Time, files []string, res rules.Result, askedBefore map[rules.Topic]bool) []store.Event {
-	evs := []store.Event{{Kind: store.EventData, At: now, By: "whybot", Data: record.JSON(&record.Data{Period: res.Period, Files: files, Observed: res.Observed})}}
+	evs := []store.Event{{Kind: store.EventData, At: now, By: record.Bot, Data: record.JSON(&record.Data{Period: res.Period, Files: files, Observed: res.Observed})}}
 	for _, f := range res.Findings {
-		evs = append(evs, store.Event{Kind: store.EventRule, At: now, By: "whybot", Data: record.JSON(&record.Rule{Finding: f})})
+		evs = append(evs, store.Event{Kind: store.EventRule, At: now, By: record.Bot, Data: record.JSON(&record.Rule{Finding: f})})
 	}
 	for _, q := range res.Questions {
 		if !askedBefore[q.Topic] {
-			evs = append(evs, store.Event{Kind: store.EventQuestionAsked, At: now, By: "whybot", Data: record.JSON(&record.Asked{Question: q})})
+			evs = append(evs, store.Event{Kind: store.EventQuestionAsked, At: now, By: record.Bot, Data: record.JSON(&record.Asked{Question: q})})
 		}
 	}
 	return evs

@@ -26,7 +26,7 @@ func (w *Worker) postOnce(ctx context.Context, workspace, key, channel string, m
 	_, err := delivery.Once(ctx, w.Store, delivery.Message{
 		Workspace: workspace, Key: key, Retry: h.Retry,
 		Find: func(ctx context.Context) (string, bool, error) {
-			return findMessage(ctx, w.API, w.log(), channel, w.BotUser, h.Since, parts[len(parts)-1], len(msg.Embeds) > 0)
+			return findMessage(ctx, w.API, w.Logger(), channel, w.BotUser, h.Since, parts[len(parts)-1], len(msg.Embeds) > 0)
 		},
 		Post: func(ctx context.Context) (string, error) {
 			ref := ""
@@ -36,7 +36,7 @@ func (w *Worker) postOnce(ctx context.Context, workspace, key, channel string, m
 				if n < len(parts)-1 {
 					m.Embeds, m.Components = nil, nil // embeds and buttons go with the last part
 				}
-				id, err := sendWithNonce(ctx, w.API, w.log(), channel, &m, nonce(key, n))
+				id, err := sendWithNonce(ctx, w.API, w.Logger(), channel, &m, nonce(key, n))
 				if err != nil {
 					return "", err
 				}
@@ -44,7 +44,7 @@ func (w *Worker) postOnce(ctx context.Context, workspace, key, channel string, m
 			}
 			return ref, nil
 		},
-	}, w.now)
+	}, w.Clock)
 	if err != nil {
 		return fmt.Errorf("post in channel %s: %w", channel, err)
 	}

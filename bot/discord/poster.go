@@ -13,7 +13,6 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/profile"
-	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 // Poster posts approved answers in the question's thread (or direct message). Each
@@ -98,32 +97,20 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	return ref, nil
 }
 
-// Notifier posts review reminders in a workspace's review channel, pinging the people
-// reminded by their Discord ids.
-type Notifier struct {
-	API           *discordgo.Session
-	Store         workspace.Getter
-	ReviewChannel string // used when the profile names none
-	Log           *slog.Logger
+// Reviews is a workspace's Discord review channel, where reminders go (chat.Notifier);
+// only the people reminded are pinged.
+type Reviews struct {
+	markup
+	API      *discordgo.Session
+	Fallback string // the review channel when the profile names none
+	Log      *slog.Logger
 }
 
-// Remind posts one reminder; text names people as @handle.
-func (n *Notifier) Remind(ctx context.Context, workspaceID, text string, to []string) error {
-	p, err := workspace.ProfileByID(ctx, n.Store, workspaceID)
+// PostReview posts text in the workspace's review channel.
+func (r Reviews) PostReview(ctx context.Context, p *profile.Profile, text string, notify []string) error {
+	channel, err := reviewChannel(p, r.Fallback)
 	if err != nil {
 		return err
 	}
-	channel, err := reviewChannel(p, n.ReviewChannel)
-	if err != nil {
-		return err
-	}
-	var ping []string
-	for _, h := range to {
-		if x, ok := p.Person(h); ok && x.Discord != "" {
-			ping = append(ping, x.Discord)
-		}
-	}
-	// escaping turned each @ into @ + a zero-width space
-	text = profile.MentionHandles(escape(text), "@\u200b", to, func(h string) string { return mention(p, h) })
-	return send(ctx, n.API, n.Log, channel, text, ping...)
+	return send(ctx, r.API, r.Log, channel, text, pings(p, notify)...)
 }

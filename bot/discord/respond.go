@@ -142,11 +142,7 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 			return nil, fmt.Errorf("load draft %s/%s: %w", p.Workspace, draftID, err)
 		}
 		if d.State != store.DraftPending {
-			by := ""
-			if d.DecidedBy != "" {
-				by = mention(p, d.DecidedBy)
-			}
-			return ephemeral(set.Text("review.already_decided", map[string]string{"State": string(d.State), "By": by})), nil
+			return ephemeral(chat.AlreadyDecided(set, markup{}, p, d)), nil
 		}
 		switch action {
 		case "edit":
@@ -199,15 +195,11 @@ func refuse(set *prompts.Set, p *profile.Profile, user *discordgo.User) string {
 	if user == nil || user.Bot || user.System {
 		return set.Text("review.bot_refused", nil)
 	}
-	return chat.NotReviewer(set, p, mention, func(s string) string { return s }, `discord: "`+user.ID+`"`)
+	return chat.NotReviewer(set, markup{}, p, `discord: "`+user.ID+`"`)
 }
 
-// mention addresses a person by Discord id when the profile has it; a member of the
-// reviewer role is recorded as discord:ID.
+// mention addresses a person by Discord id when the profile has it.
 func mention(p *profile.Profile, handle string) string {
-	if id, ok := strings.CutPrefix(handle, "discord:"); ok {
-		return "<@" + id + ">"
-	}
 	if x, ok := p.Person(handle); ok && x.Discord != "" {
 		return "<@" + x.Discord + ">"
 	}

@@ -2,16 +2,16 @@ package discord
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
-	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/prompts"
 )
@@ -19,16 +19,16 @@ import (
 // reviewer is who may act on drafts, from an interaction's signed user and member: a
 // person marked reviewer with that Discord id, or a member of the profile's reviewer role
 // (recorded as discord:ID). Bots and apps never are. by is "" when the user may not act.
-func reviewer(p *profile.Profile, i *discordgo.Interaction) (by, role string) {
+func reviewer(p *profile.Profile, i *discordgo.Interaction) (by record.Actor, role string) {
 	user := interactionUser(i)
 	if user == nil || user.Bot || user.System {
 		return "", ""
 	}
 	if x, ok := p.ByDiscord(user.ID); ok && x.Reviewer {
-		return x.Handle, ""
+		return record.Person(x.Handle), ""
 	}
 	if r := p.Discord.ReviewerRole; r != "" && i.Member != nil && i.GuildID == p.Discord.Guild && slices.Contains(i.Member.Roles, r) {
-		return "discord:" + user.ID, r
+		return record.RoleMember(user.ID), r
 	}
 	return "", ""
 }
@@ -79,29 +79,7 @@ func (w *Worker) review(ctx context.Context, i *discordgo.Interaction) error {
 		return nil
 	}
 	act.Role = role
-	out, err := w.Engine.Decide(ctx, p.Workspace, draftID, by, act)
-	var ue *conversation.UserError
-	if errors.As(err, &ue) {
-		if !errors.Is(err, store.ErrInvalidTransition) && !errors.Is(err, store.ErrConflict) {
-			return w.followup(ctx, i, escape(ue.Reason))
-		}
-		out.AlreadyDecided = true // decided before: by someone else, or by this very delivery's first attempt
-	} else if err != nil {
-		return err
-	}
-	if out.Draft.State == store.DraftRejected {
-		// once per draft, also when this delivery is handled again after a failed post
-		if err := w.declined(ctx, p, out.Draft); err != nil {
-			return err
-		}
-	}
-	if out.AlreadyDecided && delivery.HandlingOf(ctx).Retry && out.Draft.DecidedBy == by {
-		return w.updateCard(ctx, i, set, p, draftID) // this delivery's own decision: finish what it began
-	}
-	if out.AlreadyDecided {
-		return w.alreadyDecided(ctx, i, set, p, out.Draft)
-	}
-	return w.updateCard(ctx, i, set, p, draftID)
+	return chat.Decide(ctx, w.Engine, w.Store, card{w: w, i: i, set: set, p: p, draftID: draftID}, p, draftID, by, act)
 }
 
 // inputValues reads a form's text inputs by custom id.
@@ -121,38 +99,27 @@ func inputValues(components []discordgo.MessageComponent) map[string]string {
 	return out
 }
 
-// declined tells the asker, in the question's thread, that the answer was declined; the
-// draft and the reason stay in the review channel.
-func (w *Worker) declined(ctx context.Context, p *profile.Profile, d store.Draft) error {
-	th, err := w.Store.Thread(ctx, p.Workspace, d.ThreadID)
-	if err != nil {
-		return fmt.Errorf("load thread %s: %w", d.ThreadID, err)
-	}
-	lang := th.Language
-	if lang == "" {
-		lang = p.Language
-	}
-	set, err := prompts.For(lang)
-	if err != nil {
-		return err
-	}
-	asker := mention(p, th.Asker)
-	var ping []string
-	if x, ok := p.Person(th.Asker); ok && x.Discord != "" {
-		ping = append(ping, x.Discord)
-	}
-	return w.say(ctx, p.Workspace, "declined/"+d.ID, th.Channel, set.Text("discord.declined", map[string]string{"Asker": asker}), ping...)
+// card is a review card as a reviewer acts on it through an interaction (chat.Review).
+type card struct {
+	markup
+	w       *Worker
+	i       *discordgo.Interaction
+	set     *prompts.Set
+	p       *profile.Profile
+	draftID string
 }
 
-func (w *Worker) alreadyDecided(ctx context.Context, i *discordgo.Interaction, set *prompts.Set, p *profile.Profile, d store.Draft) error {
-	by := ""
-	if d.DecidedBy != "" {
-		by = mention(p, d.DecidedBy)
-	}
-	if err := w.followup(ctx, i, set.Text("review.already_decided", map[string]string{"State": string(d.State), "By": by})); err != nil {
-		return err
-	}
-	return w.updateCard(ctx, i, set, p, d.ID) // in case the earlier update did not land
+// Note tells the reviewer something only they see.
+func (c card) Note(ctx context.Context, text string) error { return c.w.followup(ctx, c.i, text) }
+
+// Update renders the card again from the store.
+func (c card) Update(ctx context.Context) error {
+	return c.w.updateCard(ctx, c.i, c.set, c.p, c.draftID)
+}
+
+// InThread is the question's channel, where the asker is told the answer was declined.
+func (c card) InThread(th store.Thread) (chat.Platform, error) {
+	return thread{w: c.w, channel: th.Channel}, nil
 }
 
 // updateCard re-renders the review card from the store, without buttons once decided.
@@ -169,7 +136,7 @@ func (w *Worker) updateCard(ctx context.Context, i *discordgo.Interaction, set *
 		return err
 	}
 	embeds, components := c.message(set)
-	err = call(ctx, w.log(), "edit review card", func(opts ...discordgo.RequestOption) error {
+	err = call(ctx, w.Logger(), "edit review card", func(opts ...discordgo.RequestOption) error {
 		_, err := w.API.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: i.Message.ID, Channel: channel, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}, opts...)
 		return err
 	})
@@ -182,7 +149,7 @@ func (w *Worker) updateCard(ctx context.Context, i *discordgo.Interaction, set *
 // followup tells the reviewer something only they see (a follow-up on the interaction's
 // token, which lives 15 minutes).
 func (w *Worker) followup(ctx context.Context, i *discordgo.Interaction, text string) error {
-	err := call(ctx, w.log(), "follow-up", func(opts ...discordgo.RequestOption) error {
+	err := call(ctx, w.Logger(), "follow-up", func(opts ...discordgo.RequestOption) error {
 		_, err := w.API.FollowupMessageCreate(i, false, &discordgo.WebhookParams{Content: text, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}, opts...)
 		return err
 	})

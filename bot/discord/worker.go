@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -23,17 +22,6 @@ import (
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
 )
-
-// Engine is the conversation engine as the Discord worker uses it.
-type Engine = chat.Engine
-
-// WorkerStore is what the worker reads and writes.
-type WorkerStore interface {
-	workspace.SnapshotStore
-	conversation.ReviewStore
-	delivery.Marks
-	inbox.Claimer
-}
 
 // Conversation ids: a thread in a server is "discord-THREAD", a direct-message channel is
 // "discord-dm-CHANNEL"; the thread's stored channel is the Discord channel id either way.
@@ -49,25 +37,12 @@ const (
 // server's review channel as an embed with buttons, and the thread gets a holding note.
 // Nothing is posted as an answer here: only approval does that, through the outbox.
 type Worker struct {
-	Store         WorkerStore
-	Engine        Engine
-	API           *discordgo.Session
-	ReviewChannel string // used when the profile names none
-	BotUser       string // the bot's user id: its mentions start conversations
-	Log           *slog.Logger
-	Now           func() time.Time
-	Timing        inbox.Timing // lease and shutdown grace of claimed deliveries
-
-	once sync.Once
-	loop *inbox.Loop
+	chat.Worker
+	API     *discordgo.Session
+	BotUser string // the bot's user id: its mentions start conversations
 }
 
-func (w *Worker) inbox() *inbox.Loop {
-	w.once.Do(func() {
-		w.loop = &inbox.Loop{Store: w.Store, Source: "discord", Handle: w.Handle, Log: w.Log, Now: w.Now, Timing: w.Timing}
-	})
-	return w.loop
-}
+func (w *Worker) inbox() *inbox.Loop { return w.Deliveries(store.TransportDiscord, w.Handle) }
 
 // Wake tells a running worker a delivery is waiting.
 func (w *Worker) Wake() { w.inbox().Wake() }
@@ -77,20 +52,6 @@ func (w *Worker) Run(ctx context.Context, poll time.Duration) error { return w.i
 
 // Drain handles every delivery waiting now; it reports how many it handled.
 func (w *Worker) Drain(ctx context.Context) (int, error) { return w.inbox().Drain(ctx) }
-
-func (w *Worker) log() *slog.Logger {
-	if w.Log != nil {
-		return w.Log
-	}
-	return slog.Default()
-}
-
-func (w *Worker) now() time.Time {
-	if w.Now != nil {
-		return w.Now()
-	}
-	return time.Now()
-}
 
 // Handle handles one delivery: "interaction:ID" (its answer was already given) or
 // "message:ID" from the gateway.
@@ -115,7 +76,7 @@ func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
 		}
 		return w.message(ctx, &m)
 	}
-	w.log().WarnContext(ctx, "discord delivery of an unknown kind; dropped", "key", in.Key)
+	w.Logger().WarnContext(ctx, "discord delivery of an unknown kind; dropped", "key", in.Key)
 	return nil
 }
 
@@ -199,7 +160,7 @@ func (w *Worker) slash(ctx context.Context, i *discordgo.Interaction) error {
 // 15 minutes; the worker gets to it within seconds).
 func (w *Worker) editOriginal(ctx context.Context, i *discordgo.Interaction, text string) (*discordgo.Message, error) {
 	var msg *discordgo.Message
-	err := call(ctx, w.log(), "edit original response", func(opts ...discordgo.RequestOption) error {
+	err := call(ctx, w.Logger(), "edit original response", func(opts ...discordgo.RequestOption) error {
 		var err error
 		msg, err = w.API.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, opts...)
 		return err
@@ -217,7 +178,7 @@ const threadAlreadyCreated = 160004
 // startThread makes a public thread from a message; its id is the message's.
 func (w *Worker) startThread(ctx context.Context, set *prompts.Set, channel, messageID, question string) (string, error) {
 	name := clip(strings.Join(strings.Fields(set.Text("discord.thread_name", map[string]string{"Question": question})), " "), 100)
-	err := call(ctx, w.log(), "start thread", func(opts ...discordgo.RequestOption) error {
+	err := call(ctx, w.Logger(), "start thread", func(opts ...discordgo.RequestOption) error {
 		_, err := w.API.MessageThreadStartComplex(channel, messageID, &discordgo.ThreadStart{Name: name, AutoArchiveDuration: 1440}, opts...)
 		return err
 	})
@@ -317,30 +278,40 @@ func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person p
 	return chat.Turn(ctx, w.Engine, thread{w: w, channel: channel}, ws, req)
 }
 
+// markup is how whybot writes in Discord: mentions by user id, markdown escaped.
+type markup struct{}
+
+func (markup) Mention(p *profile.Profile, handle string) string { return mention(p, handle) }
+func (markup) MentionUser(id string) string                     { return "<@" + id + ">" }
+func (markup) Escape(text string) string                        { return escape(text) }
+
 // thread is a conversation's Discord channel (a thread, or a direct message), as the chat
 // core speaks in it.
 type thread struct {
+	markup
 	w       *Worker
 	channel string
 }
 
 // Say posts in the channel, pinging exactly the people to notify.
 func (t thread) Say(ctx context.Context, p *profile.Profile, key, text string, notify []string) error {
-	var ping []string
-	for _, h := range notify {
-		if x, ok := p.Person(h); ok && x.Discord != "" && !slices.Contains(ping, x.Discord) {
-			ping = append(ping, x.Discord)
-		}
-	}
-	return t.w.say(ctx, p.Workspace, key, t.channel, text, ping...)
+	return t.w.say(ctx, p.Workspace, key, t.channel, text, pings(p, notify)...)
 }
 
 func (t thread) Card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID, key string) error {
 	return t.w.card(ctx, set, p, draftID, key)
 }
 
-func (thread) Mention(p *profile.Profile, handle string) string { return mention(p, handle) }
-func (thread) Escape(text string) string                        { return escape(text) }
+// pings are the Discord ids of the people to notify.
+func pings(p *profile.Profile, notify []string) []string {
+	var ping []string
+	for _, h := range notify {
+		if x, ok := p.Person(h); ok && x.Discord != "" && !slices.Contains(ping, x.Discord) {
+			ping = append(ping, x.Discord)
+		}
+	}
+	return ping
+}
 
 // say sends a message in a channel once per key; only the users given are pinged.
 func (w *Worker) say(ctx context.Context, workspace, key, channel, text string, ping ...string) error {

@@ -19,9 +19,11 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/discord/discordfake"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
@@ -66,7 +68,7 @@ func newFlow(t *testing.T, be storetest.Backend) *flow {
 	quiet := slog.New(slog.DiscardHandler)
 	f.eng = conversation.New(st, conversation.WithLogger(quiet), conversation.WithQueuedDelivery(nil),
 		conversation.WithPoster("discord", &discord.Poster{API: api, Log: quiet}))
-	f.worker = &discord.Worker{Store: st, Engine: f.eng, API: api, BotUser: discordfake.BotUser, Log: quiet}
+	f.worker = &discord.Worker{Worker: chat.Worker{Store: st, Engine: f.eng, Log: quiet}, API: api, BotUser: discordfake.BotUser}
 	pub, priv, err := ed25519.GenerateKey(nil)
 	require.NoError(t, err)
 	f.priv = priv
@@ -330,7 +332,7 @@ func TestEditAndRejectInDiscord(t *testing.T) {
 		cur, err = f.st.Draft(ctx, "meccanica_rossi", d2.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.DraftRejected, cur.State)
-		require.Equal(t, "discord:1000000000000000077", cur.DecidedBy)
+		require.Equal(t, record.Actor("discord:1000000000000000077"), cur.DecidedBy)
 		msgs = f.fake.Messages(thread2)
 		declined := msgs[len(msgs)-1]
 		require.Contains(t, declined.Content(), "<@"+anna+">")
@@ -368,7 +370,7 @@ func TestConcurrentApprovalsPostOnce(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		second := &discord.Worker{Store: f.st, Engine: f.eng, API: f.api, BotUser: discordfake.BotUser, Log: slog.New(slog.DiscardHandler)}
+		second := &discord.Worker{Worker: chat.Worker{Store: f.st, Engine: f.eng, Log: slog.New(slog.DiscardHandler)}, API: f.api, BotUser: discordfake.BotUser}
 		errs := make(chan error, 4)
 		for _, w := range []*discord.Worker{f.worker, second} {
 			wg.Add(1)
@@ -487,7 +489,7 @@ func TestDirectMessagesAndReminders(t *testing.T) {
 	require.Empty(t, f.fake.Calls("POST /channels/"+dm+"/messages/"), "no thread in a direct message")
 
 	// reminders go to the review channel and ping the reviewers named
-	n := &discord.Notifier{API: f.api, Store: f.st}
+	n := &chat.Notifier{Store: f.st, Reviews: discord.Reviews{API: f.api}}
 	require.NoError(t, n.Remind(ctx, "meccanica_rossi", "Reminder: draft d1 waits. @luca @sara <@&everyone>", []string{"luca", "sara"}))
 	cards := f.fake.Messages(review)
 	require.Len(t, cards, 1)

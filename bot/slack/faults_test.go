@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/store"
@@ -24,7 +25,7 @@ func faultFlow(t *testing.T, be storetest.Backend) (*flow, *storetest.Clock) {
 	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL(), CallTimeout: 400 * time.Millisecond}, nil)
 	f.eng = conversation.New(f.st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithQueuedDelivery(nil),
 		conversation.WithPoster("slack", &slack.Poster{API: api}), conversation.WithClock(clk.Now))
-	f.worker = &slack.Worker{Store: f.st, Engine: f.eng, API: api, Log: slog.New(slog.DiscardHandler), Now: clk.Now}
+	f.worker = &slack.Worker{Worker: chat.Worker{Store: f.st, Engine: f.eng, Log: slog.New(slog.DiscardHandler), Now: clk.Now}, API: api}
 	return f, clk
 }
 

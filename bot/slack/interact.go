@@ -13,8 +13,8 @@ import (
 
 	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
-	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
@@ -35,8 +35,11 @@ type modalMeta struct {
 	TS        string `json:"t"`
 }
 
-// actor is a reviewer acting on a draft of a workspace, from an interaction.
+// actor is a reviewer acting on a draft of a workspace, from an interaction; it is the
+// review card as the chat core acts on it (chat.Review).
 type actor struct {
+	markup
+	w       *Worker
 	profile *profile.Profile
 	set     *prompts.Set
 	person  profile.Person
@@ -75,7 +78,7 @@ func (w *Worker) interaction(ctx context.Context, payload []byte) error {
 func (w *Worker) who(ctx context.Context, cb goslack.InteractionCallback, wsID, draftID, channel, cardTS string) (a actor, ok bool, err error) {
 	rec, err := w.Store.Workspace(ctx, wsID)
 	if errors.Is(err, store.ErrNotFound) {
-		w.log().WarnContext(ctx, "slack interaction names an unknown workspace; ignored", "workspace", wsID)
+		w.Logger().WarnContext(ctx, "slack interaction names an unknown workspace; ignored", "workspace", wsID)
 		return a, false, nil
 	}
 	if err != nil {
@@ -86,26 +89,26 @@ func (w *Worker) who(ctx context.Context, cb goslack.InteractionCallback, wsID, 
 		return a, false, err
 	}
 	if p.Slack.Team == "" || p.Slack.Team != cb.Team.ID {
-		w.log().WarnContext(ctx, "slack interaction from another team than the workspace's; ignored", "workspace", wsID, "team", cb.Team.ID)
+		w.Logger().WarnContext(ctx, "slack interaction from another team than the workspace's; ignored", "workspace", wsID, "team", cb.Team.ID)
 		return a, false, nil
 	}
 	set, err := prompts.For(p.Language)
 	if err != nil {
 		return a, false, err
 	}
-	a = actor{profile: p, set: set, user: cb.User.ID, channel: channel, cardTS: cardTS, draftID: draftID}
+	a = actor{w: w, profile: p, set: set, user: cb.User.ID, channel: channel, cardTS: cardTS, draftID: draftID}
 	bot, err := w.isBot(ctx, cb.User.ID)
 	if err != nil {
 		return a, false, err
 	}
 	if bot {
-		w.log().WarnContext(ctx, "a bot tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
-		return a, false, w.ephemeral(ctx, a, set.Text("review.bot_refused", nil))
+		w.Logger().WarnContext(ctx, "a bot tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
+		return a, false, a.Note(ctx, set.Text("review.bot_refused", nil))
 	}
 	person, known := p.BySlack(cb.User.ID)
 	if !known || !person.Reviewer {
-		w.log().InfoContext(ctx, "a non-reviewer tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
-		return a, false, w.ephemeral(ctx, a, chat.NotReviewer(set, p, mention, escape, "slack: "+cb.User.ID))
+		w.Logger().InfoContext(ctx, "a non-reviewer tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
+		return a, false, a.Note(ctx, chat.NotReviewer(set, markup{}, p, "slack: "+cb.User.ID))
 	}
 	a.person = person
 	return a, true, nil
@@ -124,21 +127,24 @@ func (w *Worker) button(ctx context.Context, cb goslack.InteractionCallback, act
 		return err
 	}
 	if action == "approve" {
-		return w.decide(ctx, a, conversation.Action{Approve: true})
+		return a.decide(ctx, conversation.Action{Approve: true})
 	}
 	d, err := w.Store.Draft(ctx, wsID, draftID)
 	if err != nil {
 		return fmt.Errorf("load draft %s/%s: %w", wsID, draftID, err)
 	}
 	if d.State != store.DraftPending {
-		return w.alreadyDecided(ctx, a, d)
+		if err := a.Note(ctx, chat.AlreadyDecided(a.set, a, a.profile, d)); err != nil {
+			return err
+		}
+		return a.Update(ctx) // in case the earlier update did not land
 	}
 	meta, _ := json.Marshal(modalMeta{Workspace: wsID, Draft: draftID, Channel: channel, TS: cardTS})
 	set := a.set
 	var view goslack.ModalViewRequest
 	if action == "edit" {
 		if len([]rune(d.Text)) > maxModalText {
-			return w.ephemeral(ctx, a, set.Text("review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText}))
+			return a.Note(ctx, set.Text("review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText}))
 		}
 		input := goslack.NewPlainTextInputBlockElement(nil, "text").WithInitialValue(d.Text).WithMinLength(1)
 		input.Multiline, input.MaxLength = true, maxModalText
@@ -174,7 +180,7 @@ func (w *Worker) submission(ctx context.Context, cb goslack.InteractionCallback)
 	}
 	values := cb.View.State.Values
 	if cb.View.CallbackID == callbackReject {
-		return w.decide(ctx, a, conversation.Action{Reason: values["reason"]["reason"].Value})
+		return a.decide(ctx, conversation.Action{Reason: values["reason"]["reason"].Value})
 	}
 	text := values["text"]["text"].Value
 	d, err := w.Store.Draft(ctx, m.Workspace, m.Draft)
@@ -185,71 +191,29 @@ func (w *Worker) submission(ctx context.Context, cb goslack.InteractionCallback)
 	if strings.TrimSpace(text) == strings.TrimSpace(d.Text) {
 		act.EditedText = "" // submitted unchanged: a plain approval
 	}
-	return w.decide(ctx, a, act)
+	return a.decide(ctx, act)
 }
 
-// decide applies a reviewer's decision through the engine, then updates the card; a
-// rejection tells the asker in the thread, without the draft or the reason.
-func (w *Worker) decide(ctx context.Context, a actor, act conversation.Action) error {
-	p := a.profile
-	out, err := w.Engine.Decide(ctx, p.Workspace, a.draftID, a.person.Handle, act)
-	var ue *conversation.UserError
-	if errors.As(err, &ue) {
-		if !errors.Is(err, store.ErrInvalidTransition) && !errors.Is(err, store.ErrConflict) {
-			return w.ephemeral(ctx, a, ue.Reason)
-		}
-		out.AlreadyDecided = true // decided before: by someone else, or by this very delivery's first attempt
-	} else if err != nil {
-		return err
-	}
-	ownRetry := delivery.HandlingOf(ctx).Retry && out.Draft.DecidedBy == a.person.Handle // this delivery's own decision, handled again
-	if out.AlreadyDecided && !ownRetry {
-		if err := w.alreadyDecided(ctx, a, out.Draft); err != nil {
-			return err
-		}
-	}
-	if out.Draft.State == store.DraftRejected {
-		// once per draft, also when this delivery is handled again after a failed post
-		if err := w.declined(ctx, p, out.Draft); err != nil {
-			return err
-		}
-	}
-	return w.updateCard(ctx, a)
+// decide applies the reviewer's decision (chat.Decide).
+func (a actor) decide(ctx context.Context, act conversation.Action) error {
+	return chat.Decide(ctx, a.w.Engine, a.w.Store, a, a.profile, a.draftID, record.Person(a.person.Handle), act)
 }
 
-// declined tells the asker, in the question's thread, that the answer was declined.
-func (w *Worker) declined(ctx context.Context, p *profile.Profile, d store.Draft) error {
-	th, err := w.Store.Thread(ctx, p.Workspace, d.ThreadID)
-	if err != nil {
-		return fmt.Errorf("load thread %s: %w", d.ThreadID, err)
-	}
+// InThread is the question's thread, where the asker is told the answer was declined.
+func (a actor) InThread(th store.Thread) (chat.Platform, error) {
 	channel, ts, err := SplitChannel(th.Channel)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	set, err := prompts.For(firstNonEmpty(th.Language, p.Language))
-	if err != nil {
-		return err
-	}
-	return w.say(ctx, p, "declined/"+d.ID, channel, ts, set.Text("slack.declined", map[string]string{"Asker": mention(p, th.Asker)}))
+	return thread{w: a.w, channel: channel, ts: ts}, nil
 }
 
-func (w *Worker) alreadyDecided(ctx context.Context, a actor, d store.Draft) error {
-	by := ""
-	if d.DecidedBy != "" {
-		by = mention(a.profile, d.DecidedBy)
-	}
-	if err := w.ephemeral(ctx, a, a.set.Text("review.already_decided", map[string]string{"State": string(d.State), "By": by})); err != nil {
-		return err
-	}
-	return w.updateCard(ctx, a) // in case the earlier update did not land
-}
-
-// updateCard re-renders the review card from the store (chat.update).
-func (w *Worker) updateCard(ctx context.Context, a actor) error {
+// Update renders the review card again from the store (chat.update).
+func (a actor) Update(ctx context.Context) error {
 	if a.channel == "" || a.cardTS == "" {
 		return nil
 	}
+	w := a.w
 	c, err := w.loadCard(ctx, a.profile, a.draftID)
 	if err != nil {
 		return err
@@ -265,12 +229,13 @@ func (w *Worker) updateCard(ctx context.Context, a actor) error {
 	return nil
 }
 
-func (w *Worker) ephemeral(ctx context.Context, a actor, text string) error {
+// Note tells the reviewer something only they see (chat.postEphemeral).
+func (a actor) Note(ctx context.Context, text string) error {
 	if a.channel == "" {
 		return nil
 	}
-	err := w.call(ctx, "chat.postEphemeral", func() error {
-		_, err := w.API.PostEphemeralContext(ctx, a.channel, a.user, goslack.MsgOptionText(text, false))
+	err := a.w.call(ctx, "chat.postEphemeral", func() error {
+		_, err := a.w.API.PostEphemeralContext(ctx, a.channel, a.user, goslack.MsgOptionText(text, false))
 		return err
 	})
 	if err != nil {
@@ -299,7 +264,7 @@ func (w *Worker) isBot(ctx context.Context, user string) (bool, error) {
 	w.bots.mu.Lock()
 	e, ok := w.bots.seen[user]
 	w.bots.mu.Unlock()
-	if ok && w.now().Sub(e.at) < 10*time.Minute {
+	if ok && w.Clock().Sub(e.at) < 10*time.Minute {
 		return e.bot, nil
 	}
 	var u *goslack.User
@@ -316,7 +281,7 @@ func (w *Worker) isBot(ctx context.Context, user string) (bool, error) {
 	if w.bots.seen == nil {
 		w.bots.seen = map[string]botEntry{}
 	}
-	w.bots.seen[user] = botEntry{bot: bot, at: w.now()}
+	w.bots.seen[user] = botEntry{bot: bot, at: w.Clock()}
 	w.bots.mu.Unlock()
 	return bot, nil
 }

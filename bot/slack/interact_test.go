@@ -11,7 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/slack"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
@@ -136,7 +138,7 @@ func TestApproveInSlack(t *testing.T) {
 		wg.Wait()
 		got := f.draft(t, d.ID)
 		require.Contains(t, []store.DraftState{store.DraftApproved, store.DraftPosted}, got.State, "a repeated approval may finish the post")
-		require.Contains(t, []string{"luca", "sara"}, got.DecidedBy)
+		require.Contains(t, []string{"luca", "sara"}, got.DecidedBy.String())
 		require.Zero(t, f.fake.Pending429(), "the 429 was sent and waited out")
 		require.Len(t, f.fake.Calls("chat.postEphemeral"), 5, "the two late clicks are told it was already approved")
 		for _, e := range f.fake.Calls("chat.postEphemeral")[3:] {
@@ -251,7 +253,7 @@ func TestRejectInSlack(t *testing.T) {
 		f.drain(t)
 		got := f.draft(t, d.ID)
 		require.Equal(t, store.DraftRejected, got.State)
-		require.Equal(t, "sara", got.DecidedBy)
+		require.Equal(t, record.Actor("sara"), got.DecidedBy)
 		require.Equal(t, reason, got.Reason)
 
 		thread := f.fake.Posts("C1", q)
@@ -319,7 +321,7 @@ func TestTwoTeams(t *testing.T) {
 func TestReminderInReviewChannel(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t, storetest.Backends()[0])
-	n := &slack.Notifier{API: slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL()}, nil), Store: f.st}
+	n := &chat.Notifier{Store: f.st, Reviews: slack.Reviews{API: slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL()}, nil)}}
 	require.NoError(t, n.Remind(context.Background(), ws, "Promemoria: la bozza d_1 attende da 30 ore. @luca, @sara: approvatela <!channel>", []string{"luca", "sara"}))
 	posts := f.fake.Posts("C0REVIEW", "")
 	require.Len(t, posts, 1)

@@ -42,7 +42,7 @@ func (w *Worker) postOnce(ctx context.Context, workspace, key, channel, threadTS
 			})
 			return ThreadChannel(channel, ts), err
 		},
-	}, w.now)
+	}, w.Clock)
 	if err != nil {
 		return "", err
 	}

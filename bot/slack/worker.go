@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	goslack "github.com/slack-go/slack"
@@ -17,27 +15,11 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/delivery"
 	"github.com/whybot/whybot/bot/inbox"
-	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
 )
-
-// Engine is the conversation engine as the Slack worker uses it.
-type Engine = chat.Engine
-
-// WorkerStore is what the worker reads and writes.
-type WorkerStore interface {
-	Workspaces(ctx context.Context) ([]store.Workspace, error)
-	Workspace(ctx context.Context, id string) (store.Workspace, error)
-	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
-	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
-	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
-	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
-	delivery.Marks
-	inbox.Claimer
-}
 
 // Worker handles the Slack deliveries the ingress recorded: a mention or a direct message
 // starts (or continues) a conversation in the message's thread; a reply in a thread the
@@ -45,25 +27,13 @@ type WorkerStore interface {
 // the facts; a draft goes to the workspace's review channel as a card, and the thread gets
 // a holding note. Nothing is posted as an answer here: only approval does that.
 type Worker struct {
-	Store         WorkerStore
-	Engine        Engine
-	API           *goslack.Client
-	ReviewChannel string // used when the profile names none
-	Log           *slog.Logger
-	Now           func() time.Time
-	Timing        inbox.Timing // lease and shutdown grace of claimed deliveries
+	chat.Worker
+	API *goslack.Client
 
 	bots botCache
-	once sync.Once
-	loop *inbox.Loop
 }
 
-func (w *Worker) inbox() *inbox.Loop {
-	w.once.Do(func() {
-		w.loop = &inbox.Loop{Store: w.Store, Source: "slack", Handle: w.Handle, Log: w.Log, Now: w.Now, Timing: w.Timing}
-	})
-	return w.loop
-}
+func (w *Worker) inbox() *inbox.Loop { return w.Deliveries(store.TransportSlack, w.Handle) }
 
 // Wake tells a running worker a delivery is waiting, so it does not wait for the next
 // poll: opening a modal must happen within the 3 s a trigger id lives.
@@ -77,21 +47,7 @@ func (w *Worker) Drain(ctx context.Context) (int, error) { return w.inbox().Drai
 
 // call is one Web API call that waits out rate limits.
 func (w *Worker) call(ctx context.Context, method string, fn func() error) error {
-	return retryRateLimited(ctx, w.log(), 0, method, fn)
-}
-
-func (w *Worker) now() time.Time {
-	if w.Now != nil {
-		return w.Now()
-	}
-	return time.Now()
-}
-
-func (w *Worker) log() *slog.Logger {
-	if w.Log != nil {
-		return w.Log
-	}
-	return slog.Default()
+	return retryRateLimited(ctx, w.Logger(), 0, method, fn)
 }
 
 // Handle handles one delivery. It may be handling it again (after a failed post, a crash,
@@ -108,7 +64,7 @@ func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
 	case "interaction":
 		return w.interaction(ctx, in.Payload)
 	}
-	w.log().WarnContext(ctx, "slack delivery of an unknown kind; dropped", "key", in.Key)
+	w.Logger().WarnContext(ctx, "slack delivery of an unknown kind; dropped", "key", in.Key)
 	return nil
 }
 
@@ -180,7 +136,7 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 		return err
 	}
 	if ws == nil {
-		w.log().WarnContext(ctx, "slack event from a team no profile names; ignored", "team", team)
+		w.Logger().WarnContext(ctx, "slack event from a team no profile names; ignored", "team", team)
 		return nil
 	}
 	p := ws.Profile
@@ -227,8 +183,16 @@ func (w *Worker) unknownPerson(ctx context.Context, p *profile.Profile, key, id 
 	return w.say(ctx, p, key+"/unknown", ev.Channel, threadTS, text)
 }
 
+// markup is how whybot writes in Slack: mentions by user id, mrkdwn escaped.
+type markup struct{}
+
+func (markup) Mention(p *profile.Profile, handle string) string { return mention(p, handle) }
+func (markup) MentionUser(id string) string                     { return "<@" + id + ">" }
+func (markup) Escape(text string) string                        { return escape(text) }
+
 // thread is a conversation's Slack thread, as the chat core speaks in it.
 type thread struct {
+	markup
 	w           *Worker
 	channel, ts string
 }
@@ -241,9 +205,6 @@ func (t thread) Say(ctx context.Context, p *profile.Profile, key, text string, _
 func (t thread) Card(ctx context.Context, set *prompts.Set, p *profile.Profile, draftID, key string) error {
 	return t.w.card(ctx, set, p, draftID, key)
 }
-
-func (thread) Mention(p *profile.Profile, handle string) string { return mention(p, handle) }
-func (thread) Escape(text string) string                        { return escape(text) }
 
 // mention is how a person is addressed in Slack: their user id when the profile has it.
 func mention(p *profile.Profile, handle string) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/bot/slack/slackfake"
@@ -39,7 +40,7 @@ func newFlow(t *testing.T, be storetest.Backend) *flow {
 	api := slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL()}, nil)
 	f.eng = conversation.New(st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithQueuedDelivery(nil),
 		conversation.WithPoster("slack", &slack.Poster{API: api}))
-	f.worker = &slack.Worker{Store: st, Engine: f.eng, API: api, Log: slog.New(slog.DiscardHandler)}
+	f.worker = &slack.Worker{Worker: chat.Worker{Store: st, Engine: f.eng, Log: slog.New(slog.DiscardHandler)}, API: api}
 	return f
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
@@ -169,7 +170,7 @@ func TestBrowser(t *testing.T) {
 	require.Equal(t, "posted", text)
 	d, err = b.st.Draft(context.Background(), rossi, draftID)
 	require.NoError(t, err)
-	require.Equal(t, "web:sara", d.DecidedBy)
+	require.Equal(t, record.Actor("web:sara"), d.DecidedBy)
 	require.Equal(t, edited, d.FinalText)
 
 	run("audit", chromedp.Navigate(base+"/w/"+rossi+"/threads/"+d.ThreadID), chromedp.WaitVisible(`ol.lines`, chromedp.ByQuery),

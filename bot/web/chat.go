@@ -77,7 +77,7 @@ func nextSpeaker(p *profile.Profile, events []store.Event, th store.Thread) stri
 	for _, e := range events {
 		switch e.Kind {
 		case store.EventAnswer:
-			answered[e.By] = true
+			answered[e.By.Name()] = true
 		case store.EventQuestionAsked:
 			for _, l := range lines([]store.Event{e}) {
 				if to := strings.TrimPrefix(strings.SplitN(l.Text, ":", 2)[0], "asks "); to != "" {

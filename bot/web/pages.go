@@ -209,8 +209,7 @@ func (s *Server) editPreview(w http.ResponseWriter, r *http.Request) {
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, a conversation.Action) {
 	v := viewerOf(r)
 	wsID, id := r.PathValue("ws"), r.PathValue("id")
-	a.Account = v.Account.Name
-	out, err := s.engine.Decide(r.Context(), wsID, id, "web:"+v.Account.Name, a)
+	out, err := s.engine.Decide(r.Context(), wsID, id, record.Account(v.Account.Name), a)
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
 		s.renderDraft(w, r, http.StatusConflict, "", ue.Reason)
@@ -237,7 +236,7 @@ func lines(events []store.Event) []line {
 	for _, e := range events {
 		var d map[string]any
 		_ = json.Unmarshal(e.Data, &d)
-		l := line{Kind: string(e.Kind), By: e.By, At: e.At}
+		l := line{Kind: string(e.Kind), By: e.By.String(), At: e.At}
 		str := func(k string) string { s, _ := d[k].(string); return s }
 		switch e.Kind {
 		case store.EventQuestion, store.EventAnswer:

@@ -20,6 +20,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/web"
 	"github.com/whybot/whybot/bot/web/auth"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
@@ -213,7 +214,7 @@ func TestConsole(t *testing.T) {
 			d, err = b.st.Draft(context.Background(), rossi, draft)
 			require.NoError(t, err)
 			require.Equal(t, store.DraftPosted, d.State, "approved and posted to the chat thread")
-			require.Equal(t, "web:sara", d.DecidedBy)
+			require.Equal(t, record.Actor("web:sara"), d.DecidedBy)
 			require.True(t, d.Edited)
 			require.Equal(t, edited, d.FinalText)
 
@@ -249,7 +250,7 @@ func TestConsole(t *testing.T) {
 			for _, k := range []store.EventKind{store.EventQuestion, store.EventData, store.EventRule, store.EventQuestionAsked, store.EventAnswer, store.EventDraft, store.EventPosted} {
 				require.True(t, kinds[k], "audit trail has %s", k)
 			}
-			require.Equal(t, "web:sara", audit.Drafts[len(audit.Drafts)-1].DecidedBy)
+			require.Equal(t, record.Actor("web:sara"), audit.Drafts[len(audit.Drafts)-1].DecidedBy)
 
 			// workspace page: KPIs with sparklines, the profile
 			_, page = br.do("GET", "/w/"+rossi, nil)
@@ -289,7 +290,7 @@ func TestConsole(t *testing.T) {
 			posts := rec.all()
 			require.Len(t, posts, 1, "posted once")
 			require.Equal(t, "C0SALES", posts[0].Channel, "to the channel the question came from")
-			require.Equal(t, "web:sara", posts[0].ApprovedBy)
+			require.Equal(t, record.Actor("web:sara"), posts[0].ApprovedBy)
 		})
 
 		t.Run("WorkspaceShowsProfileErrors", func(t *testing.T) {
@@ -425,7 +426,7 @@ func TestConsole(t *testing.T) {
 			require.Equal(t, store.DraftPending, d.State)
 
 			// the engine checks the grant too, whatever the transport says
-			_, err = b.engine.Decide(context.Background(), rossi, draft, "web:bob", conversation.Action{Approve: true, Account: "bob"})
+			_, err = b.engine.Decide(context.Background(), rossi, draft, record.Account("bob"), conversation.Action{Approve: true})
 			require.ErrorIs(t, err, conversation.ErrNotReviewer)
 		})
 	})
@@ -481,7 +482,7 @@ func TestChatSpeaksOnlyAsLinkedPeople(t *testing.T) {
 		evs, err := b.st.Events(ctx, rossi, thread)
 		require.NoError(t, err)
 		require.Equal(t, store.EventQuestion, evs[0].Kind)
-		require.Equal(t, "giulia", evs[0].By)
+		require.Equal(t, record.Actor("giulia"), evs[0].By)
 		var q struct{ Account string }
 		require.NoError(t, json.Unmarshal(evs[0].Data, &q))
 		require.Equal(t, "sara", q.Account, "the audit records the account")

@@ -74,3 +74,23 @@ func TestRecordWithoutVersion(t *testing.T) {
 	_, err = record.Decode[record.Answer](json.RawMessage(`{"facts": 7}`))
 	require.ErrorContains(t, err, "decode record.Answer record")
 }
+
+func TestActor(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		a    record.Actor
+		kind record.ActorKind
+		name string
+		text string
+	}{
+		{record.Person(" Luca "), record.ActorPerson, "luca", "luca"},
+		{record.Account("Bob"), record.ActorAccount, "bob", "web:bob"},
+		{record.RoleMember("1000000000000000009"), record.ActorRoleMember, "1000000000000000009", "discord:1000000000000000009"},
+		{record.Actor(""), record.ActorNone, "", ""},
+		{record.Bot, record.ActorBot, "whybot", "whybot"},
+	} {
+		require.Equal(t, c.kind, c.a.Kind(), c.text)
+		require.Equal(t, c.name, c.a.Name(), c.text)
+		require.Equal(t, c.text, c.a.String())
+	}
+}

@@ -124,7 +124,7 @@ type Event struct {
 	Seq  int             `json:"seq"`
 	Kind EventKind       `json:"kind"`
 	At   time.Time       `json:"at"`
-	By   string          `json:"by"`
+	By   record.Actor    `json:"by"`
 	Data json.RawMessage `json:"data"`
 }
 
@@ -139,7 +139,7 @@ type Draft struct {
 	Language  string          `json:"language"`
 	Evidence  json.RawMessage `json:"evidence,omitempty"` // findings, observed values, facts, for reviewers
 	CreatedAt time.Time       `json:"created_at"`
-	DecidedBy string          `json:"decided_by,omitempty"`
+	DecidedBy record.Actor    `json:"decided_by,omitempty"`
 	DecidedAt *time.Time      `json:"decided_at,omitempty"`
 	Edited    bool            `json:"edited,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
@@ -171,7 +171,7 @@ type Turn struct {
 type Decision struct {
 	Workspace  string
 	DraftID    string
-	By         string
+	By         record.Actor
 	At         time.Time
 	Approve    bool
 	EditedText string // non-empty: approve this text instead of the draft's
@@ -203,18 +203,18 @@ const (
 
 // Outbox is an approved answer waiting to be posted.
 type Outbox struct {
-	Workspace      string      `json:"workspace"`
-	DraftID        string      `json:"draft"`
-	ThreadID       string      `json:"thread"`
-	Transport      Transport   `json:"transport"`
-	Channel        string      `json:"channel"`
-	Text           string      `json:"text"`
-	IdempotencyKey string      `json:"idempotency_key"`
-	State          OutboxState `json:"state"`
-	Attempts       int         `json:"attempts"`
-	LastError      string      `json:"last_error,omitempty"`
-	ApprovedBy     string      `json:"approved_by"`
-	CreatedAt      time.Time   `json:"created_at"`
+	Workspace      string       `json:"workspace"`
+	DraftID        string       `json:"draft"`
+	ThreadID       string       `json:"thread"`
+	Transport      Transport    `json:"transport"`
+	Channel        string       `json:"channel"`
+	Text           string       `json:"text"`
+	IdempotencyKey string       `json:"idempotency_key"`
+	State          OutboxState  `json:"state"`
+	Attempts       int          `json:"attempts"`
+	LastError      string       `json:"last_error,omitempty"`
+	ApprovedBy     record.Actor `json:"approved_by"`
+	CreatedAt      time.Time    `json:"created_at"`
 }
 
 // DecisionEffects computes what a decision writes besides the draft row: the approved text,
@@ -237,7 +237,7 @@ func DecisionEffects(d Draft, dec Decision) (final string, edited bool, events [
 
 // PostedEvent is the audit event of a successful post.
 func PostedEvent(draftID, text, ref string, at time.Time) Event {
-	return Event{Kind: EventPosted, At: at, By: "whybot", Data: record.JSON(&record.Posted{Draft: draftID, Text: text, Ref: ref})}
+	return Event{Kind: EventPosted, At: at, By: record.Bot, Data: record.JSON(&record.Posted{Draft: draftID, Text: text, Ref: ref})}
 }
 
 // IdempotencyKey is the key a draft's post carries, so no retry posts it twice.

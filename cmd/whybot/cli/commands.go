@@ -289,7 +289,7 @@ func (e *env) review(args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := e.engine(s, conversation.WithKnowledge(idx)).Decide(e.ctx, d.Workspace, d.ID, *as, a)
+	out, err := e.engine(s, conversation.WithKnowledge(idx)).Decide(e.ctx, d.Workspace, d.ID, record.Person(*as), a)
 	if err != nil {
 		return err
 	}

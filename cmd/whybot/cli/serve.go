@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/jobs"
@@ -36,8 +37,8 @@ func (c consoleNotifier) Notify(_ context.Context, n jobs.Notice) error {
 // notifiers sends a reminder through the transport of the draft's thread.
 type notifiers struct {
 	console consoleNotifier
-	slack   *slack.Notifier
-	discord *discord.Notifier
+	slack   *chat.Notifier
+	discord *chat.Notifier
 }
 
 func (n notifiers) Notify(ctx context.Context, x jobs.Notice) error {
@@ -213,8 +214,8 @@ func (e *env) serve(args []string) error {
 		}
 		api := slack.NewAPI(slackCfg, e.log)
 		opts = append(opts, conversation.WithPoster(store.TransportSlack, &slack.Poster{API: api, Log: e.log}))
-		notify.slack = &slack.Notifier{API: api, Store: s, ReviewChannel: slackCfg.ReviewChannel}
-		worker = &slack.Worker{Store: s, API: api, ReviewChannel: slackCfg.ReviewChannel, Log: e.log, Timing: timing.inbox()}
+		notify.slack = &chat.Notifier{Store: s, Reviews: slack.Reviews{API: api, Fallback: slackCfg.ReviewChannel}}
+		worker = &slack.Worker{Worker: chat.Worker{Store: s, ReviewChannel: slackCfg.ReviewChannel, Log: e.log, Timing: timing.inbox()}, API: api}
 	}
 	var dside *discordSide
 	if discordCfg.Enabled() {
@@ -222,7 +223,7 @@ func (e *env) serve(args []string) error {
 			return err
 		}
 		opts = append(opts, conversation.WithPoster(store.TransportDiscord, &discord.Poster{API: dside.api, Log: e.log, Self: dside.self}))
-		notify.discord = &discord.Notifier{API: dside.api, Store: s, ReviewChannel: discordCfg.ReviewChannel, Log: e.log}
+		notify.discord = &chat.Notifier{Store: s, Reviews: discord.Reviews{API: dside.api, Fallback: discordCfg.ReviewChannel, Log: e.log}}
 	}
 	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload, SweepEvery: timing.Sweep, Grace: timing.Grace}
 	mode := "SQLite store, jobs in-process"

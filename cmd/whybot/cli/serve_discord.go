@@ -15,6 +15,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/inbox"
@@ -56,7 +57,7 @@ func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config,
 	case err != nil:
 		return nil, &conversation.UserError{Reason: "the Discord settings are not usable: " + err.Error(), Err: err}
 	}
-	d.worker = &discord.Worker{Store: s, API: api, ReviewChannel: cfg.ReviewChannel, Log: e.log, Timing: timing}
+	d.worker = &discord.Worker{Worker: chat.Worker{Store: s, ReviewChannel: cfg.ReviewChannel, Log: e.log, Timing: timing}, API: api}
 	return d, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -26,7 +27,7 @@ func scanDraft(r pgx.Row) (store.Draft, error) {
 		}
 		return *p
 	}
-	d.FinalText, d.DecidedBy, d.Reason = deref(final), deref(decidedBy), deref(reason)
+	d.FinalText, d.DecidedBy, d.Reason = deref(final), record.Actor(deref(decidedBy)), deref(reason)
 	d.Evidence = evidence
 	d.CreatedAt = d.CreatedAt.UTC()
 	for _, p := range []*time.Time{d.DecidedAt, d.PostedAt} {

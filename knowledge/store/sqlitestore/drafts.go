@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -18,7 +19,7 @@ func scanDraft(r scanner) (store.Draft, error) {
 	var final, decidedBy, decidedAt, reason, postedAt sql.NullString
 	var evidence, created string
 	err := r.Scan(&d.Workspace, &d.ID, &d.ThreadID, &d.State, &d.Text, &final, &d.Language, &evidence, &created, &decidedBy, &decidedAt, &d.Edited, &reason, &postedAt)
-	d.FinalText, d.DecidedBy, d.Reason = final.String, decidedBy.String, reason.String
+	d.FinalText, d.DecidedBy, d.Reason = final.String, record.Actor(decidedBy.String), reason.String
 	d.Evidence = json.RawMessage(evidence)
 	d.CreatedAt = parseTS(created)
 	d.DecidedAt, d.PostedAt = parseTSPtr(decidedAt), parseTSPtr(postedAt)

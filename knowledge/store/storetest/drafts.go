@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -32,7 +33,7 @@ func runDrafts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, "edited", o.Text)
-		require.Equal(t, "luca", o.ApprovedBy)
+		require.Equal(t, record.Actor("luca"), o.ApprovedBy)
 		_, ok, err = b.s.ClaimOutbox(ctx, "acme", "d1", now, time.Minute)
 		require.NoError(t, err)
 		require.False(t, ok, "a claimed row cannot be claimed again within its lease")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -45,7 +46,7 @@ func runThreads(t *testing.T, newStore func(t *testing.T) store.Store) {
 			require.Equal(t, want, evs[i].Kind)
 			require.Equal(t, i+1, evs[i].Seq)
 		}
-		require.Equal(t, "giulia", evs[1].By)
+		require.Equal(t, record.Actor("giulia"), evs[1].By)
 	})
 
 	t.Run("OptimisticConcurrency", func(t *testing.T) {
