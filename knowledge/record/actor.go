@@ -32,7 +32,9 @@ const (
 func Person(handle string) Actor { return Actor(strings.ToLower(strings.TrimSpace(handle))) }
 
 // Account is a web console account, by name.
-func Account(name string) Actor { return Actor(accountPrefix + strings.ToLower(strings.TrimSpace(name))) }
+func Account(name string) Actor {
+	return Actor(accountPrefix + strings.ToLower(strings.TrimSpace(name)))
+}
 
 // RoleMember is a Discord member acting through the reviewer role, by user id.
 func RoleMember(discordUser string) Actor { return Actor(roleMemberPrefix + discordUser) }
