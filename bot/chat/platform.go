@@ -81,3 +81,25 @@ func Mentioned(m Markup, p *profile.Profile, text string, to []string) string {
 	b.WriteString(m.Escape(plain.String()))
 	return b.String()
 }
+
+// AtMarkup is the markup of a platform that mentions its users as <@ID>, as Slack and
+// Discord do: a person by their id on the platform (ID reads it from the profile), else
+// as @handle; untrusted text through Escaper.
+type AtMarkup struct {
+	ID      func(profile.Person) string
+	Escaper func(string) string
+}
+
+// Mention addresses a person of the profile.
+func (m AtMarkup) Mention(p *profile.Profile, handle string) string {
+	if x, ok := p.Person(handle); ok && m.ID(x) != "" {
+		return m.MentionUser(m.ID(x))
+	}
+	return "@" + handle
+}
+
+// MentionUser addresses a platform user by id.
+func (AtMarkup) MentionUser(id string) string { return "<@" + id + ">" }
+
+// Escape makes untrusted text inert.
+func (m AtMarkup) Escape(text string) string { return m.Escaper(text) }

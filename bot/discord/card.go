@@ -97,7 +97,7 @@ func (c *reviewCard) decision(set *prompts.Set) string {
 	if d.DecidedAt != nil {
 		when = fmt.Sprintf("<t:%d:f>", d.DecidedAt.Unix())
 	}
-	return chat.Decision(set, "discord", d, chat.Who(markup{}, c.Profile, d.DecidedBy), when, escape(d.Reason))
+	return chat.Decision(set, "discord", d, chat.Who(markup, c.Profile, d.DecidedBy), when, escape(d.Reason))
 }
 
 func appendField(fields []*discordgo.MessageEmbedField, name string, lines []string) []*discordgo.MessageEmbedField {

@@ -9,10 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/whybot/whybot/bot/ops"
 )
 
 // Config holds the Discord settings (environment variables in brackets).
@@ -81,10 +82,5 @@ func (c Config) Validate() error {
 	if c.ReviewChannel != "" && !snowflake.MatchString(c.ReviewChannel) {
 		errs = append(errs, fmt.Errorf("DISCORD_REVIEW_CHANNEL %q is not a channel id: turn on Developer Mode (User Settings → Advanced), right-click the channel → Copy Channel ID", c.ReviewChannel))
 	}
-	if c.APIURL != "" {
-		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("DISCORD_API_URL %q is not an http(s) URL", c.APIURL))
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, ops.CheckBaseURL("DISCORD_API_URL", c.APIURL))...)
 }

@@ -3,6 +3,7 @@ package discord_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,14 +36,12 @@ func (f *flow) retry(t *testing.T, clk *storetest.Clock) {
 	f.drain(t)
 }
 
-func containing(msgs []discordfake.Message, text string) int {
-	n := 0
-	for _, m := range msgs {
-		if strings.Contains(rendered(m.Content()), text) || strings.Contains(jsonOf(m.Body["embeds"]), text) {
-			n++
-		}
-	}
-	return n
+// seen is how many of a channel's messages show text as Discord renders them, in their
+// content or their embeds.
+func (f *flow) seen(channel, text string) int {
+	return len(slices.DeleteFunc(f.fake.Messages(channel), func(m discordfake.Message) bool {
+		return !strings.Contains(rendered(m.Content())+jsonOf(m.Body["embeds"]), text)
+	}))
 }
 
 // One HTTP 500 on each kind of post: the delivery is retried with backoff and each message
@@ -60,14 +59,14 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		thread := original()
 		require.Empty(t, f.fake.Messages(thread), "Discord refused the questions")
 		f.retry(t, clk)
-		require.Equal(t, 1, containing(f.fake.Messages(thread), "Prima di rispondere"), "the questions once")
+		require.Equal(t, 1, f.seen(thread, "Prima di rispondere"), "the questions once")
 
 		f.say(t, giulia, thread, "solo il 40% è in target")
 		// the holding note reaches Discord but its answer is lost; past Discord's nonce
 		// window the retry finds the note in the thread, and posts the card
 		f.fake.Lose("/channels/"+thread+"/messages", 1)
 		f.say(t, anna, thread, "<@"+discordfake.BotUser+"> rispondi comunque", discordfake.BotUser)
-		require.Equal(t, 1, containing(f.fake.Messages(thread), "attende l'approvazione"))
+		require.Equal(t, 1, f.seen(thread, "attende l'approvazione"))
 		require.Empty(t, f.fake.Messages(review), "no card before the note")
 		f.fake.Forget()
 		f.fake.Fail("POST", "/channels/"+review+"/messages", 1)
@@ -75,7 +74,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		require.Empty(t, f.fake.Messages(review), "Discord refused the card")
 		require.NotEmpty(t, f.fake.Calls("GET /channels/"+thread+"/messages"), "the retry looked")
 		f.retry(t, clk)
-		require.Equal(t, 1, containing(f.fake.Messages(thread), "attende l'approvazione"), "the note is not posted again")
+		require.Equal(t, 1, f.seen(thread, "attende l'approvazione"), "the note is not posted again")
 		cards := f.fake.Messages(review)
 		require.Len(t, cards, 1, "the card once")
 
@@ -85,7 +84,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		f.fake.Fail("POST", "/channels/"+thread+"/messages", 1)
 		f.submit(t, luca, nil, "reject", drafts[0].ID, cards[0].ID, "reason", "numeri da ricontrollare")
 		f.drain(t)
-		require.Zero(t, containing(f.fake.Messages(thread), "<@"+anna+">"), "Discord refused the decline notice")
+		require.Zero(t, f.seen(thread, "<@"+anna+">"), "Discord refused the decline notice")
 		f.retry(t, clk)
 		f.retry(t, clk)
 		declines := 0
@@ -103,7 +102,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		f.fake.Lose("/channels/"+thread2+"/messages", 1)
 		_, err = f.eng.DeliverPending(ctx)
 		require.ErrorContains(t, err, "500")
-		require.Equal(t, 1, containing(f.fake.Messages(thread2), "Gentile Anna"), "made, but whybot did not hear back")
+		require.Equal(t, 1, f.seen(thread2, "Gentile Anna"), "made, but whybot did not hear back")
 		f.fake.Forget()
 		clk.Add(time.Minute)
 		n, err := f.eng.DeliverPending(ctx)
@@ -112,7 +111,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		got, err := f.st.Draft(ctx, "meccanica_rossi", d2.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.DraftPosted, got.State)
-		require.Equal(t, 1, containing(f.fake.Messages(thread2), "Gentile Anna"), "the answer once")
+		require.Equal(t, 1, f.seen(thread2, "Gentile Anna"), "the answer once")
 
 		// a 429 with retry_after on the questions: waited out, posted once
 		f.why(t, anna, "perché il CAC è aumentato?")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/profile"
 )
@@ -100,17 +101,23 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 // Reviews is a workspace's Discord review channel, where reminders go (chat.Notifier);
 // only the people reminded are pinged.
 type Reviews struct {
-	markup
-	API      *discordgo.Session
-	Fallback string // the review channel when the profile names none
-	Log      *slog.Logger
+	chat.AtMarkup
+	api      *discordgo.Session
+	fallback string
+	log      *slog.Logger
+}
+
+// ReviewChannels are the workspaces' review channels; fallback is the channel when a
+// profile names none.
+func ReviewChannels(api *discordgo.Session, fallback string, log *slog.Logger) Reviews {
+	return Reviews{AtMarkup: markup, api: api, fallback: fallback, log: log}
 }
 
 // PostReview posts text in the workspace's review channel.
 func (r Reviews) PostReview(ctx context.Context, p *profile.Profile, text string, notify []string) error {
-	channel, err := reviewChannel(p, r.Fallback)
+	channel, err := reviewChannel(p, r.fallback)
 	if err != nil {
 		return err
 	}
-	return send(ctx, r.API, r.Log, channel, text, pings(p, notify)...)
+	return send(ctx, r.api, r.log, channel, text, pings(p, notify)...)
 }

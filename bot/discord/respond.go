@@ -142,7 +142,7 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 			return nil, fmt.Errorf("load draft %s/%s: %w", p.Workspace, draftID, err)
 		}
 		if d.State != store.DraftPending {
-			return ephemeral(chat.AlreadyDecided(set, markup{}, p, d)), nil
+			return ephemeral(chat.AlreadyDecided(set, markup, p, d)), nil
 		}
 		switch action {
 		case "edit":
@@ -195,16 +195,11 @@ func refuse(set *prompts.Set, p *profile.Profile, user *discordgo.User) string {
 	if user == nil || user.Bot || user.System {
 		return set.Text("review.bot_refused", nil)
 	}
-	return chat.NotReviewer(set, markup{}, p, `discord: "`+user.ID+`"`)
+	return chat.NotReviewer(set, markup, p, `discord: "`+user.ID+`"`)
 }
 
 // mention addresses a person by Discord id when the profile has it.
-func mention(p *profile.Profile, handle string) string {
-	if x, ok := p.Person(handle); ok && x.Discord != "" {
-		return "<@" + x.Discord + ">"
-	}
-	return "@" + handle
-}
+func mention(p *profile.Profile, handle string) string { return markup.Mention(p, handle) }
 
 func ephemeral(text string) *discordgo.InteractionResponse {
 	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,

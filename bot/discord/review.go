@@ -79,7 +79,7 @@ func (w *Worker) review(ctx context.Context, i *discordgo.Interaction) error {
 		return nil
 	}
 	act.Role = role
-	return chat.Decide(ctx, w.Engine, w.Store, card{w: w, i: i, set: set, p: p, draftID: draftID}, p, draftID, by, act)
+	return chat.Decide(ctx, w.Engine, w.Store, card{AtMarkup: markup, w: w, i: i, set: set, p: p, draftID: draftID}, p, draftID, by, act)
 }
 
 // inputValues reads a form's text inputs by custom id.
@@ -101,7 +101,7 @@ func inputValues(components []discordgo.MessageComponent) map[string]string {
 
 // card is a review card as a reviewer acts on it through an interaction (chat.Review).
 type card struct {
-	markup
+	chat.AtMarkup
 	w       *Worker
 	i       *discordgo.Interaction
 	set     *prompts.Set
@@ -119,7 +119,7 @@ func (c card) Update(ctx context.Context) error {
 
 // InThread is the question's channel, where the asker is told the answer was declined.
 func (c card) InThread(th store.Thread) (chat.Platform, error) {
-	return thread{w: c.w, channel: th.Channel}, nil
+	return thread{AtMarkup: markup, w: c.w, channel: th.Channel}, nil
 }
 
 // updateCard re-renders the review card from the store, without buttons once decided.

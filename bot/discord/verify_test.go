@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/whybot/whybot/bot/discord"
+	"github.com/whybot/whybot/bot/ops"
 )
 
 func TestVerify(t *testing.T) {
@@ -69,13 +70,7 @@ func TestVerify(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
-	env := func(kv ...string) func(string) string {
-		m := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) string { return m[k] }
-	}
+	env := ops.Pairs
 	const token = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
 	ok := discord.FromEnv(env("DISCORD_BOT_TOKEN", token, "DISCORD_APP_ID", "1234567890123456789"))
 	require.NoError(t, ok.Validate())

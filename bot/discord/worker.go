@@ -275,20 +275,17 @@ func (w *Worker) notForTheEngine(ctx context.Context, p *profile.Profile, set *p
 func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person profile.Person, key, id, channel, text string, start bool) error {
 	req := conversation.Request{As: person.Handle, Text: text, Transport: store.TransportDiscord, Channel: channel, Key: key, Delivery: delivery.HandlingOf(ctx).Key,
 		Thread: id, Start: start}
-	return chat.Turn(ctx, w.Engine, thread{w: w, channel: channel}, ws, req)
+	return chat.Turn(ctx, w.Engine, thread{AtMarkup: markup, w: w, channel: channel}, ws, req)
 }
 
-// markup is how whybot writes in Discord: mentions by user id, markdown escaped.
-type markup struct{}
-
-func (markup) Mention(p *profile.Profile, handle string) string { return mention(p, handle) }
-func (markup) MentionUser(id string) string                     { return "<@" + id + ">" }
-func (markup) Escape(text string) string                        { return escape(text) }
+// markup is how whybot writes in Discord: people by their Discord user id, markdown
+// escaped.
+var markup = chat.AtMarkup{ID: func(x profile.Person) string { return x.Discord }, Escaper: escape}
 
 // thread is a conversation's Discord channel (a thread, or a direct message), as the chat
 // core speaks in it.
 type thread struct {
-	markup
+	chat.AtMarkup
 	w       *Worker
 	channel string
 }

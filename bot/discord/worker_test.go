@@ -489,7 +489,7 @@ func TestDirectMessagesAndReminders(t *testing.T) {
 	require.Empty(t, f.fake.Calls("POST /channels/"+dm+"/messages/"), "no thread in a direct message")
 
 	// reminders go to the review channel and ping the reviewers named
-	n := &chat.Notifier{Store: f.st, Reviews: discord.Reviews{API: f.api}}
+	n := &chat.Notifier{Store: f.st, Reviews: discord.ReviewChannels(f.api, "", nil)}
 	require.NoError(t, n.Remind(ctx, "meccanica_rossi", "Reminder: draft d1 waits. @luca @sara <@&everyone>", []string{"luca", "sara"}))
 	cards := f.fake.Messages(review)
 	require.Len(t, cards, 1)

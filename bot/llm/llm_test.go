@@ -16,6 +16,7 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/llm"
+	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/knowledge/rules"
 )
 
@@ -235,13 +236,7 @@ func TestAnthropic(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
-	env := func(kv ...string) func(string) string {
-		m := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) string { return m[k] }
-	}
+	env := ops.Pairs
 	c, err := llm.FromEnv(env())
 	require.NoError(t, err)
 	require.False(t, c.Enabled(), "off by default")

@@ -119,7 +119,7 @@ func (c *reviewCard) decision(set *prompts.Set) string {
 	if d.DecidedAt != nil {
 		when = fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", d.DecidedAt.Unix(), d.DecidedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
-	return chat.Decision(set, "slack", d, chat.Who(markup{}, c.Profile, d.DecidedBy), when, escape(d.Reason))
+	return chat.Decision(set, "slack", d, chat.Who(markup, c.Profile, d.DecidedBy), when, escape(d.Reason))
 }
 
 func evidence(f rules.Finding) string {

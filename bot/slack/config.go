@@ -9,10 +9,11 @@ package slack
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/whybot/whybot/bot/ops"
 )
 
 // Config holds the Slack settings (environment variables in brackets).
@@ -75,12 +76,7 @@ func (c Config) Validate() error {
 	if c.ReviewChannel != "" && !channelID.MatchString(c.ReviewChannel) {
 		errs = append(errs, fmt.Errorf("SLACK_REVIEW_CHANNEL %q is not a channel id: use the id (C…, shown at the bottom of the channel's details), not its name", c.ReviewChannel))
 	}
-	if c.APIURL != "" {
-		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("SLACK_API_URL %q is not an http(s) URL", c.APIURL))
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, ops.CheckBaseURL("SLACK_API_URL", c.APIURL))...)
 }
 
 var channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)

@@ -19,6 +19,7 @@ import (
 	goslack "github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
@@ -208,13 +209,7 @@ func TestIngress(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
-	env := func(kv ...string) func(string) string {
-		m := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) string { return m[k] }
-	}
+	env := ops.Pairs
 	ok := slack.FromEnv(env("SLACK_BOT_TOKEN", "xoxb-1-2-3", "SLACK_APP_TOKEN", "xapp-1-A-2", "SLACK_REVIEW_CHANNEL", "C0REVIEW"))
 	require.NoError(t, ok.Validate())
 	require.False(t, ok.HTTPMode())

@@ -38,7 +38,7 @@ type modalMeta struct {
 // actor is a reviewer acting on a draft of a workspace, from an interaction; it is the
 // review card as the chat core acts on it (chat.Review).
 type actor struct {
-	markup
+	chat.AtMarkup
 	w       *Worker
 	profile *profile.Profile
 	set     *prompts.Set
@@ -96,7 +96,7 @@ func (w *Worker) who(ctx context.Context, cb goslack.InteractionCallback, wsID, 
 	if err != nil {
 		return a, false, err
 	}
-	a = actor{w: w, profile: p, set: set, user: cb.User.ID, channel: channel, cardTS: cardTS, draftID: draftID}
+	a = actor{AtMarkup: markup, w: w, profile: p, set: set, user: cb.User.ID, channel: channel, cardTS: cardTS, draftID: draftID}
 	bot, err := w.isBot(ctx, cb.User.ID)
 	if err != nil {
 		return a, false, err
@@ -108,7 +108,7 @@ func (w *Worker) who(ctx context.Context, cb goslack.InteractionCallback, wsID, 
 	person, known := p.BySlack(cb.User.ID)
 	if !known || !person.Reviewer {
 		w.Logger().InfoContext(ctx, "a non-reviewer tried to act on a draft; refused", "workspace", wsID, "draft", draftID, "user", cb.User.ID)
-		return a, false, a.Note(ctx, chat.NotReviewer(set, markup{}, p, "slack: "+cb.User.ID))
+		return a, false, a.Note(ctx, chat.NotReviewer(set, markup, p, "slack: "+cb.User.ID))
 	}
 	a.person = person
 	return a, true, nil
@@ -205,7 +205,7 @@ func (a actor) InThread(th store.Thread) (chat.Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	return thread{w: a.w, channel: channel, ts: ts}, nil
+	return thread{AtMarkup: markup, w: a.w, channel: channel, ts: ts}, nil
 }
 
 // Update renders the review card again from the store (chat.update).

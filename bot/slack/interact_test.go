@@ -321,7 +321,7 @@ func TestTwoTeams(t *testing.T) {
 func TestReminderInReviewChannel(t *testing.T) {
 	t.Parallel()
 	f := newFlow(t, storetest.Backends()[0])
-	n := &chat.Notifier{Store: f.st, Reviews: slack.Reviews{API: slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL()}, nil)}}
+	n := &chat.Notifier{Store: f.st, Reviews: slack.ReviewChannels(slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: f.fake.URL()}, nil), "")}
 	require.NoError(t, n.Remind(context.Background(), ws, "Promemoria: la bozza d_1 attende da 30 ore. @luca, @sara: approvatela <!channel>", []string{"luca", "sara"}))
 	posts := f.fake.Posts("C0REVIEW", "")
 	require.Len(t, posts, 1)

@@ -6,25 +6,32 @@ import (
 
 	goslack "github.com/slack-go/slack"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/knowledge/profile"
 )
 
 // Reviews is a workspace's Slack review channel, where reminders go (chat.Notifier);
 // Slack notifies the people a message mentions.
 type Reviews struct {
-	markup
-	API      *goslack.Client
-	Fallback string // the review channel when the profile names none
+	chat.AtMarkup
+	api      *goslack.Client
+	fallback string
+}
+
+// ReviewChannels are the workspaces' review channels; fallback is the channel when a
+// profile names none.
+func ReviewChannels(api *goslack.Client, fallback string) Reviews {
+	return Reviews{AtMarkup: markup, api: api, fallback: fallback}
 }
 
 // PostReview posts text in the workspace's review channel.
 func (r Reviews) PostReview(ctx context.Context, p *profile.Profile, text string, _ []string) error {
-	channel, err := reviewChannel(p, r.Fallback)
+	channel, err := reviewChannel(p, r.fallback)
 	if err != nil {
 		return err
 	}
 	err = retryRateLimited(ctx, nil, 0, "chat.postMessage", func() error {
-		_, _, err := r.API.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false))
+		_, _, err := r.api.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false))
 		return err
 	})
 	if err != nil {

@@ -155,7 +155,7 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	req := conversation.Request{As: person.Handle, Text: strings.TrimSpace(mentionRe.ReplaceAllString(ev.Text, "")),
 		Transport: store.TransportSlack, Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: delivery.HandlingOf(ctx).Key,
 		Thread: id, Start: mentioned}
-	err = chat.Turn(ctx, w.Engine, thread{w: w, channel: ev.Channel, ts: threadTS}, ws, req)
+	err = chat.Turn(ctx, w.Engine, thread{AtMarkup: markup, w: w, channel: ev.Channel, ts: threadTS}, ws, req)
 	if errors.Is(err, conversation.ErrNoThread) {
 		return nil // channel chatter that is not for the bot
 	}
@@ -183,16 +183,12 @@ func (w *Worker) unknownPerson(ctx context.Context, p *profile.Profile, key, id 
 	return w.say(ctx, p, key+"/unknown", ev.Channel, threadTS, text)
 }
 
-// markup is how whybot writes in Slack: mentions by user id, mrkdwn escaped.
-type markup struct{}
-
-func (markup) Mention(p *profile.Profile, handle string) string { return mention(p, handle) }
-func (markup) MentionUser(id string) string                     { return "<@" + id + ">" }
-func (markup) Escape(text string) string                        { return escape(text) }
+// markup is how whybot writes in Slack: people by their Slack user id, mrkdwn escaped.
+var markup = chat.AtMarkup{ID: func(x profile.Person) string { return x.Slack }, Escaper: escape}
 
 // thread is a conversation's Slack thread, as the chat core speaks in it.
 type thread struct {
-	markup
+	chat.AtMarkup
 	w           *Worker
 	channel, ts string
 }
@@ -207,12 +203,7 @@ func (t thread) Card(ctx context.Context, set *prompts.Set, p *profile.Profile, 
 }
 
 // mention is how a person is addressed in Slack: their user id when the profile has it.
-func mention(p *profile.Profile, handle string) string {
-	if x, ok := p.Person(handle); ok && x.Slack != "" {
-		return "<@" + x.Slack + ">"
-	}
-	return "@" + handle
-}
+func mention(p *profile.Profile, handle string) string { return markup.Mention(p, handle) }
 
 // say posts a message in a thread, once per key (postOnce).
 func (w *Worker) say(ctx context.Context, p *profile.Profile, key, channel, threadTS, text string) error {

@@ -214,7 +214,7 @@ func (e *env) serve(args []string) error {
 		}
 		api := slack.NewAPI(slackCfg, e.log)
 		opts = append(opts, conversation.WithPoster(store.TransportSlack, &slack.Poster{API: api, Log: e.log}))
-		notify.slack = &chat.Notifier{Store: s, Reviews: slack.Reviews{API: api, Fallback: slackCfg.ReviewChannel}}
+		notify.slack = &chat.Notifier{Store: s, Reviews: slack.ReviewChannels(api, slackCfg.ReviewChannel)}
 		worker = &slack.Worker{Worker: chat.Worker{Store: s, ReviewChannel: slackCfg.ReviewChannel, Log: e.log, Timing: timing.inbox()}, API: api}
 	}
 	var dside *discordSide
@@ -223,7 +223,7 @@ func (e *env) serve(args []string) error {
 			return err
 		}
 		opts = append(opts, conversation.WithPoster(store.TransportDiscord, &discord.Poster{API: dside.api, Log: e.log, Self: dside.self}))
-		notify.discord = &chat.Notifier{Store: s, Reviews: discord.Reviews{API: dside.api, Fallback: discordCfg.ReviewChannel, Log: e.log}}
+		notify.discord = &chat.Notifier{Store: s, Reviews: discord.ReviewChannels(dside.api, discordCfg.ReviewChannel, e.log)}
 	}
 	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload, SweepEvery: timing.Sweep, Grace: timing.Grace}
 	mode := "SQLite store, jobs in-process"
