@@ -12,6 +12,7 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/delivery"
+	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
 )
@@ -19,10 +20,14 @@ import (
 // Turn takes one turn of a conversation (req.Key is the message's key) and says in the
 // thread what comes of it. A message the engine refuses gets the reason; a message another
 // delivery already answered gets nothing more; a message in a thread the bot is not in
-// returns conversation.ErrNoThread, and nothing is said.
-func Turn(ctx context.Context, eng Engine, pf Platform, ws *workspace.Workspace, req conversation.Request) error {
-	p := ws.Profile
+// returns conversation.ErrNoThread, and nothing is said. It returns the engine's reply.
+func Turn(ctx context.Context, eng Engine, pf Platform, ws *workspace.Workspace, req conversation.Request) (conversation.Reply, error) {
 	reply, err := eng.Ask(ctx, ws, req)
+	return reply, say(ctx, pf, ws.Profile, req.Key, reply, err)
+}
+
+// say says in the thread what comes of a turn.
+func say(ctx context.Context, pf Platform, p *profile.Profile, key string, reply conversation.Reply, err error) error {
 	if errors.Is(err, conversation.ErrNoThread) {
 		return err // a message in a thread the bot is not in: the platform decides
 	}
@@ -32,7 +37,7 @@ func Turn(ctx context.Context, eng Engine, pf Platform, ws *workspace.Workspace,
 		if serr != nil {
 			return serr
 		}
-		return pf.Say(ctx, p, req.Key+"/refused", pf.Escape(ue.Text(set)), nil) // in the company's language
+		return pf.Say(ctx, p, key+"/refused", pf.Escape(ue.Text(set)), nil) // in the company's language
 	}
 	if err != nil {
 		return err
@@ -54,10 +59,10 @@ func Turn(ctx context.Context, eng Engine, pf Platform, ws *workspace.Workspace,
 			lines = append(lines, "• "+pf.Mention(p, q.To)+" "+q.Text)
 			notify = append(notify, q.To)
 		}
-		return pf.Say(ctx, p, req.Key+"/questions", strings.Join(lines, "\n"), notify)
+		return pf.Say(ctx, p, key+"/questions", strings.Join(lines, "\n"), notify)
 	}
-	if err := pf.Say(ctx, p, req.Key+"/pending", set.UI("pending"), nil); err != nil {
+	if err := pf.Say(ctx, p, key+"/pending", set.UI("pending"), nil); err != nil {
 		return err
 	}
-	return pf.Card(ctx, set, p, reply.Draft.ID, req.Key+"/card")
+	return pf.Card(ctx, set, p, reply.Draft.ID, key+"/card")
 }

@@ -84,7 +84,7 @@ func TestTurn(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			pf := &platform{}
-			err := chat.Turn(ctx, tc.eng, pf, ws, req)
+			_, err := chat.Turn(ctx, tc.eng, pf, ws, req)
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 			} else {

@@ -1,6 +1,7 @@
 // Package console is the terminal transport: an interactive conversation where one person
 // plays every role (asker, the people who answer, the reviewer), and a Poster that prints
-// approved answers. It uses the same engine as every other transport.
+// approved answers. It converses through the same chat core as Slack and Discord: what
+// the core says in the thread and shows on the review card is printed.
 package console
 
 import (
@@ -11,6 +12,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
@@ -33,6 +35,7 @@ func (p Poster) Post(_ context.Context, post conversation.Post) (string, error) 
 // Chat runs the interactive conversation until EOF or /quit.
 type Chat struct {
 	Engine    *conversation.Engine
+	Store     conversation.ReviewStore
 	Workspace *workspace.Workspace
 	In        io.Reader
 	Out       io.Writer
@@ -137,13 +140,15 @@ func (c *Chat) handle(ctx context.Context, line, as string) (quit bool) {
 }
 
 func (c *Chat) say(ctx context.Context, text, as string) {
-	r, err := c.Engine.Ask(ctx, c.Workspace, conversation.Request{ThreadID: c.thread, As: as, Text: text, Lang: c.Lang, Transport: store.TransportConsole, Channel: "console"})
+	t := &terminal{c: c}
+	r, err := chat.Turn(ctx, c.Engine, t, c.Workspace, conversation.Request{ThreadID: c.thread, As: as, Text: text, Lang: c.Lang, Transport: store.TransportConsole, Channel: "console"})
 	if err != nil {
 		c.fail(err)
 		return
 	}
 	c.thread = r.Thread
 	Print(c.Out, r)
+	t.flush()
 	if r.Draft != nil {
 		c.draft = r.Draft.ID
 	}
@@ -154,19 +159,11 @@ func (c *Chat) decide(ctx context.Context, as string, a conversation.Action) {
 		c.fail(&conversation.UserError{Reason: "there is no draft to decide on yet"})
 		return
 	}
-	out, err := c.Engine.Decide(ctx, c.Workspace.Profile.Workspace, c.draft, record.Person(as), a)
+	t := &terminal{c: c, draft: c.draft}
+	err := chat.Decide(ctx, c.Engine, c.Store, t, c.Workspace.Profile, c.draft, record.Person(as), a)
+	t.flush()
 	if err != nil {
 		c.fail(err)
-		return
-	}
-	switch {
-	case out.AlreadyDecided:
-		fmt.Fprintf(c.Out, "Draft %s was already approved by %s; it is posted once.\n", out.Draft.ID, out.Draft.DecidedBy)
-	case out.Draft.State == store.DraftRejected:
-		view, _ := prompts.NewView(out.Draft.Language, c.Workspace.Profile)
-		fmt.Fprintf(c.Out, "Draft %s rejected by %s: %s\n[to the thread] %s\n", out.Draft.ID, out.Draft.DecidedBy, out.Draft.Reason, view.Set.UI("declined"))
-	case out.PostError != "":
-		fmt.Fprintf(c.Out, "Approved, not posted yet: %s\n", out.PostError)
 	}
 }
 
@@ -179,19 +176,25 @@ func (c *Chat) fail(err error) {
 	fmt.Fprintf(c.Out, "! %v\n", err)
 }
 
-// Print writes a turn's reply for people.
+// Print writes a turn's summary for people: the thread and its state, and the rules that
+// fired.
 func Print(w io.Writer, r conversation.Reply) {
-	view, err := prompts.NewView(r.Language, nil)
-	if err != nil {
-		fmt.Fprintf(w, "! %v\n", err)
-		return
-	}
 	fmt.Fprintf(w, "[thread %s · %s]\n", r.Thread, r.State)
 	if len(r.Findings) > 0 {
 		fmt.Fprintln(w, "Rules:")
 		for _, f := range r.Findings {
 			fmt.Fprintf(w, "  %-8s %-22s %s\n", f.Severity, f.Rule, f.Message)
 		}
+	}
+}
+
+// PrintThread writes what a turn says in the thread: the questions, with whom they are
+// for, or the draft waiting for approval.
+func PrintThread(w io.Writer, r conversation.Reply) {
+	view, err := prompts.NewView(r.Language, nil)
+	if err != nil {
+		fmt.Fprintf(w, "! %v\n", err)
+		return
 	}
 	if r.State == store.ThreadAwaitingAnswers && len(r.Questions) > 0 {
 		fmt.Fprintln(w, view.Set.UI("questions_intro"))

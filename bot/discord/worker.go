@@ -275,7 +275,8 @@ func (w *Worker) notForTheEngine(ctx context.Context, p *profile.Profile, set *p
 func (w *Worker) converse(ctx context.Context, ws *workspace.Workspace, person profile.Person, key, id, channel, text string, start bool) error {
 	req := conversation.Request{As: person.Handle, Text: text, Transport: store.TransportDiscord, Channel: channel, Key: key, Delivery: delivery.HandlingOf(ctx).Key,
 		Thread: id, Start: start}
-	return chat.Turn(ctx, w.Engine, thread{AtMarkup: markup, w: w, channel: channel}, ws, req)
+	_, err := chat.Turn(ctx, w.Engine, thread{AtMarkup: markup, w: w, channel: channel}, ws, req)
+	return err
 }
 
 // markup is how whybot writes in Discord: people by their Discord user id, markdown

@@ -155,7 +155,7 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	req := conversation.Request{As: person.Handle, Text: strings.TrimSpace(mentionRe.ReplaceAllString(ev.Text, "")),
 		Transport: store.TransportSlack, Channel: ThreadChannel(ev.Channel, threadTS), Key: key, Delivery: delivery.HandlingOf(ctx).Key,
 		Thread: id, Start: mentioned}
-	err = chat.Turn(ctx, w.Engine, thread{AtMarkup: markup, w: w, channel: ev.Channel, ts: threadTS}, ws, req)
+	_, err = chat.Turn(ctx, w.Engine, thread{AtMarkup: markup, w: w, channel: ev.Channel, ts: threadTS}, ws, req)
 	if errors.Is(err, conversation.ErrNoThread) {
 		return nil // channel chatter that is not for the bot
 	}

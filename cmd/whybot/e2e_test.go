@@ -146,9 +146,9 @@ func TestChatSample(t *testing.T) {
 	require.Zero(t, code, stderr)
 	require.Contains(t, out, "Giulia, dei 78 lead di ottobre 2026")
 	require.Contains(t, out, "lead_quality_low")
-	require.Contains(t, out, "is not a reviewer")
+	require.Contains(t, out, "Possono approvare, modificare o rifiutare le bozze di Meccanica Rossi S.r.l. solo: luca.", "the refusal in the company's language")
 	require.Equal(t, 1, strings.Count(out, "=== posted in thread"), out)
-	require.Contains(t, out, "already approved")
+	require.Contains(t, out, "Questa bozza è già stata approvata da @luca")
 }
 
 func TestBadInputIsRejectedWhole(t *testing.T) {

@@ -82,7 +82,7 @@ func (e *env) chat(args []string) error {
 		return err
 	}
 	defer s.Close()
-	c := &console.Chat{Engine: e.engine(s, conversation.WithKnowledge(e.syncKnowledge(s, ws))), Workspace: ws, In: e.stdin, Out: e.stdout, As: strings.ToLower(*as), Lang: *lang}
+	c := &console.Chat{Engine: e.engine(s, conversation.WithKnowledge(e.syncKnowledge(s, ws))), Store: s, Workspace: ws, In: e.stdin, Out: e.stdout, As: strings.ToLower(*as), Lang: *lang}
 	return c.Run(e.ctx)
 }
 
@@ -130,6 +130,7 @@ func (e *env) ask(args []string) error {
 		return e.printJSON(r)
 	}
 	console.Print(e.stdout, r)
+	console.PrintThread(e.stdout, r)
 	if r.State == store.ThreadAwaitingAnswers {
 		fmt.Fprintf(e.stdout, "\nAnswer with: whybot ask --thread %s --as HANDLE \"…\" (add --profile/--data if the files moved)\n", r.Thread)
 	}
