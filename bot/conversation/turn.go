@@ -1,0 +1,234 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/whybot/whybot/bot/understand"
+	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
+	"github.com/whybot/whybot/knowledge/rules"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
+	"github.com/whybot/whybot/prompts"
+)
+
+// turn is one turn being taken: the thread it is in, who speaks, and what it adds.
+type turn struct {
+	ws        *workspace.Workspace
+	req       Request
+	now       time.Time
+	text      string
+	th        store.Thread
+	past      []store.Event // the thread's events before this turn
+	isNew     bool
+	answering bool // a reply in a thread that waits for answers or for review
+	anyway    bool // the speaker asked for an answer now
+	speaker   profile.Person
+	intent    rules.Intent
+	events    []store.Event // what this turn adds to the audit trail
+	given     []rules.Fact  // the facts people gave since the thread's question
+	newFacts  []rules.Fact  // the facts this turn gives
+	read      *Read
+	res       rules.Result
+}
+
+func (e *Engine) ask(ctx context.Context, ws *workspace.Workspace, req Request) (Reply, error) {
+	if r, ok, err := e.replay(ctx, ws.Profile.Workspace, req.Key); ok || err != nil {
+		return r, err
+	}
+	t, err := e.begin(ctx, ws, req)
+	if err != nil {
+		return Reply{}, err
+	}
+	if t.answering {
+		err = e.takeAnswer(ctx, t)
+	} else {
+		e.takeQuestion(ctx, t)
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	t.evaluate()
+	return e.finish(ctx, t)
+}
+
+// begin checks the message, registers the workspace, and finds the thread and the speaker.
+func (e *Engine) begin(ctx context.Context, ws *workspace.Workspace, req Request) (*turn, error) {
+	p := ws.Profile
+	t := &turn{ws: ws, req: req, now: e.now().UTC()}
+	var err error
+	if t.text, err = checkMessage(req); err != nil {
+		return nil, err
+	}
+	rec, err := ws.Record()
+	if err != nil {
+		return nil, err
+	}
+	rec.UpdatedAt = t.now
+	if err := e.store.UpsertWorkspace(ctx, rec); err != nil {
+		return nil, fmt.Errorf("register workspace %s: %w", p.Workspace, err)
+	}
+	if t.th, t.past, t.isNew, err = e.openThread(ctx, p, req); err != nil {
+		return nil, err
+	}
+	if t.speaker, err = speakerOf(p, req, t.th, t.isNew); err != nil {
+		return nil, err
+	}
+	t.answering = !t.isNew && (t.th.State == store.ThreadAwaitingAnswers || t.th.State == store.ThreadPendingApproval)
+	return t, nil
+}
+
+// takeQuestion reads a question that starts the thread, or starts it over.
+func (e *Engine) takeQuestion(ctx context.Context, t *turn) {
+	ws, p, req := t.ws, t.ws.Profile, t.req
+	intent, detected := understand.Question(t.text, ws.Resolver, ws.Phrases)
+	lang := firstOf(req.Lang, detected, t.speaker.Language, p.Language)
+	t.intent, t.read = e.readQuestion(ctx, ws, t.text, lang, intent)
+	if t.isNew {
+		t.th = store.Thread{Workspace: p.Workspace, ID: firstOf(t.th.ID, newID("t")), Transport: store.Transport(firstOf(string(req.Transport), string(store.TransportCLI))),
+			Channel: req.Channel, CreatedAt: t.now}
+	}
+	t.th.Asker, t.th.Language = t.speaker.Handle, lang
+	t.events = append(t.events, store.Event{Kind: store.EventQuestion, At: t.now, By: record.Person(t.speaker.Handle),
+		Data: record.JSON(&record.Question{Text: t.text, Intent: t.intent, Language: lang, Read: t.read, Account: req.Account})})
+	t.past = nil // facts from earlier questions do not carry over to a new question (ResetFacts)
+}
+
+// takeAnswer reads a reply in the thread: the figures in it for the questions put to the
+// speaker. Only the person a question was put to answers it: a number from anyone else
+// in the thread is context, not a fact.
+func (e *Engine) takeAnswer(ctx context.Context, t *turn) error {
+	ws, p := t.ws, t.ws.Profile
+	var err error
+	if t.given, err = e.store.Facts(ctx, p.Workspace, t.th.ID); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(t.th.Intent, &t.intent); err != nil {
+		return fmt.Errorf("decode intent of %s: %w", t.th.ID, err)
+	}
+	if t.req.Lang != "" {
+		t.th.Language = t.req.Lang
+	}
+	t.anyway = understand.AnswerAnyway(t.text)
+	askedMe := map[rules.Topic]bool{}
+	var shareAsked []rules.Question
+	asker, _ := p.Person(t.th.Asker)
+	for _, q := range ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: t.intent, Asker: asker, Facts: t.given}).Questions {
+		if q.To == t.speaker.Handle {
+			askedMe[q.Topic] = true
+			if !textTopics[q.Topic] {
+				shareAsked = append(shareAsked, q)
+			}
+		}
+	}
+	leads, _ := ws.Data.Value(ws.Data.Len()-1, "leads")
+	var shares []understand.Share
+	shares, t.read = e.readAnswer(ctx, p, AnswerInput{Workspace: p.Workspace, Language: t.th.Language, Text: t.text,
+		Asked: shareAsked, Leads: leads, Parsed: understand.Shares(t.text, leads)})
+	for _, s := range shares {
+		if askedMe[s.Topic] {
+			v := s.Value
+			t.newFacts = append(t.newFacts, rules.Fact{Topic: s.Topic, Metric: s.Metric, Value: &v, Text: t.text, By: t.speaker.Handle, At: t.now})
+		}
+	}
+	return nil
+}
+
+// facts are the facts the rules evaluate with: those given before and this turn's.
+func (t *turn) facts() []rules.Fact {
+	return append(t.given[:len(t.given):len(t.given)], t.newFacts...)
+}
+
+func (t *turn) input() rules.Input {
+	asker, _ := t.ws.Profile.Person(t.th.Asker)
+	return rules.Input{Data: t.ws.Data, Intent: t.intent, Asker: asker, Facts: t.facts()}
+}
+
+// evaluate runs the rules with the facts. A reply from the person asked answers their
+// open free-text questions, and their number questions when they gave words but no
+// number; the rules run again with those answers.
+func (t *turn) evaluate() {
+	t.res = t.ws.Rules.Evaluate(t.input())
+	if t.answering && !(t.anyway && len(t.newFacts) == 0 && isOnlyAnyway(t.text)) {
+		answered := map[rules.Topic]bool{}
+		for _, f := range t.newFacts {
+			answered[f.Topic] = true
+		}
+		added := false
+		for _, q := range t.res.Questions {
+			if q.To != t.speaker.Handle || answered[q.Topic] || !(textTopics[q.Topic] || len(t.newFacts) == 0) {
+				continue
+			}
+			t.newFacts = append(t.newFacts, rules.Fact{Topic: q.Topic, Text: t.text, By: t.speaker.Handle, At: t.now})
+			answered[q.Topic], added = true, true
+		}
+		if added {
+			t.res = t.ws.Rules.Evaluate(t.input())
+		}
+	}
+	if t.answering {
+		t.events = append(t.events, store.Event{Kind: store.EventAnswer, At: t.now, By: record.Person(t.speaker.Handle),
+			Data: record.JSON(&record.Answer{Text: t.text, Facts: t.newFacts, Anyway: t.anyway, Read: t.read, Account: t.req.Account})})
+	}
+}
+
+// finish says the result in the thread's language, writes the draft when nothing is left
+// to ask (or the speaker asked for an answer anyway), and saves the turn whole.
+func (e *Engine) finish(ctx context.Context, t *turn) (Reply, error) {
+	p, th := t.ws.Profile, &t.th
+	view, err := prompts.NewView(th.Language, p)
+	if err != nil {
+		return Reply{}, err
+	}
+	if err := localize(view, &t.res); err != nil {
+		return Reply{}, err
+	}
+	res, facts := t.res, t.facts()
+	t.events = append(t.events, resultEvents(t.now, t.ws.DataFiles, res, askedTopics(t.past))...)
+	th.Intent = mustJSON(t.intent)
+	th.UpdatedAt = t.now
+	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: t.intent, Period: res.Period,
+		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts, Read: t.read, Delivery: t.req.Delivery}
+	saved := store.Turn{Thread: *th, New: t.isNew, SupersedeDrafts: !t.isNew, ResetFacts: !t.isNew && !t.answering}
+	// once a draft waits for review (all answered, or "answer anyway"), a later answer
+	// makes a new draft that supersedes it, never a thread waiting again: the asker asked for
+	// an answer, and answers can arrive in any order (on two replicas, before or after it)
+	drafting := t.anyway || (t.answering && th.State == store.ThreadPendingApproval)
+	if len(res.Questions) > 0 && !drafting {
+		th.State = store.ThreadAwaitingAnswers
+	} else if err := e.draft(ctx, t, view, &reply, &saved); err != nil {
+		return Reply{}, err
+	}
+	saved.Thread, saved.Events, saved.Facts = *th, t.events, t.newFacts
+	reply.State = th.State
+	if t.req.Key != "" {
+		saved.Key, saved.Reply = t.req.Key, mustJSON(reply)
+	}
+	if _, err := e.store.SaveTurn(ctx, saved); err != nil {
+		return Reply{}, err
+	}
+	e.log.InfoContext(ctx, "turn", "workspace", p.Workspace, "thread", th.ID, "state", th.State, "findings", len(res.Findings), "questions", len(res.Questions))
+	e.observeTurn(string(th.Transport), t.isNew, res.Findings, t.read, reply.Source)
+	return reply, nil
+}
+
+// draft writes the turn's draft into the reply and the turn to save.
+func (e *Engine) draft(ctx context.Context, t *turn, view prompts.View, reply *Reply, saved *store.Turn) error {
+	p := t.ws.Profile
+	asker, _ := p.Person(t.th.Asker)
+	question := QuestionOf(append(t.past[:len(t.past):len(t.past)], t.events...))
+	d, caveats, cites, source, err := e.writeDraft(ctx, view, p, asker, t.intent, t.res, t.facts(), t.th, question, t.now)
+	if err != nil {
+		return err
+	}
+	reply.Knowledge, reply.Source = cites, &source
+	saved.Draft = d
+	t.th.State = store.ThreadPendingApproval
+	t.events = append(t.events, store.Event{Kind: store.EventDraft, At: t.now, By: record.Bot, Data: record.JSON(&record.Draft{Draft: d.ID, Text: d.Text, Caveats: caveats})})
+	reply.Draft = &DraftRef{ID: d.ID, Text: d.Text}
+	reply.Caveats = caveats
+	return nil
+}
