@@ -144,6 +144,29 @@ func (e *env) storeWorkspaces(s backend.DB, loaded []*workspace.Workspace) error
 	return nil
 }
 
+// serving is one run of serve: its settings, its store and what it started.
+type serving struct {
+	e         *env
+	s         backend.DB
+	pgs       *pgstore.Store // the store when it is PostgreSQL (jobs on River)
+	timing    serveTiming
+	slackCfg  slack.Config
+	discord   discord.Config
+	health    *ops.Health
+	met       *metrics.Metrics
+	g         *errgroup.Group
+	ctx       context.Context
+	opts      []conversation.Option
+	notify    notifiers
+	eng       *conversation.Engine
+	mode      []string // what serves, for the log and the operator
+	poll      time.Duration
+	reload    time.Duration
+	webAddr   string
+	slackWork *slack.Worker
+	dside     *discordSide
+}
+
 func (e *env) serve(args []string) error {
 	fs := newFlags("serve", e)
 	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
@@ -156,139 +179,188 @@ func (e *env) serve(args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	timing, err := serveTimingFromEnv(os.Getenv)
-	if err != nil {
-		return &conversation.UserError{Reason: "the serve settings are not usable:\n" + err.Error()}
+	sv := &serving{e: e, poll: *poll, reload: *reload, webAddr: *webAddr}
+	if sv.reload == 0 {
+		sv.reload = -1
 	}
-	slackCfg, discordCfg, err := platformSettings(timing)
-	if err != nil {
-		return err
-	}
-	// every workspace is loaded and validated before anything is written
-	loaded, err := loadDirs(workspaceDirs(dirs))
-	if err != nil {
-		return err
-	}
-	s, err := e.openStore(*db)
+	s, err := sv.open(*db, dirs)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	// on SIGTERM: not ready at once, keep working for the drain period, then stop taking
+	// work and give what is in flight the grace period
+	run, release := ops.Shutdown{Drain: sv.timing.Drain, Grace: sv.timing.Grace}.Run(e.ctx, sv.health)
+	defer release()
+	sv.g, sv.ctx = errgroup.WithContext(run)
+	sv.g.Go(func() error { <-sv.ctx.Done(); sv.health.Stopping(); return nil })
+	for _, step := range []func() error{
+		func() error { return e.serveOps(sv.ctx, sv.g, sv.timing.Grace, *opsAddr, sv.health, sv.met) },
+		sv.platforms, sv.jobs, sv.slack, sv.web, sv.discordStart,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	mode := strings.Join(sv.mode, "; ")
+	e.log.Info("serving", "mode", mode)
+	fmt.Fprintf(e.stderr, "whybot: serving (%s); Ctrl-C to stop\n", mode)
+	return sv.g.Wait()
+}
+
+// open reads and checks the settings, loads and validates every workspace folder before
+// anything is written, then opens the store and stores the workspaces.
+func (sv *serving) open(db string, dirs []string) (backend.DB, error) {
+	e := sv.e
+	var err error
+	if sv.timing, err = serveTimingFromEnv(os.Getenv); err != nil {
+		return nil, &conversation.UserError{Reason: "the serve settings are not usable:\n" + err.Error()}
+	}
+	if sv.slackCfg, sv.discord, err = platformSettings(sv.timing); err != nil {
+		return nil, err
+	}
+	loaded, err := loadDirs(workspaceDirs(dirs))
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.openStore(db)
+	if err != nil {
+		return nil, err
+	}
 	if err := e.storeWorkspaces(s, loaded); err != nil {
-		return err
+		s.Close()
+		return nil, err
 	}
 	idx, err := e.index(s)
 	if err != nil {
-		return err
+		s.Close()
+		return nil, err
 	}
-	if *reload == 0 {
-		*reload = -1
-	}
-	health := ops.NewHealth()
-	health.Add("database", ops.SchemaCheck(s))
-	met := metrics.New()
-	met.Drafts(s)
+	sv.health = ops.NewHealth()
+	sv.health.Add("database", ops.SchemaCheck(s))
+	sv.met = metrics.New()
+	sv.met.Drafts(s)
 	if e.model != nil {
-		e.model = met.Model(e.model)
+		e.model = sv.met.Model(e.model)
 	}
-	pgs, _ := s.(*pgstore.Store)
-	s = counted{DB: s, m: met} // deliveries recorded in the inbox are counted
-	// on SIGTERM: not ready at once, keep working for the drain period, then stop taking
-	// work and give what is in flight the grace period
-	run, release := ops.Shutdown{Drain: timing.Drain, Grace: timing.Grace}.Run(e.ctx, health)
-	defer release()
-	g, ctx := errgroup.WithContext(run)
-	g.Go(func() error { <-ctx.Done(); health.Stopping(); return nil })
-	if err := e.serveOps(ctx, g, timing.Grace, *opsAddr, health, met); err != nil {
+	sv.pgs, _ = s.(*pgstore.Store)
+	sv.s = counted{DB: s, m: sv.met} // deliveries recorded in the inbox are counted
+	sv.notify = notifiers{console: consoleNotifier{e}}
+	sv.opts = []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(sv.timing.Lease), conversation.WithObserver(sv.met)}
+	if sv.webAddr != "" {
+		sv.opts = append(sv.opts, webOptions(sv.s)...)
+	}
+	return s, nil
+}
+
+// platforms readies Slack and Discord: their posters and reminders, the Slack worker,
+// and the Discord connection.
+func (sv *serving) platforms() error {
+	e, s := sv.e, sv.s
+	if sv.slackCfg.Enabled() {
+		if err := checkSlackWorkspaces(sv.ctx, s, sv.slackCfg); err != nil {
+			return err
+		}
+		api := slack.NewAPI(sv.slackCfg, e.log)
+		sv.opts = append(sv.opts, conversation.WithPoster(store.TransportSlack, &slack.Poster{API: api, Log: e.log}))
+		sv.notify.slack = &chat.Notifier{Store: s, Reviews: slack.ReviewChannels(api, sv.slackCfg.ReviewChannel)}
+		sv.slackWork = &slack.Worker{Worker: chat.Worker{Store: s, ReviewChannel: sv.slackCfg.ReviewChannel, Log: e.log, Timing: sv.timing.inbox()}, API: api}
+	}
+	if sv.discord.Enabled() {
+		var err error
+		if sv.dside, err = e.openDiscord(sv.ctx, s, sv.discord, sv.timing.inbox()); err != nil {
+			return err
+		}
+		sv.opts = append(sv.opts, conversation.WithPoster(store.TransportDiscord, &discord.Poster{API: sv.dside.api, Log: e.log, Self: sv.dside.self}))
+		sv.notify.discord = &chat.Notifier{Store: s, Reviews: discord.ReviewChannels(sv.dside.api, sv.discord.ReviewChannel, e.log)}
+	}
+	return nil
+}
+
+// jobs makes the engine and starts the jobs: on River with PostgreSQL, in-process with
+// SQLite.
+func (sv *serving) jobs() error {
+	e, s := sv.e, sv.s
+	cfg := jobs.Config{Store: s, Notifier: sv.notify, Log: e.log, Poll: sv.poll, ReloadKPIEvery: sv.reload, SweepEvery: sv.timing.Sweep, Grace: sv.timing.Grace}
+	if sv.pgs != nil {
+		sv.eng = e.engine(s, append(sv.opts, conversation.WithQueuedDelivery(nil))...)
+		cfg.Engine = sv.eng
+		rc, err := jobs.NewRiver(jobs.New(cfg), sv.pgs.Pool())
+		if err != nil {
+			return err
+		}
+		sv.g.Go(func() error { return jobs.RunRiver(sv.ctx, rc, sv.timing.Grace) })
+		sv.mode = append(sv.mode, "PostgreSQL store, jobs on River")
+		return nil
+	}
+	var local *jobs.Local
+	sv.eng = e.engine(s, append(sv.opts, conversation.WithQueuedDelivery(func() { local.Wake() }))...)
+	cfg.Engine = sv.eng
+	local = jobs.NewLocal(jobs.New(cfg))
+	sv.g.Go(func() error { return local.Run(sv.ctx) })
+	sv.mode = append(sv.mode, "SQLite store, jobs in-process")
+	return nil
+}
+
+// slack starts the Slack worker and its ingress: the HTTP endpoints, or Socket Mode.
+func (sv *serving) slack() error {
+	w, e, cfg := sv.slackWork, sv.e, sv.slackCfg
+	if w == nil {
+		return nil
+	}
+	w.Engine = sv.eng
+	sv.g.Go(func() error { return w.Run(sv.ctx, time.Second) })
+	if !cfg.HTTPMode() {
+		sock := slack.NewSocket(cfg, sv.s, w.Wake, e.log)
+		sv.health.Add("slack", sock.Ready)
+		sv.g.Go(func() error { return sock.Run(sv.ctx) })
+		sv.mode = append(sv.mode, "Slack in Socket Mode")
+		return nil
+	}
+	in := &slack.Ingress{Secret: cfg.SigningSecret, Inbox: sv.s, Wake: w.Wake, Log: e.log}
+	addr, err := serveHTTP(sv.ctx, sv.g, sv.timing.Grace, cfg.Listen, "SLACK_LISTEN", in.Handler())
+	if err != nil {
 		return err
 	}
-	notify := notifiers{console: consoleNotifier{e}}
-	opts := []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(timing.Lease), conversation.WithObserver(met)}
-	if *webAddr != "" {
-		opts = append(opts, webOptions(s)...)
+	sv.mode = append(sv.mode, fmt.Sprintf("Slack over HTTP on %s (/slack/events, /slack/interactions, /slack/commands)", addr))
+	return nil
+}
+
+// web serves the web console, with the health probes, when an address is given.
+func (sv *serving) web() error {
+	if sv.webAddr == "" {
+		return nil
 	}
-	var worker *slack.Worker
-	if slackCfg.Enabled() {
-		if err := checkSlackWorkspaces(ctx, s, slackCfg); err != nil {
-			return err
-		}
-		api := slack.NewAPI(slackCfg, e.log)
-		opts = append(opts, conversation.WithPoster(store.TransportSlack, &slack.Poster{API: api, Log: e.log}))
-		notify.slack = &chat.Notifier{Store: s, Reviews: slack.ReviewChannels(api, slackCfg.ReviewChannel)}
-		worker = &slack.Worker{Worker: chat.Worker{Store: s, ReviewChannel: slackCfg.ReviewChannel, Log: e.log, Timing: timing.inbox()}, API: api}
+	srv, err := sv.e.webConsole(sv.s, sv.eng)
+	if err != nil {
+		return err
 	}
-	var dside *discordSide
-	if discordCfg.Enabled() {
-		if dside, err = e.openDiscord(ctx, s, discordCfg, timing.inbox()); err != nil {
-			return err
-		}
-		opts = append(opts, conversation.WithPoster(store.TransportDiscord, &discord.Poster{API: dside.api, Log: e.log, Self: dside.self}))
-		notify.discord = &chat.Notifier{Store: s, Reviews: discord.ReviewChannels(dside.api, discordCfg.ReviewChannel, e.log)}
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", sv.health.Handler())
+	mux.Handle("GET /readyz", sv.health.Handler())
+	mux.Handle("/", srv)
+	addr, err := serveHTTP(sv.ctx, sv.g, sv.timing.Grace, sv.webAddr, "WHYBOT_WEB_LISTEN", mux)
+	if err != nil {
+		return err
 	}
-	cfg := jobs.Config{Store: s, Notifier: notify, Log: e.log, Poll: *poll, ReloadKPIEvery: *reload, SweepEvery: timing.Sweep, Grace: timing.Grace}
-	mode := "SQLite store, jobs in-process"
-	var eng *conversation.Engine
-	if pgs != nil {
-		eng = e.engine(s, append(opts, conversation.WithQueuedDelivery(nil))...)
-		cfg.Engine = eng
-		rc, err := jobs.NewRiver(jobs.New(cfg), pgs.Pool())
-		if err != nil {
-			return err
-		}
-		g.Go(func() error { return jobs.RunRiver(ctx, rc, timing.Grace) })
-		mode = "PostgreSQL store, jobs on River"
-	} else {
-		var local *jobs.Local
-		eng = e.engine(s, append(opts, conversation.WithQueuedDelivery(func() { local.Wake() }))...)
-		cfg.Engine = eng
-		local = jobs.NewLocal(jobs.New(cfg))
-		g.Go(func() error { return local.Run(ctx) })
+	sv.mode = append(sv.mode, fmt.Sprintf("web console on http://%s", addr))
+	if accs, err := sv.s.Accounts(sv.ctx); err == nil && len(accs) == 0 {
+		fmt.Fprintln(sv.e.stderr, "whybot: the web console has no accounts yet: create one with `whybot user add NAME --workspace ID`")
 	}
-	if worker != nil {
-		worker.Engine = eng
-		g.Go(func() error { return worker.Run(ctx, time.Second) })
-		if slackCfg.HTTPMode() {
-			in := &slack.Ingress{Secret: slackCfg.SigningSecret, Inbox: s, Wake: worker.Wake, Log: e.log}
-			addr, err := serveHTTP(ctx, g, timing.Grace, slackCfg.Listen, "SLACK_LISTEN", in.Handler())
-			if err != nil {
-				return err
-			}
-			mode += fmt.Sprintf("; Slack over HTTP on %s (/slack/events, /slack/interactions, /slack/commands)", addr)
-		} else {
-			sock := slack.NewSocket(slackCfg, s, worker.Wake, e.log)
-			health.Add("slack", sock.Ready)
-			g.Go(func() error { return sock.Run(ctx) })
-			mode += "; Slack in Socket Mode"
-		}
+	return nil
+}
+
+// discordStart starts the Discord side: the worker, and the gateway or the HTTP endpoint.
+func (sv *serving) discordStart() error {
+	if sv.dside == nil {
+		return nil
 	}
-	if *webAddr != "" {
-		srv, err := e.webConsole(s, eng)
-		if err != nil {
-			return err
-		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /healthz", health.Handler())
-		mux.Handle("GET /readyz", health.Handler())
-		mux.Handle("/", srv)
-		addr, err := serveHTTP(ctx, g, timing.Grace, *webAddr, "WHYBOT_WEB_LISTEN", mux)
-		if err != nil {
-			return err
-		}
-		mode += fmt.Sprintf("; web console on http://%s", addr)
-		if accs, err := s.Accounts(ctx); err == nil && len(accs) == 0 {
-			fmt.Fprintln(e.stderr, "whybot: the web console has no accounts yet: create one with `whybot user add NAME --workspace ID`")
-		}
+	what, err := sv.dside.start(sv.ctx, sv.g, sv.e, sv.s, sv.eng, sv.health)
+	if err != nil {
+		return err
 	}
-	if dside != nil {
-		what, err := dside.start(ctx, g, e, s, eng, health)
-		if err != nil {
-			return err
-		}
-		mode += "; " + what
-	}
-	e.log.Info("serving", "mode", mode)
-	fmt.Fprintf(e.stderr, "whybot: serving (%s); Ctrl-C to stop\n", mode)
-	return g.Wait()
+	sv.mode = append(sv.mode, what)
+	return nil
 }
 
 // counted is the store with the deliveries it records counted, fresh or duplicate.
