@@ -172,6 +172,12 @@ func (e *env) findDraft(s backend.DB, id string) (store.Draft, error) {
 	return store.Draft{}, &conversation.UserError{Reason: fmt.Sprintf("draft %s is not in this database (whybot review list shows the pending ones)", id)}
 }
 
+// reviewFlags are the flags of the review subcommands.
+type reviewFlags struct {
+	as, text, reason *string
+	asJSON, all      *bool
+}
+
 func (e *env) review(args []string) error {
 	if len(args) == 0 {
 		return usagef("review needs a subcommand: list, show, approve, edit or reject")
@@ -179,96 +185,116 @@ func (e *env) review(args []string) error {
 	sub := args[0]
 	fs := newFlags("review "+sub, e)
 	db := fs.String("db", DefaultDBPath(), "database file")
-	as := fs.String("as", "", "the reviewer (a handle marked reviewer: true)")
-	text := fs.String("text", "", "edited text (edit)")
-	reason := fs.String("reason", "", "why the draft is rejected (reject)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	all := fs.Bool("all", false, "list: drafts in every state, not only pending")
+	f := reviewFlags{
+		as:     fs.String("as", "", "the reviewer (a handle marked reviewer: true)"),
+		text:   fs.String("text", "", "edited text (edit)"),
+		reason: fs.String("reason", "", "why the draft is rejected (reject)"),
+		asJSON: fs.Bool("json", false, "print JSON"),
+		all:    fs.Bool("all", false, "list: drafts in every state, not only pending"),
+	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
+	}
+	switch sub {
+	case "list", "show", "approve", "edit", "reject":
+	default:
+		return usagef("unknown review subcommand %q: use list, show, approve, edit or reject", sub)
+	}
+	if sub != "list" && len(pos) != 1 {
+		return usagef("review %s takes one draft id", sub)
 	}
 	s, err := e.openStore(*db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	switch sub {
-	case "list":
-		wss, err := s.Workspaces(e.ctx)
-		if err != nil {
-			return err
-		}
-		states := []store.DraftState{store.DraftPending}
-		if *all {
-			states = nil
-		}
-		drafts := []store.Draft{}
-		for _, w := range wss {
-			ds, err := s.Drafts(e.ctx, w.ID, states...)
-			if err != nil {
-				return err
-			}
-			drafts = append(drafts, ds...)
-		}
-		sort.SliceStable(drafts, func(i, j int) bool { return drafts[i].CreatedAt.Before(drafts[j].CreatedAt) })
-		if *asJSON {
-			return e.printJSON(drafts)
-		}
-		if len(drafts) == 0 {
-			fmt.Fprintln(e.stdout, "No drafts waiting for approval.")
-			return nil
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DRAFT\tWORKSPACE\tTHREAD\tSTATE\tCREATED\tFIRST LINE")
-		for _, d := range drafts {
-			first, _, _ := strings.Cut(d.Text, "\n\n")
-			rest := strings.SplitN(d.Text, "\n\n", 3)
-			if len(rest) > 1 {
-				first = rest[1]
-			}
-			if len(first) > 60 {
-				first = first[:60] + "…"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Workspace, d.ThreadID, d.State, d.CreatedAt.Format("2006-01-02 15:04"), strings.ReplaceAll(first, "\n", " "))
-		}
-		return tw.Flush()
-	case "show", "approve", "edit", "reject":
-	default:
-		return usagef("unknown review subcommand %q: use list, show, approve, edit or reject", sub)
-	}
-	if len(pos) != 1 {
-		return usagef("review %s takes one draft id", sub)
+	if sub == "list" {
+		return e.reviewList(s, *f.all, *f.asJSON)
 	}
 	d, err := e.findDraft(s, pos[0])
 	if err != nil {
 		return err
 	}
 	if sub == "show" {
-		if *asJSON {
-			return e.printJSON(d)
+		return e.reviewShow(d, *f.asJSON)
+	}
+	return e.reviewDecide(s, d, sub, f)
+}
+
+// reviewList prints the drafts waiting for approval (all: in every state), oldest first.
+func (e *env) reviewList(s backend.DB, all, asJSON bool) error {
+	wss, err := s.Workspaces(e.ctx)
+	if err != nil {
+		return err
+	}
+	states := []store.DraftState{store.DraftPending}
+	if all {
+		states = nil
+	}
+	drafts := []store.Draft{}
+	for _, w := range wss {
+		ds, err := s.Drafts(e.ctx, w.ID, states...)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(e.stdout, "draft %s · thread %s · %s\n\n%s\n", d.ID, d.ThreadID, d.State, d.Text)
-		if d.FinalText != "" && d.FinalText != d.Text {
-			fmt.Fprintf(e.stdout, "\napproved text (edited by %s):\n%s\n", d.DecidedBy, d.FinalText)
-		}
-		if ev, err := record.Decode[record.Evidence](d.Evidence); err == nil {
-			if len(ev.Findings) > 0 {
-				fmt.Fprintln(e.stdout, "\nrules fired:")
-				for _, f := range ev.Findings {
-					fmt.Fprintf(e.stdout, "  %-22s %s\n", f.Rule, f.Message)
-				}
-			}
-			if len(ev.Knowledge) > 0 {
-				fmt.Fprintln(e.stdout, "\ncompany knowledge quoted:")
-				for _, c := range ev.Knowledge {
-					fmt.Fprintf(e.stdout, "  %s (%s): %s\n", c.Source, c.Title, c.Excerpt)
-				}
-			}
-		}
+		drafts = append(drafts, ds...)
+	}
+	sort.SliceStable(drafts, func(i, j int) bool { return drafts[i].CreatedAt.Before(drafts[j].CreatedAt) })
+	if asJSON {
+		return e.printJSON(drafts)
+	}
+	if len(drafts) == 0 {
+		fmt.Fprintln(e.stdout, "No drafts waiting for approval.")
 		return nil
 	}
-	if *as == "" {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DRAFT\tWORKSPACE\tTHREAD\tSTATE\tCREATED\tFIRST LINE")
+	for _, d := range drafts {
+		first, _, _ := strings.Cut(d.Text, "\n\n")
+		rest := strings.SplitN(d.Text, "\n\n", 3)
+		if len(rest) > 1 {
+			first = rest[1]
+		}
+		if len(first) > 60 {
+			first = first[:60] + "…"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Workspace, d.ThreadID, d.State, d.CreatedAt.Format("2006-01-02 15:04"), strings.ReplaceAll(first, "\n", " "))
+	}
+	return tw.Flush()
+}
+
+// reviewShow prints a draft with the rules that fired and the knowledge it quotes.
+func (e *env) reviewShow(d store.Draft, asJSON bool) error {
+	if asJSON {
+		return e.printJSON(d)
+	}
+	fmt.Fprintf(e.stdout, "draft %s · thread %s · %s\n\n%s\n", d.ID, d.ThreadID, d.State, d.Text)
+	if d.FinalText != "" && d.FinalText != d.Text {
+		fmt.Fprintf(e.stdout, "\napproved text (edited by %s):\n%s\n", d.DecidedBy, d.FinalText)
+	}
+	ev, err := record.Decode[record.Evidence](d.Evidence)
+	if err != nil {
+		return nil
+	}
+	if len(ev.Findings) > 0 {
+		fmt.Fprintln(e.stdout, "\nrules fired:")
+		for _, f := range ev.Findings {
+			fmt.Fprintf(e.stdout, "  %-22s %s\n", f.Rule, f.Message)
+		}
+	}
+	if len(ev.Knowledge) > 0 {
+		fmt.Fprintln(e.stdout, "\ncompany knowledge quoted:")
+		for _, c := range ev.Knowledge {
+			fmt.Fprintf(e.stdout, "  %s (%s): %s\n", c.Source, c.Title, c.Excerpt)
+		}
+	}
+	return nil
+}
+
+// reviewDecide approves, edits or rejects a draft as the reviewer --as names.
+func (e *env) reviewDecide(s backend.DB, d store.Draft, sub string, f reviewFlags) error {
+	if *f.as == "" {
 		return usagef("review %s needs --as HANDLE (a reviewer of the workspace)", sub)
 	}
 	var a conversation.Action
@@ -276,25 +302,25 @@ func (e *env) review(args []string) error {
 	case "approve":
 		a = conversation.Action{Approve: true}
 	case "edit":
-		if strings.TrimSpace(*text) == "" {
+		if strings.TrimSpace(*f.text) == "" {
 			return usagef("review edit needs --text with the new answer")
 		}
-		a = conversation.Action{Approve: true, EditedText: *text}
+		a = conversation.Action{Approve: true, EditedText: *f.text}
 	case "reject":
-		if strings.TrimSpace(*reason) == "" {
+		if strings.TrimSpace(*f.reason) == "" {
 			return usagef("review reject needs --reason")
 		}
-		a = conversation.Action{Reason: *reason}
+		a = conversation.Action{Reason: *f.reason}
 	}
 	idx, err := e.index(s)
 	if err != nil {
 		return err
 	}
-	out, err := e.engine(s, conversation.WithKnowledge(idx)).Decide(e.ctx, d.Workspace, d.ID, record.Person(*as), a)
+	out, err := e.engine(s, conversation.WithKnowledge(idx)).Decide(e.ctx, d.Workspace, d.ID, record.Person(*f.as), a)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *f.asJSON {
 		return e.printJSON(out)
 	}
 	switch {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/retrieval"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/backend"
@@ -134,6 +135,18 @@ func (e *env) syncKnowledge(s store.Store, ws *workspace.Workspace) *retrieval.I
 	return idx
 }
 
+// knowledgeRun is one knowledge command on one workspace.
+type knowledgeRun struct {
+	e      *env
+	s      backend.DB
+	idx    *retrieval.Index
+	w      store.Workspace
+	p      *profile.Profile
+	dir    string
+	k      int
+	asJSON bool
+}
+
 func (e *env) knowledge(args []string) error {
 	fs := newFlags("knowledge", e)
 	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
@@ -153,98 +166,118 @@ func (e *env) knowledge(args []string) error {
 		return err
 	}
 	defer s.Close()
-	w, err := e.pickWorkspace(s, *wsID)
-	if err != nil {
+	kr := &knowledgeRun{e: e, s: s, dir: *dir, k: *k, asJSON: *asJSON}
+	if kr.w, err = e.pickWorkspace(s, *wsID); err != nil {
 		return err
 	}
-	idx, err := e.index(s)
-	if err != nil {
+	if kr.idx, err = e.index(s); err != nil {
 		return err
 	}
-	p, err := workspace.StoredProfile(w)
-	if err != nil {
+	if kr.p, err = workspace.StoredProfile(kr.w); err != nil {
 		return err
 	}
-	switch pos[0] {
-	case "sync":
-		if err := idx.SyncProfile(e.ctx, p); err != nil {
-			return err
-		}
-		d := *dir
-		if d == "" {
-			d = knowledgeDir(w.DataFiles)
-		}
-		changed, err := idx.SyncFolder(e.ctx, w.ID, p.Language, d)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "workspace %s: profile and glossary indexed; %d document(s) changed in %s\n", w.ID, len(changed), d)
-		for _, c := range changed {
-			fmt.Fprintln(e.stdout, "  "+c)
-		}
-	case "add":
-		if len(pos) < 2 {
-			return usagef("knowledge add needs one or more files")
-		}
-		for _, f := range pos[1:] {
-			if _, err := idx.AddFile(e.ctx, w.ID, p.Language, f, filepath.Base(f)); err != nil {
-				return &conversation.UserError{Reason: err.Error(), Err: err}
-			}
-			fmt.Fprintf(e.stdout, "added doc:%s\n", filepath.Base(f))
-		}
-	case "list":
-		srcs, err := s.Sources(e.ctx, w.ID)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return e.printJSON(srcs)
-		}
-		m, _, _ := s.KnowledgeModel(e.ctx, w.ID)
-		fmt.Fprintf(e.stdout, "workspace %s, embedder %s (%d dimensions)\n", w.ID, m.Name, m.Dim)
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SOURCE\tKIND\tCHUNKS\tUPDATED\tTITLE")
-		for _, x := range srcs {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", x.Source, x.Kind, x.Chunks, x.UpdatedAt.Format(time.DateTime), x.Title)
-		}
-		return tw.Flush()
-	case "remove":
-		if len(pos) != 2 {
-			return usagef("knowledge remove needs one source (see knowledge list)")
-		}
-		n, err := s.RemoveSource(e.ctx, w.ID, pos[1])
-		if errors.Is(err, store.ErrNotFound) {
-			return &conversation.UserError{Reason: fmt.Sprintf("workspace %s has no knowledge source %q: see whybot knowledge list", w.ID, pos[1]), Err: err}
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "removed %s (%d chunks)\n", pos[1], n)
-	case "search":
-		if len(pos) < 2 {
-			return usagef("knowledge search needs a query")
-		}
-		res, err := idx.Search(e.ctx, w.ID, strings.Join(pos[1:], " "), *k)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return e.printJSON(res)
-		}
-		for i, r := range res {
-			fmt.Fprintf(e.stdout, "%d. [%s] %s (score %.4f; vector #%d, text #%d)\n   %s\n", i+1, r.Source, r.Title, r.Score, r.VectorRank, r.TextRank, strings.ReplaceAll(r.Text, "\n", "\n   "))
-		}
-		if len(res) == 0 {
-			fmt.Fprintln(e.stdout, "no match")
-		}
-	case "reindex":
-		n, err := idx.Reindex(e.ctx, w.ID)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "workspace %s: %d chunks re-embedded with %s (%d dimensions)\n", w.ID, n, idx.Model().Name, idx.Model().Dim)
-	default:
+	action, ok := map[string]func([]string) error{
+		"sync": kr.sync, "add": kr.add, "list": kr.list, "remove": kr.remove, "search": kr.search, "reindex": kr.reindex,
+	}[pos[0]]
+	if !ok {
 		return usagef("knowledge %s: unknown action (use sync, add, list, remove, search or reindex)", pos[0])
 	}
+	return action(pos[1:])
+}
+
+func (kr *knowledgeRun) sync([]string) error {
+	e, w := kr.e, kr.w
+	if err := kr.idx.SyncProfile(e.ctx, kr.p); err != nil {
+		return err
+	}
+	d := kr.dir
+	if d == "" {
+		d = knowledgeDir(w.DataFiles)
+	}
+	changed, err := kr.idx.SyncFolder(e.ctx, w.ID, kr.p.Language, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "workspace %s: profile and glossary indexed; %d document(s) changed in %s\n", w.ID, len(changed), d)
+	for _, c := range changed {
+		fmt.Fprintln(e.stdout, "  "+c)
+	}
+	return nil
+}
+
+func (kr *knowledgeRun) add(files []string) error {
+	if len(files) == 0 {
+		return usagef("knowledge add needs one or more files")
+	}
+	for _, f := range files {
+		if _, err := kr.idx.AddFile(kr.e.ctx, kr.w.ID, kr.p.Language, f, filepath.Base(f)); err != nil {
+			return &conversation.UserError{Reason: err.Error(), Err: err}
+		}
+		fmt.Fprintf(kr.e.stdout, "added doc:%s\n", filepath.Base(f))
+	}
+	return nil
+}
+
+func (kr *knowledgeRun) list([]string) error {
+	e, s, w := kr.e, kr.s, kr.w
+	srcs, err := s.Sources(e.ctx, w.ID)
+	if err != nil {
+		return err
+	}
+	if kr.asJSON {
+		return e.printJSON(srcs)
+	}
+	m, _, _ := s.KnowledgeModel(e.ctx, w.ID)
+	fmt.Fprintf(e.stdout, "workspace %s, embedder %s (%d dimensions)\n", w.ID, m.Name, m.Dim)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tKIND\tCHUNKS\tUPDATED\tTITLE")
+	for _, x := range srcs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", x.Source, x.Kind, x.Chunks, x.UpdatedAt.Format(time.DateTime), x.Title)
+	}
+	return tw.Flush()
+}
+
+func (kr *knowledgeRun) remove(args []string) error {
+	if len(args) != 1 {
+		return usagef("knowledge remove needs one source (see knowledge list)")
+	}
+	n, err := kr.s.RemoveSource(kr.e.ctx, kr.w.ID, args[0])
+	if errors.Is(err, store.ErrNotFound) {
+		return &conversation.UserError{Reason: fmt.Sprintf("workspace %s has no knowledge source %q: see whybot knowledge list", kr.w.ID, args[0]), Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(kr.e.stdout, "removed %s (%d chunks)\n", args[0], n)
+	return nil
+}
+
+func (kr *knowledgeRun) search(query []string) error {
+	e := kr.e
+	if len(query) == 0 {
+		return usagef("knowledge search needs a query")
+	}
+	res, err := kr.idx.Search(e.ctx, kr.w.ID, strings.Join(query, " "), kr.k)
+	if err != nil {
+		return err
+	}
+	if kr.asJSON {
+		return e.printJSON(res)
+	}
+	for i, r := range res {
+		fmt.Fprintf(e.stdout, "%d. [%s] %s (score %.4f; vector #%d, text #%d)\n   %s\n", i+1, r.Source, r.Title, r.Score, r.VectorRank, r.TextRank, strings.ReplaceAll(r.Text, "\n", "\n   "))
+	}
+	if len(res) == 0 {
+		fmt.Fprintln(e.stdout, "no match")
+	}
+	return nil
+}
+
+func (kr *knowledgeRun) reindex([]string) error {
+	n, err := kr.idx.Reindex(kr.e.ctx, kr.w.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(kr.e.stdout, "workspace %s: %d chunks re-embedded with %s (%d dimensions)\n", kr.w.ID, n, kr.idx.Model().Name, kr.idx.Model().Dim)
 	return nil
 }
