@@ -274,20 +274,7 @@ func RunDir(ctx context.Context, dir string, opts ...conversation.Option) (Repor
 func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData string, stats *ModelStats, opts []conversation.Option) []string {
 	var fails []string
 	failf := func(format string, a ...any) { fails = append(fails, fmt.Sprintf(format, a...)) }
-	prof, data := sampleProfile, []string{sampleData}
-	if c.Workspace != "sample" {
-		if c.Profile == "" {
-			prof = sampleProfile
-		} else {
-			prof = filepath.Join(filepath.Dir(c.File), c.Profile)
-		}
-		if len(c.Data) > 0 {
-			data = nil
-			for _, d := range c.Data {
-				data = append(data, filepath.Join(filepath.Dir(c.File), d))
-			}
-		}
-	}
+	prof, data := caseFiles(c, sampleProfile, sampleData)
 	ws, err := workspace.Load(prof, data)
 	if err != nil {
 		return []string{"load workspace: " + err.Error()}
@@ -312,32 +299,10 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 		var state string
 		switch {
 		case t.Approve != "" || t.Edit != "" || t.Reject != "":
-			a := conversation.Action{Approve: t.Reject == "", EditedText: "", Reason: t.Reason}
-			who := t.Approve
-			if t.Edit != "" {
-				who, a.EditedText = t.Edit, t.Text
-			}
-			if t.Reject != "" {
-				who = t.Reject
-			}
-			out, err := eng.Decide(ctx, ws.Profile.Workspace, draftID, record.Person(who), a)
-			if t.Expect.Refused {
-				if err == nil {
-					failf("turn %d: the action by %s was not refused", n, who)
-				}
+			var ok bool
+			if state, ok = decideTurn(ctx, eng, s, ws, n, t, draftID, thread, failf); !ok {
 				continue
 			}
-			if err != nil {
-				failf("turn %d: %v", n, err)
-				continue
-			}
-			th, err := s.Thread(ctx, ws.Profile.Workspace, thread)
-			if err != nil {
-				failf("turn %d: %v", n, err)
-				continue
-			}
-			state = string(th.State)
-			_ = out
 		default:
 			r, err := eng.Ask(ctx, ws, conversation.Request{ThreadID: thread, As: t.As, Text: t.Text, Lang: t.Lang, Transport: "eval"})
 			if t.Expect.Refused {
@@ -366,6 +331,55 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 		failf("posted %d times, want at most once", got)
 	}
 	return fails
+}
+
+// caseFiles are the profile and data files a case runs on: the sample's, or its own
+// (named relative to the case file).
+func caseFiles(c Case, sampleProfile, sampleData string) (string, []string) {
+	prof, data := sampleProfile, []string{sampleData}
+	if c.Workspace == "sample" {
+		return prof, data
+	}
+	if c.Profile != "" {
+		prof = filepath.Join(filepath.Dir(c.File), c.Profile)
+	}
+	if len(c.Data) > 0 {
+		data = nil
+		for _, d := range c.Data {
+			data = append(data, filepath.Join(filepath.Dir(c.File), d))
+		}
+	}
+	return prof, data
+}
+
+// decideTurn takes a reviewer's turn of a case; ok is false when the case goes on to its
+// next turn without checking the state (a refusal expected, or a failure recorded).
+func decideTurn(ctx context.Context, eng *conversation.Engine, s *sqlitestore.Store, ws *workspace.Workspace, n int, t Turn, draftID, thread string, failf func(string, ...any)) (state string, ok bool) {
+	a := conversation.Action{Approve: t.Reject == "", EditedText: "", Reason: t.Reason}
+	who := t.Approve
+	if t.Edit != "" {
+		who, a.EditedText = t.Edit, t.Text
+	}
+	if t.Reject != "" {
+		who = t.Reject
+	}
+	_, err := eng.Decide(ctx, ws.Profile.Workspace, draftID, record.Person(who), a)
+	if t.Expect.Refused {
+		if err == nil {
+			failf("turn %d: the action by %s was not refused", n, who)
+		}
+		return "", false
+	}
+	if err != nil {
+		failf("turn %d: %v", n, err)
+		return "", false
+	}
+	th, err := s.Thread(ctx, ws.Profile.Workspace, thread)
+	if err != nil {
+		failf("turn %d: %v", n, err)
+		return "", false
+	}
+	return string(th.State), true
 }
 
 func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func(string, ...any)) {

@@ -115,49 +115,57 @@ func (r *Responder) Respond(ctx context.Context, raw []byte) (*discordgo.Interac
 		}
 		return deferred(discordgo.InteractionResponseDeferredChannelMessageWithSource)
 	case discordgo.InteractionMessageComponent, discordgo.InteractionModalSubmit:
-		var id string
-		if i.Type == discordgo.InteractionModalSubmit {
-			id = i.ModalSubmitData().CustomID
-		} else {
-			id = i.MessageComponentData().CustomID
-		}
-		action, draftID, ok := parseCustomID(id)
-		if !ok {
-			return nil, fmt.Errorf("%w: custom id %q is not whybot's", ErrMalformed, limits.Cut(id))
-		}
-		if by, _ := reviewer(p, &i); by == "" {
-			refusal := refuse(set, p, user)
-			r.log().InfoContext(ctx, "discord: someone who may not review tried to act on a draft; refused", "workspace", p.Workspace, "draft", draftID, "user", user.ID, "bot", user.Bot)
-			return ephemeral(refusal), nil
-		}
-		if i.Type == discordgo.InteractionModalSubmit || action == "approve" {
-			return deferred(discordgo.InteractionResponseDeferredMessageUpdate)
-		}
-		d, err := r.Store.Draft(ctx, p.Workspace, draftID)
-		if errors.Is(err, store.ErrNotFound) { // not this server's company's draft
-			r.log().WarnContext(ctx, "discord: a click on a draft of another company; refused", "workspace", p.Workspace, "draft", draftID, "user", user.ID)
-			return ephemeral(set.Text("discord.unknown_draft", map[string]string{"Company": p.Company})), nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load draft %s/%s: %w", p.Workspace, draftID, err)
-		}
-		if d.State != store.DraftPending {
-			return ephemeral(chat.AlreadyDecided(set, markup, p, d)), nil
-		}
-		switch action {
-		case "edit":
-			if len([]rune(d.Text)) > maxModalText {
-				return ephemeral(set.Text("review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText})), nil
-			}
-			return modal(set, customID("edit", d.ID), "review.edit_title", discordgo.TextInput{CustomID: "text", Label: clip(set.Text("review.edit_label", nil), 45),
-				Style: discordgo.TextInputParagraph, Value: d.Text, Required: true, MinLength: 1, MaxLength: maxModalText}), nil
-		case "reject":
-			return modal(set, customID("reject", d.ID), "review.reject_title", discordgo.TextInput{CustomID: "reason", Label: clip(set.Text("review.reject_label", nil), 45),
-				Style: discordgo.TextInputParagraph, Required: true, MinLength: 3, MaxLength: 1000}), nil
-		}
-		return nil, fmt.Errorf("%w: unknown review action %q", ErrMalformed, limits.Cut(action))
+		return r.reviewAnswer(ctx, &i, p, set, user, deferred)
 	}
 	return nil, fmt.Errorf("%w: interaction type %d is not handled", ErrMalformed, i.Type)
+}
+
+// reviewAnswer is the first answer to a click or a form on a review card: a refusal for
+// someone who may not review, a deferred update for Approve and the forms (the worker
+// decides), the Edit or Reject form, or the note that the draft was decided already.
+func (r *Responder) reviewAnswer(ctx context.Context, i *discordgo.Interaction, p *profile.Profile, set *prompts.Set, user *discordgo.User,
+	deferred func(discordgo.InteractionResponseType) (*discordgo.InteractionResponse, error)) (*discordgo.InteractionResponse, error) {
+	var id string
+	if i.Type == discordgo.InteractionModalSubmit {
+		id = i.ModalSubmitData().CustomID
+	} else {
+		id = i.MessageComponentData().CustomID
+	}
+	action, draftID, ok := parseCustomID(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: custom id %q is not whybot's", ErrMalformed, limits.Cut(id))
+	}
+	if by, _ := reviewer(p, i); by == "" {
+		refusal := refuse(set, p, user)
+		r.log().InfoContext(ctx, "discord: someone who may not review tried to act on a draft; refused", "workspace", p.Workspace, "draft", draftID, "user", user.ID, "bot", user.Bot)
+		return ephemeral(refusal), nil
+	}
+	if i.Type == discordgo.InteractionModalSubmit || action == "approve" {
+		return deferred(discordgo.InteractionResponseDeferredMessageUpdate)
+	}
+	d, err := r.Store.Draft(ctx, p.Workspace, draftID)
+	if errors.Is(err, store.ErrNotFound) { // not this server's company's draft
+		r.log().WarnContext(ctx, "discord: a click on a draft of another company; refused", "workspace", p.Workspace, "draft", draftID, "user", user.ID)
+		return ephemeral(set.Text("discord.unknown_draft", map[string]string{"Company": p.Company})), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load draft %s/%s: %w", p.Workspace, draftID, err)
+	}
+	if d.State != store.DraftPending {
+		return ephemeral(chat.AlreadyDecided(set, markup, p, d)), nil
+	}
+	switch action {
+	case "edit":
+		if len([]rune(d.Text)) > maxModalText {
+			return ephemeral(set.Text("review.too_long", map[string]any{"Draft": d.ID, "Max": maxModalText})), nil
+		}
+		return modal(set, customID("edit", d.ID), "review.edit_title", discordgo.TextInput{CustomID: "text", Label: clip(set.Text("review.edit_label", nil), 45),
+			Style: discordgo.TextInputParagraph, Value: d.Text, Required: true, MinLength: 1, MaxLength: maxModalText}), nil
+	case "reject":
+		return modal(set, customID("reject", d.ID), "review.reject_title", discordgo.TextInput{CustomID: "reason", Label: clip(set.Text("review.reject_label", nil), 45),
+			Style: discordgo.TextInputParagraph, Required: true, MinLength: 3, MaxLength: 1000}), nil
+	}
+	return nil, fmt.Errorf("%w: unknown review action %q", ErrMalformed, limits.Cut(action))
 }
 
 // maxModalText is Discord's limit for a text input.

@@ -440,6 +440,33 @@ var idRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // normalize fills defaults and checks everything that does not need the KPI data.
 func (p *Profile) normalize() error {
 	e := &Error{}
+	p.normalizeSettings(e)
+	if p.VanityMetrics == nil {
+		p.VanityMetrics = slices.Clone(metric.DefaultVanity)
+	}
+	res := p.Resolver()
+	norm := func(name string) string { id, _ := res.Resolve(name); return id }
+	p.normalizeEntries(e, norm)
+	for _, s := range Stages {
+		list := p.Funnel.Stage(s)
+		for j, m := range list {
+			list[j] = norm(m)
+		}
+	}
+	for i, m := range p.VanityMetrics {
+		p.VanityMetrics[i] = norm(m)
+	}
+	p.normalizePeople(e)
+	p.Thresholds = p.Thresholds.WithDefaults()
+	if len(e.Problems) > 0 {
+		return e
+	}
+	return nil
+}
+
+// normalizeSettings checks the company's own settings (name, workspace id, language,
+// currency, LLM use, Slack and Discord ids) and fills the defaults.
+func (p *Profile) normalizeSettings(e *Error) {
 	f := p.File
 	if strings.TrimSpace(p.Company) == "" {
 		e.add(f, 1, "company", "missing: name the company (company: Meccanica Rossi S.r.l.)")
@@ -477,11 +504,12 @@ func (p *Profile) normalize() error {
 			e.add(f, 1, d.field, "%q is not a Discord %s id: turn on Developer Mode (User Settings → Advanced), then right-click the %s → Copy ID", d.v, d.what, d.what)
 		}
 	}
-	if p.VanityMetrics == nil {
-		p.VanityMetrics = slices.Clone(metric.DefaultVanity)
-	}
-	res := p.Resolver()
-	norm := func(name string) string { id, _ := res.Resolve(name); return id }
+}
+
+// normalizeEntries checks the values, limits and goals (each with a unique id) and reads
+// their metric names as metric ids.
+func (p *Profile) normalizeEntries(e *Error, norm func(string) string) {
+	f := p.File
 	ids := map[string]string{}
 	checkID := func(line int, field, id string) {
 		switch {
@@ -537,15 +565,12 @@ func (p *Profile) normalize() error {
 			}
 		}
 	}
-	for _, s := range Stages {
-		list := p.Funnel.Stage(s)
-		for j, m := range list {
-			list[j] = norm(m)
-		}
-	}
-	for i, m := range p.VanityMetrics {
-		p.VanityMetrics[i] = norm(m)
-	}
+}
+
+// normalizePeople checks the people: unique handles, roles, languages, tone, detail,
+// platform ids, and at least one reviewer.
+func (p *Profile) normalizePeople(e *Error) {
+	f := p.File
 	handles := map[string]bool{}
 	for i := range p.People {
 		x := &p.People[i]
@@ -555,6 +580,8 @@ func (p *Profile) normalize() error {
 			e.add(f, x.Line, field+".handle", "missing: every person needs a handle (giulia)")
 		} else if handles[x.Handle] {
 			e.add(f, x.Line, field+".handle", "%q is used twice", x.Handle)
+		} else if x.Handle == "whybot" {
+			e.add(f, x.Line, field+".handle", "%q is whybot's own name in the audit trail: give the person another handle", x.Handle)
 		}
 		handles[x.Handle] = true
 		if !slices.Contains(Roles, x.Role) {
@@ -595,11 +622,6 @@ func (p *Profile) normalize() error {
 	} else {
 		e.add(f, 1, "people", "missing: list at least the owner and one reviewer (reviewer: true)")
 	}
-	p.Thresholds = p.Thresholds.WithDefaults()
-	if len(e.Problems) > 0 {
-		return e
-	}
-	return nil
 }
 
 // Slug makes a workspace id from a company name.

@@ -75,3 +75,11 @@ func FuzzProfile(f *testing.F) {
 		require.NotEmpty(t, p.Language)
 	})
 }
+
+// whybot is the bot's own name in the audit trail (record.Bot): no person may take it.
+func TestHandleWhybotIsReserved(t *testing.T) {
+	t.Parallel()
+	bad := strings.Replace(string(sample.Profile()), "handle: giulia", "handle: whybot", 1)
+	_, err := profile.Parse("company.yaml", []byte(bad))
+	require.ErrorContains(t, err, `.handle: "whybot" is whybot's own name in the audit trail`)
+}
