@@ -234,31 +234,43 @@ type line struct {
 func lines(events []store.Event) []line {
 	out := make([]line, 0, len(events))
 	for _, e := range events {
-		var d map[string]any
-		_ = json.Unmarshal(e.Data, &d)
 		l := line{Kind: string(e.Kind), By: e.By.String(), At: e.At}
-		str := func(k string) string { s, _ := d[k].(string); return s }
-		switch e.Kind {
-		case store.EventQuestion, store.EventAnswer:
-			l.Text = str("text")
-			if acc := str("account"); acc != "" {
-				l.By += " (web:" + acc + ")" // who typed it in the console
-			}
-		case store.EventQuestionAsked:
-			l.Text = fmt.Sprintf("asks %s: %s", str("to"), str("text"))
-		case store.EventRule:
-			l.Text = str("rule") + ": " + str("message")
-		case store.EventDraft:
-			l.Text = str("text")
-		case store.EventData:
-			l.Text = "data of " + str("period")
-		default:
-			b, _ := json.Marshal(d)
-			l.Text = string(b)
-		}
+		l.Text, l.By = eventText(e, l.By)
 		out = append(out, l)
 	}
 	return out
+}
+
+// eventText is what an event says, read through its record type, and who it is by (with
+// the web console account that typed a message in the chat).
+func eventText(e store.Event, by string) (string, string) {
+	withAccount := func(acc string) string {
+		if acc != "" {
+			return by + " (web:" + acc + ")"
+		}
+		return by
+	}
+	switch e.Kind {
+	case store.EventQuestion:
+		r, _ := record.Decode[record.Question](e.Data)
+		return r.Text, withAccount(r.Account)
+	case store.EventAnswer:
+		r, _ := record.Decode[record.Answer](e.Data)
+		return r.Text, withAccount(r.Account)
+	case store.EventQuestionAsked:
+		r, _ := record.Decode[record.Asked](e.Data)
+		return fmt.Sprintf("asks %s: %s", r.To, r.Text), by
+	case store.EventRule:
+		r, _ := record.Decode[record.Rule](e.Data)
+		return string(r.Rule) + ": " + r.Message, by
+	case store.EventDraft:
+		r, _ := record.Decode[record.Draft](e.Data)
+		return r.Text, by
+	case store.EventData:
+		r, _ := record.Decode[record.Data](e.Data)
+		return "data of " + r.Period, by
+	}
+	return string(e.Data), by
 }
 
 func (s *Server) threadPage(w http.ResponseWriter, r *http.Request) {
