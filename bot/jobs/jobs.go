@@ -1,6 +1,6 @@
 // Package jobs runs whybot's side effects durably: posting approved answers, reminding
 // reviewers of drafts past the workspace's review deadline (then escalating to the owner),
-// and reloading KPI data on a schedule. On PostgreSQL, River runs them (RunRiver); on the
+// reloading KPI data on a schedule, and pruning the inbox of handled deliveries. On PostgreSQL, River runs them (RunRiver); on the
 // embedded SQLite store, an in-process worker with the same semantics (RunLocal). Either
 // way all state lives in the database, so work resumes after a restart.
 package jobs
@@ -27,6 +27,7 @@ type Store interface {
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	MarkReminded(ctx context.Context, workspace, draftID string, level int, at time.Time) (bool, error)
 	ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error
+	PruneInbox(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Deliverer posts approved answers exactly once (the conversation engine).
@@ -63,6 +64,8 @@ type Config struct {
 	SweepEvery     time.Duration // re-post rows whose lease expired or backoff passed (default 1 min)
 	RemindEvery    time.Duration // check review deadlines (default 5 min)
 	ReloadKPIEvery time.Duration // reload KPI data files (default 1 h; negative: never)
+	PruneEvery     time.Duration // prune the inbox (default 1 h)
+	InboxRetention time.Duration // how long handled deliveries are kept (default 7 days: longer than any platform retries)
 	Grace          time.Duration // local worker: after it is told to stop, how long the pass under way may take (default 25 s)
 }
 
@@ -83,6 +86,8 @@ func (c *Config) defaults() {
 	def(&c.SweepEvery, time.Minute)
 	def(&c.RemindEvery, 5*time.Minute)
 	def(&c.ReloadKPIEvery, time.Hour)
+	def(&c.PruneEvery, time.Hour)
+	def(&c.InboxRetention, 7*24*time.Hour)
 }
 
 // Jobs holds the work both runners do.
@@ -223,4 +228,14 @@ func (j *Jobs) ReloadKPI(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// PruneInbox deletes the platform deliveries handled (or failed for good) longer ago than
+// the retention window; it reports how many.
+func (j *Jobs) PruneInbox(ctx context.Context) (int64, error) {
+	n, err := j.cfg.Store.PruneInbox(ctx, j.cfg.Now().UTC().Add(-j.cfg.InboxRetention))
+	if n > 0 {
+		j.cfg.Log.InfoContext(ctx, "inbox pruned", "deliveries", n, "older_than", j.cfg.InboxRetention)
+	}
+	return n, err
 }

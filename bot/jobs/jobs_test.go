@@ -198,3 +198,45 @@ func TestReloadKPIKeepsLastGoodSnapshot(t *testing.T) {
 		require.Equal(t, rows, again, "a bad file leaves the last good snapshot")
 	})
 }
+
+// The runners prune the inbox on their first pass (River's periodic job on PostgreSQL, the
+// local pass on SQLite): a delivery handled past the retention window is gone, a recent
+// one stays.
+func TestInboxPrunedByTheRunner(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		b := setup(t, be)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		for key, at := range map[string]time.Time{"old": now.Add(-8 * 24 * time.Hour), "recent": now.Add(-time.Hour)} {
+			ok, err := b.st.Receive(ctx, store.Inbound{Source: "slack", Key: key, Payload: []byte(`{}`), ReceivedAt: at})
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+		claimed, err := b.st.ClaimInbound(ctx, "slack", now, time.Minute, 10)
+		require.NoError(t, err)
+		for _, in := range claimed {
+			require.NoError(t, b.st.FinishInbound(ctx, in.ID, "", time.Time{}))
+		}
+		eng := conversation.New(b.st, conversation.WithQueuedDelivery(nil), conversation.WithLogger(slog.New(slog.DiscardHandler)))
+		j := jobs.New(jobs.Config{Store: b.st, Engine: eng, Notifier: &notifier{}, Poll: 50 * time.Millisecond, ReloadKPIEvery: -1})
+		run, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		if pg, ok := b.st.(*pgstore.Store); ok {
+			rc, err := jobs.NewRiver(j, pg.Pool())
+			require.NoError(t, err)
+			go func() { done <- jobs.RunRiver(run, rc, 5*time.Second) }()
+		} else {
+			go func() { done <- jobs.NewLocal(j).Run(run) }()
+		}
+		known := func(key string) bool { // a delivery still in the inbox is not queued again
+			ok, err := b.st.Receive(ctx, store.Inbound{Source: "slack", Key: key, Payload: []byte(`{}`), ReceivedAt: now})
+			require.NoError(t, err)
+			return !ok
+		}
+		require.Eventually(t, func() bool { return !known("old") }, 20*time.Second, 50*time.Millisecond, "the old delivery is pruned")
+		require.True(t, known("recent"), "the recent one is kept")
+		cancel()
+		require.NoError(t, <-done)
+	})
+}

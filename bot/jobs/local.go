@@ -31,11 +31,11 @@ func (l *Local) Wake() {
 // approved before the crash without waiting.
 func (l *Local) Run(ctx context.Context) error {
 	cfg := l.j.cfg
-	var lastRemind, lastReload time.Time
+	var last lasts
 	t := time.NewTicker(cfg.Poll)
 	defer t.Stop()
 	for {
-		l.pass(ctx, &lastRemind, &lastReload)
+		l.pass(ctx, &last)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -47,7 +47,10 @@ func (l *Local) Run(ctx context.Context) error {
 
 // pass does the work due now. It is finished even when ctx ends half-way (for up to
 // Grace): an answer being posted is not cut off between the post and its record.
-func (l *Local) pass(run context.Context, lastRemind, lastReload *time.Time) {
+// lasts are when the periodic jobs last ran.
+type lasts struct{ remind, reload, prune time.Time }
+
+func (l *Local) pass(run context.Context, last *lasts) {
 	cfg := l.j.cfg
 	ctx, done := ops.InFlight(run, cfg.Grace)
 	defer done()
@@ -57,16 +60,22 @@ func (l *Local) pass(run context.Context, lastRemind, lastReload *time.Time) {
 		cfg.Log.InfoContext(ctx, "posted approved answers", "count", n)
 	}
 	now := cfg.Now()
-	if now.Sub(*lastRemind) >= cfg.RemindEvery {
-		*lastRemind = now
+	if now.Sub(last.remind) >= cfg.RemindEvery {
+		last.remind = now
 		if _, err := l.j.Remind(ctx); err != nil {
 			cfg.Log.WarnContext(ctx, "review reminders", "err", err)
 		}
 	}
-	if cfg.ReloadKPIEvery > 0 && now.Sub(*lastReload) >= cfg.ReloadKPIEvery {
-		*lastReload = now
+	if cfg.ReloadKPIEvery > 0 && now.Sub(last.reload) >= cfg.ReloadKPIEvery {
+		last.reload = now
 		if _, err := l.j.ReloadKPI(ctx); err != nil {
 			cfg.Log.WarnContext(ctx, "KPI reload", "err", err)
+		}
+	}
+	if now.Sub(last.prune) >= cfg.PruneEvery {
+		last.prune = now
+		if _, err := l.j.PruneInbox(ctx); err != nil {
+			cfg.Log.WarnContext(ctx, "inbox prune", "err", err)
 		}
 	}
 }

@@ -37,6 +37,10 @@ type remindArgs struct{}
 
 func (remindArgs) Kind() string { return "review_reminders" }
 
+type pruneArgs struct{}
+
+func (pruneArgs) Kind() string { return "inbox_prune" }
+
 type reloadArgs struct{}
 
 func (reloadArgs) Kind() string { return "kpi_reload" }
@@ -55,6 +59,10 @@ func NewRiver(j *Jobs, pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
 		_, err := j.Remind(ctx)
 		return err
 	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, _ *river.Job[pruneArgs]) error {
+		_, err := j.PruneInbox(ctx)
+		return err
+	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, _ *river.Job[reloadArgs]) error {
 		_, err := j.ReloadKPI(ctx)
 		return err
@@ -64,6 +72,8 @@ func NewRiver(j *Jobs, pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
 			&river.PeriodicJobOpts{ID: "sweep_outbox", RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(cfg.RemindEvery), func() (river.JobArgs, *river.InsertOpts) { return remindArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "review_reminders", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(cfg.PruneEvery), func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "inbox_prune", RunOnStart: true}),
 	}
 	if cfg.ReloadKPIEvery > 0 {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.ReloadKPIEvery), func() (river.JobArgs, *river.InsertOpts) { return reloadArgs{}, nil },

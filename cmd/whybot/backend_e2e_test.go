@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,11 +35,11 @@ func TestDatabaseURLSchemes(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "w.db")
 	out, stderr, code := runWith(t, []string{"DATABASE_URL="}, "migrate", "status", "--db", db)
 	require.Equal(t, 2, code, stderr)
-	require.Contains(t, out, "sqlite schema: version 0 of 5")
+	require.Contains(t, out, fmt.Sprintf("sqlite schema: version 0 of %d", latestSchema(t)))
 	require.Contains(t, stderr, "run `whybot migrate up`")
 	out, stderr, code = runWith(t, []string{"DATABASE_URL="}, "migrate", "up", "--db", db)
 	require.Zero(t, code, stderr)
-	require.Contains(t, out, "version 0 → 5")
+	require.Contains(t, out, fmt.Sprintf("version 0 → %d", latestSchema(t)))
 
 	// serve on the embedded store: the in-process job worker, stopped by SIGTERM
 	cmd := exec.Command(bin, "serve", "--db", db, "--poll", "100ms")
@@ -82,7 +83,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 	// an unmigrated database is refused, with the command that fixes it
 	_, stderr, code := runWith(t, env, "serve")
 	require.NotZero(t, code)
-	require.Contains(t, stderr, "this whybot needs 5: run `whybot migrate up`")
+	require.Contains(t, stderr, fmt.Sprintf("this whybot needs %d: run `whybot migrate up`", latestSchema(t)))
 	_, stderr, code = runWith(t, env, "ask", "--profile", prof, "--data", data, "why did leads rise 30%?")
 	require.NotZero(t, code)
 	require.Contains(t, stderr, "whybot migrate up")
@@ -92,7 +93,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 	var st map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &st))
 	require.Equal(t, "postgres", st["backend"])
-	require.EqualValues(t, 5, st["current"])
+	require.EqualValues(t, latestSchema(t), st["current"])
 
 	out, stderr, code = runWith(t, env, "ask", "--profile", prof, "--data", data, "--json", "perché i lead sono aumentati del 30%?")
 	require.Zero(t, code, stderr)
@@ -137,4 +138,16 @@ func TestPostgresEndToEnd(t *testing.T) {
 	require.Eventually(t, func() bool { return serr.Contains("PostgreSQL store, jobs on River") }, 10*time.Second, 50*time.Millisecond)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), serr.String())
+}
+
+// latestSchema is the version the migrations bring a database to: their count (both
+// backends have the same, mirrored).
+func latestSchema(t *testing.T) int {
+	t.Helper()
+	m, err := filepath.Glob("../../knowledge/store/sqlitestore/migrations/*.sql")
+	require.NoError(t, err)
+	p, err := filepath.Glob("../../knowledge/store/pgstore/migrations/*.sql")
+	require.NoError(t, err)
+	require.Len(t, p, len(m), "the two backends' migrations are mirrored")
+	return len(m)
 }

@@ -479,6 +479,10 @@ type InboxStore interface {
 	// FinishInbound records the outcome: done, or (errMsg non-empty) queued again, to be
 	// claimed from retryAt on, until InboxAttempts, then failed.
 	FinishInbound(ctx context.Context, id int64, errMsg string, retryAt time.Time) error
+	// PruneInbox deletes the handled and failed deliveries received before before, and
+	// reports how many; queued and claimed ones stay whatever their age. A platform's retry
+	// of a delivery still inside the window is thus still acknowledged without a second turn.
+	PruneInbox(ctx context.Context, before time.Time) (int64, error)
 }
 
 // KnowledgeStore keeps a workspace's knowledge chunks with their embeddings and full text.

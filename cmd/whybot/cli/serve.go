@@ -281,7 +281,8 @@ func (sv *serving) platforms() error {
 // SQLite.
 func (sv *serving) jobs() error {
 	e, s := sv.e, sv.s
-	cfg := jobs.Config{Store: s, Notifier: sv.notify, Log: e.log, Poll: sv.poll, ReloadKPIEvery: sv.reload, SweepEvery: sv.timing.Sweep, Grace: sv.timing.Grace}
+	cfg := jobs.Config{Store: s, Notifier: sv.notify, Log: e.log, Poll: sv.poll, ReloadKPIEvery: sv.reload, SweepEvery: sv.timing.Sweep, Grace: sv.timing.Grace,
+		InboxRetention: sv.timing.Retention}
 	if sv.pgs != nil {
 		sv.eng = e.engine(s, append(sv.opts, conversation.WithQueuedDelivery(nil))...)
 		cfg.Engine = sv.eng

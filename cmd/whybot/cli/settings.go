@@ -53,6 +53,7 @@ var settings = []setting{
 	{Name: "`WHYBOT_SHUTDOWN_GRACE`", Env: []string{"WHYBOT_SHUTDOWN_GRACE"}, Default: "`25s`", Meaning: "`serve`: then how long in-flight HTTP requests, deliveries and jobs may take to finish; keep drain + grace below the orchestrator's kill deadline (Kubernetes `terminationGracePeriodSeconds`)"},
 	{Name: "`WHYBOT_LEASE`", Env: []string{"WHYBOT_LEASE"}, Default: "`2m`", Meaning: "`serve`: how long a replica holds a claimed delivery or approved answer; when a replica dies, another takes its work over after this. Keep it above the slowest delivery (two language-model timeouts)"},
 	{Name: "`WHYBOT_SWEEP_EVERY`", Env: []string{"WHYBOT_SWEEP_EVERY"}, Default: "`1m`", Meaning: "`serve`: how often approved answers whose post failed, or whose replica died, are looked for and posted"},
+	{Name: "`WHYBOT_INBOX_RETENTION`", Env: []string{"WHYBOT_INBOX_RETENTION"}, Default: "`168h` (7 days)", Meaning: "`serve`: how long handled and failed platform deliveries are kept (a platform's retry inside it is still recognised); older ones are deleted every hour. At least `1h`: Slack and Discord retry within minutes"},
 }
 
 // settingsTable is the configuration table in Markdown, as the README shows it.
@@ -82,6 +83,7 @@ func durationEnv(getenv func(string) string, name string, def time.Duration, zer
 // serveTiming is serve's shutdown, lease and sweep settings.
 type serveTiming struct {
 	Drain, Grace, Lease, Sweep time.Duration
+	Retention                  time.Duration // of handled inbox deliveries
 }
 
 // inbox is the lease and grace of the platforms' delivery loops.
@@ -96,10 +98,14 @@ func (t serveTiming) callTimeout() time.Duration {
 
 func serveTimingFromEnv(getenv func(string) string) (serveTiming, error) {
 	var t serveTiming
-	var errs [4]error
+	var errs [5]error
 	t.Drain, errs[0] = durationEnv(getenv, "WHYBOT_SHUTDOWN_DRAIN", 0, true)
 	t.Grace, errs[1] = durationEnv(getenv, "WHYBOT_SHUTDOWN_GRACE", 25*time.Second, false)
 	t.Lease, errs[2] = durationEnv(getenv, "WHYBOT_LEASE", 2*time.Minute, false)
 	t.Sweep, errs[3] = durationEnv(getenv, "WHYBOT_SWEEP_EVERY", time.Minute, false)
+	t.Retention, errs[4] = durationEnv(getenv, "WHYBOT_INBOX_RETENTION", 7*24*time.Hour, false)
+	if errs[4] == nil && t.Retention < time.Hour {
+		errs[4] = fmt.Errorf("WHYBOT_INBOX_RETENTION=%s is shorter than a platform's retries: use at least 1h (the default is 168h)", t.Retention)
+	}
 	return t, errors.Join(errs[:]...)
 }

@@ -11,8 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/ops"
 )
 
 // TestREADMEConfigurationTable: the README's table is the one the code prints
@@ -88,4 +91,19 @@ func TestEverySettingIsDocumented(t *testing.T) {
 		require.True(t, documented[v], "%s (read in %s) is not in the settings table (cmd/whybot/cli/settings.go)", v, path)
 	}
 	require.Greater(t, len(read), 30)
+}
+
+// The inbox retention: 7 days by default, a duration of at least an hour otherwise.
+func TestInboxRetentionSetting(t *testing.T) {
+	t.Parallel()
+	tm, err := serveTimingFromEnv(ops.Pairs())
+	require.NoError(t, err)
+	require.Equal(t, 7*24*time.Hour, tm.Retention)
+	tm, err = serveTimingFromEnv(ops.Pairs("WHYBOT_INBOX_RETENTION", "720h"))
+	require.NoError(t, err)
+	require.Equal(t, 30*24*time.Hour, tm.Retention)
+	_, err = serveTimingFromEnv(ops.Pairs("WHYBOT_INBOX_RETENTION", "10m"))
+	require.ErrorContains(t, err, "WHYBOT_INBOX_RETENTION=10m0s is shorter than a platform's retries")
+	_, err = serveTimingFromEnv(ops.Pairs("WHYBOT_INBOX_RETENTION", "a week"))
+	require.ErrorContains(t, err, `WHYBOT_INBOX_RETENTION="a week" is not a duration`)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/pgstore"
+	"github.com/whybot/whybot/knowledge/store/storetest"
 )
 
 // BenchmarkReplaceKPI loads a 100,000-row KPI snapshot with COPY in one transaction and
@@ -34,4 +36,17 @@ func BenchmarkReplaceKPI(b *testing.B) {
 		require.NoError(b, s.ReplaceKPI(ctx, "w", rows, time.Now()))
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkInboxClaim: a delivery through the inbox, empty and after 100,000 handled ones.
+//
+//	go test -run XXX -bench InboxClaim ./knowledge/store/pgstore/ ./knowledge/store/sqlitestore/
+func BenchmarkInboxClaim(b *testing.B) {
+	storetest.BenchInboxClaim(b, func(b *testing.B) store.Store { return open(b) }, func(b *testing.B, s store.Store, n int) {
+		_, err := s.(*pgstore.Store).Pool().Exec(context.Background(), `INSERT INTO inbox (source, key, payload, state, attempts, received_at)
+			SELECT 'slack', 'old-' || g, '{}'::jsonb, 'done', 1, now() - interval '1 hour' FROM generate_series(1, $1) g`, n)
+		require.NoError(b, err)
+		_, err = s.(*pgstore.Store).Pool().Exec(context.Background(), `ANALYZE inbox`)
+		require.NoError(b, err)
+	})
 }

@@ -25,7 +25,7 @@ func (s *Store) Receive(ctx context.Context, in store.Inbound) (bool, error) {
 // ClaimInbound takes deliveries to handle; replicas skip each other's rows.
 func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, lease time.Duration, limit int) ([]store.Inbound, error) {
 	rows, err := s.pool.Query(ctx, `UPDATE inbox SET state = 'working', claimed_at = $1, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM inbox WHERE source = $4 AND ((state = 'queued' AND (available_at IS NULL OR available_at <= $1)) OR (state = 'working' AND claimed_at < $2))
+		WHERE id IN (SELECT id FROM inbox WHERE source = $4 AND state IN ('queued', 'working') AND ((state = 'queued' AND (available_at IS NULL OR available_at <= $1)) OR (state = 'working' AND claimed_at < $2))
 			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 		RETURNING id, source, key, payload, state, attempts, last_error, received_at`, now, now.Add(-lease), limit, source)
 	if err != nil {
@@ -54,4 +54,21 @@ func (s *Store) FinishInbound(ctx context.Context, id int64, errMsg string, retr
 		return fmt.Errorf("finish delivery %d: %w", id, err)
 	}
 	return nil
+}
+
+// PruneInbox deletes handled and failed deliveries received before a moment, a batch at a
+// time (no long lock, no long transaction).
+func (s *Store) PruneInbox(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox
+			WHERE state IN ('done', 'failed') AND received_at < $1 LIMIT 5000)`, before)
+		if err != nil {
+			return total, fmt.Errorf("prune the inbox: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < 5000 {
+			return total, nil
+		}
+	}
 }

@@ -27,7 +27,7 @@ func (s *Store) ClaimInbound(ctx context.Context, source string, now time.Time, 
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT id, source, key, payload, state, attempts, last_error, received_at FROM inbox
-		WHERE source = ? AND ((state = 'queued' AND (available_at IS NULL OR available_at <= ?)) OR (state = 'working' AND claimed_at < ?)) ORDER BY id LIMIT ?`, source, ts(now), ts(now.Add(-lease)), limit)
+		WHERE source = ? AND state IN ('queued', 'working') AND ((state = 'queued' AND (available_at IS NULL OR available_at <= ?)) OR (state = 'working' AND claimed_at < ?)) ORDER BY id LIMIT ?`, source, ts(now), ts(now.Add(-lease)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim %s deliveries: %w", source, err)
 	}
@@ -65,4 +65,22 @@ func (s *Store) FinishInbound(ctx context.Context, id int64, errMsg string, retr
 		return fmt.Errorf("finish delivery %d: %w", id, err)
 	}
 	return nil
+}
+
+// PruneInbox deletes handled and failed deliveries received before a moment, a batch at a
+// time (a write lock is held only briefly).
+func (s *Store) PruneInbox(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.db.ExecContext(ctx, `DELETE FROM inbox WHERE id IN (SELECT id FROM inbox
+			WHERE state IN ('done', 'failed') AND received_at < ? LIMIT 5000)`, ts(before))
+		if err != nil {
+			return total, fmt.Errorf("prune the inbox: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < 5000 {
+			return total, nil
+		}
+	}
 }

@@ -11,9 +11,12 @@ import (
 	"github.com/whybot/whybot/knowledge/store"
 )
 
-// runInbox checks the inbox of platform deliveries: once per key, claims, leases, backoff.
+// runInbox checks the inbox of platform deliveries: once per key, claims, leases, backoff,
+// retention.
 func runInbox(t *testing.T, newStore func(t *testing.T) store.Store) {
 	setup := func(t *testing.T) *bundle { return setupStore(t, newStore) }
+
+	t.Run("InboxPrunedPastRetention", func(t *testing.T) { t.Parallel(); inboxPruned(t, setup(t)) })
 
 	t.Run("InboxOncePerKey", func(t *testing.T) {
 		t.Parallel()
@@ -99,4 +102,47 @@ func runInbox(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Empty(t, got, "after the last attempt it is failed, not retried forever")
 		require.False(t, recv("Ev1"), "a handled delivery's key still de-duplicates")
 	})
+}
+
+// inboxPruned: handled and failed deliveries past the retention window are deleted, the
+// open ones stay whatever their age, and a retry inside the window is still acknowledged
+// without being queued again.
+func inboxPruned(t *testing.T, b *bundle) {
+	recv := func(key string, at time.Time) bool {
+		ok, err := b.s.Receive(ctx, store.Inbound{Source: "slack", Key: key, Payload: json.RawMessage(`{}`), ReceivedAt: at})
+		require.NoError(t, err)
+		return ok
+	}
+	old, recent := now.Add(-10*24*time.Hour), now.Add(-time.Hour)
+	for _, k := range []string{"old-done", "old-failed", "old-queued"} {
+		require.True(t, recv(k, old))
+	}
+	require.True(t, recv("recent-done", recent))
+	claimed, err := b.s.ClaimInbound(ctx, "slack", now, time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, claimed, 4)
+	for _, in := range claimed {
+		switch in.Key {
+		case "old-done", "recent-done":
+			require.NoError(t, b.s.FinishInbound(ctx, in.ID, "", time.Time{}))
+		case "old-failed":
+			for a := in.Attempts; a < store.InboxAttempts; a++ { // fail it for good
+				require.NoError(t, b.s.FinishInbound(ctx, in.ID, "boom", time.Time{}))
+				_, err := b.s.ClaimInbound(ctx, "slack", now, time.Minute, 10)
+				require.NoError(t, err)
+			}
+			require.NoError(t, b.s.FinishInbound(ctx, in.ID, "boom", time.Time{}))
+		case "old-queued":
+			require.NoError(t, b.s.FinishInbound(ctx, in.ID, "later", now.Add(time.Hour))) // waits for its retry
+		}
+	}
+	n, err := b.s.PruneInbox(ctx, now.Add(-7*24*time.Hour))
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n, "the old handled and the old failed delivery")
+	require.False(t, recv("recent-done", now), "a retry inside the window is still known")
+	require.False(t, recv("old-queued", now), "an open delivery stays, however old")
+	require.True(t, recv("old-done", now), "past the window a key is forgotten")
+	n, err = b.s.PruneInbox(ctx, now.Add(-7*24*time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
