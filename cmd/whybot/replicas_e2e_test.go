@@ -188,6 +188,17 @@ func (r *replica) exited() bool {
 	}
 }
 
+// readiness is what /readyz says, for a failure's message.
+func (r *replica) readiness() string {
+	resp, err := http.Get(r.ops + "/readyz")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.Status + " " + string(b)
+}
+
 func (r *replica) ready() int {
 	resp, err := http.Get(r.ops + "/readyz")
 	if err != nil {
@@ -293,8 +304,8 @@ func TestTwoReplicas(t *testing.T) {
 	t.Parallel()
 	fake, rs := twoReplicas(t, "WHYBOT_LEASE=3s", "WHYBOT_SWEEP_EVERY=1s", "WHYBOT_SHUTDOWN_DRAIN=1s")
 	a, b := rs[0], rs[1]
-	for _, r := range rs {
-		require.Equal(t, 200, r.ready(), r.stderr.String())
+	for _, r := range rs { // as a load balancer does, wait for each to say it is ready
+		require.Eventually(t, func() bool { return r.ready() == 200 }, 20*time.Second, 50*time.Millisecond, "%s\n/readyz: %s", r.stderr, r.readiness())
 	}
 
 	// 1. the same signed event on both replicas at once (a Slack retry landing on the
