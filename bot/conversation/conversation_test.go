@@ -217,22 +217,6 @@ func TestOnlyReviewersDecide(t *testing.T) {
 	require.Equal(t, record.Actor("discord:1000000000000000009"), out.Draft.DecidedBy)
 }
 
-// BenchmarkAsk is one question on the sample workspace, in-process, embedded store, no LLM.
-// BenchmarkAsk measures one question from message to stored turn (rules, templates, one
-// transaction) on each backend.
-func BenchmarkAsk(b *testing.B) {
-	for _, be := range storetest.Backends() {
-		b.Run(be.Name, func(b *testing.B) {
-			bb := setupOn(b, be)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				bb.ask(b, "", "anna", "Perché i lead sono aumentati del 30%?")
-			}
-		})
-	}
-}
-
 // TestOnlyThePersonAskedGivesFacts: a share from someone the question was not put to is
 // context; the same share from the person asked is a fact.
 func TestOnlyThePersonAskedGivesFacts(t *testing.T) {

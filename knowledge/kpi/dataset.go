@@ -20,6 +20,16 @@ type Dataset struct {
 	totals  []map[string]float64 // per period: metric → total
 	given   []map[string]bool    // per period: metric given in the data (not derived)
 	index   map[string]int       // period label → index
+
+	// indexes built once with the dataset, so rules read only the rows they need
+	byPeriodMetric map[periodMetric][]int    // breakdown rows (indexes in Rows) of a period and metric
+	dimValues      map[string]map[string]Row // dimension → its values, each with the first row that used it
+}
+
+// periodMetric is a period's index and a metric id.
+type periodMetric struct {
+	i int
+	m string
 }
 
 type rowKey struct {
@@ -81,27 +91,53 @@ func Build(rows []Row) (*Dataset, error) {
 		ds.totals[i] = map[string]float64{}
 		ds.given[i] = map[string]bool{}
 	}
-	// totals: an explicit total row wins; otherwise additive breakdowns are summed.
-	type pm struct {
-		i int
-		m string
+	ds.sum(rows)
+	return ds, nil
+}
+
+// sum computes the totals (an explicit total row wins; otherwise additive breakdowns are
+// summed) and indexes the breakdown rows by period and metric and by dimension value.
+func (ds *Dataset) sum(rows []Row) {
+	at := make([]int, len(rows)) // each row's period index, its label formatted once
+	labels := map[Period]int{}
+	for j, r := range rows {
+		i, ok := labels[r.Period]
+		if !ok {
+			i = ds.index[r.Period.String()]
+			labels[r.Period] = i
+		}
+		at[j] = i
 	}
-	explicit := map[pm]bool{}
-	for _, r := range rows {
+	explicit := map[periodMetric]bool{}
+	for j, r := range rows {
 		if r.Dims.Empty() {
-			i := ds.index[r.Period.String()]
+			i := at[j]
 			ds.totals[i][r.Metric] = r.Value
 			ds.given[i][r.Metric] = true
-			explicit[pm{i, r.Metric}] = true
+			explicit[periodMetric{i, r.Metric}] = true
 		}
 	}
-	for _, r := range rows {
+	ds.byPeriodMetric = map[periodMetric][]int{}
+	ds.dimValues = map[string]map[string]Row{}
+	for _, n := range dimNames {
+		ds.dimValues[n] = map[string]Row{}
+	}
+	for j, r := range rows {
 		if r.Dims.Empty() {
 			continue
 		}
+		i := at[j]
+		k := periodMetric{i, r.Metric}
+		ds.byPeriodMetric[k] = append(ds.byPeriodMetric[k], len(ds.Rows))
 		ds.Rows = append(ds.Rows, r)
-		i := ds.index[r.Period.String()]
-		if explicit[pm{i, r.Metric}] || !metric.Additive(r.Metric) {
+		for _, n := range dimNames {
+			if v := r.Dims.Get(n); v != "" {
+				if _, seen := ds.dimValues[n][v]; !seen {
+					ds.dimValues[n][v] = r
+				}
+			}
+		}
+		if explicit[k] || !metric.Additive(r.Metric) {
 			continue
 		}
 		ds.totals[i][r.Metric] += r.Value
@@ -110,7 +146,6 @@ func Build(rows []Row) (*Dataset, error) {
 	for i := range ds.totals {
 		Derive(ds.totals[i])
 	}
-	return ds, nil
 }
 
 // Derive fills derived metrics (cost per lead, qualified rate, CAC, …) that are missing and
@@ -222,12 +257,9 @@ type Point struct {
 
 // Breakdown sums a metric's breakdown rows at period i by one dimension (channel, source…).
 func (d *Dataset) Breakdown(i int, id, dim string) map[string]float64 {
-	label := d.Periods[i].String()
 	out := map[string]float64{}
-	for _, r := range d.Rows {
-		if r.Metric != id || r.Period.String() != label {
-			continue
-		}
+	for _, j := range d.byPeriodMetric[periodMetric{i, id}] {
+		r := d.Rows[j]
 		if v := r.Dims.Get(dim); v != "" {
 			out[v] += r.Value
 		}
@@ -238,13 +270,9 @@ func (d *Dataset) Breakdown(i int, id, dim string) map[string]float64 {
 // DimValues lists the distinct values of a dimension across all rows, with the first row
 // (file:line) that used each.
 func (d *Dataset) DimValues(dim string) map[string]Row {
-	out := map[string]Row{}
-	for _, r := range d.Rows {
-		if v := r.Dims.Get(dim); v != "" {
-			if _, ok := out[v]; !ok {
-				out[v] = r
-			}
-		}
+	out := make(map[string]Row, len(d.dimValues[dim]))
+	for v, r := range d.dimValues[dim] {
+		out[v] = r
 	}
 	return out
 }
