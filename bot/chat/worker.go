@@ -16,7 +16,7 @@ import (
 // Store is what a chat platform's worker reads and writes.
 type Store interface {
 	workspace.SnapshotStore
-	workspace.Getter
+	workspace.RegistryStore
 	conversation.ReviewStore
 	delivery.Marks
 	inbox.Claimer
@@ -32,9 +32,23 @@ type Worker struct {
 	Log           *slog.Logger
 	Now           func() time.Time
 	Timing        inbox.Timing // lease and shutdown grace of claimed deliveries
+	// Workspaces are the workspaces built from the store, shared by the platforms of a
+	// process; made on first use when nil.
+	Workspaces *workspace.Registry
 
-	once sync.Once
-	loop *inbox.Loop
+	once    sync.Once
+	loop    *inbox.Loop
+	regOnce sync.Once
+}
+
+// Registry is the worker's workspace registry.
+func (w *Worker) Registry() *workspace.Registry {
+	w.regOnce.Do(func() {
+		if w.Workspaces == nil {
+			w.Workspaces = workspace.NewRegistry(w.Store)
+		}
+	})
+	return w.Workspaces
 }
 
 // Deliveries is the worker's inbox loop over the platform's deliveries, each handed to

@@ -2,14 +2,15 @@ package conversation_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/whybot/whybot/bot/conversation"
-	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/sample"
+	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 	"github.com/whybot/whybot/knowledge/workspace"
 )
@@ -37,8 +38,9 @@ func BenchmarkAsk(b *testing.B) {
 	}
 }
 
-// BenchmarkMessage measures a chat message's whole path: finding its workspace in the
-// store (as Slack, Discord and the web chat do) and the ask.
+// BenchmarkMessage measures a chat message's whole path: finding its workspace (as Slack,
+// Discord and the web chat do, through the workspace registry: one indexed query while
+// the workspace is current) and the ask.
 //
 //	go test -run x -bench Message -benchtime 100x ./bot/conversation/
 func BenchmarkMessage(b *testing.B) {
@@ -56,12 +58,16 @@ func BenchmarkMessage(b *testing.B) {
 				rec.UpdatedAt = time.Now()
 				require.NoError(b, bb.store.UpsertWorkspace(ctx, rec))
 				require.NoError(b, bb.store.ReplaceKPI(ctx, rec.ID, ws.KPIRows(), time.Now()))
-				id := ws.Profile.Workspace
+				reg := workspace.NewRegistry(bb.store)
+				key := store.WorkspaceKey{SlackTeam: ws.Profile.Slack.Team}
+				_, err = reg.Find(ctx, key) // built once, when first asked for
+				require.NoError(b, err)
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
-					found, err := workspace.LoadStored(ctx, bb.store, func(p *profile.Profile) bool { return p.Workspace == id })
+					found, err := reg.Find(ctx, key)
 					require.NoError(b, err)
+					require.NotNil(b, found)
 					_, err = bb.eng.Ask(ctx, found, conversation.Request{As: "anna", Text: "Perché i lead sono aumentati del 30%?", Transport: "test"})
 					require.NoError(b, err)
 				}
@@ -77,4 +83,35 @@ func bigWorkspace(b *testing.B, bb *bundle) *workspace.Workspace {
 	ws, err := workspace.FromSnapshot(rec, sample.BigRows())
 	require.NoError(b, err)
 	return ws
+}
+
+// BenchmarkFindWorkspace measures finding a current workspace among 500 stored ones.
+//
+//	go test -run x -bench FindWorkspace -benchtime 2000x ./bot/conversation/
+func BenchmarkFindWorkspace(b *testing.B) {
+	for _, be := range storetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			ctx := context.Background()
+			bb := setupOn(b, be)
+			rec, err := bb.ws.Record()
+			require.NoError(b, err)
+			for i := range 500 {
+				r := rec
+				r.ID, r.SlackTeam, r.DiscordGuild = fmt.Sprintf("company_%03d", i), fmt.Sprintf("T%06d", i), ""
+				r.UpdatedAt = time.Now()
+				require.NoError(b, bb.store.UpsertWorkspace(ctx, r))
+			}
+			reg := workspace.NewRegistry(bb.store)
+			key := store.WorkspaceKey{SlackTeam: "T000250"}
+			_, err = reg.Find(ctx, key)
+			require.NoError(b, err)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				found, err := reg.Find(ctx, key)
+				require.NoError(b, err)
+				require.NotNil(b, found)
+			}
+		})
+	}
 }

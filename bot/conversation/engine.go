@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -115,6 +116,8 @@ type Engine struct {
 	phraser   Phraser
 	reader    Reader
 	accounts  Accounts
+
+	registered sync.Map // workspace id → the version this engine stored (register)
 }
 
 // Option configures an Engine.

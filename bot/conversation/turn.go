@@ -63,13 +63,8 @@ func (e *Engine) begin(ctx context.Context, ws *workspace.Workspace, req Request
 	if t.text, err = checkMessage(req); err != nil {
 		return nil, err
 	}
-	rec, err := ws.Record()
-	if err != nil {
+	if err := e.register(ctx, ws, t.now); err != nil {
 		return nil, err
-	}
-	rec.UpdatedAt = t.now
-	if err := e.store.UpsertWorkspace(ctx, rec); err != nil {
-		return nil, fmt.Errorf("register workspace %s: %w", p.Workspace, err)
 	}
 	if t.th, t.past, t.isNew, err = e.openThread(ctx, p, req); err != nil {
 		return nil, err
@@ -230,5 +225,27 @@ func (e *Engine) draft(ctx context.Context, t *turn, view prompts.View, reply *R
 	t.events = append(t.events, store.Event{Kind: store.EventDraft, At: t.now, By: record.Bot, Data: record.JSON(&record.Draft{Draft: d.ID, Text: d.Text, Caveats: caveats})})
 	reply.Draft = &DraftRef{ID: d.ID, Text: d.Text}
 	reply.Caveats = caveats
+	return nil
+}
+
+// register stores a workspace loaded from files (the command line's ask and chat), once
+// per version in this engine; one built from the store (workspace.Registry) is stored
+// already.
+func (e *Engine) register(ctx context.Context, ws *workspace.Workspace, now time.Time) error {
+	if ws.Stored.ID != "" {
+		return nil
+	}
+	rec, err := ws.Record()
+	if err != nil {
+		return err
+	}
+	if v, ok := e.registered.Load(rec.ID); ok && v == rec.Version() {
+		return nil
+	}
+	rec.UpdatedAt = now
+	if err := e.store.UpsertWorkspace(ctx, rec); err != nil {
+		return fmt.Errorf("register workspace %s: %w", rec.ID, err)
+	}
+	e.registered.Store(rec.ID, rec.Version())
 	return nil
 }

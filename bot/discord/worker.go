@@ -81,13 +81,15 @@ func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
 }
 
 func (w *Worker) workspaceFor(ctx context.Context, guild, user string) (*workspace.Workspace, error) {
-	return workspace.LoadStored(ctx, w.Store, func(p *profile.Profile) bool {
-		if guild != "" {
-			return p.Discord.Guild == guild
-		}
-		_, ok := p.ByDiscord(user)
-		return ok
-	})
+	if guild != "" {
+		return w.Registry().Find(ctx, store.WorkspaceKey{DiscordGuild: guild})
+	}
+	// a direct message: the company of the person with that Discord id
+	rec, _, ok, err := workspace.FindStored(ctx, w.Store, func(p *profile.Profile) bool { _, ok := p.ByDiscord(user); return ok })
+	if err != nil || !ok {
+		return nil, err
+	}
+	return w.Registry().Find(ctx, store.WorkspaceKey{ID: rec.ID})
 }
 
 func (w *Worker) interaction(ctx context.Context, i *discordgo.Interaction) error {

@@ -127,7 +127,10 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 var mentionRe = regexp.MustCompile(`<@[A-Z0-9]+(\|[^>]*)?>`)
 
 func (w *Worker) workspaceFor(ctx context.Context, team string) (*workspace.Workspace, error) {
-	return workspace.LoadStored(ctx, w.Store, func(p *profile.Profile) bool { return p.Slack.Team == team })
+	if team == "" {
+		return nil, nil
+	}
+	return w.Registry().Find(ctx, store.WorkspaceKey{SlackTeam: team})
 }
 
 func (w *Worker) message(ctx context.Context, team string, ev messageEvent) error {

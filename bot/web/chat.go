@@ -9,7 +9,6 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
-	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 // The chat is the console transport in a page: pick who speaks, ask, answer the bot's
@@ -98,7 +97,7 @@ func (s *Server) chatPost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	wsID := r.PathValue("ws")
 	threadID := r.PostFormValue("thread")
-	ws, err := workspace.LoadStored(ctx, s.store, func(p *profile.Profile) bool { return p.Workspace == wsID })
+	ws, err := s.workspaces.Find(ctx, store.WorkspaceKey{ID: wsID})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -30,6 +30,7 @@ import (
 	"github.com/whybot/whybot/bot/web/auth"
 	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 //go:embed templates/*.html
@@ -54,6 +55,7 @@ type Store interface {
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
+	WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error)
 }
 
 // Lock-out: this many failed logins for an account within the window lock it until the
@@ -76,12 +78,14 @@ type Server struct {
 	pages      map[string]*template.Template
 	mux        *http.ServeMux
 	ipLimit    *limiter
+	workspaces *workspace.Registry
 }
 
 // Config configures a Server.
 type Config struct {
 	Store      Store
 	Engine     *conversation.Engine // with WithAccounts(store) so accounts may review
+	Workspaces *workspace.Registry  // the workspaces built from the store, shared with the chat platforms; made when nil
 	Log        *slog.Logger
 	Now        func() time.Time // default time.Now
 	SessionTTL time.Duration    // default 12h
@@ -90,7 +94,10 @@ type Config struct {
 // New builds the console.
 func New(c Config) (*Server, error) {
 	s := &Server{store: c.Store, engine: c.Engine, log: c.Log, now: c.Now, sessionTTL: c.SessionTTL,
-		pages: map[string]*template.Template{}, mux: http.NewServeMux(), ipLimit: newLimiter(20, time.Minute)}
+		pages: map[string]*template.Template{}, mux: http.NewServeMux(), ipLimit: newLimiter(20, time.Minute), workspaces: c.Workspaces}
+	if s.workspaces == nil {
+		s.workspaces = workspace.NewRegistry(c.Store)
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

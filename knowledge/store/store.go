@@ -17,6 +17,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,11 +99,57 @@ const (
 
 // Workspace is one company served by the bot.
 type Workspace struct {
-	ID        string          `json:"id"`
-	Company   string          `json:"company"`
-	Profile   json.RawMessage `json:"profile"`    // the validated profile, as JSON
-	DataFiles []string        `json:"data_files"` // where its KPI data is read from
-	UpdatedAt time.Time       `json:"updated_at"`
+	ID           string          `json:"id"`
+	Company      string          `json:"company"`
+	Profile      json.RawMessage `json:"profile"`                 // the validated profile, as JSON
+	DataFiles    []string        `json:"data_files"`              // where its KPI data is read from
+	SlackTeam    string          `json:"slack_team,omitempty"`    // the profile's Slack team, indexed
+	DiscordGuild string          `json:"discord_guild,omitempty"` // the profile's Discord server, indexed
+	UpdatedAt    time.Time       `json:"updated_at"`
+}
+
+// Version is the version of a workspace's stored profile and data files: it changes when
+// either does.
+func (w Workspace) Version() string {
+	h := sha256.New()
+	h.Write(w.Profile)
+	for _, f := range w.DataFiles {
+		h.Write([]byte{0})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// PlatformKeys are the Slack team and Discord server a workspace is found by: the fields
+// when set, else the stored profile's slack.team and discord.guild.
+func (w Workspace) PlatformKeys() (slackTeam, discordGuild string) {
+	if w.SlackTeam != "" || w.DiscordGuild != "" {
+		return w.SlackTeam, w.DiscordGuild
+	}
+	var p struct {
+		Slack struct {
+			Team string `json:"team"`
+		} `json:"slack"`
+		Discord struct {
+			Guild string `json:"guild"`
+		} `json:"discord"`
+	}
+	_ = json.Unmarshal(w.Profile, &p) // a profile that is not JSON has no keys
+	return p.Slack.Team, p.Discord.Guild
+}
+
+// WorkspaceKey finds a stored workspace: by id, by Slack team or by Discord server (the
+// first of them that is set).
+type WorkspaceKey struct {
+	ID, SlackTeam, DiscordGuild string
+}
+
+// WorkspaceStamp says which version of a stored workspace is current: Version changes
+// with its profile and data files (Workspace.Version), Snapshot with each KPI snapshot.
+type WorkspaceStamp struct {
+	ID       string
+	Version  string
+	Snapshot int64
 }
 
 // Thread is one conversation started by a question.
@@ -330,6 +378,10 @@ var (
 // parameter, never spliced into SQL.
 type Store interface {
 	UpsertWorkspace(ctx context.Context, w Workspace) error
+	// WorkspaceStamp finds a workspace by key through an index and says which version of
+	// it is current (ErrNotFound when none is stored under the key): one cheap query, so a
+	// workspace built before can be used as long as its stamp is unchanged.
+	WorkspaceStamp(ctx context.Context, key WorkspaceKey) (WorkspaceStamp, error)
 	Workspace(ctx context.Context, id string) (Workspace, error)
 	Workspaces(ctx context.Context) ([]Workspace, error)
 

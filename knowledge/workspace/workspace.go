@@ -25,6 +25,9 @@ type Workspace struct {
 	Resolver  *metric.Resolver
 	Phrases   []metric.Phrase
 	DataFiles []string
+	// Stored is the stored version this workspace was built from (by a Registry); zero
+	// when it was loaded from files and may not be stored yet.
+	Stored store.WorkspaceStamp
 }
 
 // Load reads and validates a profile and its data files, and compiles the rules.
@@ -163,5 +166,6 @@ func (w *Workspace) Record() (store.Workspace, error) {
 	if err != nil {
 		return store.Workspace{}, fmt.Errorf("encode profile: %w", err)
 	}
-	return store.Workspace{ID: w.Profile.Workspace, Company: w.Profile.Company, Profile: b, DataFiles: w.DataFiles}, nil
+	return store.Workspace{ID: w.Profile.Workspace, Company: w.Profile.Company, Profile: b, DataFiles: w.DataFiles,
+		SlackTeam: w.Profile.Slack.Team, DiscordGuild: w.Profile.Discord.Guild}, nil
 }

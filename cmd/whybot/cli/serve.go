@@ -165,6 +165,7 @@ type serving struct {
 	webAddr   string
 	slackWork *slack.Worker
 	dside     *discordSide
+	reg       *workspace.Registry // the workspaces built from the store, shared by the transports
 }
 
 func (e *env) serve(args []string) error {
@@ -245,6 +246,7 @@ func (sv *serving) open(db string, dirs []string) (backend.DB, error) {
 	}
 	sv.pgs, _ = s.(*pgstore.Store)
 	sv.s = counted{DB: s, m: sv.met} // deliveries recorded in the inbox are counted
+	sv.reg = workspace.NewRegistry(sv.s)
 	sv.notify = notifiers{console: consoleNotifier{e}}
 	sv.opts = []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(sv.timing.Lease), conversation.WithObserver(sv.met)}
 	if sv.webAddr != "" {
@@ -264,11 +266,11 @@ func (sv *serving) platforms() error {
 		api := slack.NewAPI(sv.slackCfg, e.log)
 		sv.opts = append(sv.opts, conversation.WithPoster(store.TransportSlack, &slack.Poster{API: api, Log: e.log}))
 		sv.notify.slack = &chat.Notifier{Store: s, Reviews: slack.ReviewChannels(api, sv.slackCfg.ReviewChannel)}
-		sv.slackWork = &slack.Worker{Worker: chat.Worker{Store: s, ReviewChannel: sv.slackCfg.ReviewChannel, Log: e.log, Timing: sv.timing.inbox()}, API: api}
+		sv.slackWork = &slack.Worker{Worker: chat.Worker{Store: s, ReviewChannel: sv.slackCfg.ReviewChannel, Log: e.log, Timing: sv.timing.inbox(), Workspaces: sv.reg}, API: api}
 	}
 	if sv.discord.Enabled() {
 		var err error
-		if sv.dside, err = e.openDiscord(sv.ctx, s, sv.discord, sv.timing.inbox()); err != nil {
+		if sv.dside, err = e.openDiscord(sv.ctx, s, sv.discord, sv.timing.inbox(), sv.reg); err != nil {
 			return err
 		}
 		sv.opts = append(sv.opts, conversation.WithPoster(store.TransportDiscord, &discord.Poster{API: sv.dside.api, Log: e.log, Self: sv.dside.self}))
@@ -332,7 +334,7 @@ func (sv *serving) web() error {
 	if sv.webAddr == "" {
 		return nil
 	}
-	srv, err := sv.e.webConsole(sv.s, sv.eng)
+	srv, err := sv.e.webConsole(sv.s, sv.eng, sv.reg)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store/backend"
+	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 // discordSide is serve's Discord transport.
@@ -39,7 +40,7 @@ type discordSide struct {
 // openDiscord checks the workspaces and the bot token (with Discord) before serving. A
 // refused token or a wrong application id stops start-up; a Discord that does not answer
 // does not: everything else starts, and Discord connects when it can.
-func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config, timing inbox.Timing) (*discordSide, error) {
+func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config, timing inbox.Timing, reg *workspace.Registry) (*discordSide, error) {
 	if err := checkDiscordWorkspaces(ctx, s, cfg); err != nil {
 		return nil, err
 	}
@@ -57,7 +58,7 @@ func (e *env) openDiscord(ctx context.Context, s backend.DB, cfg discord.Config,
 	case err != nil:
 		return nil, &conversation.UserError{Reason: "the Discord settings are not usable: " + err.Error(), Err: err}
 	}
-	d.worker = &discord.Worker{Worker: chat.Worker{Store: s, ReviewChannel: cfg.ReviewChannel, Log: e.log, Timing: timing}, API: api}
+	d.worker = &discord.Worker{Worker: chat.Worker{Store: s, ReviewChannel: cfg.ReviewChannel, Log: e.log, Timing: timing, Workspaces: reg}, API: api}
 	return d, nil
 }
 

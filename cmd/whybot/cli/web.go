@@ -140,8 +140,8 @@ func addAccount(ctx context.Context, s backend.DB, name, password string, grants
 
 // webConsole builds the console on an engine that lets accounts review and posts web
 // chat answers.
-func (e *env) webConsole(s backend.DB, eng *conversation.Engine) (*web.Server, error) {
-	return web.New(web.Config{Store: s, Engine: eng, Log: e.log})
+func (e *env) webConsole(s backend.DB, eng *conversation.Engine, reg *workspace.Registry) (*web.Server, error) {
+	return web.New(web.Config{Store: s, Engine: eng, Log: e.log, Workspaces: reg})
 }
 
 // webOptions are the engine options the console needs.
@@ -201,7 +201,7 @@ func (e *env) demo(args []string) error {
 		opts = append(opts, conversation.WithKnowledge(idx))
 	}
 	eng := e.engine(s, opts...)
-	srv, err := e.webConsole(s, eng)
+	srv, err := e.webConsole(s, eng, nil)
 	if err != nil {
 		return err
 	}

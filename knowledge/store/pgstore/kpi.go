@@ -32,7 +32,7 @@ func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO kpi_snapshots (workspace, loaded_at, rows) VALUES ($1, $2, $3)
-			ON CONFLICT (workspace) DO UPDATE SET loaded_at = excluded.loaded_at, rows = excluded.rows`, workspace, at, len(rows))
+			ON CONFLICT (workspace) DO UPDATE SET loaded_at = excluded.loaded_at, rows = excluded.rows, seq = kpi_snapshots.seq + 1`, workspace, at, len(rows))
 		return err
 	})
 	if err != nil {

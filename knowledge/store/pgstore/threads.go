@@ -13,6 +13,7 @@ import (
 
 // UpsertWorkspace creates or updates a workspace.
 func (s *Store) UpsertWorkspace(ctx context.Context, w store.Workspace) error {
+	team, guild := w.PlatformKeys()
 	files := w.DataFiles
 	if files == nil {
 		files = []string{}
@@ -21,13 +22,40 @@ func (s *Store) UpsertWorkspace(ctx context.Context, w store.Workspace) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (id, company, profile, data_files, updated_at) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5)
-		ON CONFLICT (id) DO UPDATE SET company = excluded.company, profile = excluded.profile, data_files = excluded.data_files, updated_at = excluded.updated_at`,
-		w.ID, w.Company, jsonOr(w.Profile, "{}"), string(fj), w.UpdatedAt)
+	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (id, company, profile, data_files, updated_at, slack_team, discord_guild, version) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, $8)
+		ON CONFLICT (id) DO UPDATE SET company = excluded.company, profile = excluded.profile, data_files = excluded.data_files, updated_at = excluded.updated_at,
+			slack_team = excluded.slack_team, discord_guild = excluded.discord_guild, version = excluded.version`,
+		w.ID, w.Company, jsonOr(w.Profile, "{}"), string(fj), w.UpdatedAt, team, guild, w.Version())
 	if err != nil {
 		return fmt.Errorf("upsert workspace %s: %w", w.ID, err)
 	}
 	return nil
+}
+
+// WorkspaceStamp finds a workspace by key and says which version of it is current.
+func (s *Store) WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error) {
+	col, v := workspaceKey(key)
+	var st store.WorkspaceStamp
+	err := s.pool.QueryRow(ctx, `SELECT w.id, w.version, COALESCE(k.seq, 0) FROM workspaces w LEFT JOIN kpi_snapshots k ON k.workspace = w.id
+		WHERE w.`+col+` = $1 AND $1 <> '' ORDER BY w.id LIMIT 1`, v).Scan(&st.ID, &st.Version, &st.Snapshot)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, fmt.Errorf("workspace %s %s: %w", col, v, store.ErrNotFound)
+	}
+	if err != nil {
+		return st, fmt.Errorf("find workspace %s %s: %w", col, v, err)
+	}
+	return st, nil
+}
+
+// workspaceKey is the indexed column a key looks in, and the value.
+func workspaceKey(k store.WorkspaceKey) (column, value string) {
+	switch {
+	case k.ID != "":
+		return "id", k.ID
+	case k.SlackTeam != "":
+		return "slack_team", k.SlackTeam
+	}
+	return "discord_guild", k.DiscordGuild
 }
 
 func scanWorkspace(r pgx.Row) (store.Workspace, error) {

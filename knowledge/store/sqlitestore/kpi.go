@@ -31,7 +31,7 @@ func (s *Store) ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO kpi_snapshots (workspace, loaded_at, rows) VALUES (?, ?, ?)
-		ON CONFLICT (workspace) DO UPDATE SET loaded_at = excluded.loaded_at, rows = excluded.rows`, workspace, ts(at), len(rows)); err != nil {
+		ON CONFLICT (workspace) DO UPDATE SET loaded_at = excluded.loaded_at, rows = excluded.rows, seq = kpi_snapshots.seq + 1`, workspace, ts(at), len(rows)); err != nil {
 		return fmt.Errorf("store KPI of %s: %w", workspace, err)
 	}
 	return tx.Commit()

@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	runAccounts(t, newStore)
 	runInbox(t, newStore)
 	runDelivery(t, newStore)
+	runWorkspaces(t, newStore)
 }
 
 // The suite's clock and context.
