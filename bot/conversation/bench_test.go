@@ -115,3 +115,26 @@ func BenchmarkFindWorkspace(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTurn measures a reply in a thread that already has 10 or 200 turns: a turn
+// reads the thread's row, not its whole history.
+//
+//	go test -run x -bench Turn -benchtime 50x ./bot/conversation/
+func BenchmarkTurn(b *testing.B) {
+	for _, be := range storetest.Backends() {
+		for _, depth := range []int{10, 200} {
+			b.Run(fmt.Sprintf("%s/turn=%d", be.Name, depth), func(b *testing.B) {
+				bb := setupOn(b, be)
+				r := bb.ask(b, "", "anna", "Perché i lead sono aumentati del 30%?")
+				for range depth {
+					bb.ask(b, r.Thread, "anna", "grazie, aspetto")
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					bb.ask(b, r.Thread, "anna", "grazie, aspetto")
+				}
+			})
+		}
+	}
+}

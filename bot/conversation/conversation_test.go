@@ -311,3 +311,35 @@ func TestAnswerAfterAnswerAnyway(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.DraftSuperseded, old.State)
 }
+
+// A thread written before its row kept the question and the topics asked is read from its
+// events once, and carries them on.
+func TestThreadFromBeforeFlatRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.ask(t, "", "anna", "Perché i lead sono aumentati del 30%?")
+	th, err := b.store.Thread(ctx, b.ws.Profile.Workspace, r.Thread)
+	require.NoError(t, err)
+	require.Equal(t, "Perché i lead sono aumentati del 30%?", th.Question)
+	require.NotEmpty(t, th.Asked)
+	asked := th.Asked
+	th.Question, th.Asked = "", nil // as a thread of an earlier whybot
+	_, err = b.store.SaveTurn(ctx, store.Turn{Thread: th})
+	require.NoError(t, err)
+	r = b.ask(t, r.Thread, "giulia", "solo il 40% è in target")
+	require.Equal(t, store.ThreadAwaitingAnswers, r.State)
+	th, err = b.store.Thread(ctx, b.ws.Profile.Workspace, r.Thread)
+	require.NoError(t, err)
+	require.Equal(t, "Perché i lead sono aumentati del 30%?", th.Question, "read from the events")
+	require.ElementsMatch(t, asked, th.Asked)
+	evs, err := b.store.Events(ctx, b.ws.Profile.Workspace, r.Thread)
+	require.NoError(t, err)
+	n := 0
+	for _, e := range evs {
+		if e.Kind == store.EventQuestionAsked {
+			n++
+		}
+	}
+	require.Equal(t, len(asked), n, "no question put twice")
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -311,7 +312,7 @@ func checkMessage(req Request) (string, error) {
 
 // openThread reads the thread a message goes on in, and its events; isNew when the message
 // starts one. A transport's thread (req.Thread) is read once.
-func (e *Engine) openThread(ctx context.Context, p *profile.Profile, req Request) (th store.Thread, past []store.Event, isNew bool, err error) {
+func (e *Engine) openThread(ctx context.Context, p *profile.Profile, req Request) (th store.Thread, isNew bool, err error) {
 	threadRead := false
 	if req.Thread != "" {
 		t, err := e.store.Thread(ctx, p.Workspace, req.Thread)
@@ -322,25 +323,35 @@ func (e *Engine) openThread(ctx context.Context, p *profile.Profile, req Request
 		case errors.Is(err, store.ErrNotFound) && req.Start:
 			req.ThreadID, req.NewID = "", req.Thread
 		case errors.Is(err, store.ErrNotFound):
-			return th, nil, false, ErrNoThread
+			return th, false, ErrNoThread
 		default:
-			return th, nil, false, err
+			return th, false, err
 		}
 	}
 	if req.ThreadID == "" {
-		return store.Thread{ID: req.NewID}, nil, true, nil
+		return store.Thread{ID: req.NewID}, true, nil
 	}
 	if !threadRead {
 		th, err = e.store.Thread(ctx, p.Workspace, req.ThreadID)
 		if errors.Is(err, store.ErrNotFound) {
-			return th, nil, false, &UserError{Reason: fmt.Sprintf("thread %s does not exist in workspace %s: start a new one without --thread", req.ThreadID, p.Workspace), Err: err}
+			return th, false, &UserError{Reason: fmt.Sprintf("thread %s does not exist in workspace %s: start a new one without --thread", req.ThreadID, p.Workspace), Err: err}
 		}
 		if err != nil {
-			return th, nil, false, err
+			return th, false, err
 		}
 	}
-	past, err = e.store.Events(ctx, p.Workspace, th.ID)
-	return th, past, false, err
+	if th.Question == "" { // a thread written before the thread row kept its question
+		past, err := e.store.Events(ctx, p.Workspace, th.ID)
+		if err != nil {
+			return th, false, err
+		}
+		th.Question = QuestionOf(past)
+		for topic := range askedTopics(past) {
+			th.Asked = append(th.Asked, topic)
+		}
+		slices.Sort(th.Asked)
+	}
+	return th, false, nil
 }
 
 // speakerOf is who speaks: the person named, else the thread's asker (or the profile's

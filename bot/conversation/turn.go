@@ -22,7 +22,6 @@ type turn struct {
 	now       time.Time
 	text      string
 	th        store.Thread
-	past      []store.Event // the thread's events before this turn
 	isNew     bool
 	answering bool // a reply in a thread that waits for answers or for review
 	anyway    bool // the speaker asked for an answer now
@@ -66,7 +65,7 @@ func (e *Engine) begin(ctx context.Context, ws *workspace.Workspace, req Request
 	if err := e.register(ctx, ws, t.now); err != nil {
 		return nil, err
 	}
-	if t.th, t.past, t.isNew, err = e.openThread(ctx, p, req); err != nil {
+	if t.th, t.isNew, err = e.openThread(ctx, p, req); err != nil {
 		return nil, err
 	}
 	if t.speaker, err = speakerOf(p, req, t.th, t.isNew); err != nil {
@@ -89,7 +88,9 @@ func (e *Engine) takeQuestion(ctx context.Context, t *turn) {
 	t.th.Asker, t.th.Language = t.speaker.Handle, lang
 	t.events = append(t.events, store.Event{Kind: store.EventQuestion, At: t.now, By: record.Person(t.speaker.Handle),
 		Data: record.JSON(&record.Question{Text: t.text, Intent: t.intent, Language: lang, Read: t.read, Account: req.Account})})
-	t.past = nil // facts from earlier questions do not carry over to a new question (ResetFacts)
+	// a new question: what was asked and the facts given for an earlier one do not carry
+	// over (ResetFacts)
+	t.th.Question, t.th.Asked = t.text, nil
 }
 
 // takeAnswer reads a reply in the thread: the figures in it for the questions put to the
@@ -182,7 +183,17 @@ func (e *Engine) finish(ctx context.Context, t *turn) (Reply, error) {
 		return Reply{}, err
 	}
 	res, facts := t.res, t.facts()
-	t.events = append(t.events, resultEvents(t.now, t.ws.DataFiles, res, askedTopics(t.past))...)
+	asked := map[rules.Topic]bool{}
+	for _, topic := range th.Asked {
+		asked[topic] = true
+	}
+	t.events = append(t.events, resultEvents(t.now, t.ws.DataFiles, res, asked)...)
+	for _, q := range res.Questions {
+		if !asked[q.Topic] {
+			asked[q.Topic] = true
+			th.Asked = append(th.Asked, q.Topic)
+		}
+	}
 	th.Intent = mustJSON(t.intent)
 	th.UpdatedAt = t.now
 	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: t.intent, Period: res.Period,
@@ -214,8 +225,7 @@ func (e *Engine) finish(ctx context.Context, t *turn) (Reply, error) {
 func (e *Engine) draft(ctx context.Context, t *turn, view prompts.View, reply *Reply, saved *store.Turn) error {
 	p := t.ws.Profile
 	asker, _ := p.Person(t.th.Asker)
-	question := QuestionOf(append(t.past[:len(t.past):len(t.past)], t.events...))
-	d, caveats, cites, source, err := e.writeDraft(ctx, view, p, asker, t.intent, t.res, t.facts(), t.th, question, t.now)
+	d, caveats, cites, source, err := e.writeDraft(ctx, view, p, asker, t.intent, t.res, t.facts(), t.th, t.th.Question, t.now)
 	if err != nil {
 		return err
 	}

@@ -162,9 +162,14 @@ type Thread struct {
 	Channel   string          `json:"channel"` // where answers are posted (transport-specific)
 	State     ThreadState     `json:"state"`
 	Intent    json.RawMessage `json:"intent"`
-	Version   int             `json:"version"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	// Question is the question the thread is answering now, and Asked the topics already
+	// put to people for it: what a turn needs, without replaying the events. Empty in
+	// threads written before they were kept.
+	Question  string        `json:"question,omitempty"`
+	Asked     []rules.Topic `json:"asked,omitempty"`
+	Version   int           `json:"version"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 // Event is one line of a thread's audit trail.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -94,13 +95,14 @@ func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
 	return out, nil
 }
 
-const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at`
+const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at, question, asked`
 
 func scanThread(r pgx.Row) (store.Thread, error) {
 	var t store.Thread
-	var intent []byte
-	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &t.CreatedAt, &t.UpdatedAt)
+	var intent, asked []byte
+	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.Question, &asked)
 	t.Intent = intent
+	_ = json.Unmarshal(asked, &t.Asked)
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	return t, err
 }
@@ -123,8 +125,8 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if turn.New {
 			t.Version = 1
-			_, err := tx.Exec(ctx, `INSERT INTO threads (`+threadCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)`,
-				t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, t.CreatedAt, t.UpdatedAt)
+			_, err := tx.Exec(ctx, `INSERT INTO threads (`+threadCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb)`,
+				t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, t.CreatedAt, t.UpdatedAt, t.Question, topicsJSON(t.Asked))
 			if isUnique(err) {
 				return fmt.Errorf("create thread %s: %w", t.ID, store.ErrConflict)
 			}
@@ -132,9 +134,9 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 				return fmt.Errorf("create thread %s: %w", t.ID, err)
 			}
 		} else {
-			tag, err := tx.Exec(ctx, `UPDATE threads SET asker = $1, language = $2, state = $3, intent = $4::jsonb, version = version + 1, updated_at = $5
+			tag, err := tx.Exec(ctx, `UPDATE threads SET asker = $1, language = $2, state = $3, intent = $4::jsonb, version = version + 1, updated_at = $5, question = $9, asked = $10::jsonb
 				WHERE workspace = $6 AND id = $7 AND version = $8`,
-				t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), t.UpdatedAt, t.Workspace, t.ID, t.Version)
+				t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), t.UpdatedAt, t.Workspace, t.ID, t.Version, t.Question, topicsJSON(t.Asked))
 			if err != nil {
 				return fmt.Errorf("update thread %s: %w", t.ID, err)
 			}
@@ -219,4 +221,13 @@ func (s *Store) Events(ctx context.Context, workspace, threadID string) ([]store
 		return nil, fmt.Errorf("list events of %s: %w", threadID, err)
 	}
 	return out, nil
+}
+
+// topicsJSON is a list of topics as stored.
+func topicsJSON(ts []rules.Topic) string {
+	if len(ts) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(ts)
+	return string(b)
 }

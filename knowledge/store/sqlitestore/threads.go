@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -94,15 +95,16 @@ func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
 	return out, rows.Err()
 }
 
-const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at`
+const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at, question, asked`
 
 type scanner interface{ Scan(...any) error }
 
 func scanThread(r scanner) (store.Thread, error) {
 	var t store.Thread
-	var intent, created, updated string
-	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &created, &updated)
+	var intent, created, updated, asked string
+	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &created, &updated, &t.Question, &asked)
 	t.Intent = json.RawMessage(intent)
+	_ = json.Unmarshal([]byte(asked), &t.Asked)
 	t.CreatedAt, t.UpdatedAt = parseTS(created), parseTS(updated)
 	return t, err
 }
@@ -129,8 +131,8 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	defer tx.Rollback()
 	if turn.New {
 		t.Version = 1
-		_, err = tx.ExecContext(ctx, `INSERT INTO threads (`+threadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, ts(t.CreatedAt), ts(t.UpdatedAt))
+		_, err = tx.ExecContext(ctx, `INSERT INTO threads (`+threadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, ts(t.CreatedAt), ts(t.UpdatedAt), t.Question, topicsJSON(t.Asked))
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY KEY") {
 				return t, fmt.Errorf("create thread %s: %w", t.ID, store.ErrConflict)
@@ -138,9 +140,9 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 			return t, fmt.Errorf("create thread %s: %w", t.ID, err)
 		}
 	} else {
-		res, err := tx.ExecContext(ctx, `UPDATE threads SET asker = ?, language = ?, state = ?, intent = ?, version = version + 1, updated_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE threads SET asker = ?, language = ?, state = ?, intent = ?, version = version + 1, updated_at = ?, question = ?, asked = ?
 			WHERE workspace = ? AND id = ? AND version = ?`,
-			t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), ts(t.UpdatedAt), t.Workspace, t.ID, t.Version)
+			t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), ts(t.UpdatedAt), t.Question, topicsJSON(t.Asked), t.Workspace, t.ID, t.Version)
 		if err != nil {
 			return t, fmt.Errorf("update thread %s: %w", t.ID, err)
 		}
@@ -224,4 +226,13 @@ func (s *Store) Events(ctx context.Context, workspace, threadID string) ([]store
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// topicsJSON is a list of topics as stored.
+func topicsJSON(ts []rules.Topic) string {
+	if len(ts) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(ts)
+	return string(b)
 }
