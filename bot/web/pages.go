@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -103,9 +102,9 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	q := store.DraftQuery{States: []store.DraftState{state}, Workspaces: []string{}, Limit: store.DraftPage}
 	var visible []store.Workspace
-	var rows []inboxRow
-	now := s.now()
+	deadlines := map[string]time.Duration{}
 	for _, ws := range all {
 		if !v.Account.Sees(ws.ID) {
 			continue
@@ -114,37 +113,59 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		if wantWS != "" && ws.ID != wantWS {
 			continue
 		}
+		q.Workspaces = append(q.Workspaces, ws.ID)
 		p, err := workspace.StoredProfile(ws)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		drafts, err := s.store.Drafts(ctx, ws.ID, state)
-		if err != nil {
-			s.fail(w, r, err)
+		deadlines[ws.ID] = time.Duration(p.Thresholds.ReviewDeadlineHours) * time.Hour
+	}
+	if after := r.URL.Query().Get("after"); after != "" {
+		wsID, id, _ := strings.Cut(after, "/")
+		d, err := s.store.Draft(ctx, wsID, id)
+		if err != nil || !v.Account.Sees(wsID) {
+			http.Error(w, "after: not a draft of this list", http.StatusBadRequest)
 			return
 		}
-		for _, d := range drafts {
-			th, err := s.store.Thread(ctx, ws.ID, d.ThreadID)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			ev, _ := record.Decode[record.Evidence](d.Evidence)
-			row := inboxRow{Workspace: ws.ID, Company: ws.Company, Draft: d, Asker: th.Asker, Transport: string(th.Transport),
-				Source: "rules", Grounded: true, Age: now.Sub(d.CreatedAt), Deadline: time.Duration(p.Thresholds.ReviewDeadlineHours) * time.Hour}
-			row.Overdue = d.State == store.DraftPending && row.Age > row.Deadline
-			for _, f := range ev.Findings {
-				row.Rules = append(row.Rules, string(f.Rule))
-			}
-			if ev.Source != nil {
-				row.Source, row.Grounded, row.Fallback = ev.Source.Source, ev.Source.Grounded, ev.Source.Fallback
-			}
-			rows = append(rows, row)
-		}
+		c := d.Cursor()
+		q.After = &c
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Draft.CreatedAt.Before(rows[j].Draft.CreatedAt) })
-	s.render(w, r, "inbox", map[string]any{"Title": "Inbox", "Rows": rows, "Workspaces": visible, "Workspace": wantWS, "State": wantState, "States": draftStates})
+	page, err := s.store.ListDrafts(ctx, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows := inboxRows(page, visible, deadlines, s.now())
+	data := map[string]any{"Title": "Inbox", "Rows": rows, "Workspaces": visible, "Workspace": wantWS, "State": wantState, "States": draftStates}
+	if len(page) == q.Size() {
+		last := page[len(page)-1]
+		data["Next"] = "/inbox?" + url.Values{"workspace": {wantWS}, "state": {wantState}, "after": {last.Workspace + "/" + last.ID}}.Encode()
+	}
+	s.render(w, r, "inbox", data)
+}
+
+// inboxRows are a page of drafts as the inbox shows them.
+func inboxRows(page []store.ListedDraft, visible []store.Workspace, deadlines map[string]time.Duration, now time.Time) []inboxRow {
+	company := map[string]string{}
+	for _, ws := range visible {
+		company[ws.ID] = ws.Company
+	}
+	rows := make([]inboxRow, 0, len(page))
+	for _, d := range page {
+		ev, _ := record.Decode[record.Evidence](d.Evidence)
+		row := inboxRow{Workspace: d.Workspace, Company: company[d.Workspace], Draft: d.Draft, Asker: d.Asker, Transport: string(d.Transport),
+			Source: "rules", Grounded: true, Age: now.Sub(d.CreatedAt), Deadline: deadlines[d.Workspace]}
+		row.Overdue = d.State == store.DraftPending && row.Age > row.Deadline
+		for _, f := range ev.Findings {
+			row.Rules = append(row.Rules, string(f.Rule))
+		}
+		if ev.Source != nil {
+			row.Source, row.Grounded, row.Fallback = ev.Source.Source, ev.Source.Grounded, ev.Source.Fallback
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // draft

@@ -51,6 +51,7 @@ type Store interface {
 	Workspaces(ctx context.Context) ([]store.Workspace, error)
 	Workspace(ctx context.Context, id string) (store.Workspace, error)
 	Drafts(ctx context.Context, workspace string, states ...store.DraftState) ([]store.Draft, error)
+	ListDrafts(ctx context.Context, q store.DraftQuery) ([]store.ListedDraft, error)
 	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)

@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,14 +51,14 @@ type bundle struct {
 
 // setup serves the console over two workspaces: sara may see meccanica_rossi (and speaks
 // as each of its people in the chat), bob only forno_bianchi.
-func setup(t *testing.T, b storetest.Backend) *bundle {
+func setup(t testing.TB, b storetest.Backend) *bundle {
 	t.Helper()
 	return setupLinked(t, b, "slack: U0GIULIA", "slack: U0GIULIA, web: sara", "slack: U0MARCO", "slack: U0MARCO, web: sara",
 		"slack: U0ANNA", "slack: U0ANNA, web: sara", "slack: U0LUCA", "slack: U0LUCA, web: sara")
 }
 
 // setupLinked is setup with meccanica_rossi's profile edited by replacements (old, new, …).
-func setupLinked(t *testing.T, b storetest.Backend, rossiEdits ...string) *bundle {
+func setupLinked(t testing.TB, b storetest.Backend, rossiEdits ...string) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	st := b.Open(t)
@@ -84,13 +86,13 @@ func setupLinked(t *testing.T, b storetest.Backend, rossiEdits ...string) *bundl
 // browser keeps cookies by hand: the console's cookies are Secure, which Go's cookie jar
 // keeps off plain-HTTP test servers (browsers treat loopback as secure).
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	base    string
 	cookies map[string]string
 	client  *http.Client
 }
 
-func (b *bundle) browser(t *testing.T) *browser {
+func (b *bundle) browser(t testing.TB) *browser {
 	return &browser{t: t, base: b.srv.URL, cookies: map[string]string{}, client: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -129,7 +131,7 @@ func (br *browser) do(method, path string, form url.Values, hdr ...string) (*htt
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRe.FindStringSubmatch(page)
 	require.NotNil(t, m, "no CSRF token in the page")
@@ -392,6 +394,34 @@ func TestConsole(t *testing.T) {
 			require.Equal(t, http.StatusSeeOther, b.browser(t).login("bob", bobPassword).StatusCode, "other accounts are not locked")
 			b.clock.add(web.LockoutWindow + time.Second)
 			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode, "the lock ends with the window")
+		})
+
+		t.Run("InboxInPages", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			ctx := context.Background()
+			for i := range store.DraftPage + 7 { // straight into the store: 57 pending drafts
+				th := store.Thread{Workspace: rossi, ID: fmt.Sprintf("t%03d", i), Asker: "anna", Language: "it", Transport: store.TransportWeb, Channel: "web:x",
+					State: store.ThreadPendingApproval, Intent: json.RawMessage(`{}`), CreatedAt: b.clock.now(), UpdatedAt: b.clock.now()}
+				_, err := b.st.SaveTurn(ctx, store.Turn{Thread: th, New: true, Draft: &store.Draft{ID: fmt.Sprintf("d_page%03d", i), Text: "draft", Language: "it",
+					Evidence: json.RawMessage(`{}`), CreatedAt: b.clock.now().Add(time.Duration(i) * time.Second)}})
+				require.NoError(t, err)
+			}
+			sara := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, sara.login("sara", saraPassword).StatusCode)
+			_, page := sara.do("GET", "/inbox", nil)
+			require.Equal(t, store.DraftPage, strings.Count(page, `class="open"`), "a page of 50")
+			require.Contains(t, page, "d_page000")
+			require.NotContains(t, page, "d_page050")
+			next := regexp.MustCompile(`rel="next" href="([^"]+)"`).FindStringSubmatch(page)
+			require.NotNil(t, next, "a link to the next page")
+			_, page = sara.do("GET", html.UnescapeString(next[1]), nil)
+			require.Equal(t, 7, strings.Count(page, `class="open"`))
+			require.Contains(t, page, "d_page056")
+			require.NotContains(t, page, "d_page049")
+			require.NotContains(t, page, `rel="next"`, "the last page")
+			resp, _ := sara.do("GET", "/inbox?after=nope/x", nil)
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 		})
 
 		t.Run("CrossWorkspace", func(t *testing.T) {

@@ -194,3 +194,42 @@ func TestServeReloadMeetsTruncatedFile(t *testing.T) {
 	require.True(t, healthy(), "the server keeps answering")
 	require.NotContains(t, out.String(), "panic")
 }
+
+// review list in pages: --limit, then --after the last id of the page.
+func TestReviewListPages(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "w.db")
+	_, _, code := run(t, "", "init", filepath.Join(dir, "ws"))
+	require.Zero(t, code)
+	prof, data := filepath.Join(dir, "ws", "company.yaml"), filepath.Join(dir, "ws", "kpis.csv")
+	var drafts []string
+	for range 3 {
+		out, stderr, code := run(t, "", "ask", "--profile", prof, "--data", data, "--db", db, "--json", "why did leads rise 30%?")
+		require.Zero(t, code, stderr)
+		var r map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &r))
+		out, stderr, code = run(t, "", "ask", "--db", db, "--thread", r["thread"].(string), "--json", "answer anyway")
+		require.Zero(t, code, stderr)
+		require.NoError(t, json.Unmarshal([]byte(out), &r))
+		drafts = append(drafts, r["draft"].(map[string]any)["id"].(string))
+	}
+	ids := func(args ...string) []string {
+		out, stderr, code := run(t, "", append([]string{"review", "list", "--db", db, "--json"}, args...)...)
+		require.Zero(t, code, stderr)
+		var list []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &list))
+		var got []string
+		for _, d := range list {
+			got = append(got, d["id"].(string))
+			require.Equal(t, "anna", d["asker"], "the sample's default asker, from the thread")
+		}
+		return got
+	}
+	require.Equal(t, drafts, ids(), "all, oldest first")
+	require.Equal(t, drafts[:2], ids("--limit", "2"))
+	require.Equal(t, drafts[2:], ids("--limit", "2", "--after", drafts[1]))
+	_, stderr, code := run(t, "", "review", "list", "--db", db, "--limit", "501")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "--limit takes 1 to 500")
+}

@@ -220,6 +220,47 @@ type Turn struct {
 	Reply json.RawMessage
 }
 
+// DraftQuery selects a page of drafts, oldest first (by created_at, workspace, id).
+type DraftQuery struct {
+	Workspaces []string     // the workspaces to list; nil: every one
+	States     []DraftState // none: every state
+	After      *DraftCursor // the last draft of the previous page; nil: the first page
+	Limit      int          // the page's size: default DraftPage, at most MaxDraftPage
+}
+
+// DraftCursor is where a page of drafts ends: the next page starts after it.
+type DraftCursor struct {
+	CreatedAt time.Time
+	Workspace string
+	ID        string
+}
+
+// Page sizes of the review list.
+const (
+	DraftPage    = 50
+	MaxDraftPage = 500
+)
+
+// Size is the query's page size, within bounds.
+func (q DraftQuery) Size() int {
+	if q.Limit <= 0 {
+		return DraftPage
+	}
+	return min(q.Limit, MaxDraftPage)
+}
+
+// ListedDraft is a draft in the review list, with what the list shows of its thread.
+type ListedDraft struct {
+	Draft
+	Asker     string    `json:"asker"`
+	Transport Transport `json:"transport"`
+}
+
+// Cursor is where a page ending with this draft ends.
+func (d Draft) Cursor() DraftCursor {
+	return DraftCursor{CreatedAt: d.CreatedAt, Workspace: d.Workspace, ID: d.ID}
+}
+
 // Decision is a reviewer's action on a draft.
 type Decision struct {
 	Workspace  string
@@ -396,6 +437,9 @@ type Store interface {
 
 	Draft(ctx context.Context, workspace, id string) (Draft, error)
 	Drafts(ctx context.Context, workspace string, states ...DraftState) ([]Draft, error)
+	// ListDrafts reads one page of drafts across workspaces, oldest first, each with its
+	// thread's asker and transport, in one query.
+	ListDrafts(ctx context.Context, q DraftQuery) ([]ListedDraft, error)
 	// DraftCounts counts the drafts of every workspace by state (for metrics).
 	DraftCounts(ctx context.Context) (map[DraftState]int, error)
 	// Decide applies an approval or rejection atomically: draft state, approval record,

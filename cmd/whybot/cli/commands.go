@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -174,8 +173,9 @@ func (e *env) findDraft(s backend.DB, id string) (store.Draft, error) {
 
 // reviewFlags are the flags of the review subcommands.
 type reviewFlags struct {
-	as, text, reason *string
-	asJSON, all      *bool
+	as, text, reason, after *string
+	asJSON, all             *bool
+	limit                   *int
 }
 
 func (e *env) review(args []string) error {
@@ -191,6 +191,8 @@ func (e *env) review(args []string) error {
 		reason: fs.String("reason", "", "why the draft is rejected (reject)"),
 		asJSON: fs.Bool("json", false, "print JSON"),
 		all:    fs.Bool("all", false, "list: drafts in every state, not only pending"),
+		limit:  fs.Int("limit", 0, fmt.Sprintf("list: at most this many drafts, one page (at most %d); 0: all", store.MaxDraftPage)),
+		after:  fs.String("after", "", "list: the drafts after this one (the last id of the previous page)"),
 	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -210,7 +212,7 @@ func (e *env) review(args []string) error {
 	}
 	defer s.Close()
 	if sub == "list" {
-		return e.reviewList(s, *f.all, *f.asJSON)
+		return e.reviewList(s, f)
 	}
 	d, err := e.findDraft(s, pos[0])
 	if err != nil {
@@ -222,26 +224,41 @@ func (e *env) review(args []string) error {
 	return e.reviewDecide(s, d, sub, f)
 }
 
-// reviewList prints the drafts waiting for approval (all: in every state), oldest first.
-func (e *env) reviewList(s backend.DB, all, asJSON bool) error {
-	wss, err := s.Workspaces(e.ctx)
-	if err != nil {
-		return err
+// reviewList prints the drafts waiting for approval (--all: in every state), oldest first:
+// one page with --limit (after --after), else every one, read a page at a time.
+func (e *env) reviewList(s backend.DB, f reviewFlags) error {
+	q := store.DraftQuery{States: []store.DraftState{store.DraftPending}, Limit: store.MaxDraftPage}
+	if *f.all {
+		q.States = nil
 	}
-	states := []store.DraftState{store.DraftPending}
-	if all {
-		states = nil
+	if *f.limit < 0 || *f.limit > store.MaxDraftPage {
+		return usagef("review list --limit takes 1 to %d (0: all)", store.MaxDraftPage)
 	}
-	drafts := []store.Draft{}
-	for _, w := range wss {
-		ds, err := s.Drafts(e.ctx, w.ID, states...)
+	if *f.limit > 0 {
+		q.Limit = *f.limit
+	}
+	if *f.after != "" {
+		d, err := e.findDraft(s, *f.after)
 		if err != nil {
 			return err
 		}
-		drafts = append(drafts, ds...)
+		c := d.Cursor()
+		q.After = &c
 	}
-	sort.SliceStable(drafts, func(i, j int) bool { return drafts[i].CreatedAt.Before(drafts[j].CreatedAt) })
-	if asJSON {
+	drafts := []store.ListedDraft{}
+	for {
+		page, err := s.ListDrafts(e.ctx, q)
+		if err != nil {
+			return err
+		}
+		drafts = append(drafts, page...)
+		if *f.limit > 0 || len(page) < q.Size() {
+			break
+		}
+		c := page[len(page)-1].Cursor()
+		q.After = &c
+	}
+	if *f.asJSON {
 		return e.printJSON(drafts)
 	}
 	if len(drafts) == 0 {

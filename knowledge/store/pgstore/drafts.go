@@ -16,11 +16,11 @@ import (
 
 const draftCols = `workspace, id, thread_id, state, text, final_text, language, evidence, created_at, decided_by, decided_at, edited, reason, posted_at`
 
-func scanDraft(r pgx.Row) (store.Draft, error) {
+func scanDraft(r pgx.Row, extra ...any) (store.Draft, error) {
 	var d store.Draft
 	var final, decidedBy, reason *string
 	var evidence []byte
-	err := r.Scan(&d.Workspace, &d.ID, &d.ThreadID, &d.State, &d.Text, &final, &d.Language, &evidence, &d.CreatedAt, &decidedBy, &d.DecidedAt, &d.Edited, &reason, &d.PostedAt)
+	err := r.Scan(append([]any{&d.Workspace, &d.ID, &d.ThreadID, &d.State, &d.Text, &final, &d.Language, &evidence, &d.CreatedAt, &decidedBy, &d.DecidedAt, &d.Edited, &reason, &d.PostedAt}, extra...)...)
 	deref := func(p *string) string {
 		if p == nil {
 			return ""
@@ -66,6 +66,45 @@ func (s *Store) Drafts(ctx context.Context, workspace string, states ...store.Dr
 		return nil, fmt.Errorf("list drafts: %w", err)
 	}
 	return out, nil
+}
+
+// ListDrafts reads one page of drafts across workspaces, with their threads' askers.
+func (s *Store) ListDrafts(ctx context.Context, q store.DraftQuery) ([]store.ListedDraft, error) {
+	names := make([]string, len(q.States))
+	for i, st := range q.States {
+		names[i] = string(st)
+	}
+	after := store.DraftCursor{}
+	if q.After != nil {
+		after = *q.After
+	}
+	rows, err := s.pool.Query(ctx, `SELECT d.`+strings.ReplaceAll(draftCols, ", ", ", d.")+`, t.asker, t.transport FROM drafts d
+		JOIN threads t ON t.workspace = d.workspace AND t.id = d.thread_id
+		WHERE ($1::text[] IS NULL OR d.workspace = ANY($1)) AND (cardinality($2::text[]) = 0 OR d.state = ANY($2))
+			AND ($3::timestamptz IS NULL OR (d.created_at, d.workspace, d.id) > ($3, $4, $5))
+		ORDER BY d.created_at, d.workspace, d.id LIMIT $6`,
+		q.Workspaces, names, nullTime(q.After != nil, after.CreatedAt), after.Workspace, after.ID, q.Size())
+	if err != nil {
+		return nil, fmt.Errorf("list drafts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.ListedDraft, error) {
+		var l store.ListedDraft
+		d, err := scanDraft(r, &l.Asker, &l.Transport)
+		l.Draft = d
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list drafts: %w", err)
+	}
+	return out, nil
+}
+
+// nullTime is t, or NULL when not set.
+func nullTime(set bool, t time.Time) *time.Time {
+	if !set {
+		return nil
+	}
+	return &t
 }
 
 // DraftCounts counts the drafts of every workspace by state.

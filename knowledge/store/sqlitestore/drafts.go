@@ -14,11 +14,11 @@ import (
 
 const draftCols = `workspace, id, thread_id, state, text, final_text, language, evidence, created_at, decided_by, decided_at, edited, reason, posted_at`
 
-func scanDraft(r scanner) (store.Draft, error) {
+func scanDraft(r scanner, extra ...any) (store.Draft, error) {
 	var d store.Draft
 	var final, decidedBy, decidedAt, reason, postedAt sql.NullString
 	var evidence, created string
-	err := r.Scan(&d.Workspace, &d.ID, &d.ThreadID, &d.State, &d.Text, &final, &d.Language, &evidence, &created, &decidedBy, &decidedAt, &d.Edited, &reason, &postedAt)
+	err := r.Scan(append([]any{&d.Workspace, &d.ID, &d.ThreadID, &d.State, &d.Text, &final, &d.Language, &evidence, &created, &decidedBy, &decidedAt, &d.Edited, &reason, &postedAt}, extra...)...)
 	d.FinalText, d.DecidedBy, d.Reason = final.String, record.Actor(decidedBy.String), reason.String
 	d.Evidence = json.RawMessage(evidence)
 	d.CreatedAt = parseTS(created)
@@ -82,6 +82,44 @@ func (s *Store) Drafts(ctx context.Context, workspace string, states ...store.Dr
 			return nil, fmt.Errorf("list drafts: %w", err)
 		}
 		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ListDrafts reads one page of drafts across workspaces, with their threads' askers.
+func (s *Store) ListDrafts(ctx context.Context, q store.DraftQuery) ([]store.ListedDraft, error) {
+	sel := `SELECT d.` + strings.ReplaceAll(draftCols, ", ", ", d.") + `, t.asker, t.transport FROM drafts d
+		JOIN threads t ON t.workspace = d.workspace AND t.id = d.thread_id WHERE 1 = 1`
+	var args []any
+	if q.Workspaces != nil {
+		sel += ` AND d.workspace IN (SELECT value FROM json_each(?))`
+		ws, _ := json.Marshal(q.Workspaces)
+		args = append(args, string(ws))
+	}
+	if len(q.States) > 0 {
+		sel += ` AND d.state IN (` + strings.TrimSuffix(strings.Repeat("?,", len(q.States)), ",") + `)`
+		for _, st := range q.States {
+			args = append(args, st)
+		}
+	}
+	if a := q.After; a != nil {
+		sel += ` AND (d.created_at, d.workspace, d.id) > (?, ?, ?)`
+		args = append(args, ts(a.CreatedAt), a.Workspace, a.ID)
+	}
+	rows, err := s.db.QueryContext(ctx, sel+` ORDER BY d.created_at, d.workspace, d.id LIMIT ?`, append(args, q.Size())...)
+	if err != nil {
+		return nil, fmt.Errorf("list drafts: %w", err)
+	}
+	defer rows.Close()
+	out := []store.ListedDraft{}
+	for rows.Next() {
+		var l store.ListedDraft
+		d, err := scanDraft(rows, &l.Asker, &l.Transport)
+		if err != nil {
+			return nil, fmt.Errorf("list drafts: %w", err)
+		}
+		l.Draft = d
+		out = append(out, l)
 	}
 	return out, rows.Err()
 }

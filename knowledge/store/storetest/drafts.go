@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 // runDrafts checks the draft state machine: approval enqueues one post, retries, concurrent reviewers, rejection, superseding.
 func runDrafts(t *testing.T, newStore func(t *testing.T) store.Store) {
 	setup := func(t *testing.T) *bundle { return setupStore(t, newStore) }
+
+	t.Run("DraftPages", func(t *testing.T) { t.Parallel(); draftPages(t, setup(t)) })
 
 	t.Run("ApproveEnqueuesAndPostsOnce", func(t *testing.T) {
 		t.Parallel()
@@ -139,4 +142,46 @@ func runDrafts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.NoError(t, err)
 		require.Equal(t, map[store.DraftState]int{store.DraftSuperseded: 1, store.DraftPending: 2}, counts)
 	})
+}
+
+// draftPages: the review list is read a page at a time across workspaces, oldest first,
+// with its threads' askers, filtered by workspace and state.
+func draftPages(t *testing.T, b *bundle) {
+	var want []string
+	for i := range 5 {
+		for _, ws := range []string{"acme", "beta"} {
+			id := fmt.Sprintf("d%d", i)
+			th := newThread(t, b.s, ws, "t"+id)
+			th.State = store.ThreadPendingApproval
+			_, err := b.s.SaveTurn(ctx, store.Turn{Thread: th, Draft: &store.Draft{ID: id, Text: "draft", Language: "it", CreatedAt: now.Add(time.Duration(i) * time.Minute)}})
+			require.NoError(t, err)
+			want = append(want, ws+"/"+id)
+		}
+	}
+	_, err := b.s.Decide(ctx, store.Decision{Workspace: "acme", DraftID: "d4", By: "luca", At: now, Reason: "no", Approve: false})
+	require.NoError(t, err)
+	var got []string
+	q := store.DraftQuery{Limit: 3}
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 5)
+		page, err := b.s.ListDrafts(ctx, q)
+		require.NoError(t, err)
+		for _, d := range page {
+			got = append(got, d.Workspace+"/"+d.ID)
+			require.Equal(t, "anna", d.Asker)
+			require.Equal(t, store.TransportCLI, d.Transport)
+		}
+		if len(page) < q.Size() {
+			break
+		}
+		c := page[len(page)-1].Cursor()
+		q.After = &c
+	}
+	require.Equal(t, want, got, "every draft once, oldest first, in pages")
+	pending, err := b.s.ListDrafts(ctx, store.DraftQuery{States: []store.DraftState{store.DraftPending}, Workspaces: []string{"acme"}})
+	require.NoError(t, err)
+	require.Len(t, pending, 4, "acme's pending drafts only")
+	none, err := b.s.ListDrafts(ctx, store.DraftQuery{Workspaces: []string{}})
+	require.NoError(t, err)
+	require.Empty(t, none, "no workspace visible: nothing")
 }
