@@ -233,3 +233,59 @@ func TestReviewListPages(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "--limit takes 1 to 500")
 }
+
+// A workspace folder that does not validate is set aside at start, named with its
+// file:line problem, and the others are served; config check names it too.
+func TestServeSetsABadWorkspaceAside(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "rossi"), filepath.Join(dir, "bianchi")
+	_, _, err := sample.Write(good)
+	require.NoError(t, err)
+	prof, data, err := sample.Write(bad)
+	require.NoError(t, err)
+	y, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(prof, []byte(strings.Replace(string(y), "workspace: meccanica_rossi", "workspace: forno_bianchi", 1)), 0o644))
+	require.NoError(t, os.WriteFile(data, []byte("period,metric,value\n2026-10,leads,molti\n"), 0o644))
+
+	out, _, code := runWith(t, []string{"DATABASE_URL=", "WHYBOT_WORKSPACES=" + good + ":" + bad}, "config", "check", "--db", filepath.Join(dir, "c.db"))
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "FAIL  workspace "+bad)
+	require.Contains(t, out, "kpis.csv:2")
+	require.Contains(t, out, "ok    workspace "+good)
+
+	opsAddr := freeAddr(t)
+	log := started(t, []string{"DATABASE_URL="}, "serve", "--db", filepath.Join(dir, "w.db"), "--workspace", good, "--workspace", bad, "--ops", opsAddr, "--poll", "50ms")
+	require.Eventually(t, func() bool { return log.Contains("whybot: serving") }, 20*time.Second, 50*time.Millisecond, log.String())
+	require.Contains(t, log.String(), "workspace folder "+bad+" is set aside until it is fixed; the others are served")
+	require.Contains(t, log.String(), "kpis.csv:2")
+	resp, err := http.Get("http://" + opsAddr + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	_, stderr, code := runWith(t, []string{"DATABASE_URL="}, "serve", "--db", filepath.Join(dir, "x.db"), "--workspace", bad)
+	require.Equal(t, 2, code, "every folder set aside: nothing to serve")
+	require.Contains(t, stderr, "kpis.csv:2")
+}
+
+// config check builds every stored workspace as serve would: one whose data no longer
+// validates is named, with its file:line.
+func TestConfigCheckNamesAStoredWorkspaceSetAside(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "w.db")
+	prof, data, err := sample.Write(filepath.Join(dir, "ws"))
+	require.NoError(t, err)
+	_, stderr, code := runWith(t, []string{"DATABASE_URL="}, "ask", "--profile", prof, "--data", data, "--db", db, "why did leads rise 30%?")
+	require.Zero(t, code, stderr)
+	out, _, code := runWith(t, []string{"DATABASE_URL=", "WHYBOT_WORKSPACES="}, "config", "check", "--db", db)
+	require.Zero(t, code, out)
+	require.Contains(t, out, "ok    stored workspace meccanica_rossi")
+	require.NoError(t, os.WriteFile(data, []byte("period,metric,value\n2026-10,leads,molti\n"), 0o644))
+	out, _, code = runWith(t, []string{"DATABASE_URL=", "WHYBOT_WORKSPACES="}, "config", "check", "--db", db)
+	require.Equal(t, 2, code, out)
+	require.Contains(t, out, "FAIL  stored workspace meccanica_rossi: workspace meccanica_rossi is set aside until its profile or data is fixed")
+	require.Contains(t, out, "kpis.csv:2")
+}

@@ -13,7 +13,9 @@ import (
 	"github.com/whybot/whybot/bot/discord"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/retrieval"
+	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/backend"
+	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 // configCmd is `whybot config check|table`.
@@ -84,12 +86,49 @@ func (e *env) configCmd(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 	defer cancel()
-	report("database", checkDatabase(ctx, *db), describeDatabase(*db))
+	dbErr := checkDatabase(ctx, *db)
+	report("database", dbErr, describeDatabase(*db))
+	if dbErr == nil {
+		e.checkStoredWorkspaces(ctx, *db, report)
+	}
 	if failed > 0 {
 		return refusedError{fmt.Sprintf("%d setting(s) to fix, listed above", failed)}
 	}
 	fmt.Fprintln(e.stdout, "the configuration is usable")
 	return nil
+}
+
+// checkStoredWorkspaces builds every stored workspace as serve would, and reports any that
+// no longer validates (serve sets it aside and keeps the others working).
+func (e *env) checkStoredWorkspaces(ctx context.Context, path string, report func(string, error, string)) {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		if _, err := os.Stat(path); err != nil {
+			return // no embedded file yet: nothing stored
+		}
+	}
+	s, err := backend.Open(ctx, url, path)
+	if err != nil {
+		return // reported with the database
+	}
+	defer s.Close()
+	if st, err := s.SchemaStatus(ctx); err != nil || st.Current != st.Latest {
+		return // serve migrates the embedded file first; PostgreSQL was reported
+	}
+	wss, err := s.Workspaces(ctx)
+	if err != nil {
+		report("stored workspaces", err, "")
+		return
+	}
+	reg := workspace.NewRegistry(s)
+	for _, w := range wss {
+		ws, err := reg.Find(ctx, store.WorkspaceKey{ID: w.ID})
+		what := ""
+		if err == nil && ws != nil {
+			what = fmt.Sprintf("%s, %d KPI rows", ws.Profile.Company, len(ws.KPIRows()))
+		}
+		report("stored workspace "+w.ID, err, what)
+	}
 }
 
 func describeDatabase(path string) string {

@@ -120,15 +120,30 @@ func platformSettings(timing serveTiming) (slack.Config, discord.Config, error) 
 	return slackCfg, discordCfg, nil
 }
 
-// loadDirs loads and validates every workspace folder, before anything is written.
-func loadDirs(dirs []string) ([]*workspace.Workspace, error) {
+// loadDirs loads and validates every workspace folder, before anything is written. A
+// folder that does not validate is set aside, named with its problems, and the others are
+// served; when every folder given is set aside, serve does not start.
+func (e *env) loadDirs(dirs []string) ([]*workspace.Workspace, error) {
 	var loaded []*workspace.Workspace
+	bad := map[string]error{}
+	var errs []error
 	for _, d := range dirs {
 		ws, err := loadDir(d)
 		if err != nil {
-			return nil, err
+			bad[d] = err
+			errs = append(errs, err)
+			continue
 		}
 		loaded = append(loaded, ws)
+	}
+	if len(loaded) == 0 && len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, d := range dirs {
+		if err := bad[d]; err != nil {
+			fmt.Fprintf(e.stderr, "whybot: workspace folder %s is set aside until it is fixed; the others are served:\n%v\n", d, err)
+			e.log.Error("workspace folder set aside", "dir", d, "err", err)
+		}
 	}
 	return loaded, nil
 }
@@ -220,7 +235,7 @@ func (sv *serving) open(db string, dirs []string) (backend.DB, error) {
 	if sv.slackCfg, sv.discord, err = platformSettings(sv.timing); err != nil {
 		return nil, err
 	}
-	loaded, err := loadDirs(workspaceDirs(dirs))
+	loaded, err := e.loadDirs(workspaceDirs(dirs))
 	if err != nil {
 		return nil, err
 	}
