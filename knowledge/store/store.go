@@ -144,6 +144,17 @@ type WorkspaceKey struct {
 	ID, SlackTeam, DiscordGuild string
 }
 
+// Column is the indexed column of the workspaces table a key looks in, and the value.
+func (k WorkspaceKey) Column() (column, value string) {
+	switch {
+	case k.ID != "":
+		return "id", k.ID
+	case k.SlackTeam != "":
+		return "slack_team", k.SlackTeam
+	}
+	return "discord_guild", k.DiscordGuild
+}
+
 // WorkspaceStamp says which version of a stored workspace is current: Version changes
 // with its profile and data files (Workspace.Version), Snapshot with each KPI snapshot.
 type WorkspaceStamp struct {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -47,8 +48,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
 	// knowledge search settings for every connection (pgvector ≥ 0.8): keep walking the HNSW
-	// graph until enough rows pass the workspace filter, with a candidate list of 64
-	for k, v := range map[string]string{"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "64"} {
+	// graph until enough rows pass the workspace filter, with a candidate list of 400 (the
+	// recall a search needs: see SearchVector)
+	for k, v := range map[string]string{"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": strconv.Itoa(efSearch)} {
 		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
 			cfg.ConnConfig.RuntimeParams[k] = v
 		}

@@ -35,7 +35,7 @@ func (s *Store) UpsertWorkspace(ctx context.Context, w store.Workspace) error {
 
 // WorkspaceStamp finds a workspace by key and says which version of it is current.
 func (s *Store) WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error) {
-	col, v := workspaceKey(key)
+	col, v := key.Column()
 	var st store.WorkspaceStamp
 	err := s.pool.QueryRow(ctx, `SELECT w.id, w.version, COALESCE(k.seq, 0) FROM workspaces w LEFT JOIN kpi_snapshots k ON k.workspace = w.id
 		WHERE w.`+col+` = $1 AND $1 <> '' ORDER BY w.id LIMIT 1`, v).Scan(&st.ID, &st.Version, &st.Snapshot)
@@ -46,17 +46,6 @@ func (s *Store) WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (sto
 		return st, fmt.Errorf("find workspace %s %s: %w", col, v, err)
 	}
 	return st, nil
-}
-
-// workspaceKey is the indexed column a key looks in, and the value.
-func workspaceKey(k store.WorkspaceKey) (column, value string) {
-	switch {
-	case k.ID != "":
-		return "id", k.ID
-	case k.SlackTeam != "":
-		return "slack_team", k.SlackTeam
-	}
-	return "discord_guild", k.DiscordGuild
 }
 
 func scanWorkspace(r pgx.Row) (store.Workspace, error) {

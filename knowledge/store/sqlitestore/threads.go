@@ -31,7 +31,7 @@ func (s *Store) UpsertWorkspace(ctx context.Context, w store.Workspace) error {
 
 // WorkspaceStamp finds a workspace by key and says which version of it is current.
 func (s *Store) WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error) {
-	col, v := workspaceKey(key)
+	col, v := key.Column()
 	var st store.WorkspaceStamp
 	err := s.db.QueryRowContext(ctx, `SELECT w.id, w.version, COALESCE(k.seq, 0) FROM workspaces w LEFT JOIN kpi_snapshots k ON k.workspace = w.id
 		WHERE w.`+col+` = ? AND ? <> '' ORDER BY w.id LIMIT 1`, v, v).Scan(&st.ID, &st.Version, &st.Snapshot)
@@ -42,17 +42,6 @@ func (s *Store) WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (sto
 		return st, fmt.Errorf("find workspace %s %s: %w", col, v, err)
 	}
 	return st, nil
-}
-
-// workspaceKey is the indexed column a key looks in, and the value.
-func workspaceKey(k store.WorkspaceKey) (column, value string) {
-	switch {
-	case k.ID != "":
-		return "id", k.ID
-	case k.SlackTeam != "":
-		return "slack_team", k.SlackTeam
-	}
-	return "discord_guild", k.DiscordGuild
 }
 
 // Workspace loads one workspace.
