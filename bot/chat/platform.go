@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -103,3 +104,23 @@ func (AtMarkup) MentionUser(id string) string { return "<@" + id + ">" }
 
 // Escape makes untrusted text inert.
 func (m AtMarkup) Escape(text string) string { return m.Escaper(text) }
+
+// SetAside is what a person who speaks to a workspace set aside is told, in the company's
+// language when its profile still reads: the bot cannot answer until the team fixes the
+// data or profile (the detail is for the operators: logs, /readyz, config check). ok is
+// false when err is not a set-aside workspace.
+func SetAside(err error) (text string, p *profile.Profile, ok bool) {
+	var sa *workspace.SetAsideError
+	if !errors.As(err, &sa) {
+		return "", nil, false
+	}
+	p = sa.Profile
+	if p == nil {
+		p = &profile.Profile{Workspace: sa.ID, Company: sa.ID, Language: "en"}
+	}
+	set, serr := prompts.For(p.Language)
+	if serr != nil {
+		set, _ = prompts.For("en")
+	}
+	return set.Text("error.set_aside", map[string]string{"Company": p.Company}), p, true
+}

@@ -48,6 +48,9 @@ func (w *Worker) review(ctx context.Context, i *discordgo.Interaction) error {
 		return nil // not ours, or not from a server's review channel
 	}
 	ws, err := w.workspaceFor(ctx, i.GuildID, "")
+	if text, _, ok := chat.SetAside(err); ok {
+		return w.followup(ctx, i, text)
+	}
 	if err != nil || ws == nil {
 		return err
 	}

@@ -120,6 +120,11 @@ func (w *Worker) slash(ctx context.Context, i *discordgo.Interaction) error {
 		}
 	}
 	ws, err := w.workspaceFor(ctx, i.GuildID, user.ID)
+	if text, _, ok := chat.SetAside(err); ok {
+		w.Logger().WarnContext(ctx, "discord /why for a workspace set aside; the person is told why", "guild", i.GuildID, "err", err)
+		_, err := w.editOriginal(ctx, i, text)
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -200,12 +205,19 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 		(m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply) {
 		return nil // bots never speak for people; joins, pins and the like are not messages
 	}
+	mentioned := m.GuildID == "" || slices.ContainsFunc(m.Mentions, func(u *discordgo.User) bool { return u.ID == w.BotUser })
 	ws, err := w.workspaceFor(ctx, m.GuildID, m.Author.ID)
+	if text, p, ok := chat.SetAside(err); ok {
+		w.Logger().WarnContext(ctx, "discord message for a workspace set aside; the person is told why", "guild", m.GuildID, "err", err)
+		if !mentioned {
+			return nil
+		}
+		return w.say(ctx, p.Workspace, "discord-message:"+m.ID+"/set-aside", m.ChannelID, text)
+	}
 	if err != nil || ws == nil {
 		return err
 	}
 	p := ws.Profile
-	mentioned := m.GuildID == "" || slices.ContainsFunc(m.Mentions, func(u *discordgo.User) bool { return u.ID == w.BotUser })
 	id, channel := threadPrefix+m.ChannelID, m.ChannelID
 	if m.GuildID == "" {
 		id = dmPrefix + m.ChannelID

@@ -38,6 +38,7 @@ func SchemaCheck(s Schema) Check {
 type Health struct {
 	mu       sync.RWMutex
 	checks   map[string]Check
+	warnings map[string]func() []string
 	stopping bool
 	Timeout  time.Duration // per check; default 2s
 }
@@ -50,6 +51,17 @@ func (h *Health) Add(name string, c Check) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.checks[name] = c
+}
+
+// Warn registers what /readyz lists as warnings without being unready: things an operator
+// must fix that leave the replica able to do its work (a workspace set aside).
+func (h *Health) Warn(name string, w func() []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.warnings == nil {
+		h.warnings = map[string]func() []string{}
+	}
+	h.warnings[name] = w
 }
 
 // Stopping marks the replica as shutting down: not ready, so the load balancer sends no
@@ -78,7 +90,14 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 		checks[k] = v
 	}
 	stopping := h.stopping
+	var warnings []string
+	for name, w := range h.warnings {
+		for _, x := range w() {
+			warnings = append(warnings, name+": "+x)
+		}
+	}
 	h.mu.RUnlock()
+	sort.Strings(warnings)
 	timeout := h.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Second
@@ -119,9 +138,10 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 		Status string `json:"status"`
 	}
 	out := struct {
-		Ready  bool   `json:"ready"`
-		Checks []line `json:"checks"`
-	}{Ready: ok}
+		Ready    bool     `json:"ready"`
+		Checks   []line   `json:"checks"`
+		Warnings []string `json:"warnings,omitempty"`
+	}{Ready: ok, Warnings: warnings}
 	for _, n := range names {
 		out.Checks = append(out.Checks, line{n, results[n]})
 	}

@@ -17,8 +17,9 @@ import (
 )
 
 type readiness struct {
-	Ready  bool `json:"ready"`
-	Checks []struct {
+	Ready    bool     `json:"ready"`
+	Warnings []string `json:"warnings"`
+	Checks   []struct {
 		Check, Status string
 	} `json:"checks"`
 }
@@ -54,6 +55,15 @@ func TestHealth(t *testing.T) {
 	code, r := get(t, h.Handler(), "/readyz")
 	require.Equal(t, http.StatusOK, code, r)
 	require.True(t, r.Ready)
+
+	// a warning (a workspace set aside) is listed, and the replica stays ready
+	h.Warn("workspaces", func() []string {
+		return []string{"forno_bianchi is set aside: kpis.csv:2: value \"molti\" is not a number"}
+	})
+	code, r = get(t, h.Handler(), "/readyz")
+	require.Equal(t, http.StatusOK, code, r)
+	require.True(t, r.Ready)
+	require.Equal(t, []string{"workspaces: forno_bianchi is set aside: kpis.csv:2: value \"molti\" is not a number"}, r.Warnings)
 
 	// a schema behind, a transport down, a check that hangs: not ready, each named
 	h.Add("database", ops.SchemaCheck(schema{st: store.Schema{Backend: "postgres", Current: 3, Latest: 4}}))

@@ -109,6 +109,10 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 		return nil
 	}
 	ws, err := w.workspaceFor(ctx, c.TeamID)
+	if text, p, ok := chat.SetAside(err); ok {
+		w.Logger().WarnContext(ctx, "slack /why for a workspace set aside; the person is told why", "team", c.TeamID, "err", err)
+		return w.say(ctx, p, delivery.HandlingOf(ctx).Key+"/set-aside", c.ChannelID, "", text)
+	}
 	if err != nil || ws == nil {
 		return err
 	}
@@ -134,7 +138,20 @@ func (w *Worker) workspaceFor(ctx context.Context, team string) (*workspace.Work
 }
 
 func (w *Worker) message(ctx context.Context, team string, ev messageEvent) error {
+	// a mention in a channel arrives as app_mention and as message, two deliveries of one
+	// message: its key makes it one turn, and only the delivery that took the turn posts
+	key := "slack-message:" + ev.Channel + ":" + ev.TS
+	threadTS := firstNonEmpty(ev.ThreadTS, ev.TS)
+	id := "slack-" + ev.Channel + "-" + threadTS
+	mentioned := ev.Type == "app_mention" || ev.ChannelType == "im" || strings.HasPrefix(ev.Channel, "D")
 	ws, err := w.workspaceFor(ctx, team)
+	if text, p, ok := chat.SetAside(err); ok {
+		w.Logger().WarnContext(ctx, "slack message for a workspace set aside; the person is told why", "team", team, "err", err)
+		if !mentioned {
+			return nil
+		}
+		return w.say(ctx, p, key+"/set-aside", ev.Channel, threadTS, text)
+	}
 	if err != nil {
 		return err
 	}
@@ -143,12 +160,6 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 		return nil
 	}
 	p := ws.Profile
-	// a mention in a channel arrives as app_mention and as message, two deliveries of one
-	// message: its key makes it one turn, and only the delivery that took the turn posts
-	key := "slack-message:" + ev.Channel + ":" + ev.TS
-	threadTS := firstNonEmpty(ev.ThreadTS, ev.TS)
-	id := "slack-" + ev.Channel + "-" + threadTS
-	mentioned := ev.Type == "app_mention" || ev.ChannelType == "im" || strings.HasPrefix(ev.Channel, "D")
 	person, known := p.BySlack(ev.User)
 	if !known {
 		return w.unknownPerson(ctx, p, key, id, ev, threadTS, mentioned)

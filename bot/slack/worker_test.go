@@ -15,6 +15,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/bot/slack/slackfake"
+	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
@@ -125,4 +126,32 @@ func TestRefusalInTheThreadsLanguage(t *testing.T) {
 	posts := f.fake.Posts("C1", "500.000001")
 	require.Len(t, posts, 1)
 	require.Contains(t, posts[0]["text"], "Il messaggio è troppo lungo (4799 caratteri, al massimo 4000)")
+}
+
+// A message for a workspace whose stored data no longer validates is answered with why, in
+// the company's language, once; the delivery is done (not retried) and no turn is taken.
+func TestSetAsideWorkspaceTellsWhy(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		f := newFlow(t, be)
+		ctx := context.Background()
+		rows, _, err := f.st.KPI(ctx, ws)
+		require.NoError(t, err)
+		week, err := kpi.ParsePeriod("2026-W45")
+		require.NoError(t, err)
+		require.NoError(t, f.st.ReplaceKPI(ctx, ws, append(rows, kpi.Row{Period: week, Metric: "leads", Value: 1, File: "weekly.csv", Line: 2}), time.Now()))
+
+		f.deliver(t, "T0ROSSI", "app_mention", "U0ANNA", "C1", "100.000001", "", "<@UBOT> perché i lead sono aumentati del 30%?")
+		posts := f.fake.Posts("C1", "100.000001")
+		require.Len(t, posts, 1, posts)
+		require.Contains(t, posts[0]["text"], "Al momento non posso rispondere per Meccanica Rossi S.r.l.")
+		require.NotContains(t, posts[0]["text"], "weekly.csv", "the detail is for the operators")
+		f.deliver(t, "T0ROSSI", "message", "U0GIULIA", "C1", "100.000002", "100.000001", "solo il 40% è in target")
+		require.Len(t, f.fake.Posts("C1", "100.000001"), 1, "chatter in the thread is not answered again")
+		in, err := f.st.ClaimInbound(ctx, "slack", time.Now().Add(time.Hour), time.Minute, 10)
+		require.NoError(t, err)
+		require.Empty(t, in, "nothing left to retry")
+		_, err = f.st.Thread(ctx, ws, "slack-C1-100.000001")
+		require.ErrorIs(t, err, store.ErrNotFound, "no turn was taken")
+	})
 }

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -262,8 +263,11 @@ func TestServeSetsABadWorkspaceAside(t *testing.T) {
 	require.Contains(t, log.String(), "kpis.csv:2")
 	resp, err := http.Get("http://" + opsAddr + "/readyz")
 	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "ready for the others")
+	require.Contains(t, string(body), `"warnings":["workspaces: folder `+bad+` is set aside until it is fixed`)
 
 	_, stderr, code := runWith(t, []string{"DATABASE_URL="}, "serve", "--db", filepath.Join(dir, "x.db"), "--workspace", bad)
 	require.Equal(t, 2, code, "every folder set aside: nothing to serve")

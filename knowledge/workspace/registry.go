@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/whybot/whybot/knowledge/kpi"
+	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -71,7 +72,8 @@ func (r *Registry) Find(ctx context.Context, key store.WorkspaceKey) (*Workspace
 	}
 	ws, err := FromSnapshot(rec, rows)
 	if err != nil {
-		b.stamp, b.ws, b.err = st, nil, fmt.Errorf("workspace %s is set aside until its profile or data is fixed: %w", st.ID, err)
+		p, _ := StoredProfile(rec) // the company and its language, when the profile itself still reads
+		b.stamp, b.ws, b.err = st, nil, &SetAsideError{ID: st.ID, Profile: p, Err: err}
 		return nil, b.err
 	}
 	ws.Stored = st
@@ -89,6 +91,20 @@ func (r *Registry) entry(id string) *built {
 	}
 	return b
 }
+
+// SetAsideError is a stored workspace that no longer validates, with why: it is set aside
+// until its profile or data is fixed.
+type SetAsideError struct {
+	ID      string
+	Profile *profile.Profile // its stored profile when that still decodes; nil otherwise
+	Err     error
+}
+
+func (e *SetAsideError) Error() string {
+	return fmt.Sprintf("workspace %s is set aside until its profile or data is fixed: %v", e.ID, e.Err)
+}
+
+func (e *SetAsideError) Unwrap() error { return e.Err }
 
 // SetAside lists the workspaces last found not to validate, by id, with why.
 func (r *Registry) SetAside() []error {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,7 +124,7 @@ func platformSettings(timing serveTiming) (slack.Config, discord.Config, error) 
 // loadDirs loads and validates every workspace folder, before anything is written. A
 // folder that does not validate is set aside, named with its problems, and the others are
 // served; when every folder given is set aside, serve does not start.
-func (e *env) loadDirs(dirs []string) ([]*workspace.Workspace, error) {
+func (e *env) loadDirs(dirs []string) ([]*workspace.Workspace, []string, error) {
 	var loaded []*workspace.Workspace
 	bad := map[string]error{}
 	var errs []error
@@ -137,15 +138,17 @@ func (e *env) loadDirs(dirs []string) ([]*workspace.Workspace, error) {
 		loaded = append(loaded, ws)
 	}
 	if len(loaded) == 0 && len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
+	var aside []string
 	for _, d := range dirs {
 		if err := bad[d]; err != nil {
 			fmt.Fprintf(e.stderr, "whybot: workspace folder %s is set aside until it is fixed; the others are served:\n%v\n", d, err)
 			e.log.Error("workspace folder set aside", "dir", d, "err", err)
+			aside = append(aside, fmt.Sprintf("folder %s is set aside until it is fixed: %v", d, err))
 		}
 	}
-	return loaded, nil
+	return loaded, aside, nil
 }
 
 // storeWorkspaces indexes each workspace's knowledge and stores its KPI snapshot.
@@ -235,7 +238,7 @@ func (sv *serving) open(db string, dirs []string) (backend.DB, error) {
 	if sv.slackCfg, sv.discord, err = platformSettings(sv.timing); err != nil {
 		return nil, err
 	}
-	loaded, err := e.loadDirs(workspaceDirs(dirs))
+	loaded, aside, err := e.loadDirs(workspaceDirs(dirs))
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +265,13 @@ func (sv *serving) open(db string, dirs []string) (backend.DB, error) {
 	sv.pgs, _ = s.(*pgstore.Store)
 	sv.s = counted{DB: s, m: sv.met} // deliveries recorded in the inbox are counted
 	sv.reg = workspace.NewRegistry(sv.s)
+	sv.health.Warn("workspaces", func() []string { // listed on /readyz, which stays ready for the others
+		out := slices.Clone(aside)
+		for _, err := range sv.reg.SetAside() {
+			out = append(out, err.Error())
+		}
+		return out
+	})
 	sv.notify = notifiers{console: consoleNotifier{e}}
 	sv.opts = []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(sv.timing.Lease), conversation.WithObserver(sv.met)}
 	if sv.webAddr != "" {
