@@ -9,6 +9,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/workspace"
 )
 
 // The chat is the console transport in a page: pick who speaks, ask, answer the bot's
@@ -98,6 +99,11 @@ func (s *Server) chatPost(w http.ResponseWriter, r *http.Request) {
 	wsID := r.PathValue("ws")
 	threadID := r.PostFormValue("thread")
 	ws, err := s.workspaces.Find(ctx, store.WorkspaceKey{ID: wsID})
+	var sa *workspace.SetAsideError
+	if errors.As(err, &sa) {
+		s.renderChat(w, r, http.StatusConflict, threadID, sa.Error())
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -137,12 +137,26 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rows := inboxRows(page, visible, deadlines, s.now())
-	data := map[string]any{"Title": "Inbox", "Rows": rows, "Workspaces": visible, "Workspace": wantWS, "State": wantState, "States": draftStates}
+	data := map[string]any{"Title": "Inbox", "Rows": rows, "Workspaces": visible, "Workspace": wantWS, "State": wantState, "States": draftStates,
+		"SetAside": s.setAside(v)}
 	if len(page) == q.Size() {
 		last := page[len(page)-1]
 		data["Next"] = "/inbox?" + url.Values{"workspace": {wantWS}, "state": {wantState}, "after": {last.Workspace + "/" + last.ID}}.Encode()
 	}
 	s.render(w, r, "inbox", data)
+}
+
+// setAside are the workspaces the viewer sees that were found not to validate, with why:
+// their messages are answered with a plain reason until the team fixes them.
+func (s *Server) setAside(v *viewer) []string {
+	var out []string
+	for _, err := range s.workspaces.SetAside() {
+		var sa *workspace.SetAsideError
+		if errors.As(err, &sa) && v.Account.Sees(sa.ID) {
+			out = append(out, err.Error())
+		}
+	}
+	return out
 }
 
 // inboxRows are a page of drafts as the inbox shows them.

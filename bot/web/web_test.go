@@ -22,6 +22,7 @@ import (
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/web"
 	"github.com/whybot/whybot/bot/web/auth"
+	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
@@ -422,6 +423,31 @@ func TestConsole(t *testing.T) {
 			require.NotContains(t, page, `rel="next"`, "the last page")
 			resp, _ := sara.do("GET", "/inbox?after=nope/x", nil)
 			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		})
+
+		t.Run("SetAsideWorkspaceListed", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			ctx := context.Background()
+			rows, _, err := b.st.KPI(ctx, rossi)
+			require.NoError(t, err)
+			week, err := kpi.ParsePeriod("2026-W45")
+			require.NoError(t, err)
+			require.NoError(t, b.st.ReplaceKPI(ctx, rossi, append(rows, kpi.Row{Period: week, Metric: "leads", Value: 1, File: "weekly.csv", Line: 2}), b.clock.now()))
+			sara := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, sara.login("sara", saraPassword).StatusCode)
+			_, page := sara.do("GET", "/w/"+rossi+"/chat", nil)
+			resp, page := sara.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "as": {"anna"}, "text": {"perché i lead sono aumentati?"}})
+			require.Equal(t, http.StatusConflict, resp.StatusCode, "no turn on a workspace set aside")
+			require.Contains(t, page, "weekly.csv:2", "the console's reviewers see why")
+			_, page = sara.do("GET", "/inbox", nil)
+			require.Contains(t, page, "Set aside until fixed")
+			require.Contains(t, page, "workspace "+rossi+" is set aside until its profile or data is fixed")
+			require.Contains(t, page, "weekly.csv:2")
+			bob := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, bob.login("bob", bobPassword).StatusCode)
+			_, page = bob.do("GET", "/inbox", nil)
+			require.NotContains(t, page, "Set aside until fixed", "another agency's client is not shown")
 		})
 
 		t.Run("CrossWorkspace", func(t *testing.T) {
