@@ -266,10 +266,43 @@ func (x *Index) Reindex(ctx context.Context, workspace string) (int, error) {
 			emb[c.ID] = vs[i]
 		}
 	}
-	if err := x.st.Reembed(ctx, workspace, x.emb.Model(), emb); err != nil {
+	err = x.bulk(ctx, len(chunks), func(ctx context.Context) error { return x.st.Reembed(ctx, workspace, x.emb.Model(), emb) })
+	if err != nil {
 		return 0, err
 	}
 	return len(chunks), nil
+}
+
+// BulkMin is how many chunks make a load a bulk load: the search index is then built once
+// afterwards, where the store can (store.BulkLoader), instead of maintained chunk by chunk.
+const BulkMin = 2000
+
+// bulk runs a load of about n chunks, as a bulk load when it is large.
+func (x *Index) bulk(ctx context.Context, n int, load func(ctx context.Context) error) error {
+	if bl, ok := x.st.(store.BulkLoader); ok && n >= BulkMin {
+		return bl.BulkLoad(ctx, x.emb.Model().Dim, load)
+	}
+	return load(ctx)
+}
+
+// SyncFolderBulk is SyncFolder for a folder large enough to be a bulk load (a first
+// import): its documents' size says about how many chunks it makes (maxChunk characters
+// each), and at BulkMin or more the search index is built once at the end.
+func (x *Index) SyncFolderBulk(ctx context.Context, workspace, lang, dir string) (changed []string, err error) {
+	size := 0
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && slices.Contains(DocExts, strings.ToLower(filepath.Ext(path))) {
+			if info, ierr := d.Info(); ierr == nil {
+				size += int(info.Size())
+			}
+		}
+		return nil
+	})
+	err = x.bulk(ctx, size/maxChunk, func(ctx context.Context) error {
+		changed, err = x.SyncFolder(ctx, workspace, lang, dir)
+		return err
+	})
+	return changed, err
 }
 
 // Result is a search result with how each retriever ranked it (0: not found by it).

@@ -619,6 +619,13 @@ type KnowledgeStore interface {
 	SearchText(ctx context.Context, workspace, query string, k int) ([]Hit, error)
 }
 
+// BulkLoader is a store that loads many knowledge chunks of one embedding dimension faster
+// with its search index built once afterwards (PostgreSQL's HNSW); load runs the usual
+// ReplaceSource and Reembed calls.
+type BulkLoader interface {
+	BulkLoad(ctx context.Context, dim int, load func(ctx context.Context) error) error
+}
+
 // Schema is where a database's schema stands against what this binary knows.
 type Schema struct {
 	Backend string   `json:"backend"` // sqlite | postgres

@@ -194,7 +194,7 @@ func (kr *knowledgeRun) sync([]string) error {
 	if d == "" {
 		d = knowledgeDir(w.DataFiles)
 	}
-	changed, err := kr.idx.SyncFolder(e.ctx, w.ID, kr.p.Language, d)
+	changed, err := kr.idx.SyncFolderBulk(e.ctx, w.ID, kr.p.Language, d)
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,9 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("migrate postgres: %w", err)
 	}
 	s.pool.Reset() // new connections register the vector type
+	if err := s.EnsureSearchIndexes(ctx); err != nil {
+		return fmt.Errorf("search indexes: %w", err)
+	}
 	m, err := rivermigrate.New(riverpgxv5.New(s.pool), &rivermigrate.Config{Logger: log})
 	if err != nil {
 		return fmt.Errorf("load job migrations: %w", err)

@@ -1,0 +1,99 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// BulkLoad runs a large load of knowledge chunks of one embedding dimension (a first
+// import, a reindex) with that dimension's HNSW index built once afterwards instead of
+// maintained for every row: the index is dropped (CONCURRENTLY: searches go on, by a scan,
+// meanwhile), load runs, and the index is built again (CONCURRENTLY), also when load fails.
+// One bulk load per dimension runs at a time across replicas (an advisory lock). An index
+// left missing or invalid by a replica that died in between is rebuilt by the next bulk
+// load or by Migrate (EnsureSearchIndexes).
+func (s *Store) BulkLoad(ctx context.Context, dim int, load func(ctx context.Context) error) (err error) {
+	if !store.DimSupported(dim) {
+		return fmt.Errorf("embedding dimension %d is not supported (supported: %v)", dim, store.SupportedDims)
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	defer conn.Release()
+	lock := `hashtextextended('whybot.hnsw:` + strconv.Itoa(dim) + `', 0)`
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lock+`)`); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
+	}
+	defer func() {
+		_, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lock+`)`)
+		err = errors.Join(err, uerr)
+	}()
+	if _, err := conn.Exec(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+hnswIndex(dim)); err != nil {
+		return fmt.Errorf("bulk load: drop the search index: %w", err)
+	}
+	lerr := load(ctx)
+	// the index comes back whatever the load did: searches of every workspace need it
+	// the graph is built in memory, with the server's parallel maintenance workers; the
+	// connection goes back to the pool with its settings reset
+	bctx := context.WithoutCancel(ctx)
+	for _, set := range []string{`SET maintenance_work_mem = '512MB'`, `SET max_parallel_maintenance_workers = 2`} {
+		if _, err := conn.Exec(bctx, set); err != nil {
+			return errors.Join(lerr, err)
+		}
+	}
+	defer func() {
+		_, _ = conn.Exec(bctx, `RESET maintenance_work_mem`)
+		_, _ = conn.Exec(bctx, `RESET max_parallel_maintenance_workers`)
+	}()
+	if err := createHNSW(bctx, conn.Conn(), dim); err != nil {
+		return errors.Join(lerr, fmt.Errorf("bulk load: build the search index: %w", err))
+	}
+	return lerr
+}
+
+// EnsureSearchIndexes builds any HNSW index that is missing or was left invalid (a
+// replica died during a bulk load).
+func (s *Store) EnsureSearchIndexes(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	for _, dim := range store.SupportedDims {
+		var valid *bool
+		err := conn.QueryRow(ctx, `SELECT i.indisvalid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+			WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`, hnswIndex(dim)).Scan(&valid)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if valid != nil && *valid {
+			continue
+		}
+		if valid != nil { // invalid: drop it first
+			if _, err := conn.Exec(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+hnswIndex(dim)); err != nil {
+				return err
+			}
+		}
+		if err := createHNSW(ctx, conn.Conn(), dim); err != nil {
+			return fmt.Errorf("build search index %s: %w", hnswIndex(dim), err)
+		}
+	}
+	return nil
+}
+
+func hnswIndex(dim int) string { return "knowledge_hnsw_" + strconv.Itoa(dim) }
+
+// createHNSW builds the HNSW cosine index of a dimension, as migration 2 declares it.
+func createHNSW(ctx context.Context, conn *pgx.Conn, dim int) error {
+	d := strconv.Itoa(dim)
+	_, err := conn.Exec(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+hnswIndex(dim)+` ON knowledge_chunks
+		USING hnsw ((embedding::vector(`+d+`)) vector_cosine_ops) WHERE dim = `+d)
+	return err
+}
