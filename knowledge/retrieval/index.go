@@ -285,10 +285,17 @@ func (x *Index) bulk(ctx context.Context, n int, load func(ctx context.Context) 
 	return load(ctx)
 }
 
-// SyncFolderBulk is SyncFolder for a folder large enough to be a bulk load (a first
-// import): its documents' size says about how many chunks it makes (maxChunk characters
-// each), and at BulkMin or more the search index is built once at the end.
+// SyncFolderBulk is SyncFolder, as a bulk load when it is a large first import: the
+// workspace has no documents yet and the folder's size says it makes BulkMin chunks or more
+// (maxChunk characters each). A later sync loads only what changed, the ordinary way.
 func (x *Index) SyncFolderBulk(ctx context.Context, workspace, lang, dir string) (changed []string, err error) {
+	srcs, err := x.st.Sources(ctx, workspace)
+	if err != nil {
+		return nil, err
+	}
+	if slices.ContainsFunc(srcs, func(s store.Source) bool { return s.Kind == store.KindDocument }) {
+		return x.SyncFolder(ctx, workspace, lang, dir)
+	}
 	size := 0
 	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && slices.Contains(DocExts, strings.ToLower(filepath.Ext(path))) {

@@ -3,11 +3,14 @@ package retrieval_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,4 +237,39 @@ func TestOllamaEmbedder(t *testing.T) {
 	require.ErrorContains(t, err, "use local (built in, the default), openai (any OpenAI-compatible API) or ollama")
 	_, err = retrieval.FromEnv(func(k string) string { return map[string]string{"WHYBOT_EMBEDDER": "ollama"}[k] })
 	require.ErrorContains(t, err, "WHYBOT_EMBED_MODEL is empty")
+}
+
+// A large first import is one bulk load (on PostgreSQL the search index is built once at
+// the end) with the same result as a sync; a later sync loads only what changed.
+func TestLargeFirstImport(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		ctx := context.Background()
+		b := setup(t, be)
+		ws := b.p.Workspace
+		dir := filepath.Join(t.TempDir(), "knowledge")
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		r := rand.New(rand.NewPCG(7, 8))
+		for f := range 40 { // about 2 MB: more than retrieval.BulkMin chunks
+			var doc strings.Builder
+			fmt.Fprintf(&doc, "# Documento %d\n\n", f)
+			for range 60 {
+				doc.WriteString(synthetic(r, 120) + "\n\n")
+			}
+			require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("doc%02d.md", f)), []byte(doc.String()), 0o644))
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "fiera.md"), []byte("# Fiera\n\nI lead della fiera di ottobre sono qualificati."), 0o644))
+		changed, err := b.idx.SyncFolderBulk(ctx, ws, "it", dir)
+		require.NoError(t, err)
+		require.Len(t, changed, 41)
+		chunks, err := b.st.Chunks(ctx, ws)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(chunks), retrieval.BulkMin)
+		res, err := b.idx.Search(ctx, ws, "fiera di ottobre qualificati", 3)
+		require.NoError(t, err)
+		require.Equal(t, "doc:fiera.md", res[0].Source, "searchable once the load is done")
+		again, err := b.idx.SyncFolderBulk(ctx, ws, "it", dir)
+		require.NoError(t, err)
+		require.Empty(t, again, "a later sync loads only what changed")
+	})
 }
