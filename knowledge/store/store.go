@@ -183,6 +183,15 @@ type Thread struct {
 	UpdatedAt time.Time     `json:"updated_at"`
 }
 
+// AskedJSON is the topics asked, as both backends store them.
+func (t Thread) AskedJSON() string {
+	if len(t.Asked) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(t.Asked)
+	return string(b)
+}
+
 // Event is one line of a thread's audit trail.
 type Event struct {
 	Seq  int             `json:"seq"`

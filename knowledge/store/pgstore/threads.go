@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -115,7 +114,7 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 		if turn.New {
 			t.Version = 1
 			_, err := tx.Exec(ctx, `INSERT INTO threads (`+threadCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb)`,
-				t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, t.CreatedAt, t.UpdatedAt, t.Question, topicsJSON(t.Asked))
+				t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, t.CreatedAt, t.UpdatedAt, t.Question, t.AskedJSON())
 			if isUnique(err) {
 				return fmt.Errorf("create thread %s: %w", t.ID, store.ErrConflict)
 			}
@@ -125,7 +124,7 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 		} else {
 			tag, err := tx.Exec(ctx, `UPDATE threads SET asker = $1, language = $2, state = $3, intent = $4::jsonb, version = version + 1, updated_at = $5, question = $9, asked = $10::jsonb
 				WHERE workspace = $6 AND id = $7 AND version = $8`,
-				t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), t.UpdatedAt, t.Workspace, t.ID, t.Version, t.Question, topicsJSON(t.Asked))
+				t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), t.UpdatedAt, t.Workspace, t.ID, t.Version, t.Question, t.AskedJSON())
 			if err != nil {
 				return fmt.Errorf("update thread %s: %w", t.ID, err)
 			}
@@ -210,13 +209,4 @@ func (s *Store) Events(ctx context.Context, workspace, threadID string) ([]store
 		return nil, fmt.Errorf("list events of %s: %w", threadID, err)
 	}
 	return out, nil
-}
-
-// topicsJSON is a list of topics as stored.
-func topicsJSON(ts []rules.Topic) string {
-	if len(ts) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(ts)
-	return string(b)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -121,7 +120,7 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	if turn.New {
 		t.Version = 1
 		_, err = tx.ExecContext(ctx, `INSERT INTO threads (`+threadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, ts(t.CreatedAt), ts(t.UpdatedAt), t.Question, topicsJSON(t.Asked))
+			t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, ts(t.CreatedAt), ts(t.UpdatedAt), t.Question, t.AskedJSON())
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY KEY") {
 				return t, fmt.Errorf("create thread %s: %w", t.ID, store.ErrConflict)
@@ -131,7 +130,7 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	} else {
 		res, err := tx.ExecContext(ctx, `UPDATE threads SET asker = ?, language = ?, state = ?, intent = ?, version = version + 1, updated_at = ?, question = ?, asked = ?
 			WHERE workspace = ? AND id = ? AND version = ?`,
-			t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), ts(t.UpdatedAt), t.Question, topicsJSON(t.Asked), t.Workspace, t.ID, t.Version)
+			t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), ts(t.UpdatedAt), t.Question, t.AskedJSON(), t.Workspace, t.ID, t.Version)
 		if err != nil {
 			return t, fmt.Errorf("update thread %s: %w", t.ID, err)
 		}
@@ -215,13 +214,4 @@ func (s *Store) Events(ctx context.Context, workspace, threadID string) ([]store
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// topicsJSON is a list of topics as stored.
-func topicsJSON(ts []rules.Topic) string {
-	if len(ts) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(ts)
-	return string(b)
 }
