@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -28,7 +29,7 @@ func (s *Store) BulkLoad(ctx context.Context, dim int, load func(ctx context.Con
 	}
 	defer conn.Release()
 	lock := `hashtextextended('whybot.hnsw:` + strconv.Itoa(dim) + `', 0)`
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lock+`)`); err != nil {
+	if err := tryLock(ctx, conn.Conn(), lock); err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
 	defer func() {
@@ -86,6 +87,26 @@ func (s *Store) EnsureSearchIndexes(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// tryLock takes a session advisory lock, asking again until it is free. It never waits
+// inside a statement: a session waiting in pg_advisory_lock holds a snapshot, and the
+// lock holder's CREATE INDEX CONCURRENTLY would wait for it in turn (a deadlock).
+func tryLock(ctx context.Context, conn *pgx.Conn, lock string) error {
+	for {
+		var ok bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+lock+`)`).Scan(&ok); err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func hnswIndex(dim int) string { return "knowledge_hnsw_" + strconv.Itoa(dim) }
