@@ -188,6 +188,49 @@ func (v View) ArtPct(x any) string {
 	return "il " + s
 }
 
+// Share says a range of shares a person gave in words, in the view's language, never as a
+// figure: "meno della metà", "quasi tutti". A range whose ends the person gave says them:
+// "tra il 30% e il 40%", "almeno il 40%".
+func (v View) Share(low, high any, bounds any) string {
+	lo, hi := toFloat(low), toFloat(high)
+	if b, _ := bounds.(bool); b {
+		switch {
+		case lo <= 0:
+			return v.Set.Text("ui.share.at_most", map[string]any{"V": v, "X": hi})
+		case hi >= 1:
+			return v.Set.Text("ui.share.at_least", map[string]any{"V": v, "X": lo})
+		}
+		return v.Set.Text("ui.share.between", map[string]any{"V": v, "Lo": lo, "Hi": hi})
+	}
+	switch {
+	case hi <= 0.1:
+		return v.Set.UI("share.almost_none")
+	case hi <= 0.3:
+		return v.Set.UI("share.few")
+	case hi < 0.5:
+		return v.Set.UI("share.under_half")
+	case lo >= 0.85:
+		return v.Set.UI("share.almost_all")
+	case lo > 0.5:
+		return v.Set.UI("share.most")
+	case lo >= 0.5:
+		return v.Set.UI("share.half_or_more")
+	}
+	return v.Set.UI("share.some")
+}
+
+// Reading says what was read from a person's answer: "circa il 38% (circa 30 su 78)",
+// "il 40%", "meno della metà".
+func (v View) Reading(r *rules.Reading) string {
+	if r == nil {
+		return ""
+	}
+	if r.Ranged() {
+		return v.Share(r.Low, r.High, r.Bounds)
+	}
+	return v.Set.Text("ui.share.point", map[string]any{"V": v, "R": r})
+}
+
 // SPct formats a change already in percent with its sign (+30%).
 func (v View) SPct(x any) string { return metric.SignedPercent(toFloat(x), v.lang()) }
 
@@ -391,6 +434,27 @@ func (v View) QuestionText(q rules.Question) (string, error) {
 		p = map[string]any{}
 	}
 	return v.Set.Render("question."+string(q.Topic), QuestionData{V: v, Q: q, P: p})
+}
+
+// ReaskText renders a number question put again after a reply that gave no share for it,
+// with an example of an answer that works; number is the bare figure the reply gave, when
+// it could be a count or a percentage.
+func (v View) ReaskText(q rules.Question, number float64) (string, error) {
+	p := q.Params
+	if p == nil {
+		p = map[string]any{}
+	}
+	d := QuestionData{V: v, Q: q, P: p}
+	if number > 0 {
+		return v.Set.Render("reask.ambiguous", map[string]any{"V": v, "Q": q, "P": p, "N": number})
+	}
+	return v.Set.Render("reask."+string(q.Topic), d)
+}
+
+// ReadbackText renders what was read from a person's answer, for them to confirm or
+// correct.
+func (v View) ReadbackText(f rules.Fact, leads float64) (string, error) {
+	return v.Set.Render("readback."+string(f.Topic), map[string]any{"V": v, "F": f, "R": f.Reading, "Leads": leads})
 }
 
 // FactView is a fact as shown in a draft.

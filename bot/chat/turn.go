@@ -49,19 +49,34 @@ func say(ctx context.Context, pf Platform, p *profile.Profile, key string, reply
 	if err != nil {
 		return err
 	}
+	lines := append([]string(nil), reply.Readback...) // what was read, to confirm or correct
 	if reply.Draft == nil {
-		if len(reply.Questions) == 0 {
-			return nil
-		}
-		lines := []string{set.UI("questions_intro")}
 		var notify []string
-		for _, q := range reply.Questions {
-			lines = append(lines, "• "+pf.Mention(p, q.To)+" "+q.Text)
+		again := map[string]bool{}
+		for _, q := range reply.AskedBack {
+			lines = append(lines, pf.Mention(p, q.To)+" "+q.Text)
 			notify = append(notify, q.To)
+			again[string(q.Topic)+"\x00"+q.To] = true
+		}
+		if reply.Later != "" {
+			lines = append(lines, reply.Later)
+		}
+		var open []string
+		for _, q := range reply.Questions {
+			if !again[string(q.Topic)+"\x00"+q.To] {
+				open = append(open, "• "+pf.Mention(p, q.To)+" "+q.Text)
+				notify = append(notify, q.To)
+			}
+		}
+		if len(open) > 0 {
+			lines = append(append(lines, set.UI("questions_intro")), open...)
+		}
+		if len(lines) == 0 {
+			return nil
 		}
 		return pf.Say(ctx, p, key+"/questions", strings.Join(lines, "\n"), notify)
 	}
-	if err := pf.Say(ctx, p, key+"/pending", set.UI("pending"), nil); err != nil {
+	if err := pf.Say(ctx, p, key+"/pending", strings.Join(append(lines, set.UI("pending")), "\n"), nil); err != nil {
 		return err
 	}
 	return pf.Card(ctx, set, p, reply.Draft.ID, key+"/card")

@@ -234,13 +234,19 @@ type Reply struct {
 	Findings  []rules.Finding   `json:"findings"`
 	Questions []rules.Question  `json:"questions"`
 	Facts     []rules.Fact      `json:"facts"`
-	Draft     *DraftRef         `json:"draft"`
-	Caveats   []string          `json:"caveats,omitempty"`
-	Knowledge []Citation        `json:"knowledge,omitempty"` // company knowledge the draft quotes
-	Read      *Read             `json:"read,omitempty"`      // who read this message, when a language model may have
-	Source    *Phrased          `json:"source,omitempty"`    // who wrote the draft
-	Replayed  bool              `json:"-"`                   // the message was handled before: this is that turn's reply
-	Delivery  string            `json:"delivery,omitempty"`  // the delivery that took the turn (Request.Delivery)
+	// What the thread says back to the person who answered: what was read from the reply
+	// («Segnato: circa il 35% …», so a misreading can be corrected), the number questions
+	// put again because the reply gave no share, and the note that a reminder will follow.
+	Readback  []string         `json:"readback,omitempty"`
+	AskedBack []rules.Question `json:"asked_back,omitempty"`
+	Later     string           `json:"later,omitempty"`
+	Draft     *DraftRef        `json:"draft"`
+	Caveats   []string         `json:"caveats,omitempty"`
+	Knowledge []Citation       `json:"knowledge,omitempty"` // company knowledge the draft quotes
+	Read      *Read            `json:"read,omitempty"`      // who read this message, when a language model may have
+	Source    *Phrased         `json:"source,omitempty"`    // who wrote the draft
+	Replayed  bool             `json:"-"`                   // the message was handled before: this is that turn's reply
+	Delivery  string           `json:"delivery,omitempty"`  // the delivery that took the turn (Request.Delivery)
 }
 
 func newID(prefix string) string {

@@ -18,7 +18,7 @@ import (
 // it never decides anything, and the draft still waits for a reviewer.
 type Reader interface {
 	Question(ctx context.Context, in QuestionInput) (rules.Intent, Read)
-	Answer(ctx context.Context, in AnswerInput) ([]understand.Share, Read)
+	Answer(ctx context.Context, in AnswerInput) ([]understand.Answer, Read)
 }
 
 // QuestionInput is what a reader may use to read a question.
@@ -44,7 +44,7 @@ type AnswerInput struct {
 	Text      string
 	Asked     []rules.Question   // the open questions put to the person who answered, with a share to give
 	Leads     float64            // the period's leads, to turn "40 of them" into a share
-	Parsed    []understand.Share // the deterministic parser's reading
+	Parsed    understand.Reading // the deterministic reader's reading, in the context of Asked
 	Names     []string
 }
 
@@ -91,27 +91,31 @@ func (e *Engine) readQuestion(ctx context.Context, ws *workspace.Workspace, text
 	return in, &read
 }
 
-// readAnswer is the parser's shares, where the reader (when there is one) gave a share
-// for a topic, its share instead.
-func (e *Engine) readAnswer(ctx context.Context, p *profile.Profile, in AnswerInput) ([]understand.Share, *Read) {
+// readAnswer is the deterministic reading of a reply; where the reader (when there is one)
+// read a share for a topic, its share instead (validated by the reader against what the
+// reply states).
+func (e *Engine) readAnswer(ctx context.Context, p *profile.Profile, in AnswerInput) (understand.Reading, *Read) {
 	if e.reader == nil || p.LLM == "off" || len(in.Asked) == 0 {
 		return in.Parsed, nil
 	}
 	in.Names = peopleNames(p)
-	shares, read := e.reader.Answer(ctx, in)
-	if read.By != "llm" {
+	answers, read := e.reader.Answer(ctx, in)
+	if read.By != "llm" || len(answers) == 0 {
 		return in.Parsed, &read
 	}
+	out := in.Parsed
 	byTopic := map[rules.Topic]bool{}
-	for _, s := range shares {
-		byTopic[s.Topic] = true
+	for i := range answers {
+		answers[i].By = rules.ReadByModel
+		byTopic[answers[i].Topic] = true
 	}
-	for _, s := range in.Parsed {
-		if !byTopic[s.Topic] {
-			shares = append(shares, s)
+	for _, a := range in.Parsed.Answers {
+		if !byTopic[a.Topic] {
+			answers = append(answers, a)
 		}
 	}
-	return shares, &read
+	out.Answers = answers
+	return out, &read
 }
 
 // metricChoices are the metrics of the catalogue and of the data, named in lang.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/whybot/whybot/bot/understand"
@@ -31,6 +32,9 @@ type turn struct {
 	given     []rules.Fact  // the facts people gave since the thread's question
 	newFacts  []rules.Fact  // the facts this turn gives
 	read      *Read
+	reading   understand.Reading // what was read from a reply
+	askBack   []rules.Question   // number questions the reply left open, put again
+	later     []rules.Topic      // number questions the speaker will answer later: a reminder
 	res       rules.Result
 }
 
@@ -93,9 +97,10 @@ func (e *Engine) takeQuestion(ctx context.Context, t *turn) {
 	t.th.Question, t.th.Asked = t.text, nil
 }
 
-// takeAnswer reads a reply in the thread: the figures in it for the questions put to the
-// speaker. Only the person a question was put to answers it: a number from anyone else
-// in the thread is context, not a fact.
+// takeAnswer reads a reply in the thread against the questions put to the speaker: the
+// shares in it for their open number questions, or a new figure for one they answered
+// (a correction). Only the person a question was put to answers it: a number from anyone
+// else in the thread is context, not a fact.
 func (e *Engine) takeAnswer(ctx context.Context, t *turn) error {
 	ws, p := t.ws, t.ws.Profile
 	var err error
@@ -109,28 +114,46 @@ func (e *Engine) takeAnswer(ctx context.Context, t *turn) error {
 		t.th.Language = t.req.Lang
 	}
 	t.anyway = understand.AnswerAnyway(t.text)
-	askedMe := map[rules.Topic]bool{}
 	var shareAsked []rules.Question
+	rc := understand.Context{Base: t.leads()}
 	asker, _ := p.Person(t.th.Asker)
 	for _, q := range ws.Rules.Evaluate(rules.Input{Data: ws.Data, Intent: t.intent, Asker: asker, Facts: t.given}).Questions {
-		if q.To == t.speaker.Handle {
-			askedMe[q.Topic] = true
-			if !textTopics[q.Topic] {
-				shareAsked = append(shareAsked, q)
-			}
+		if q.To == t.speaker.Handle && !textTopics[q.Topic] {
+			shareAsked = append(shareAsked, q)
+			rc.Open = append(rc.Open, q.Topic)
 		}
 	}
-	leads, _ := ws.Data.Value(ws.Data.Len()-1, "leads")
-	var shares []understand.Share
-	shares, t.read = e.readAnswer(ctx, p, AnswerInput{Workspace: p.Workspace, Language: t.th.Language, Text: t.text,
-		Asked: shareAsked, Leads: leads, Parsed: understand.Shares(t.text, leads)})
-	for _, s := range shares {
-		if askedMe[s.Topic] {
-			v := s.Value
-			t.newFacts = append(t.newFacts, rules.Fact{Topic: s.Topic, Metric: s.Metric, Value: &v, Text: t.text, By: t.speaker.Handle, At: t.now})
+	for _, f := range t.given {
+		if f.By == t.speaker.Handle && f.Reading != nil && !slices.Contains(rc.Answered, f.Topic) && !slices.Contains(rc.Open, f.Topic) {
+			rc.Answered = append(rc.Answered, f.Topic)
 		}
+	}
+	t.reading, t.read = e.readAnswer(ctx, p, AnswerInput{Workspace: p.Workspace, Language: t.th.Language, Text: t.text,
+		Asked: shareAsked, Leads: rc.Base, Parsed: understand.Read(t.text, rc)})
+	for _, a := range t.reading.Answers {
+		t.newFacts = append(t.newFacts, factOf(a, t.text, t.speaker.Handle, t.now))
 	}
 	return nil
+}
+
+// leads is the period's lead count, what shares in answers are of (0 without one).
+func (t *turn) leads() float64 {
+	v, _ := t.ws.Data.Value(t.ws.Data.Len()-1, "leads")
+	return v
+}
+
+// metricOfTopic is the metric a share answers, by topic.
+var metricOfTopic = map[rules.Topic]string{rules.TopicLeadQuality: "qualified_rate", rules.TopicSalesFollowup: "followup_rate"}
+
+// factOf is the fact an answer gives: a figure when it states one (exact or approximate),
+// a range with no figure when its words are vague; with how it was read.
+func factOf(a understand.Answer, text, by string, at time.Time) rules.Fact {
+	f := rules.Fact{Topic: a.Topic, Metric: metricOfTopic[a.Topic], Text: text, By: by, At: at,
+		Reading: &rules.Reading{Low: a.Low, High: a.High, Approx: a.Approx, Bounds: a.Bounds, Count: a.Count, Of: a.Of, Words: a.Words, By: firstOf(a.By, rules.ReadByRules)}}
+	if v, ok := a.Point(); ok {
+		f.Value = &v
+	}
+	return f
 }
 
 // facts are the facts the rules evaluate with: those given before and this turn's.
@@ -143,32 +166,45 @@ func (t *turn) input() rules.Input {
 	return rules.Input{Data: t.ws.Data, Intent: t.intent, Asker: asker, Facts: t.facts()}
 }
 
-// evaluate runs the rules with the facts. A reply from the person asked answers their
-// open free-text questions, and their number questions when they gave words but no
-// number; the rules run again with those answers.
+// evaluate runs the rules with the facts. A reply from the person asked answers their open
+// free-text questions, unless all it says is "later", "I don't know" or "answer anyway". A
+// number question it gives no share for stays open: put again once, with an example of an
+// answer that works, or, when the person said they would answer later, a reminder.
 func (t *turn) evaluate() {
 	t.res = t.ws.Rules.Evaluate(t.input())
-	if t.answering && !(t.anyway && len(t.newFacts) == 0 && isOnlyAnyway(t.text)) {
-		answered := map[rules.Topic]bool{}
-		for _, f := range t.newFacts {
-			answered[f.Topic] = true
-		}
+	if !t.answering {
+		return
+	}
+	r := t.reading
+	silent := len(r.Answers) == 0 && (r.Later || r.Unsure || r.Ambiguous || r.Unreadable || (t.anyway && isOnlyAnyway(t.text)))
+	if !silent {
 		added := false
 		for _, q := range t.res.Questions {
-			if q.To != t.speaker.Handle || answered[q.Topic] || !(textTopics[q.Topic] || len(t.newFacts) == 0) {
-				continue
+			if q.To == t.speaker.Handle && textTopics[q.Topic] {
+				t.newFacts = append(t.newFacts, rules.Fact{Topic: q.Topic, Text: t.text, By: t.speaker.Handle, At: t.now})
+				added = true
 			}
-			t.newFacts = append(t.newFacts, rules.Fact{Topic: q.Topic, Text: t.text, By: t.speaker.Handle, At: t.now})
-			answered[q.Topic], added = true, true
 		}
 		if added {
 			t.res = t.ws.Rules.Evaluate(t.input())
 		}
 	}
-	if t.answering {
-		t.events = append(t.events, store.Event{Kind: store.EventAnswer, At: t.now, By: record.Person(t.speaker.Handle),
-			Data: record.JSON(&record.Answer{Text: t.text, Facts: t.newFacts, Anyway: t.anyway, Read: t.read, Account: t.req.Account})})
+	if len(r.Answers) == 0 && !t.anyway {
+		for _, q := range t.res.Questions {
+			if q.To != t.speaker.Handle || textTopics[q.Topic] {
+				continue
+			}
+			switch {
+			case r.Later:
+				t.later = append(t.later, q.Topic)
+			case !slices.Contains(t.th.Reasked, q.Topic):
+				t.askBack = append(t.askBack, q)
+				t.th.Reasked = append(t.th.Reasked, q.Topic)
+			}
+		}
 	}
+	t.events = append(t.events, store.Event{Kind: store.EventAnswer, At: t.now, By: record.Person(t.speaker.Handle),
+		Data: record.JSON(&record.Answer{Text: t.text, Facts: t.newFacts, Anyway: t.anyway, Read: t.read, Account: t.req.Account})})
 }
 
 // finish says the result in the thread's language, writes the draft when nothing is left
@@ -198,6 +234,9 @@ func (e *Engine) finish(ctx context.Context, t *turn) (Reply, error) {
 	th.UpdatedAt = t.now
 	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: t.intent, Period: res.Period,
 		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts, Read: t.read, Delivery: t.req.Delivery}
+	if err := t.sayBack(view, &reply); err != nil {
+		return Reply{}, err
+	}
 	saved := store.Turn{Thread: *th, New: t.isNew, SupersedeDrafts: !t.isNew, ResetFacts: !t.isNew && !t.answering}
 	// once a draft waits for review (all answered, or "answer anyway"), a later answer
 	// makes a new draft that supersedes it, never a thread waiting again: the asker asked for
@@ -257,5 +296,34 @@ func (e *Engine) register(ctx context.Context, ws *workspace.Workspace, now time
 		return fmt.Errorf("register workspace %s: %w", rec.ID, err)
 	}
 	e.registered.Store(rec.ID, rec.Version())
+	return nil
+}
+
+// sayBack writes what the thread says to the person who answered: what was read from
+// their reply, the number questions put to them again, the note that a reminder follows.
+func (t *turn) sayBack(view prompts.View, reply *Reply) error {
+	for _, f := range t.newFacts {
+		if f.Reading == nil {
+			continue
+		}
+		line, err := view.ReadbackText(f, t.leads())
+		if err != nil {
+			return err
+		}
+		reply.Readback = append(reply.Readback, line)
+	}
+	for _, q := range t.askBack {
+		var err error
+		if q.Text, err = view.ReaskText(q, t.reading.Number); err != nil {
+			return err
+		}
+		reply.AskedBack = append(reply.AskedBack, q)
+	}
+	if len(t.later) > 0 {
+		var err error
+		if reply.Later, err = view.Set.Render("later", map[string]any{"V": view, "To": t.speaker.Handle, "Hours": t.reading.LaterHours}); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -74,7 +74,7 @@ func (r *Reader) Question(ctx context.Context, in conversation.QuestionInput) (r
 }
 
 // Answer reads an answer to the questions in.Asked.
-func (r *Reader) Answer(ctx context.Context, in conversation.AnswerInput) ([]understand.Share, conversation.Read) {
+func (r *Reader) Answer(ctx context.Context, in conversation.AnswerInput) ([]understand.Answer, conversation.Read) {
 	red := Redactor{Names: in.Names}
 	type asked struct {
 		Topic string `json:"topic"`
@@ -85,9 +85,10 @@ func (r *Reader) Answer(ctx context.Context, in conversation.AnswerInput) ([]und
 		qs = append(qs, asked{Topic: string(q.Topic), Asked: red.Redact(q.Text)})
 	}
 	first := factsJSON{Facts: []factJSON{}}
-	for _, s := range in.Parsed {
-		v := s.Value
-		first.Facts = append(first.Facts, factJSON{Topic: string(s.Topic), Share: &v})
+	for _, a := range in.Parsed.Answers {
+		if v, ok := a.Point(); ok {
+			first.Facts = append(first.Facts, factJSON{Topic: string(a.Topic), Share: &v})
+		}
 	}
 	doc := map[string]any{"answer": red.Redact(in.Text), "open_questions": qs, "first_reading": first}
 	if in.Leads > 0 {
@@ -96,13 +97,13 @@ func (r *Reader) Answer(ctx context.Context, in conversation.AnswerInput) ([]und
 	var out factsJSON
 	read := r.ask(ctx, in.Workspace, in.Language, "llm.read.answer", doc, &out)
 	if read.By != "llm" {
-		return in.Parsed, read
+		return in.Parsed.Answers, read
 	}
-	shares, err := checkShares(out, in)
+	answers, err := checkShares(out, in)
 	if err != nil {
-		return in.Parsed, r.invalid(ctx, in.Workspace, err)
+		return in.Parsed.Answers, r.invalid(ctx, in.Workspace, err)
 	}
-	return shares, read
+	return answers, read
 }
 
 // ask sends one fenced JSON document with the named system prompt and decodes the reply
@@ -216,25 +217,23 @@ func checkIntent(out intentJSON, in conversation.QuestionInput) (rules.Intent, e
 	return rules.Intent{Kind: rules.IntentKind(out.Kind), Metric: out.Metric, Direction: out.Direction, ClaimedChangePct: pct, Target: out.Target, Unknown: unknown}, nil
 }
 
-// metricOfTopic is the metric a share answers, by topic; the model does not choose it.
-var metricOfTopic = map[rules.Topic]string{rules.TopicLeadQuality: "qualified_rate", rules.TopicSalesFollowup: "followup_rate"}
-
 // checkShares validates an answer's reading: only topics asked of this person, one share
-// each, between 0 and 1, and each one the answer states (a percentage, a count of the
-// period's leads, "a of b", a fraction in words) or the parser read.
-func checkShares(out factsJSON, in conversation.AnswerInput) ([]understand.Share, error) {
-	asked := map[string]bool{}
+// each, between 0 and 1, and each one the reply states, as the deterministic reader finds
+// quantities in it (a percentage, a count of the period's leads, "a of b", a fraction in
+// words, or the complement of one when the reply denies). A share is never taken from vague
+// words ("most"): those stay a range. What the reply's words say of a share (approximate,
+// the count) comes from the deterministic reading, not from the model.
+func checkShares(out factsJSON, in conversation.AnswerInput) ([]understand.Answer, error) {
+	asked := map[rules.Topic]bool{}
 	for _, q := range in.Asked {
-		asked[string(q.Topic)] = true
+		asked[q.Topic] = true
 	}
-	parsed := map[string]float64{}
-	for _, s := range in.Parsed {
-		parsed[string(s.Topic)] = s.Value
-	}
-	var shares []understand.Share
+	cands := understand.Candidates(in.Text, in.Leads)
+	var answers []understand.Answer
 	seen := map[string]bool{}
 	for _, f := range out.Facts {
-		if !asked[f.Topic] || metricOfTopic[rules.Topic(f.Topic)] == "" {
+		topic := rules.Topic(f.Topic)
+		if !asked[topic] || (topic != rules.TopicLeadQuality && topic != rules.TopicSalesFollowup) {
 			return nil, fmt.Errorf("topic %q was not asked of this person", f.Topic)
 		}
 		if seen[f.Topic] {
@@ -248,39 +247,27 @@ func checkShares(out factsJSON, in conversation.AnswerInput) ([]understand.Share
 		if math.IsNaN(v) || v < 0 || v > 1 {
 			return nil, fmt.Errorf("share %v of %s is not between 0 and 1", v, f.Topic)
 		}
-		if p, ok := parsed[f.Topic]; !(ok && math.Abs(p-v) < 0.005) && !stated(in.Text, in.Leads, v) {
+		if a, ok := in.Parsed.Answer(topic); ok {
+			if p, point := a.Point(); point && math.Abs(p-v) < 0.005 {
+				answers = append(answers, a)
+				continue
+			}
+		}
+		q, ok := statedShare(cands, v)
+		if !ok {
 			return nil, fmt.Errorf("share %v of %s is not one the answer states", v, f.Topic)
 		}
-		shares = append(shares, understand.Share{Topic: rules.Topic(f.Topic), Metric: metricOfTopic[rules.Topic(f.Topic)], Value: v, Clause: in.Text})
+		answers = append(answers, understand.Answer{Topic: topic, Quantity: q, Words: in.Text})
 	}
-	return shares, nil
+	return answers, nil
 }
 
-// stated reports whether an answer states share v: as a percentage, a count of leads,
-// "a of b" or a fraction in words.
-func stated(text string, leads, v float64) bool {
-	figs := numbers(text) // each figure in its possible readings
-	// a share, or its complement when the text denies ("60% are junk" states 0.4 qualified)
-	neg := understand.Negative(text)
-	near := func(x float64) bool { return math.Abs(x-v) < 0.005 || (neg && math.Abs(1-x-v) < 0.005) }
-	for i, fr := range figs {
-		for _, f := range fr {
-			if near(f/100) || (leads > 0 && near(f/leads)) {
-				return true
-			}
-			for j, gr := range figs {
-				for _, g := range gr {
-					if i != j && g > 0 && near(f/g) { // "a of b"
-						return true
-					}
-				}
-			}
+// statedShare is the quantity among a reply's candidates that is the figure v.
+func statedShare(cands []understand.Quantity, v float64) (understand.Quantity, bool) {
+	for _, q := range cands {
+		if p, point := q.Point(); point && math.Abs(p-v) < 0.005 {
+			return q, true
 		}
 	}
-	for _, w := range understand.FractionsIn(text) {
-		if near(w) {
-			return true
-		}
-	}
-	return false
+	return understand.Quantity{}, false
 }

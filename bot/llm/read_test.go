@@ -87,25 +87,28 @@ func TestReadQuestionInvalidKeepsTheParser(t *testing.T) {
 func answerInput(text string) conversation.AnswerInput {
 	return conversation.AnswerInput{Workspace: "w", Language: "it", Text: text, Leads: 120,
 		Asked:  []rules.Question{{Topic: rules.TopicLeadQuality, To: "giulia", Text: "Quanti lead sono qualificati?"}, {Topic: rules.TopicSalesFollowup, To: "giulia"}},
-		Parsed: understand.Shares(text, 120)}
+		Parsed: understand.Read(text, understand.Context{Base: 120, Open: []rules.Topic{rules.TopicLeadQuality, rules.TopicSalesFollowup}})}
 }
 
 func TestReadAnswer(t *testing.T) {
 	t.Parallel()
 	text := "guardando il CRM, dei 120 arrivati quelli buoni sono una trentina, diciamo 30; le chiamate le hanno fatte quasi tutte"
-	f := newFakeOpenAI(t, say(`{"facts":[{"topic":"lead_quality","share":0.25},{"topic":"sales_followup","share":0.9}]}`))
+	f := newFakeOpenAI(t, say(`{"facts":[{"topic":"lead_quality","share":0.25},{"topic":"sales_followup","share":null}]}`))
 	r := &llm.Reader{Model: model(t, f.URL, 5*time.Second)}
-	shares, read := r.Answer(context.Background(), answerInput(text))
+	in := answerInput(text)
+	answers, read := r.Answer(context.Background(), in)
 	require.Equal(t, "llm", read.By, read.Problem)
-	require.Equal(t, []understand.Share{
-		{Topic: rules.TopicLeadQuality, Metric: "qualified_rate", Value: 0.25, Clause: text},
-		{Topic: rules.TopicSalesFollowup, Metric: "followup_rate", Value: 0.9, Clause: text}}, shares)
+	quality, ok := in.Parsed.Answer(rules.TopicLeadQuality)
+	require.True(t, ok)
+	require.True(t, quality.Approx, "una trentina")
+	require.Equal(t, []understand.Answer{quality}, answers, "the share the model read, with what the reply's words say of it")
 	user := f.bodies[0]["messages"].([]any)[1].(map[string]any)["content"].(string)
 	require.Contains(t, user, `"leads_in_period": 120`)
 	require.Contains(t, user, `"topic": "lead_quality"`)
 
 	for name, tc := range map[string]struct{ reply, problem string }{
 		"share not stated": {`{"facts":[{"topic":"lead_quality","share":0.7}]}`, "share 0.7 of lead_quality is not one the answer states"},
+		"vague made exact": {`{"facts":[{"topic":"sales_followup","share":0.9}]}`, "share 0.9 of sales_followup is not one the answer states"},
 		"topic not asked":  {`{"facts":[{"topic":"values_conflict","share":0.25}]}`, `topic "values_conflict" was not asked`},
 		"out of range":     {`{"facts":[{"topic":"lead_quality","share":25}]}`, "not between 0 and 1"},
 		"twice":            {`{"facts":[{"topic":"lead_quality","share":0.25},{"topic":"lead_quality","share":0.25}]}`, "given twice"},
@@ -115,8 +118,8 @@ func TestReadAnswer(t *testing.T) {
 			f := newFakeOpenAI(t, say(tc.reply))
 			r := &llm.Reader{Model: model(t, f.URL, 5*time.Second)}
 			in := answerInput(text)
-			shares, read := r.Answer(context.Background(), in)
-			require.Equal(t, in.Parsed, shares)
+			answers, read := r.Answer(context.Background(), in)
+			require.Equal(t, in.Parsed.Answers, answers)
 			require.Equal(t, conversation.FallbackInvalid, read.Fallback)
 			require.Contains(t, read.Problem, tc.problem)
 		})

@@ -62,34 +62,6 @@ func TestUnknownSubject(t *testing.T) {
 	require.Equal(t, "podcast downloads", in.Unknown)
 }
 
-func TestShares(t *testing.T) {
-	t.Parallel()
-	tests := map[string]map[string]float64{
-		"solo il 40% è in target, le vendite ne hanno richiamati un quarto": {"qualified_rate": 0.4, "followup_rate": 0.25},
-		"about 60% were qualified and sales called all of them":             {"qualified_rate": 0.6, "followup_rate": 1},
-		"12 of the 30 leads were qualified":                                 {"qualified_rate": 0.4},
-		"il 70% è fuori target":                                             {"qualified_rate": 0.3},
-		"nobody called them yet":                                            {"followup_rate": 0},
-		"non li ha richiamati nessuno":                                      {"followup_rate": 0},
-		"half were junk, sales contacted two thirds":                        {"qualified_rate": 0.5, "followup_rate": 2.0 / 3},
-		"20 sono in target":                                                 {"qualified_rate": 0.25},
-		"no idea, ask marco":                                                {},
-	}
-	for text, want := range tests {
-		t.Run(text, func(t *testing.T) {
-			t.Parallel()
-			got := map[string]float64{}
-			for _, s := range understand.Shares(text, 80) {
-				got[s.Metric] = s.Value
-			}
-			require.Len(t, got, len(want))
-			for k, v := range want {
-				require.InDelta(t, v, got[k], 1e-9, k)
-			}
-		})
-	}
-}
-
 func TestAnswerAnyway(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{"answer anyway", "Rispondi comunque", "/anyway", "ok, procedi comunque per favore"} {
@@ -109,9 +81,9 @@ func FuzzQuestion(f *testing.F) {
 		require.Contains(t, []rules.IntentKind{rules.KindWhy, rules.KindGoal, rules.KindStatus}, in.Kind)
 		require.Contains(t, []string{"", "it", "en"}, lang)
 		require.Contains(t, []string{"", "up", "down"}, in.Direction)
-		for _, s := range understand.Shares(q, 50) {
-			require.GreaterOrEqual(t, s.Value, 0.0)
-			require.LessOrEqual(t, s.Value, 1.0)
+		for _, a := range understand.Read(q, understand.Context{Base: 50, Open: []rules.Topic{rules.TopicLeadQuality}}).Answers {
+			require.GreaterOrEqual(t, a.Low, 0.0)
+			require.LessOrEqual(t, a.High, 1.0)
 		}
 	})
 }
@@ -126,15 +98,17 @@ func FuzzAnswer(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, a string, leads float64) {
 		_ = understand.AnswerAnyway(a)
-		_ = understand.Negative(a)
-		for _, s := range understand.Shares(a, leads) {
-			require.False(t, math.IsNaN(s.Value), "%q", a)
-			require.GreaterOrEqual(t, s.Value, 0.0, "%q", a)
-			require.LessOrEqual(t, s.Value, 1.0, "%q", a)
+		ctx := understand.Context{Base: leads, Open: []rules.Topic{rules.TopicLeadQuality, rules.TopicSalesFollowup}}
+		for _, s := range understand.Read(a, ctx).Answers {
+			require.False(t, math.IsNaN(s.Low) || math.IsNaN(s.High), "%q", a)
+			require.GreaterOrEqual(t, s.Low, 0.0, "%q", a)
+			require.LessOrEqual(t, s.High, 1.0, "%q", a)
+			require.LessOrEqual(t, s.Low, s.High, "%q", a)
 			require.NotEmpty(t, s.Topic)
+			require.NotEmpty(t, s.Words)
 		}
-		for _, v := range understand.FractionsIn(a) {
-			require.False(t, math.IsNaN(v) || math.IsInf(v, 0), "%q", a)
+		for _, q := range understand.Candidates(a, leads) {
+			require.False(t, math.IsNaN(q.Low) || math.IsInf(q.Low, 0), "%q", a)
 		}
 	})
 }

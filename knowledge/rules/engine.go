@@ -99,6 +99,8 @@ type eval struct {
 	previous   map[string]float64
 	sources    map[string]string
 	facts      map[Topic]Fact // by topic: the latest answer on a topic wins
+	ranges     map[string]*Reading // metrics a person gave only vague words for ("most"): a range, no figure
+	approx     map[string]bool     // metrics whose value rests on a person's estimate ("circa il 35%")
 	subject    string         // the metric the question is about (leads when it names none)
 	concMetric string         // the metric whose channels are looked at
 	res        Result
@@ -147,13 +149,22 @@ func (e *eval) latestValues() {
 		}
 	}
 	facts := map[Topic]Fact{}
+	e.ranges, e.approx = map[string]*Reading{}, map[string]bool{}
 	for _, f := range e.in.Facts {
 		facts[f.Topic] = f
-		if f.Metric != "" && f.Value != nil {
-			if _, inData := latest[f.Metric]; !inData || sources[f.Metric] == "fact" || !ds.Given(L, f.Metric) {
-				latest[f.Metric] = *f.Value
-				sources[f.Metric] = "fact:" + f.By
-			}
+		if f.Metric == "" || ds.Given(L, f.Metric) {
+			continue // the data's own figure stands
+		}
+		switch {
+		case f.Value != nil:
+			latest[f.Metric] = *f.Value
+			sources[f.Metric] = "fact:" + f.By
+			delete(e.ranges, f.Metric)
+			e.approx[f.Metric] = f.Reading != nil && f.Reading.Approx
+		case f.Reading.Ranged():
+			delete(latest, f.Metric)
+			delete(e.approx, f.Metric)
+			e.ranges[f.Metric] = f.Reading
 		}
 	}
 	// rates given by people turn into counts, then derived metrics follow
@@ -161,6 +172,7 @@ func (e *eval) latestValues() {
 		if l, ok := latest["leads"]; ok {
 			latest["qualified_leads"] = r * l
 			sources["qualified_leads"] = sources["qualified_rate"]
+			e.approx["qualified_leads"] = e.approx["qualified_rate"]
 			delete(latest, "cost_per_qualified_lead")
 		}
 	}
@@ -180,6 +192,7 @@ func (e *eval) latestValues() {
 			sources[id] = "derived"
 			if strings.HasPrefix(sources["qualified_leads"], "fact:") && (id == "cost_per_qualified_lead") {
 				sources[id] = "derived:" + sources["qualified_leads"]
+				e.approx[id] = e.approx["qualified_rate"]
 			}
 		}
 	}

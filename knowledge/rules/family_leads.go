@@ -6,7 +6,7 @@ import "math"
 // followed up (lead_quality_unknown, followup_unknown), and says when too few are
 // (lead_quality_low, followup_gap).
 func leadsFamily(e *eval) {
-	latest, previous, facts, period, it, th, ds, subject := e.latest, e.previous, e.facts, e.period, e.it, e.th, e.ds, e.subject
+	latest, previous, period, it, th, ds, subject := e.latest, e.previous, e.period, e.it, e.th, e.ds, e.subject
 	add, ask, holder, datum := e.add, e.ask, e.holder, e.datum
 	leadQuestion := leadMetrics[subject]
 	if it.Kind == KindStatus {
@@ -15,32 +15,60 @@ func leadsFamily(e *eval) {
 		}
 	}
 	if leadQuestion && ds.Has("leads") {
-		if _, ok := latest["qualified_rate"]; !ok {
+		if _, ok := latest["qualified_rate"]; !ok && e.ranges["qualified_rate"] == nil {
 			add(Finding{Rule: LeadQualityUnknown, Severity: Warning, Subject: "leads", Params: map[string]any{"period": period, "leads": latest["leads"]}, Evidence: []Datum{datum("leads")}})
 			ask(TopicLeadQuality, holder("marketing", "agency", "owner"), LeadQualityUnknown, map[string]any{"period": period, "leads": latest["leads"]})
 		}
-		if _, ok := latest["followup_rate"]; !ok {
+		if _, ok := latest["followup_rate"]; !ok && e.ranges["followup_rate"] == nil {
 			add(Finding{Rule: FollowupUnknown, Severity: Warning, Subject: "leads", Params: map[string]any{"period": period, "leads": latest["leads"]}, Evidence: []Datum{datum("leads")}})
 			ask(TopicSalesFollowup, holder("sales", "owner"), FollowupUnknown, map[string]any{"period": period, "leads": latest["leads"]})
 		}
 	}
-	if q, ok := latest["qualified_rate"]; ok && (leadQuestion || it.Kind == KindStatus) && q < th.QualifiedRateMin {
-		ev := []Datum{datum("qualified_rate")}
+	if !(leadQuestion || it.Kind == KindStatus) {
+		return
+	}
+	if params, ev, ok := e.belowMin("qualified_rate", th.QualifiedRateMin, TopicLeadQuality); ok {
 		for _, id := range []string{"qualified_leads", "leads", "cost_per_qualified_lead"} {
 			if _, ok := latest[id]; ok {
 				ev = append(ev, datum(id))
 			}
 		}
-		add(Finding{Rule: LeadQualityLow, Severity: Warning, Subject: "qualified_rate", Params: map[string]any{"rate": q, "min": th.QualifiedRateMin, "by": factBy(facts, TopicLeadQuality)}, Evidence: ev})
+		add(Finding{Rule: LeadQualityLow, Severity: Warning, Subject: "qualified_rate", Params: params, Evidence: ev})
 	}
-	if fr, ok := latest["followup_rate"]; ok && (leadQuestion || it.Kind == KindStatus) && fr < th.FollowupRateMin {
-		ev := []Datum{datum("followup_rate")}
-		params := map[string]any{"rate": fr, "min": th.FollowupRateMin, "by": factBy(facts, TopicSalesFollowup)}
+	if params, ev, ok := e.belowMin("followup_rate", th.FollowupRateMin, TopicSalesFollowup); ok {
 		if l, ok := latest["leads"]; ok {
 			ev = append(ev, datum("leads"))
-			params["not_followed"] = math.Round(l * (1 - fr))
+			if fr, ok := latest["followup_rate"]; ok {
+				params["not_followed"] = math.Round(l * (1 - fr))
+			}
 		}
 		add(Finding{Rule: FollowupGap, Severity: Critical, Subject: "followup_rate", Params: params, Evidence: ev})
 	}
+}
 
+// belowMin says whether a rate is below its minimum: a figure (from the data or a person,
+// exact or an estimate) below it, or a person's vague words whose whole range is below it
+// ("pochi"), or probably so when the minimum falls inside the range ("meno della metà"
+// against 40%). A range never turns into a figure: its params carry the person's words.
+func (e *eval) belowMin(id string, minimum float64, topic Topic) (map[string]any, []Datum, bool) {
+	by := factBy(e.facts, topic)
+	if v, ok := e.latest[id]; ok {
+		if v >= minimum {
+			return nil, nil, false
+		}
+		params := map[string]any{"rate": v, "min": minimum, "by": by}
+		if e.approx[id] {
+			params["approx"] = true
+		}
+		return params, []Datum{e.datum(id)}, true
+	}
+	r := e.ranges[id]
+	if r == nil || r.Low >= minimum {
+		return nil, nil, false
+	}
+	params := map[string]any{"min": minimum, "by": by, "low": r.Low, "high": r.High, "bounds": r.Bounds}
+	if r.High >= minimum {
+		params["probably"] = true
+	}
+	return params, []Datum{}, true
 }

@@ -100,7 +100,34 @@ type Fact struct {
 	Text   string    `json:"text"`
 	By     string    `json:"by"`
 	At     time.Time `json:"at"`
+	// Reading is how the answer was read: nil for a free-text answer, and in facts written
+	// before readings were kept
+	Reading *Reading `json:"reading,omitempty"`
 }
+
+// Reading is how a person's answer was read: the share stated (Low == High), approximate
+// or not, or the range vague words allow ("la maggior parte"), which never becomes a
+// figure; the words it was read from, and who read it.
+type Reading struct {
+	Low    float64  `json:"low"`
+	High   float64  `json:"high"`
+	Approx bool     `json:"approx,omitempty"`
+	Bounds bool     `json:"bounds,omitempty"` // a range whose ends the person gave ("tra il 30 e il 40%")
+	Count  *float64 `json:"count,omitempty"`  // the count the person gave, when the share came from one
+	Of     float64  `json:"of,omitempty"`    // what that count is of
+	Words  string   `json:"words"`
+	By     string   `json:"by"` // ReadByRules, ReadByModel or ReadByButton
+}
+
+// Who read an answer.
+const (
+	ReadByRules  = "rules"
+	ReadByModel  = "llm"
+	ReadByButton = "button"
+)
+
+// Ranged reports whether the reading is a range, not a figure.
+func (r *Reading) Ranged() bool { return r != nil && r.High-r.Low >= 1e-9 }
 
 // Datum is one piece of evidence: a value of a metric in a period, and where it came from.
 type Datum struct {

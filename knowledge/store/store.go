@@ -178,18 +178,48 @@ type Thread struct {
 	// threads written before they were kept.
 	Question  string        `json:"question,omitempty"`
 	Asked     []rules.Topic `json:"asked,omitempty"`
+	// Reasked are the topics whose question was put again after a reply that answered
+	// nothing: once each.
+	Reasked   []rules.Topic `json:"reasked,omitempty"`
 	Version   int           `json:"version"`
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 // AskedJSON is the topics asked, as both backends store them.
-func (t Thread) AskedJSON() string {
-	if len(t.Asked) == 0 {
+func (t Thread) AskedJSON() string { return topicsJSON(t.Asked) }
+
+// ReaskedJSON is the topics asked again, as both backends store them.
+func (t Thread) ReaskedJSON() string { return topicsJSON(t.Reasked) }
+
+func topicsJSON(ts []rules.Topic) string {
+	if len(ts) == 0 {
 		return "[]"
 	}
-	b, _ := json.Marshal(t.Asked)
+	b, _ := json.Marshal(ts)
 	return string(b)
+}
+
+// ReadingJSON is a fact's reading as both backends store it: JSON, or NULL.
+func ReadingJSON(f Fact) *string {
+	if f.Reading == nil {
+		return nil
+	}
+	b, _ := json.Marshal(f.Reading)
+	s := string(b)
+	return &s
+}
+
+// DecodeReading is a stored reading, or nil.
+func DecodeReading(s *string) *rules.Reading {
+	if s == nil || *s == "" {
+		return nil
+	}
+	var r rules.Reading
+	if json.Unmarshal([]byte(*s), &r) != nil {
+		return nil
+	}
+	return &r
 }
 
 // Event is one line of a thread's audit trail.

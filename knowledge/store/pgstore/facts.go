@@ -19,8 +19,8 @@ func insertFacts(ctx context.Context, tx pgx.Tx, workspace, thread string, facts
 	}
 	for _, f := range facts {
 		seq++
-		if _, err := tx.Exec(ctx, `INSERT INTO facts (workspace, thread_id, seq, topic, metric, value, text, by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			workspace, thread, seq, f.Topic, f.Metric, f.Value, f.Text, f.By, f.At); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO facts (workspace, thread_id, seq, topic, metric, value, text, by, at, reading) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
+			workspace, thread, seq, f.Topic, f.Metric, f.Value, f.Text, f.By, f.At, store.ReadingJSON(f)); err != nil {
 			return fmt.Errorf("record fact from %s: %w", f.By, err)
 		}
 	}
@@ -29,14 +29,16 @@ func insertFacts(ctx context.Context, tx pgx.Tx, workspace, thread string, facts
 
 // Facts lists what people told the bot in a thread.
 func (s *Store) Facts(ctx context.Context, workspace, threadID string) ([]store.Fact, error) {
-	rows, err := s.pool.Query(ctx, `SELECT topic, metric, value, text, by, at FROM facts WHERE workspace = $1 AND thread_id = $2 ORDER BY seq`, workspace, threadID)
+	rows, err := s.pool.Query(ctx, `SELECT topic, metric, value, text, by, at, reading::text FROM facts WHERE workspace = $1 AND thread_id = $2 ORDER BY seq`, workspace, threadID)
 	if err != nil {
 		return nil, fmt.Errorf("list facts of %s: %w", threadID, err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Fact, error) {
 		var f store.Fact
-		err := r.Scan(&f.Topic, &f.Metric, &f.Value, &f.Text, &f.By, &f.At)
+		var reading *string
+		err := r.Scan(&f.Topic, &f.Metric, &f.Value, &f.Text, &f.By, &f.At, &reading)
 		f.At = f.At.UTC()
+		f.Reading = store.DecodeReading(reading)
 		return f, err
 	})
 	if err != nil {

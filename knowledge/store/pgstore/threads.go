@@ -83,14 +83,15 @@ func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
 	return out, nil
 }
 
-const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at, question, asked`
+const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at, question, asked, reasked`
 
 func scanThread(r pgx.Row) (store.Thread, error) {
 	var t store.Thread
-	var intent, asked []byte
-	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.Question, &asked)
+	var intent, asked, reasked []byte
+	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &t.CreatedAt, &t.UpdatedAt, &t.Question, &asked, &reasked)
 	t.Intent = intent
 	_ = json.Unmarshal(asked, &t.Asked)
+	_ = json.Unmarshal(reasked, &t.Reasked)
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	return t, err
 }
@@ -113,8 +114,8 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if turn.New {
 			t.Version = 1
-			_, err := tx.Exec(ctx, `INSERT INTO threads (`+threadCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb)`,
-				t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, t.CreatedAt, t.UpdatedAt, t.Question, t.AskedJSON())
+			_, err := tx.Exec(ctx, `INSERT INTO threads (`+threadCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb, $14::jsonb)`,
+				t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, t.CreatedAt, t.UpdatedAt, t.Question, t.AskedJSON(), t.ReaskedJSON())
 			if isUnique(err) {
 				return fmt.Errorf("create thread %s: %w", t.ID, store.ErrConflict)
 			}
@@ -122,9 +123,9 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 				return fmt.Errorf("create thread %s: %w", t.ID, err)
 			}
 		} else {
-			tag, err := tx.Exec(ctx, `UPDATE threads SET asker = $1, language = $2, state = $3, intent = $4::jsonb, version = version + 1, updated_at = $5, question = $9, asked = $10::jsonb
+			tag, err := tx.Exec(ctx, `UPDATE threads SET asker = $1, language = $2, state = $3, intent = $4::jsonb, version = version + 1, updated_at = $5, question = $9, asked = $10::jsonb, reasked = $11::jsonb
 				WHERE workspace = $6 AND id = $7 AND version = $8`,
-				t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), t.UpdatedAt, t.Workspace, t.ID, t.Version, t.Question, t.AskedJSON())
+				t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), t.UpdatedAt, t.Workspace, t.ID, t.Version, t.Question, t.AskedJSON(), t.ReaskedJSON())
 			if err != nil {
 				return fmt.Errorf("update thread %s: %w", t.ID, err)
 			}

@@ -83,16 +83,17 @@ func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
 	return out, rows.Err()
 }
 
-const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at, question, asked`
+const threadCols = `workspace, id, asker, language, transport, channel, state, intent, version, created_at, updated_at, question, asked, reasked`
 
 type scanner interface{ Scan(...any) error }
 
 func scanThread(r scanner) (store.Thread, error) {
 	var t store.Thread
-	var intent, created, updated, asked string
-	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &created, &updated, &t.Question, &asked)
+	var intent, created, updated, asked, reasked string
+	err := r.Scan(&t.Workspace, &t.ID, &t.Asker, &t.Language, &t.Transport, &t.Channel, &t.State, &intent, &t.Version, &created, &updated, &t.Question, &asked, &reasked)
 	t.Intent = json.RawMessage(intent)
 	_ = json.Unmarshal([]byte(asked), &t.Asked)
+	_ = json.Unmarshal([]byte(reasked), &t.Reasked)
 	t.CreatedAt, t.UpdatedAt = parseTS(created), parseTS(updated)
 	return t, err
 }
@@ -119,8 +120,8 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	defer tx.Rollback()
 	if turn.New {
 		t.Version = 1
-		_, err = tx.ExecContext(ctx, `INSERT INTO threads (`+threadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, ts(t.CreatedAt), ts(t.UpdatedAt), t.Question, t.AskedJSON())
+		_, err = tx.ExecContext(ctx, `INSERT INTO threads (`+threadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.Workspace, t.ID, t.Asker, t.Language, t.Transport, t.Channel, t.State, jsonOr(t.Intent, "{}"), t.Version, ts(t.CreatedAt), ts(t.UpdatedAt), t.Question, t.AskedJSON(), t.ReaskedJSON())
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY KEY") {
 				return t, fmt.Errorf("create thread %s: %w", t.ID, store.ErrConflict)
@@ -128,9 +129,9 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 			return t, fmt.Errorf("create thread %s: %w", t.ID, err)
 		}
 	} else {
-		res, err := tx.ExecContext(ctx, `UPDATE threads SET asker = ?, language = ?, state = ?, intent = ?, version = version + 1, updated_at = ?, question = ?, asked = ?
+		res, err := tx.ExecContext(ctx, `UPDATE threads SET asker = ?, language = ?, state = ?, intent = ?, version = version + 1, updated_at = ?, question = ?, asked = ?, reasked = ?
 			WHERE workspace = ? AND id = ? AND version = ?`,
-			t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), ts(t.UpdatedAt), t.Question, t.AskedJSON(), t.Workspace, t.ID, t.Version)
+			t.Asker, t.Language, t.State, jsonOr(t.Intent, "{}"), ts(t.UpdatedAt), t.Question, t.AskedJSON(), t.ReaskedJSON(), t.Workspace, t.ID, t.Version)
 		if err != nil {
 			return t, fmt.Errorf("update thread %s: %w", t.ID, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/whybot/whybot/knowledge/record"
+	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/store"
 )
 
@@ -119,10 +120,17 @@ func factsGivenByPeople(t *testing.T, b *bundle) {
 	// a new question in the thread: the facts given before no longer apply
 	cur, err := b.s.Thread(ctx, "acme", "t1")
 	require.NoError(t, err)
-	_, err = b.s.SaveTurn(ctx, store.Turn{Thread: cur, ResetFacts: true, Facts: []store.Fact{{Topic: "lead_quality", Text: "most are junk", By: "giulia", At: now}}})
+	vague := &rules.Reading{Low: 0.1, High: 0.45, Words: "most are junk", By: rules.ReadByRules}
+	cur.Reasked = []rules.Topic{rules.TopicSalesFollowup}
+	_, err = b.s.SaveTurn(ctx, store.Turn{Thread: cur, ResetFacts: true, Facts: []store.Fact{{Topic: "lead_quality", Metric: "qualified_rate", Text: "most are junk", By: "giulia", At: now, Reading: vague}}})
 	require.NoError(t, err)
 	facts, err = b.s.Facts(ctx, "acme", "t1")
 	require.NoError(t, err)
 	require.Len(t, facts, 1)
 	require.Equal(t, "most are junk", facts[0].Text)
+	require.Nil(t, facts[0].Value, "a vague answer is a range, never a figure")
+	require.Equal(t, vague, facts[0].Reading)
+	cur, err = b.s.Thread(ctx, "acme", "t1")
+	require.NoError(t, err)
+	require.Equal(t, []rules.Topic{rules.TopicSalesFollowup}, cur.Reasked)
 }

@@ -1,0 +1,23 @@
+-- +goose Up
+-- How each answer was read (the share, a range for vague words, the words it came from,
+-- who read it), shown to reviewers; the topics whose question was put again after a reply
+-- that answered nothing (at most once each); and reminders to people who said they would
+-- answer later ("ti faccio sapere domani").
+ALTER TABLE facts ADD COLUMN reading jsonb;
+ALTER TABLE threads ADD COLUMN reasked jsonb NOT NULL DEFAULT '[]';
+CREATE TABLE answer_reminders (
+    workspace text NOT NULL,
+    thread_id text NOT NULL,
+    person    text NOT NULL,
+    topics    jsonb NOT NULL,
+    due_at    timestamptz NOT NULL,
+    sent_at   timestamptz,
+    PRIMARY KEY (workspace, thread_id, person),
+    FOREIGN KEY (workspace, thread_id) REFERENCES threads (workspace, id) ON DELETE CASCADE
+);
+CREATE INDEX answer_reminders_due ON answer_reminders (due_at) WHERE sent_at IS NULL;
+
+-- +goose Down
+DROP TABLE answer_reminders;
+ALTER TABLE threads DROP COLUMN reasked;
+ALTER TABLE facts DROP COLUMN reading;
