@@ -41,4 +41,4 @@ echo "== go test"
 go test -race -count=1 -timeout 15m ./...
 
 echo "== evals"
-go run ./cmd/whybot eval evals/cases
+go run ./cmd/whybot eval evals/cases evals/replies

@@ -43,7 +43,8 @@ var (
 		"lavorat*", "evas*", "processat*", "interpellat*", "call", "called", "calls", "calling", "rang", "rung", "phoned", "contacted",
 		"recontacted", "reached", "followed", "follow", "followup", "follow-up", "followed-up", "handled", "worked", "processed",
 		"spoken", "spoke", "talked", "emailed", "replied", "answered", "risposto", "risposti", "scritto", "touched", "chased", "dialed",
-		"chiamate", "telefonate", "richiamo", "ricontatto")
+		"chiamate", "telefonate", "richiamo", "ricontatto", "done", "started", "iniziat*", "cominciat*", "got round", "got around",
+		"gotten to", "got to", "sentiti", "partiti")
 	followNeg = phrases("da chiamare", "da richiamare", "da contattare", "da ricontattare", "da sentire", "to call", "to be called",
 		"to contact", "to be contacted", "uncalled", "uncontacted", "ignorat*", "ignored", "in coda", "backlog", "neglected", "untouched",
 		"abbandonat*")
@@ -58,7 +59,9 @@ var (
 		"devo guardare", "devo controllare", "devo verificare", "devo sentire", "devo chiedere", "controllo", "verifico", "guardo",
 		"chiedo", "sento il team", "domani", "tomorrow", "later", "piu tardi", "dopo", "next week", "prossima settimana",
 		"settimana prossima", "appena posso", "asap", "stasera", "tonight", "in giornata", "entro", "lunedi", "monday", "check with",
-		"ask the team", "ask around", "look into", "look it up", "find out", "circle back", "non ancora guardato", "not checked")
+		"ask the team", "ask around", "look into", "look it up", "find out", "circle back", "non ancora guardato", "not checked",
+		"domattina", "stamattina", "te lo dico", "vi dico", "poi ti dico", "ci guardo", "aspetta che", "un attimo", "give me",
+		"revert", "lemme check", "lemme see", "will confirm", "ti confermo", "vi confermo", "confermo dopo", "check and revert", "when i can", "quando posso")
 	hedgeWords = phrases("direi", "credo", "penso", "diciamo", "forse", "stimo", "stima", "guess", "think", "say", "maybe", "perhaps",
 		"probably", "probabilmente", "presumibilmente", "a occhio", "estimate", "roughly", "suppongo", "immagino", "reckon")
 	approxBefore = phrases("circa", "piu o meno", "sui", "sul", "sulle", "sugli", "intorno", "attorno", "verso", "tipo", "quasi",
@@ -82,7 +85,7 @@ var (
 		"september": true, "october": true, "november": true, "december": true, "campagne": true, "campaigns": true, "fiere": true}
 	// aliases are short forms people type for a word
 	aliases = map[string]string{"abt": "about", "approx": "about", "tt": "tutti", "nn": "non", "xche": "perche", "cmq": "comunque",
-		"qlc": "qualcuno", "qlcn": "qualcuno", "pochi": "pochi", "dnt": "dont", "idk": "idk", "prob": "probably", "prolly": "probably",
+		"qlc": "qualcuno", "qlcn": "qualcuno", "pochi": "pochi", "dnt": "dont", "idk": "idk", "prob": "probably", "prolly": "probably", 
 		"pc": "percent", "pct": "percent", "percento": "percent", "percentuale": "percent", "circ": "circa", "tutt": "tutti"}
 )
 
@@ -98,7 +101,7 @@ func init() {
 		which who how many much most some any all each every one two three four five have has had was were are is been being
 		will would could should can did does done doing make made our ours your yours mine call calls called also just only very
 		still yet about around over under more less than then them they these lead leads contatti contacts nome name sure week
-		mese month oggi today ieri yesterday domani tomorrow team crm marco giulia anna luca chiara paolo sara`) {
+		mese month oggi today certo sure okay ieri yesterday domani tomorrow team crm marco giulia anna luca chiara paolo sara`) {
 		stopWords[w] = true
 	}
 	buildVocabulary()

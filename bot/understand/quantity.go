@@ -44,23 +44,27 @@ type found struct {
 	all      bool    // "tutti": may turn into "non tutti"
 	bareNum  float64 // a number alone: a count, or a percentage
 	bare     bool
+	counted  bool // the number says what it counts: "30 lead", "thirty of them"
 	needBase bool // a count, with no total to make it a share of
 }
 
 var (
-	exceptWords  = phrases("tranne", "eccetto", "salvo", "meno", "but", "except", "except for", "apart from", "minus", "fuorche", "a parte", "escluso", "esclusi", "besides")
-	allWords     = phrases("tutti quanti", "tutte quante", "tutti", "tutte", "all of them", "all of em", "every single one", "every one", "everyone", "everybody", "each one", "each of them", "ognuno", "ciascuno", "al completo", "the lot", "all")
-	zeroWords    = phrases("neanche uno", "nemmeno uno", "manco uno", "not a single one", "not one", "nessuno", "nessuna", "nessun", "none", "nobody", "no one", "zero", "nada", "niente", "nothing")
-	yetWords     = phrases("non ancora", "not yet", "none yet", "none so far", "nothing yet", "ancora nessuno", "ancora niente", "still none", "per ora nessuno", "per ora niente", "nobody yet", "yet to")
-	lowerBounds  = phrases("non meno di", "non meno del", "non meno della", "almeno", "at least", "minimo", "no less than", "not less than", "oltre", "oltre il", "oltre la", "piu di", "piu del", "piu della", "sopra il", "sopra al", "more than", "over", "above", "upwards of", "well over")
-	upperBounds  = phrases("non piu di", "non piu del", "non piu della", "no more than", "not more than", "meno di", "meno del", "meno della", "sotto il", "sotto al", "under", "below", "less than", "fewer than", "al massimo", "at most", "max", "massimo", "fino a", "fino al", "up to", "neanche il", "nemmeno il")
-	percentWords = phrases("%", "per cento", "percent", "per cent")
-	ofWords      = phrases("su", "di", "of", "out of", "in", "/", "dei", "degli", "delle", "sui", "of the", "out of the", "of our", "dei nostri", "tra", "fra")
-	baseWords    = phrases("dei", "degli", "delle", "di", "su", "sui", "of the", "out of the", "of our", "out of", "of", "on", "tra i", "fra i", "dei nostri", "questi", "these")
-	betweenWords = phrases("tra il", "fra il", "tra", "fra", "between", "dal", "from", "da")
-	doneWords    = phrases("chiamati", "called", "contacted", "contattati", "in target", "qualificati", "qualified")
-	determiners  = phrases("the", "our", "i", "gli", "nostri", "questi", "those")
-	rangeJoin    = phrases("e il", "e l", "and", "e", "al", "all", "a", "to", "-", "o il", "o", "or", "alle")
+	exceptWords      = phrases("tranne", "eccetto", "salvo", "meno", "but", "except", "except for", "apart from", "minus", "fuorche", "a parte", "escluso", "esclusi", "besides")
+	allWords         = phrases("tutti quanti", "tutte quante", "tutti", "tutte", "all of them", "all of em", "every single one", "every one", "everyone", "everybody", "each one", "each of them", "ognuno", "ciascuno", "al completo", "the lot", "all")
+	zeroWords        = phrases("neanche uno", "nemmeno uno", "manco uno", "not a single one", "not one", "nessuno", "nessuna", "nessun", "none", "nobody", "no one", "zero", "nada", "niente", "nothing")
+	yetWords         = phrases("non ancora", "not yet", "none yet", "none so far", "nothing yet", "ancora nessuno", "ancora niente", "still none", "per ora nessuno", "per ora niente", "nobody yet", "yet to")
+	lowerBounds      = phrases("non meno di", "non meno del", "non meno della", "almeno", "at least", "minimo", "no less than", "not less than", "oltre", "oltre il", "oltre la", "piu di", "piu del", "piu della", "sopra il", "sopra al", "more than", "over", "above", "upwards of", "well over")
+	upperBounds      = phrases("non piu di", "non piu del", "non piu della", "no more than", "not more than", "meno di", "meno del", "meno della", "sotto il", "sotto al", "under", "below", "less than", "fewer than", "al massimo", "at most", "max", "massimo", "fino a", "fino al", "up to", "neanche il", "nemmeno il")
+	percentWords     = phrases("%", "per cento", "percent", "per cent")
+	ofWords          = phrases("su", "di", "of", "out of", "in", "/", "dei", "degli", "delle", "sui", "of the", "out of the", "of our", "dei nostri", "tra", "fra")
+	baseWords        = phrases("dei", "degli", "delle", "di", "su", "sui", "of the", "out of the", "of our", "out of", "of", "on", "tra i", "fra i", "dei nostri", "questi", "these")
+	betweenWords     = phrases("tra il", "fra il", "tra", "fra", "between", "dal", "from", "da")
+	countNouns       = phrases("lead", "leads", "contatti", "contacts", "richieste", "requests", "persone", "people", "clienti", "of them", "di loro", "di questi", "tra loro", "among them")
+	ishWords         = phrases("ish", "- ish")
+	fractionArticles = phrases("la", "the", "di")
+	doneWords        = phrases("chiamati", "called", "contacted", "contattati", "in target", "qualificati", "qualified")
+	determiners      = phrases("the", "our", "i", "gli", "nostri", "questi", "those")
+	rangeJoin        = phrases("e il", "e l", "and", "e", "al", "all", "a", "to", "-", "o il", "o", "or", "alle")
 )
 
 // quantityPhrases are words that state a share by themselves, with the share or the range.
@@ -71,7 +75,8 @@ var quantityPhrases = []struct {
 	approx    bool
 	needsMark bool // "meta" must be "metà", or follow an article, to mean half
 }{
-	{p: phrases("quasi tutti", "quasi tutte", "almost all", "nearly all", "almost everyone", "nearly everyone", "practically all", "praticamente tutti", "praticamente tutte", "virtually all", "quasi al completo", "the vast majority", "la stragrande maggioranza", "stragrande maggioranza"), lo: 0.85, hi: 0.99},
+	{p: phrases("fifty-fifty", "fifty fifty", "meta e meta", "50 / 50", "50 - 50", "mezzo e mezzo"), lo: 0.5, hi: 0.5, approx: true},
+	{p: phrases("pretty much all", "pretty much everyone", "basically all", "basically everyone", "more or less all", "quasi tutti quanti", "quasi tutti", "quasi tutte", "almost all", "nearly all", "almost everyone", "nearly everyone", "practically all", "praticamente tutti", "praticamente tutte", "virtually all", "quasi al completo", "the vast majority", "la stragrande maggioranza", "stragrande maggioranza"), lo: 0.85, hi: 0.99},
 	{p: phrases("quasi nessuno", "quasi nessuna", "almost none", "almost nobody", "hardly any", "barely any", "nearly none", "pochissimi", "pochissime", "very few", "only a handful", "a malapena qualcuno"), lo: 0, hi: 0.1},
 	{p: phrases("la maggior parte", "maggior parte", "la maggioranza", "maggioranza", "la gran parte", "gran parte", "buona parte", "in gran parte", "most of them", "most of", "most", "the majority", "majority", "the bulk", "mostly", "perlopiu", "per lo piu"), lo: 0.55, hi: 0.9},
 	{p: phrases("molti", "molte", "tanti", "tante", "many", "a lot", "lots", "parecchi", "parecchie", "un bel po", "plenty", "a good number", "un buon numero", "a good few"), lo: 0.4, hi: 0.85},
@@ -168,7 +173,11 @@ func pctAt(ts []token, i int) (float64, int, bool) {
 	if !isNum(ts, j) {
 		return 0, 0, false
 	}
-	end, ok := matchAny(ts, j+1, percentWords)
+	k := j + 1
+	if e, ok := matchAny(ts, k, ishWords); ok { // "35ish%", "35-ish percent"
+		k = e
+	}
+	end, ok := matchAny(ts, k, percentWords)
 	if !ok || ts[j].num > 100 {
 		return 0, 0, false
 	}
@@ -212,7 +221,7 @@ func fractionAt(ts []token, i int) (Quantity, int, bool) {
 		if ts[i].w == "some" && isNum(ts, end) { // "some 40%": about 40%
 			continue
 		}
-		return span(q.lo, q.hi), end, true
+		return Quantity{Low: q.lo, High: q.hi, Approx: q.approx}, end, true
 	}
 	return Quantity{}, 0, false
 }
@@ -309,7 +318,7 @@ func readRange(ts []token, i int, base float64) (found, bool) {
 		k, pctA = e, true
 	}
 	e, ok := matchAny(ts, k, rangeJoin)
-	if !ok || (j == i && ts[k].w != "-" && ts[k].w != "o" && ts[k].w != "or") {
+	if !ok || (j == i && ts[k].w != "-" && ts[k].w != "o" && ts[k].w != "or" && ts[k].w != "to") {
 		return found{}, false
 	}
 	e = skipArticle(ts, e)
@@ -355,6 +364,12 @@ func readBound(ts []token, i int, base float64) (found, bool) {
 	}
 	var v float64
 	end := 0
+	if k, ok := matchAny(ts, j, fractionArticles); ok { // "almeno la metà", "at least a third"
+		if q, e, ok := fractionAt(ts, k); ok && !q.Ranged() {
+			j = k
+			_ = e
+		}
+	}
 	if s, e, ok := pctAt(ts, j); ok {
 		v, end = s, e
 	} else if q, e, ok := fractionAt(ts, j); ok && !q.Ranged() {
@@ -387,6 +402,9 @@ func readOf(ts []token, i int, _ float64) (found, bool) {
 		return found{}, false
 	}
 	a, b := ts[i].num, ts[j].num
+	if a == 50 && b == 50 { // "50/50": half, read as words
+		return found{}, false
+	}
 	if b <= 0 || a > b || (j+1 < len(ts) && (unitWords[ts[j+1].w] || ts[j+1].w == "%")) {
 		return found{}, false
 	}
@@ -472,6 +490,13 @@ func readBareNumber(ts []token, i int, base float64) (found, bool) {
 	}
 	if n == 0 {
 		return found{q: point(0), to: j + 1, selfNeg: true}, true
+	}
+	if end, ok := matchAny(ts, j+1, countNouns); ok { // "30 lead", "thirty of them": a count
+		if k, ok := matchAny(ts, end, ofWords); ok && isNum(ts, k) && ts[k].num >= n && ts[k].num > 0 { // "30 lead su 78"
+			c := n
+			return found{q: Quantity{Low: n / ts[k].num, High: n / ts[k].num, Count: &c, Of: ts[k].num}, to: k + 1}, true
+		}
+		return found{bare: true, counted: true, bareNum: n, to: end}, true
 	}
 	return found{bare: true, bareNum: n, to: j + 1}, true
 }

@@ -22,6 +22,7 @@ type Answer struct {
 	Quantity
 	Words string `json:"words"`        // the clause of the reply it was read from
 	By    string `json:"by,omitempty"` // rules.ReadByModel when a language model read it; else the rules
+	yet   bool   // "non ancora": none so far
 }
 
 // Reading is what was read from a reply. A reply with no answer keeps its questions open:
@@ -58,6 +59,7 @@ type clause struct {
 	later     bool
 	quantity  *found
 	answer    *Answer
+	ownNeg    bool // the clause's figure was turned by its own negation ("il 70% non va bene")
 	bareWords bool // a bare number with no topic: a count or a percentage
 }
 
@@ -117,16 +119,27 @@ func Read(text string, ctx Context) Reading {
 		}
 	}
 	allowed := append(slices.Clone(ctx.Open), ctx.Answered...)
+	var bareTo rules.Topic // the bare figures of a reply answer one topic: "non tutti, circa la metà"
 	for _, a := range bare {
-		topic, ok := bareTopic(ctx, byTopic)
-		if !ok {
-			r.Ambiguous = true
+		if bareTo == "" {
+			topic, ok := bareTopic(ctx, byTopic)
+			if !ok {
+				r.Ambiguous = true
+				break
+			}
+			bareTo = topic
+		}
+		if a.yet && bareTo == rules.TopicLeadQuality { // "non ancora" to "how many are qualified": not looked yet
+			r.Later = true
 			continue
 		}
-		if _, seen := byTopic[topic]; !seen {
-			a.Topic = topic
-			byTopic[topic] = a
-			order = append(order, topic)
+		a.Topic = bareTo
+		prev, seen := byTopic[bareTo]
+		if !seen {
+			order = append(order, bareTo)
+		}
+		if !seen || (prev.Ranged() && !a.Ranged()) {
+			byTopic[bareTo] = a
 		}
 	}
 	for _, t := range order {
@@ -232,6 +245,10 @@ func readClause(text string, ts []token, c *clause, base float64, r *Reading) {
 		c.topic = rules.TopicSalesFollowup
 	}
 	negAt := -1
+	if last := c.to - 1; last > c.from && ts[last].w == "no" && !covered[last] { // "la maggior parte no"
+		c.neg++
+		negAt = last
+	}
 	for i := c.from; i < c.to; i++ {
 		if covered[i] {
 			continue
@@ -275,12 +292,17 @@ func readClause(text string, ts []token, c *clause, base float64, r *Reading) {
 		return
 	}
 	q := f.q
+	hedged := approxNear(ts, c, f)
 	if f.bare {
-		if c.topic == "" && !(base > 0 && f.bareNum > base && f.bareNum <= 100) && !(base <= 0 && f.bareNum <= 100) {
+		// a number alone is a count when the clause says of what ("30 in target"), hedges
+		// it ("circa 30": people hedge counts; shares come with %) or counts what is left
+		// ("ne mancano 5"); else it may be a count or a percentage, unless only one fits
+		counted := c.topic != "" || hedged || c.flip || f.counted
+		if !counted && !(base > 0 && f.bareNum > base && f.bareNum <= 100) && !(base <= 0 && f.bareNum <= 100) {
 			c.bareWords = true
 			return
 		}
-		if c.topic == "" || base <= 0 {
+		if !counted || base <= 0 {
 			q = point(f.bareNum / 100)
 		} else if sq, ok := share(f.bareNum, f.bareNum, base); ok {
 			q = sq
@@ -289,12 +311,14 @@ func readClause(text string, ts []token, c *clause, base float64, r *Reading) {
 			return
 		}
 	}
-	q.Approx = q.Approx || approxNear(ts, c, f)
-	neg := !f.selfNeg && c.neg%2 == 1
-	if neg != (c.negTopic != c.flip) {
+	q.Approx = q.Approx || hedged
+	c.ownNeg = !f.selfNeg && c.neg%2 == 1
+	// "ne restano da chiamare il 40%", "5 left to call": what is left, said once or twice,
+	// is the same negative
+	if c.ownNeg != (c.negTopic || c.flip) {
 		q = q.complement()
 	}
-	c.answer = &Answer{Topic: c.topic, Quantity: q, Words: words}
+	c.answer = &Answer{Topic: c.topic, Quantity: q, Words: words, yet: f.yet}
 }
 
 func has(ts []token, c *clause, list *phraseSet, skip func(int) bool) bool {
@@ -305,6 +329,14 @@ func has(ts []token, c *clause, list *phraseSet, skip func(int) bool) bool {
 // approxNear reports whether a quantity is hedged: "circa il 35%", "direi una trentina",
 // "40 o giù di lì".
 func approxNear(ts []token, c *clause, f *found) bool {
+	if approxArticles[ts[f.from].w] && isNum(ts, f.from+1) { // "sul 35%", "un 30%"
+		return true
+	}
+	for k := f.from; k < f.to; k++ {
+		if ts[k].w == "ish" { // "35ish%"
+			return true
+		}
+	}
 	for i := max(c.from, f.from-3); i < f.from; i++ {
 		if end, ok := matchAny(ts, i, approxBefore); ok && end <= f.from+1 && ts[i].w != "un" || (ok && ts[i].w == "un" && end == f.from) {
 			return true
@@ -347,12 +379,14 @@ func attach(text string, ts []token, cs []clause, base float64) {
 			c.answer = &Answer{Quantity: sq, Words: strings.TrimSpace(text[ts[c.from].at:ts[c.to-1].end])}
 			c.bareWords = false
 		}
-		if to.negTopic {
+		if to.negTopic && !c.ownNeg { // "il 70% non va bene, sono fuori target" is one negative, said twice
 			c.answer.Quantity = c.answer.complement()
 		}
 		c.answer.Topic = to.topic
 	}
 }
+
+var approxArticles = map[string]bool{"sul": true, "sull": true, "sui": true, "sulla": true, "un": true}
 
 var (
 	nextWeek   = phrases("next week", "prossima settimana", "settimana prossima", "lunedi", "monday")

@@ -36,17 +36,20 @@ func buildVocabulary() {
 			}
 		}
 	}
-	for w := range unitsIT {
-		add(w)
-	}
-	for w := range unitsEN {
-		add(w)
-	}
-	for w := range tensEN2 {
-		add(w)
+	// numbers in words only when long enough not to be a typo of a common word ("cento"
+	// is one letter from "certo")
+	for _, list := range []map[string]float64{unitsIT, unitsEN, tensEN2} {
+		for w := range list {
+			stopWords[w] = true // a number is never taken for a typo ("nove" is not "none")
+			if len(w) >= 7 {
+				add(w)
+			}
+		}
 	}
 	for _, t := range tensIT2 {
-		add(t.stem)
+		if len(t.stem) >= 7 {
+			add(t.stem)
+		}
 	}
 }
 
@@ -66,7 +69,8 @@ func correct(w string) string {
 	if len(w) >= 8 {
 		limit = 2
 	}
-	best, bestD, ties := w, limit+1, 0
+	bestD := limit + 1
+	var best []string
 	for _, v := range byFirst[w[0]] {
 		if d := len(v) - len(w); d > limit || d < -limit {
 			continue
@@ -74,15 +78,39 @@ func correct(w string) string {
 		d := distance(w, v, limit)
 		switch {
 		case d < bestD:
-			best, bestD, ties = v, d, 1
+			best, bestD = []string{v}, d
 		case d == bestD:
-			ties++
+			best = append(best, v)
 		}
 	}
-	if bestD > limit || ties > 1 {
+	if bestD > limit {
 		return w
 	}
-	return best
+	return tieBreak(w, best)
+}
+
+// tieBreak picks among vocabulary words equally near a typo: the one that begins the
+// other ("pochii": "pochi"), else the one longer than it, as a letter left out is the
+// commonest typo ("nessuo": "nessuno"); with no single one, the word stays as it is.
+func tieBreak(w string, cands []string) string {
+	if len(cands) == 1 {
+		return cands[0]
+	}
+	for _, rule := range []func(string) bool{
+		func(v string) bool { return strings.HasPrefix(w, v) || strings.HasPrefix(v, w) },
+		func(v string) bool { return len(v) > len(w) },
+	} {
+		var pick []string
+		for _, v := range cands {
+			if rule(v) {
+				pick = append(pick, v)
+			}
+		}
+		if len(pick) == 1 {
+			return pick[0]
+		}
+	}
+	return w
 }
 
 // distance is the optimal string alignment distance of a and b (insertions, deletions,
