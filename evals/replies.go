@@ -41,9 +41,9 @@ import (
 // never a figure), "open" (no share: the question stays open and is put again) or "later"
 // (no share: a reminder follows). A topic not in want must get no fact.
 type ReplyFile struct {
-	Language string       `yaml:"language"`
-	Replies  []ReplyCase  `yaml:"replies"`
-	File     string       `yaml:"-"`
+	Language string      `yaml:"language"`
+	Replies  []ReplyCase `yaml:"replies"`
+	File     string      `yaml:"-"`
 }
 
 // ReplyCase is one reply of the corpus.

@@ -85,7 +85,7 @@ var (
 		"september": true, "october": true, "november": true, "december": true, "campagne": true, "campaigns": true, "fiere": true}
 	// aliases are short forms people type for a word
 	aliases = map[string]string{"abt": "about", "approx": "about", "tt": "tutti", "nn": "non", "xche": "perche", "cmq": "comunque",
-		"qlc": "qualcuno", "qlcn": "qualcuno", "pochi": "pochi", "dnt": "dont", "idk": "idk", "prob": "probably", "prolly": "probably", 
+		"qlc": "qualcuno", "qlcn": "qualcuno", "pochi": "pochi", "dnt": "dont", "idk": "idk", "prob": "probably", "prolly": "probably",
 		"pc": "percent", "pct": "percent", "percento": "percent", "percentuale": "percent", "circ": "circa", "tutt": "tutti"}
 )
 

@@ -98,11 +98,11 @@ type eval struct {
 	latest     map[string]float64
 	previous   map[string]float64
 	sources    map[string]string
-	facts      map[Topic]Fact // by topic: the latest answer on a topic wins
+	facts      map[Topic]Fact      // by topic: the latest answer on a topic wins
 	ranges     map[string]*Reading // metrics a person gave only vague words for ("most"): a range, no figure
 	approx     map[string]bool     // metrics whose value rests on a person's estimate ("circa il 35%")
-	subject    string         // the metric the question is about (leads when it names none)
-	concMetric string         // the metric whose channels are looked at
+	subject    string              // the metric the question is about (leads when it names none)
+	concMetric string              // the metric whose channels are looked at
 	res        Result
 	asked      map[Topic]bool
 	seenObs    map[string]bool

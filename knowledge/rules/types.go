@@ -114,7 +114,7 @@ type Reading struct {
 	Approx bool     `json:"approx,omitempty"`
 	Bounds bool     `json:"bounds,omitempty"` // a range whose ends the person gave ("tra il 30 e il 40%")
 	Count  *float64 `json:"count,omitempty"`  // the count the person gave, when the share came from one
-	Of     float64  `json:"of,omitempty"`    // what that count is of
+	Of     float64  `json:"of,omitempty"`     // what that count is of
 	Words  string   `json:"words"`
 	By     string   `json:"by"` // ReadByRules, ReadByModel or ReadByButton
 }

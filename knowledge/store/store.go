@@ -176,8 +176,8 @@ type Thread struct {
 	// Question is the question the thread is answering now, and Asked the topics already
 	// put to people for it: what a turn needs, without replaying the events. Empty in
 	// threads written before they were kept.
-	Question  string        `json:"question,omitempty"`
-	Asked     []rules.Topic `json:"asked,omitempty"`
+	Question string        `json:"question,omitempty"`
+	Asked    []rules.Topic `json:"asked,omitempty"`
 	// Reasked are the topics whose question was put again after a reply that answered
 	// nothing: once each.
 	Reasked   []rules.Topic `json:"reasked,omitempty"`
