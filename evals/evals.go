@@ -78,6 +78,11 @@ type Expect struct {
 	Contains []string `yaml:"contains"` // phrases that must appear in the draft
 	MustNot  []string `yaml:"must_not"` // words that must not appear in the draft
 	Refused  bool     `yaml:"refused"`  // the action must be refused
+	// what the thread says back to the person who answered
+	Readback  []string `yaml:"readback"`   // phrases that must appear in what was read back
+	AskedBack []string `yaml:"asked_back"` // topic@handle put again
+	Later     bool     `yaml:"later"`      // a reminder is announced
+	NoFacts   []string `yaml:"no_facts"`   // topics that must have no fact
 }
 
 // Result is one case's outcome.
@@ -416,6 +421,7 @@ func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func
 			failf("turn %d: no question %s (asked: %s)", n, tp, keys(asked))
 		}
 	}
+	checkSaidBack(n, ex, r, failf)
 	if ex.Draft != nil && *ex.Draft != (r.Draft != nil) {
 		failf("turn %d: draft present = %v, want %v", n, r.Draft != nil, *ex.Draft)
 	}
@@ -433,6 +439,35 @@ func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func
 		re := regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(w) + `\b`)
 		if loc := re.FindStringIndex(draft); loc != nil {
 			failf("turn %d: the draft contains %q: …%s…", n, w, draft[max(0, loc[0]-30):min(len(draft), loc[1]+30)])
+		}
+	}
+}
+
+// checkSaidBack checks what the thread says back to the person who answered.
+func checkSaidBack(n int, ex Expect, r conversation.Reply, failf func(string, ...any)) {
+	said := strings.Join(r.Readback, "\n")
+	for _, p := range ex.Readback {
+		if !strings.Contains(said, p) {
+			failf("turn %d: the read-back does not say %q (it says %q)", n, p, said)
+		}
+	}
+	again := map[string]bool{}
+	for _, q := range r.AskedBack {
+		again[string(q.Topic)+"@"+q.To] = true
+	}
+	for _, tp := range ex.AskedBack {
+		if !again[tp] {
+			failf("turn %d: %s was not put again (put again: %s)", n, tp, keys(again))
+		}
+	}
+	if ex.Later && r.Later == "" {
+		failf("turn %d: no reminder announced", n)
+	}
+	for _, tp := range ex.NoFacts {
+		for _, f := range r.Facts {
+			if string(f.Topic) == tp {
+				failf("turn %d: a fact on %s (%q), want none", n, tp, f.Text)
+			}
 		}
 	}
 }

@@ -188,6 +188,19 @@ func (v View) ArtPct(x any) string {
 	return "il " + s
 }
 
+// Rough rounds an estimate for saying it: a share to a whole percent (0.3846: 0.38), any
+// other figure of 10 or more to a whole number. "circa il 38%", not "circa il 38,5%".
+func (v View) Rough(x any) float64 {
+	f := toFloat(x)
+	switch {
+	case math.Abs(f) <= 1:
+		return math.Round(f*100) / 100
+	case math.Abs(f) >= 10:
+		return math.Round(f)
+	}
+	return f
+}
+
 // Share says a range of shares a person gave in words, in the view's language, never as a
 // figure: "meno della metà", "quasi tutti". A range whose ends the person gave says them:
 // "tra il 30% e il 40%", "almeno il 40%".

@@ -188,13 +188,23 @@ func Print(w io.Writer, r conversation.Reply) {
 	}
 }
 
-// PrintThread writes what a turn says in the thread: the questions, with whom they are
-// for, or the draft waiting for approval.
+// PrintThread writes what a turn says in the thread: what was read from a reply, the
+// questions put again, the questions, with whom they are for, or the draft waiting for
+// approval.
 func PrintThread(w io.Writer, r conversation.Reply) {
 	view, err := prompts.NewView(r.Language, nil)
 	if err != nil {
 		fmt.Fprintf(w, "! %v\n", err)
 		return
+	}
+	for _, line := range r.Readback { // what was read from the reply, to confirm or correct
+		fmt.Fprintf(w, "  ✓ %s\n", line)
+	}
+	for _, q := range r.AskedBack {
+		fmt.Fprintf(w, "  ? @%s [%s] %s\n", q.To, q.Topic, q.Text)
+	}
+	if r.Later != "" {
+		fmt.Fprintf(w, "  … %s\n", r.Later)
 	}
 	if r.State == store.ThreadAwaitingAnswers && len(r.Questions) > 0 {
 		fmt.Fprintln(w, view.Set.UI("questions_intro"))
