@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/prompts"
 )
 
 // Review is what a reviewer is shown of a draft, whatever the transport: the draft, its
@@ -57,4 +59,24 @@ func (r *Review) SourceLine(set interface{ Text(string, any) string }) string {
 		src = *r.Evidence.Source
 	}
 	return set.Text("review.source", map[string]any{"Source": src.Source, "Fallback": src.Fallback, "Failed": src.Failed})
+}
+
+// Readings say, for each answer a share was read from, what was read, from which words,
+// who gave it and who read it (the rules, the language model, a button), so that a
+// misreading is caught before approval: «Giulia (lead in target): letto come circa il
+// 38% (circa 30 su 78) — da: "…una trentina…" (regole)». Plain text: the transport
+// escapes it.
+func (r *Review) Readings(set *prompts.Set, p *profile.Profile) []string {
+	v, err := prompts.NewView(set.Lang, p)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range r.Evidence.Facts {
+		if f.Reading == nil {
+			continue
+		}
+		out = append(out, set.Text("review.reading", map[string]any{"V": v, "F": f, "R": f.Reading}))
+	}
+	return out
 }

@@ -62,6 +62,11 @@ func (c *reviewCard) message(set *prompts.Set) (embeds []*discordgo.MessageEmbed
 	}
 	e.Fields = appendField(e.Fields, set.Text("discord.card_rules", nil), lines)
 	lines = nil
+	for _, r := range c.Readings(set, p) {
+		lines = append(lines, "• "+escape(r))
+	}
+	e.Fields = appendField(e.Fields, set.Text("review.readings", nil), lines)
+	lines = nil
 	for _, cv := range c.Evidence.Caveats {
 		lines = append(lines, "• "+escape(cv))
 	}

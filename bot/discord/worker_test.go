@@ -244,6 +244,7 @@ func TestConversationInDiscord(t *testing.T) {
 		d := drafts[0]
 		card := jsonOf(cards[0].Body)
 		for _, want := range []string{"Bozza di risposta da approvare", "Domanda di \\u003c@" + anna, "lead_quality_low", "Regole scattate",
+			"letto come il 40% — da", "Che cosa è stato letto dalle risposte",
 			"https://discord.com/channels/" + guild + "/" + thread, `"custom_id":"whybot:approve:` + d.ID, `"custom_id":"whybot:edit:` + d.ID, `"custom_id":"whybot:reject:` + d.ID} {
 			require.Contains(t, card, want)
 		}

@@ -87,6 +87,13 @@ func (c *reviewCard) blocks(set *prompts.Set) []goslack.Block {
 		}
 		blocks = append(blocks, goslack.NewSectionBlock(md(set.Text("slack.card_rules", nil)+"\n"+strings.Join(lines, "\n")), nil, nil))
 	}
+	if rs := c.Readings(set, p); len(rs) > 0 {
+		lines := make([]string, len(rs))
+		for i, r := range rs {
+			lines[i] = "• " + escape(r)
+		}
+		blocks = append(blocks, goslack.NewSectionBlock(md("*"+set.Text("review.readings", nil)+"*\n"+strings.Join(lines, "\n")), nil, nil))
+	}
 	if len(c.Evidence.Caveats) > 0 {
 		var lines []string
 		for _, cv := range c.Evidence.Caveats {

@@ -99,13 +99,16 @@ func TestConversationInSlack(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, facts)
 		require.Equal(t, "giulia", facts[0].By)
+		thread = f.fake.Posts("C1", q)
+		require.Contains(t, thread[len(thread)-1]["text"], "Segnato: il 40% dei lead in target, secondo Giulia", "what was read is said back")
 		f.deliver(t, "T0ROSSI", "message", "U0ANNA", "C1", "100.000014", q, "rispondi comunque")
 		thread = f.fake.Posts("C1", q)
 		require.Contains(t, thread[len(thread)-1]["text"], "Una bozza di risposta attende l'approvazione")
 		cards := f.fake.Posts("C0REVIEW", "")
 		require.Len(t, cards, 1, "the draft goes to the review channel")
 		blocks := cards[0]["blocks"]
-		for _, want := range []string{`"action_id":"approve"`, `"action_id":"edit"`, `"action_id":"reject"`, "lead_quality_low", "Bozza di risposta da approvare", "\\u003c#C1\\u003e"} {
+		for _, want := range []string{`"action_id":"approve"`, `"action_id":"edit"`, `"action_id":"reject"`, "lead_quality_low", "Bozza di risposta da approvare", "\\u003c#C1\\u003e",
+			`Giulia (lead in target): letto come il 40% — da: \"solo il 40% è in target\" (regole)`} {
 			require.Contains(t, blocks, want)
 		}
 		drafts, err := f.st.Drafts(context.Background(), "meccanica_rossi", store.DraftPending)

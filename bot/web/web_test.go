@@ -201,6 +201,8 @@ func TestConsole(t *testing.T) {
 			_, page = br.do("GET", "/w/"+rossi+"/drafts/"+draft, nil)
 			require.Contains(t, page, "Rules fired")
 			require.Contains(t, page, "giulia")
+			require.Contains(t, page, "What was read from the answers")
+			require.Contains(t, page, "(leads in target): read as 40% — from: &#34;solo il 40% è in target&#34; (rules)")
 			require.Contains(t, page, "Written by the rules")
 			edited := "Ciao Anna <script>alert(1)</script>: i lead sono saliti del 30%, ma solo il 40% è in target."
 			resp, page = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/edit", url.Values{"csrf": {csrfOf(t, page)}, "text": {edited}})
