@@ -248,6 +248,7 @@ func (e *Engine) finish(ctx context.Context, t *turn) (Reply, error) {
 		return Reply{}, err
 	}
 	saved.Thread, saved.Events, saved.Facts = *th, t.events, t.newFacts
+	saved.Reminders = t.reminders(res.Questions)
 	reply.State = th.State
 	if t.req.Key != "" {
 		saved.Key, saved.Reply = t.req.Key, mustJSON(reply)
@@ -326,4 +327,19 @@ func (t *turn) sayBack(view prompts.View, reply *Reply) error {
 		}
 	}
 	return nil
+}
+
+// reminders is the reminder to the speaker when they said they would answer later: the
+// questions still put to them, as they were put, asked again in LaterHours.
+func (t *turn) reminders(open []rules.Question) []store.AnswerReminder {
+	if len(t.later) == 0 {
+		return nil
+	}
+	r := store.AnswerReminder{Person: t.speaker.Handle, DueAt: t.now.Add(time.Duration(t.reading.LaterHours) * time.Hour)}
+	for _, q := range open {
+		if slices.Contains(t.later, q.Topic) && q.To == t.speaker.Handle {
+			r.Questions = append(r.Questions, q)
+		}
+	}
+	return []store.AnswerReminder{r}
 }

@@ -121,3 +121,8 @@ func (r Reviews) PostReview(ctx context.Context, p *profile.Profile, text string
 	}
 	return send(ctx, r.api, r.log, channel, text, pings(p, notify)...)
 }
+
+// PostInThread posts text in a conversation's thread (a Discord thread channel).
+func (r Reviews) PostInThread(ctx context.Context, p *profile.Profile, channel, text string, notify []string) error {
+	return send(ctx, r.api, r.log, channel, text, pings(p, notify)...)
+}

@@ -497,6 +497,13 @@ func TestDirectMessagesAndReminders(t *testing.T) {
 	require.Contains(t, cards[0].Content(), "<@"+luca+"> <@"+sara+">")
 	require.NotContains(t, cards[0].Content(), "<@&", "untrusted text cannot ping a role")
 	require.ElementsMatch(t, []any{luca, sara}, cards[0].Body["allowed_mentions"].(map[string]any)["users"])
+
+	// a reminder of a question someone will answer later goes in the question's thread
+	require.NoError(t, n.RemindInThread(ctx, "meccanica_rossi", dm, "Reminder for @marco: you said you would let us know.", []string{"marco"}))
+	msgs = f.fake.Messages(dm)
+	require.Len(t, msgs, 2)
+	require.Contains(t, msgs[1].Content(), "Reminder for <@"+marco+">")
+	require.ElementsMatch(t, []any{marco}, msgs[1].Body["allowed_mentions"].(map[string]any)["users"])
 }
 
 // TestTwoServers serves two companies: each server's questions use its own profile and go

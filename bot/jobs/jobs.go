@@ -26,6 +26,8 @@ type Store interface {
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
 	MarkReminded(ctx context.Context, workspace, draftID string, level int, at time.Time) (bool, error)
+	DueAnswerReminders(ctx context.Context, now time.Time, limit int) ([]store.AnswerReminder, error)
+	MarkAnswerReminded(ctx context.Context, r store.AnswerReminder, at time.Time) (bool, error)
 	ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error
 	PruneInbox(ctx context.Context, before time.Time) (int64, error)
 }
@@ -42,9 +44,13 @@ type Notice struct {
 	DraftID   string
 	ThreadID  string
 	Transport store.Transport
-	Level     int      // 1: reminder to reviewers; 2: escalation to the owner
+	Level     int      // 1: reminder to reviewers; 2: escalation to the owner; 0: an answer promised for later
 	To        []string // handles of the people reminded
 	Text      string
+	// InThread: the reminder goes in the conversation's thread (Channel), not the review
+	// channel: a question someone said they would answer later.
+	InThread bool
+	Channel  string
 }
 
 // Notifier delivers reminders (to the review channel of the draft's transport).
@@ -173,6 +179,49 @@ func (j *Jobs) Remind(ctx context.Context) (int, error) {
 			j.cfg.Log.InfoContext(ctx, "review reminder sent", "workspace", w.ID, "draft", d.ID, "level", level)
 			sent++
 		}
+	}
+	return sent, errors.Join(errs...)
+}
+
+// RemindAnswers asks again, in their thread, the people who said they would answer later
+// ("ti faccio sapere domani") once the time they gave is up: once each, whichever
+// replica finds it, and not at all once they have answered.
+func (j *Jobs) RemindAnswers(ctx context.Context) (int, error) {
+	now := j.cfg.Now().UTC()
+	due, err := j.cfg.Store.DueAnswerReminders(ctx, now, 100)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	var errs []error
+	for _, r := range due {
+		first, err := j.cfg.Store.MarkAnswerReminded(ctx, r, now)
+		if err != nil || !first {
+			errs = append(errs, err)
+			continue
+		}
+		th, err := j.cfg.Store.Thread(ctx, r.Workspace, r.Thread)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		set, err := prompts.For(th.Language)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		text, err := set.Render("answer_reminder", map[string]any{"To": r.Person, "Questions": r.Questions})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n := Notice{Workspace: r.Workspace, ThreadID: r.Thread, Transport: th.Transport, To: []string{r.Person}, Text: text, InThread: true, Channel: th.Channel}
+		if err := j.cfg.Notifier.Notify(ctx, n); err != nil {
+			errs = append(errs, fmt.Errorf("remind %s in %s: %w", r.Person, r.Thread, err))
+			continue
+		}
+		j.cfg.Log.InfoContext(ctx, "answer reminder sent", "workspace", r.Workspace, "thread", r.Thread, "person", r.Person)
+		sent++
 	}
 	return sent, errors.Join(errs...)
 }

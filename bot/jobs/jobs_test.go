@@ -171,6 +171,50 @@ func TestRemindersThenEscalation(t *testing.T) {
 	})
 }
 
+// Someone who says they will answer later is asked again in the thread when the time
+// they gave is up, once, with two replicas sweeping; someone who answered first is not.
+func TestAnswerReminders(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		ctx := context.Background()
+		b := setup(t, be)
+		asked := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		eng := conversation.New(b.st, conversation.WithLogger(slog.New(slog.DiscardHandler)), conversation.WithClock(func() time.Time { return asked }))
+		r, err := eng.Ask(ctx, b.ws, conversation.Request{Text: "why did leads rise 30%?", As: "anna", Transport: "test", Channel: "c1"})
+		require.NoError(t, err)
+		later, err := eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, Text: "let me check with the team, I'll get back to you tomorrow", As: "marco", Transport: "test"})
+		require.NoError(t, err)
+		require.Contains(t, later.Later, "tomorrow")
+		_, err = eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, Text: "ti faccio sapere", As: "giulia", Transport: "test"})
+		require.NoError(t, err)
+		_, err = eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, Text: "40%", As: "giulia", Transport: "test"})
+		require.NoError(t, err, "giulia answers before her reminder is due")
+
+		n := &notifier{}
+		now := asked.Add(23 * time.Hour)
+		one := jobs.New(jobs.Config{Store: b.st, Engine: eng, Notifier: n, Now: func() time.Time { return now }})
+		two := jobs.New(jobs.Config{Store: b.st, Engine: eng, Notifier: n, Now: func() time.Time { return now }})
+		sent, err := one.RemindAnswers(ctx)
+		require.NoError(t, err)
+		require.Zero(t, sent, "not due yet")
+
+		now = asked.Add(25 * time.Hour)
+		var wg sync.WaitGroup
+		for _, j := range []*jobs.Jobs{one, two} {
+			wg.Add(1)
+			go func() { defer wg.Done(); _, _ = j.RemindAnswers(ctx) }()
+		}
+		wg.Wait()
+		require.Len(t, n.notices, 1, "marco is reminded once; giulia, who answered, not at all")
+		got := n.notices[0]
+		require.True(t, got.InThread)
+		require.Equal(t, "c1", got.Channel, "in the question's thread")
+		require.Equal(t, []string{"marco"}, got.To)
+		require.Contains(t, got.Text, "@marco")
+		require.Contains(t, got.Text, "did sales follow up the 78 leads", "the question put to him, as it was put")
+	})
+}
+
 func TestReloadKPIKeepsLastGoodSnapshot(t *testing.T) {
 	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {

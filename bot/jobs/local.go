@@ -65,6 +65,9 @@ func (l *Local) pass(run context.Context, last *lasts) {
 		if _, err := l.j.Remind(ctx); err != nil {
 			cfg.Log.WarnContext(ctx, "review reminders", "err", err)
 		}
+		if _, err := l.j.RemindAnswers(ctx); err != nil {
+			cfg.Log.WarnContext(ctx, "answer reminders", "err", err)
+		}
 	}
 	if cfg.ReloadKPIEvery > 0 && now.Sub(last.reload) >= cfg.ReloadKPIEvery {
 		last.reload = now

@@ -57,7 +57,8 @@ func NewRiver(j *Jobs, pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, _ *river.Job[remindArgs]) error {
 		_, err := j.Remind(ctx)
-		return err
+		_, aerr := j.RemindAnswers(ctx)
+		return errors.Join(err, aerr)
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, _ *river.Job[pruneArgs]) error {
 		_, err := j.PruneInbox(ctx)

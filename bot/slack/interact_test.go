@@ -328,4 +328,10 @@ func TestReminderInReviewChannel(t *testing.T) {
 	require.Equal(t, "Promemoria: la bozza d_1 attende da 30 ore. <@U0LUCA>, <@U0SARA>: approvatela &lt;!channel&gt;", posts[0]["text"])
 	err := n.Remind(context.Background(), "nope", "x", nil)
 	require.ErrorContains(t, err, "load workspace nope")
+
+	// a reminder of a question someone will answer later goes in the question's thread
+	require.NoError(t, n.RemindInThread(context.Background(), ws, "C1/100.000001", "Promemoria per @marco: avevi detto che ci avresti fatto sapere.", []string{"marco"}))
+	posts = f.fake.Posts("C1", "100.000001")
+	require.Len(t, posts, 1)
+	require.Equal(t, "Promemoria per <@U0MARCO>: avevi detto che ci avresti fatto sapere.", posts[0]["text"])
 }

@@ -39,3 +39,19 @@ func (r Reviews) PostReview(ctx context.Context, p *profile.Profile, text string
 	}
 	return nil
 }
+
+// PostInThread posts text in a conversation's thread.
+func (r Reviews) PostInThread(ctx context.Context, _ *profile.Profile, thread, text string, _ []string) error {
+	channel, ts, err := SplitChannel(thread)
+	if err != nil {
+		return err
+	}
+	err = retryRateLimited(ctx, nil, 0, "chat.postMessage", func() error {
+		_, _, err := r.api.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(ts))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("post reminder in %s: %w", thread, err)
+	}
+	return nil
+}

@@ -262,12 +262,31 @@ type Turn struct {
 	ResetFacts      bool    // the turn asks a new question: the facts given before no longer apply (the audit trail keeps them)
 	Draft           *Draft  // a new pending draft, if any
 	SupersedeDrafts bool    // pending drafts of the thread become superseded
+	// Reminders are people who said they would answer later: each is asked again when
+	// due. A person who gives a fact in a turn has their reminder in the thread dropped.
+	Reminders []AnswerReminder
 
 	// Key is the platform's identity of the message this turn handles (empty: none). The
 	// turn's Reply is kept under it, and a second turn with the same key fails with
 	// ErrConflict: a retried delivery gets the first turn's reply, never a second turn.
 	Key   string
 	Reply json.RawMessage
+}
+
+// AnswerReminder is a reminder to a person who said they would answer later ("ti faccio
+// sapere domani"): the questions put to them, as they were put, and when to ask again.
+type AnswerReminder struct {
+	Workspace string           `json:"workspace"`
+	Thread    string           `json:"thread"`
+	Person    string           `json:"person"`
+	Questions []rules.Question `json:"questions"`
+	DueAt     time.Time        `json:"due_at"`
+}
+
+// QuestionsJSON is the reminder's questions as both backends store them.
+func (r AnswerReminder) QuestionsJSON() string {
+	b, _ := json.Marshal(r.Questions)
+	return string(b)
 }
 
 // DraftQuery selects a page of drafts, oldest first (by created_at, workspace, id).
@@ -524,6 +543,13 @@ type Store interface {
 	// MarkReminded records that the reminder of a level went out for a draft; it reports
 	// false when it already had (another replica or an earlier run sent it).
 	MarkReminded(ctx context.Context, workspace, draftID string, level int, at time.Time) (bool, error)
+
+	// DueAnswerReminders lists reminders to people who said they would answer later that
+	// are due at now and not sent, oldest first.
+	DueAnswerReminders(ctx context.Context, now time.Time, limit int) ([]AnswerReminder, error)
+	// MarkAnswerReminded records that a reminder went out; it reports false when it had
+	// already (another replica sent it) or it is gone (the person answered).
+	MarkAnswerReminded(ctx context.Context, r AnswerReminder, at time.Time) (bool, error)
 
 	// ReplaceKPI swaps a workspace's KPI snapshot for rows, atomically.
 	ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error

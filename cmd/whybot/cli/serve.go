@@ -43,13 +43,19 @@ type notifiers struct {
 }
 
 func (n notifiers) Notify(ctx context.Context, x jobs.Notice) error {
-	if x.Transport == store.TransportSlack && n.slack != nil {
-		return n.slack.Remind(ctx, x.Workspace, x.Text, x.To)
+	var to *chat.Notifier
+	switch {
+	case x.Transport == store.TransportSlack && n.slack != nil:
+		to = n.slack
+	case x.Transport == store.TransportDiscord && n.discord != nil:
+		to = n.discord
+	default:
+		return n.console.Notify(ctx, x)
 	}
-	if x.Transport == store.TransportDiscord && n.discord != nil {
-		return n.discord.Remind(ctx, x.Workspace, x.Text, x.To)
+	if x.InThread {
+		return to.RemindInThread(ctx, x.Workspace, x.Channel, x.Text, x.To)
 	}
-	return n.console.Notify(ctx, x)
+	return to.Remind(ctx, x.Workspace, x.Text, x.To)
 }
 
 // workspaceDirs are the folders --workspace and WHYBOT_WORKSPACES name.

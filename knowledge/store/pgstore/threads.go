@@ -163,7 +163,10 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 				return fmt.Errorf("reset the facts of %s: %w", t.ID, err)
 			}
 		}
-		return insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts)
+		if err := insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts); err != nil {
+			return err
+		}
+		return saveReminders(ctx, tx, turn)
 	})
 	if err != nil {
 		return turn.Thread, fmt.Errorf("save turn: %w", err)

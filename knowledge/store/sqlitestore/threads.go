@@ -163,6 +163,9 @@ func (s *Store) SaveTurn(ctx context.Context, turn store.Turn) (store.Thread, er
 	if err := insertFacts(ctx, tx, t.Workspace, t.ID, turn.Facts); err != nil {
 		return t, err
 	}
+	if err := saveReminders(ctx, tx, turn); err != nil {
+		return t, err
+	}
 	if turn.Key != "" {
 		_, err := tx.ExecContext(ctx, `INSERT INTO turn_replies (workspace, key, thread_id, reply, at) VALUES (?, ?, ?, ?, ?)`,
 			t.Workspace, turn.Key, t.ID, jsonOr(turn.Reply, "{}"), ts(t.UpdatedAt))

@@ -26,6 +26,7 @@ func runThreads(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("UntrustedTextIsData", func(t *testing.T) { t.Parallel(); untrustedTextIsData(t, setup(t)) })
 
 	t.Run("FactsGivenByPeople", func(t *testing.T) { t.Parallel(); factsGivenByPeople(t, setup(t)) })
+	t.Run("AnswerReminders", func(t *testing.T) { t.Parallel(); answerReminders(t, setup(t)) })
 }
 
 func workspaceRoundTrip(t *testing.T, b *bundle) {
@@ -133,4 +134,39 @@ func factsGivenByPeople(t *testing.T, b *bundle) {
 	cur, err = b.s.Thread(ctx, "acme", "t1")
 	require.NoError(t, err)
 	require.Equal(t, []rules.Topic{rules.TopicSalesFollowup}, cur.Reasked)
+}
+
+// A person who will answer later is reminded once when due (also with two replicas
+// asking), and not at all once they answer.
+func answerReminders(t *testing.T, b *bundle) {
+	th := newThread(t, b.s, "acme", "t1")
+	q := rules.Question{Topic: rules.TopicSalesFollowup, To: "marco", Text: "Marco, how many were followed up?"}
+	due := now.Add(24 * time.Hour)
+	th, err := b.s.SaveTurn(ctx, store.Turn{Thread: th, Reminders: []store.AnswerReminder{{Person: "marco", Questions: []rules.Question{q}, DueAt: due}}})
+	require.NoError(t, err)
+	list, err := b.s.DueAnswerReminders(ctx, now, 10)
+	require.NoError(t, err)
+	require.Empty(t, list, "not due yet")
+	list, err = b.s.DueAnswerReminders(ctx, due, 10)
+	require.NoError(t, err)
+	require.Equal(t, []store.AnswerReminder{{Workspace: "acme", Thread: "t1", Person: "marco", Questions: []rules.Question{q}, DueAt: due}}, list)
+	first, err := b.s.MarkAnswerReminded(ctx, list[0], due)
+	require.NoError(t, err)
+	again, err := b.s.MarkAnswerReminded(ctx, list[0], due)
+	require.NoError(t, err)
+	require.True(t, first)
+	require.False(t, again, "sent once")
+	list, err = b.s.DueAnswerReminders(ctx, due.Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Empty(t, list)
+
+	// promised again, then answered: the reminder is dropped with the answer
+	th, err = b.s.SaveTurn(ctx, store.Turn{Thread: th, Reminders: []store.AnswerReminder{{Person: "marco", Questions: []rules.Question{q}, DueAt: due.Add(time.Hour)}}})
+	require.NoError(t, err)
+	v := 0.5
+	_, err = b.s.SaveTurn(ctx, store.Turn{Thread: th, Facts: []store.Fact{{Topic: rules.TopicSalesFollowup, Metric: "followup_rate", Value: &v, Text: "half", By: "marco", At: now}}})
+	require.NoError(t, err)
+	list, err = b.s.DueAnswerReminders(ctx, due.Add(48*time.Hour), 10)
+	require.NoError(t, err)
+	require.Empty(t, list, "answered: no reminder")
 }
