@@ -74,7 +74,13 @@ func say(ctx context.Context, pf Platform, p *profile.Profile, key string, reply
 		if len(lines) == 0 {
 			return nil
 		}
-		return pf.Say(ctx, p, key+"/questions", strings.Join(lines, "\n"), notify)
+		text := strings.Join(lines, "\n")
+		if picker, ok := pf.(Picker); ok {
+			if o := offers(reply.Thread, append(reply.AskedBack, reply.Questions...)); len(o) > 0 {
+				return picker.SayWithPicks(ctx, set, p, key+"/questions", text, notify, o)
+			}
+		}
+		return pf.Say(ctx, p, key+"/questions", text, notify)
 	}
 	if err := pf.Say(ctx, p, key+"/pending", strings.Join(append(lines, set.UI("pending")), "\n"), nil); err != nil {
 		return err

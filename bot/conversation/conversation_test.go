@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/knowledge/record"
+	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/knowledge/sample"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
@@ -235,6 +237,51 @@ func TestOnlyThePersonAskedGivesFacts(t *testing.T) {
 	require.Len(t, facts, 1)
 	require.Equal(t, "giulia", facts[0].By)
 	require.InDelta(t, 0.40, *facts[0].Value, 1e-9)
+}
+
+// A quick answer is a fact with exact provenance from the person asked; a vague one stays a
+// range; a figure typed in its form is a share; anyone else's click is refused; a later
+// click corrects the first.
+func TestQuickAnswers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.ask(t, "", "anna", "Perché i lead sono aumentati del 30%?")
+	pick := func(as string, p conversation.Pick) (conversation.Reply, error) {
+		return b.eng.Ask(ctx, b.ws, conversation.Request{ThreadID: r.Thread, As: as, Pick: &p, Transport: "test"})
+	}
+	_, err := pick("marco", conversation.Pick{Topic: rules.TopicLeadQuality, Choice: "few"})
+	var ue *conversation.UserError
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, "pick_not_yours", ue.Key, "the quality question is Giulia's")
+	_, err = pick("giulia", conversation.Pick{Topic: rules.TopicLeadQuality, Choice: "everything"})
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, "pick_invalid", ue.Key)
+	bad := 140.0
+	_, err = pick("giulia", conversation.Pick{Topic: rules.TopicLeadQuality, Choice: conversation.PickPercent, Percent: &bad})
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, "pick_percent", ue.Key)
+
+	got, err := pick("giulia", conversation.Pick{Topic: rules.TopicLeadQuality, Choice: "few"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"Segnato: i lead in target sono pochi, secondo Giulia. Se hai una stima più precisa, scrivila pure."}, got.Readback)
+	facts, err := b.store.Facts(ctx, b.ws.Profile.Workspace, r.Thread)
+	require.NoError(t, err)
+	require.Len(t, facts, 1)
+	require.Nil(t, facts[0].Value, "few is a range, not a figure")
+	require.Equal(t, &rules.Reading{Low: 0.05, High: 0.3, Words: "Pochi", By: rules.ReadByButton}, facts[0].Reading)
+	require.True(t, got.Findings != nil && slices.ContainsFunc(got.Findings, func(f rules.Finding) bool { return f.Rule == rules.LeadQualityLow }))
+
+	typed := 35.0
+	got, err = pick("giulia", conversation.Pick{Topic: rules.TopicLeadQuality, Choice: conversation.PickPercent, Percent: &typed})
+	require.NoError(t, err)
+	require.Contains(t, got.Readback[0], "il 35% dei lead in target")
+	facts, err = b.store.Facts(ctx, b.ws.Profile.Workspace, r.Thread)
+	require.NoError(t, err)
+	require.Len(t, facts, 2, "the history keeps both")
+	require.InDelta(t, 0.35, *facts[1].Value, 1e-9)
+	require.Equal(t, rules.ReadByButton, facts[1].Reading.By)
+	require.Equal(t, store.ThreadAwaitingAnswers, got.State, "Marco and Luca are still to answer")
 }
 
 // TestConcurrentTurnsOnOneThread: two replicas (two engines, one store) handle two

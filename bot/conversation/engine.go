@@ -214,7 +214,24 @@ type Request struct {
 	// with the turn's reply: of two deliveries of one message, the one that took the turn
 	// is the one that answers.
 	Delivery string
+	// Pick is a quick answer (a button under a number question, or the figure typed in
+	// its form) instead of Text: a fact with exact provenance, taken only from the person
+	// the question was put to.
+	Pick *Pick
 }
+
+// Pick is a quick answer to a number question.
+type Pick struct {
+	Topic   rules.Topic `json:"topic"`
+	Choice  string      `json:"choice"`            // one of PickChoices
+	Percent *float64    `json:"percent,omitempty"` // for PickPercent: 0 to 100
+}
+
+// The quick answers a number question offers, and PickPercent for a figure typed in.
+var PickChoices = []string{"almost_all", "half", "few", "none"}
+
+// PickPercent is a share typed in a quick answer's form.
+const PickPercent = "percent"
 
 // DraftRef is a draft in a reply.
 type DraftRef struct {
@@ -302,6 +319,9 @@ const conflictAttempts = 5
 
 // checkMessage is a message's text, or why it cannot be taken.
 func checkMessage(req Request) (string, error) {
+	if req.Pick != nil {
+		return checkPick(*req.Pick)
+	}
 	text := strings.TrimSpace(req.Text)
 	if text == "" {
 		return "", &UserError{Reason: "the message is empty: type a question such as \"why did leads rise 30%?\"", Key: "empty"}

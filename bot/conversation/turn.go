@@ -76,6 +76,9 @@ func (e *Engine) begin(ctx context.Context, ws *workspace.Workspace, req Request
 		return nil, err
 	}
 	t.answering = !t.isNew && (t.th.State == store.ThreadAwaitingAnswers || t.th.State == store.ThreadPendingApproval)
+	if req.Pick != nil && !t.answering {
+		return nil, &UserError{Reason: "this question is no longer open", Key: "pick_closed"}
+	}
 	return t, nil
 }
 
@@ -128,8 +131,14 @@ func (e *Engine) takeAnswer(ctx context.Context, t *turn) error {
 			rc.Answered = append(rc.Answered, f.Topic)
 		}
 	}
-	t.reading, t.read = e.readAnswer(ctx, p, AnswerInput{Workspace: p.Workspace, Language: t.th.Language, Text: t.text,
-		Asked: shareAsked, Leads: rc.Base, Parsed: understand.Read(t.text, rc)})
+	if t.req.Pick != nil {
+		if t.reading, err = t.pickReading(rc.Open, rc.Answered); err != nil {
+			return err
+		}
+	} else {
+		t.reading, t.read = e.readAnswer(ctx, p, AnswerInput{Workspace: p.Workspace, Language: t.th.Language, Text: t.text,
+			Asked: shareAsked, Leads: rc.Base, Parsed: understand.Read(t.text, rc)})
+	}
 	for _, a := range t.reading.Answers {
 		t.newFacts = append(t.newFacts, factOf(a, t.text, t.speaker.Handle, t.now))
 	}
@@ -176,7 +185,8 @@ func (t *turn) evaluate() {
 		return
 	}
 	r := t.reading
-	silent := len(r.Answers) == 0 && (r.Later || r.Unsure || r.Ambiguous || r.Unreadable || (t.anyway && isOnlyAnyway(t.text)))
+	// a quick answer answers its own question only
+	silent := t.req.Pick != nil || len(r.Answers) == 0 && (r.Later || r.Unsure || r.Ambiguous || r.Unreadable || (t.anyway && isOnlyAnyway(t.text)))
 	if !silent {
 		added := false
 		for _, q := range t.res.Questions {

@@ -57,15 +57,19 @@ func (w *Worker) interaction(ctx context.Context, payload []byte) error {
 	switch cb.Type {
 	case goslack.InteractionTypeBlockActions:
 		for _, a := range cb.ActionCallback.BlockActions {
-			switch a.ActionID {
-			case "approve", "edit", "reject":
+			switch {
+			case a.ActionID == "approve" || a.ActionID == "edit" || a.ActionID == "reject":
 				return w.button(ctx, cb, a.ActionID, a.Value)
+			case strings.HasPrefix(a.ActionID, pickPrefix):
+				return w.pick(ctx, cb, a)
 			}
 		}
 	case goslack.InteractionTypeViewSubmission:
 		switch cb.View.CallbackID {
 		case callbackEdit, callbackReject:
 			return w.submission(ctx, cb)
+		case callbackPick:
+			return w.pickSubmission(ctx, cb)
 		}
 	}
 	return nil // other interactions (modal closed, links) need nothing
