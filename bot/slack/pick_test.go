@@ -17,7 +17,7 @@ func pickClick(user, action, value, messageTS string) map[string]any {
 		"type": "block_actions", "team": map[string]any{"id": "T0ROSSI"}, "user": map[string]any{"id": user},
 		"container": map[string]any{"type": "message", "channel_id": "C1", "message_ts": messageTS},
 		"channel":   map[string]any{"id": "C1"}, "message": map[string]any{"ts": messageTS},
-		"actions":   []map[string]any{{"type": "button", "action_id": action, "block_id": "picks_lead_quality", "value": value, "action_ts": "1700000000." + messageTS}},
+		"actions": []map[string]any{{"type": "button", "action_id": action, "block_id": "picks_lead_quality", "value": value, "action_ts": "1700000000." + messageTS}},
 	}
 }
 
