@@ -38,6 +38,7 @@ func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, 
 			return
 		}
 		data["Thread"], data["Lines"], data["Drafts"] = th.Thread, lines(th.Events), th.Drafts
+		data["Offers"] = s.offers(ctx, p, viewerOf(r).Account.Name, th)
 		if data["As"] == "" {
 			data["As"] = nextSpeaker(p, th.Events, th.Thread)
 		}
@@ -119,7 +120,7 @@ func (s *Server) chatPost(w http.ResponseWriter, r *http.Request) {
 		s.renderChat(w, r, http.StatusForbidden, threadID, notLinked(ws.Profile, viewerOf(r).Account.Name))
 		return
 	}
-	reply, err := s.engine.Ask(ctx, ws, conversation.Request{ThreadID: threadID, As: as, Text: r.PostFormValue("text"),
+	reply, err := s.engine.Ask(ctx, ws, conversation.Request{ThreadID: threadID, As: as, Text: r.PostFormValue("text"), Pick: pickOf(r),
 		Transport: store.TransportWeb, Channel: "web", Account: viewerOf(r).Account.Name})
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {

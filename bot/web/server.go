@@ -55,6 +55,7 @@ type Store interface {
 	Draft(ctx context.Context, workspace, id string) (store.Draft, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
+	Facts(ctx context.Context, workspace, threadID string) ([]store.Fact, error)
 	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
 	WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error)
 }

@@ -585,3 +585,38 @@ func TestLoginNextStaysOnSite(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/inbox", resp.Header.Get("Location"))
 }
+
+// The chat offers the quick answers of the open number questions put to the people the
+// account speaks for; a click is that person's answer, read by the button; a click on a
+// question put to someone else is refused.
+func TestChatQuickAnswers(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.Backends()[0])
+	ctx := context.Background()
+	br := b.browser(t)
+	br.login("sara", saraPassword)
+	_, page := br.do("GET", "/w/"+rossi+"/chat", nil)
+	resp, _ := br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "as": {"anna"}, "text": {"perché i lead sono aumentati del 30%?"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	loc := resp.Header.Get("Location")
+	thread := strings.TrimPrefix(loc, "/w/"+rossi+"/chat?thread=")
+	_, page = br.do("GET", loc, nil)
+	require.Contains(t, page, `aria-label="Quick answer for giulia"`)
+	require.Contains(t, page, `aria-label="Quick answer for marco"`)
+	require.Contains(t, page, `value="few" class="pick">Pochi</button>`)
+
+	resp, page = br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "thread": {thread}, "as": {"marco"}, "topic": {"lead_quality"}, "pick": {"few"}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, page, "put to someone else")
+	resp, _ = br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "thread": {thread}, "as": {"marco"}, "topic": {"sales_followup"}, "pick": {"percent"}, "percent": {"80"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	facts, err := b.st.Facts(ctx, rossi, thread)
+	require.NoError(t, err)
+	require.Len(t, facts, 1)
+	require.Equal(t, "marco", facts[0].By)
+	require.InDelta(t, 0.8, *facts[0].Value, 1e-9)
+	require.Equal(t, "button", facts[0].Reading.By)
+	_, page = br.do("GET", loc, nil)
+	require.NotContains(t, page, `aria-label="Quick answer for marco"`, "answered: no more quick answers")
+	require.Contains(t, page, `aria-label="Quick answer for giulia"`)
+}
