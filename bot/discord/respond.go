@@ -137,6 +137,9 @@ func (r *Responder) reviewAnswer(ctx context.Context, i *discordgo.Interaction, 
 	if !ok {
 		return nil, fmt.Errorf("%w: custom id %q is not whybot's", ErrMalformed, limits.Cut(id))
 	}
+	if action == pickAction { // a quick answer, not a review: anyone may click, the worker checks who
+		return pickAnswer(i, set, draftID, deferred)
+	}
 	if by, _ := reviewer(p, i); by == "" {
 		refusal := refuse(set, p, user)
 		r.log().InfoContext(ctx, "discord: someone who may not review tried to act on a draft; refused", "workspace", p.Workspace, "draft", draftID, "user", user.ID, "bot", user.Bot)

@@ -44,6 +44,9 @@ func (w *Worker) review(ctx context.Context, i *discordgo.Interaction) error {
 		id = i.MessageComponentData().CustomID
 	}
 	action, draftID, ok := parseCustomID(id)
+	if ok && action == pickAction {
+		return w.pick(ctx, i, draftID, values)
+	}
 	if !ok || i.GuildID == "" {
 		return nil // not ours, or not from a server's review channel
 	}
