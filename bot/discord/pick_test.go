@@ -78,7 +78,7 @@ func TestQuickAnswersInDiscord(t *testing.T) {
 		id := f.nextID()
 		b, _ := json.Marshal(map[string]any{"id": id, "application_id": discordfake.AppID, "type": 5, "token": "tok-" + id, "guild_id": f.guild, "channel_id": thread,
 			"member": map[string]any{"user": map[string]any{"id": marco, "username": "u" + marco}, "roles": []string{}},
-			"data": map[string]any{"custom_id": data["custom_id"], "components": []map[string]any{{"type": 1, "components": []map[string]any{{"type": 4, "custom_id": "percent", "value": "80"}}}}}})
+			"data":   map[string]any{"custom_id": data["custom_id"], "components": []map[string]any{{"type": 1, "components": []map[string]any{{"type": 4, "custom_id": "percent", "value": "80"}}}}}})
 		f.send(t, b)
 		f.drain(t)
 		facts, err = f.st.Facts(ctx, "meccanica_rossi", conv)
