@@ -31,6 +31,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -61,7 +62,9 @@ type Turn struct {
 	Edit    string `yaml:"edit"`    // reviewer handle; Text is the edited answer
 	Reject  string `yaml:"reject"`  // reviewer handle
 	Reason  string `yaml:"reason"`
-	Expect  Expect `yaml:"expect"`
+	// Pick is a quick answer clicked instead of Text (topic, choice, percent)
+	Pick   *conversation.Pick `yaml:"pick"`
+	Expect Expect             `yaml:"expect"`
 }
 
 // Expect lists what must hold after a turn.
@@ -309,7 +312,7 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 				continue
 			}
 		default:
-			r, err := eng.Ask(ctx, ws, conversation.Request{ThreadID: thread, As: t.As, Text: t.Text, Lang: t.Lang, Transport: "eval"})
+			r, err := eng.Ask(ctx, ws, conversation.Request{ThreadID: thread, As: t.As, Text: t.Text, Lang: t.Lang, Transport: "eval", Pick: t.Pick})
 			if t.Expect.Refused {
 				if err == nil {
 					failf("turn %d: the message was not refused", n)
@@ -436,7 +439,7 @@ func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func
 		}
 	}
 	for _, w := range ex.MustNot {
-		re := regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(w) + `\b`)
+		re := regexp.MustCompile(`(?i)` + wordBound(w, true) + regexp.QuoteMeta(w) + wordBound(w, false))
 		if loc := re.FindStringIndex(draft); loc != nil {
 			failf("turn %d: the draft contains %q: …%s…", n, w, draft[max(0, loc[0]-30):min(len(draft), loc[1]+30)])
 		}
@@ -498,3 +501,21 @@ func (r *recorder) Post(_ context.Context, p conversation.Post) (string, error) 
 func (r *recorder) count() int { return len(r.posts) }
 
 var _ store.Store = (*sqlitestore.Store)(nil)
+
+// wordBound is the word boundary to put before (or after) a phrase the draft must not
+// contain: one only where the phrase begins (ends) with a letter or digit, so that "35%"
+// is found in "il 35%".
+func wordBound(w string, before bool) string {
+	r := []rune(w)
+	if len(r) == 0 {
+		return ""
+	}
+	c := r[len(r)-1]
+	if before {
+		c = r[0]
+	}
+	if unicode.IsLetter(c) || unicode.IsDigit(c) || c == '_' {
+		return `\b`
+	}
+	return ""
+}

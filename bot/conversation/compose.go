@@ -33,9 +33,9 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 		}
 	}
 	seen := map[string]bool{}
-	for _, f := range facts {
+	for i, f := range facts {
 		key := f.By + "\x00" + f.Text
-		if seen[key] {
+		if seen[key] || corrected(facts[i+1:], f) {
 			continue
 		}
 		seen[key] = true
@@ -122,6 +122,20 @@ func vanityAsked(res rules.Result, id string) bool {
 func dataGapOn(res rules.Result, id string) bool {
 	for _, f := range res.Findings {
 		if f.Rule == rules.DataGap && (f.Subject == id || f.Subject == "periods") {
+			return true
+		}
+	}
+	return false
+}
+
+// corrected reports whether a later fact replaces f: a new share on the same topic (the
+// history keeps both; the draft quotes the one that stands).
+func corrected(later []rules.Fact, f rules.Fact) bool {
+	if f.Reading == nil {
+		return false
+	}
+	for _, l := range later {
+		if l.Topic == f.Topic && l.Reading != nil {
 			return true
 		}
 	}

@@ -222,9 +222,9 @@ type Request struct {
 
 // Pick is a quick answer to a number question.
 type Pick struct {
-	Topic   rules.Topic `json:"topic"`
-	Choice  string      `json:"choice"`            // one of PickChoices
-	Percent *float64    `json:"percent,omitempty"` // for PickPercent: 0 to 100
+	Topic   rules.Topic `json:"topic" yaml:"topic"`
+	Choice  string      `json:"choice" yaml:"choice"`                       // one of PickChoices
+	Percent *float64    `json:"percent,omitempty" yaml:"percent,omitempty"` // for PickPercent: 0 to 100
 }
 
 // The quick answers a number question offers, and PickPercent for a figure typed in.
