@@ -138,3 +138,24 @@ func BenchmarkTurn(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAnswer measures a whole answer turn on the sample: the person asked replies to
+// the bot's number question (the reply read in the context of the question, the fact
+// stored, the rules run again, the read-back written, one transaction). Each reply is in
+// its own thread, asked with the timer stopped.
+//
+//	go test -run x -bench Answer -benchtime 200x ./bot/conversation/
+func BenchmarkAnswer(b *testing.B) {
+	for _, be := range storetest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			bb := setupOn(b, be)
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				r := bb.ask(b, "", "anna", "Perché i lead sono aumentati del 30%?")
+				b.StartTimer()
+				bb.ask(b, r.Thread, "giulia", "dei 78 direi che una trentina sono in target")
+			}
+		})
+	}
+}
