@@ -390,3 +390,25 @@ func TestThreadFromBeforeFlatRows(t *testing.T) {
 	}
 	require.Equal(t, len(asked), n, "no question put twice")
 }
+
+// A reply that gives nothing new while a draft waits for review leaves the draft as it is
+// (no new draft, no new card); one that gives a new figure supersedes it.
+func TestNothingNewKeepsTheWaitingDraft(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := b.pendingDraft(t)
+	first := r.Draft.ID
+	r = b.ask(t, r.Thread, "giulia", "boh")
+	require.Nil(t, r.Draft)
+	require.Equal(t, store.ThreadPendingApproval, r.State)
+	d, err := b.store.Draft(ctx, b.ws.Profile.Workspace, first)
+	require.NoError(t, err)
+	require.Equal(t, store.DraftPending, d.State, "still the one to review")
+	r = b.ask(t, r.Thread, "giulia", "il 40%")
+	require.NotNil(t, r.Draft)
+	require.NotEqual(t, first, r.Draft.ID)
+	d, err = b.store.Draft(ctx, b.ws.Profile.Workspace, first)
+	require.NoError(t, err)
+	require.Equal(t, store.DraftSuperseded, d.State)
+}

@@ -251,11 +251,17 @@ func (e *Engine) finish(ctx context.Context, t *turn) (Reply, error) {
 	// once a draft waits for review (all answered, or "answer anyway"), a later answer
 	// makes a new draft that supersedes it, never a thread waiting again: the asker asked for
 	// an answer, and answers can arrive in any order (on two replicas, before or after it)
+	// (a reply that gives nothing new leaves the waiting draft as it is)
 	drafting := t.anyway || (t.answering && th.State == store.ThreadPendingApproval)
-	if len(res.Questions) > 0 && !drafting {
+	switch {
+	case drafting && !t.anyway && len(t.newFacts) == 0:
+		saved.SupersedeDrafts = false
+	case len(res.Questions) > 0 && !drafting:
 		th.State = store.ThreadAwaitingAnswers
-	} else if err := e.draft(ctx, t, view, &reply, &saved); err != nil {
-		return Reply{}, err
+	default:
+		if err := e.draft(ctx, t, view, &reply, &saved); err != nil {
+			return Reply{}, err
+		}
 	}
 	saved.Thread, saved.Events, saved.Facts = *th, t.events, t.newFacts
 	saved.Reminders = t.reminders(res.Questions)
