@@ -450,24 +450,24 @@ func (v View) QuestionText(q rules.Question) (string, error) {
 }
 
 // ReaskText renders a number question put again after a reply that gave no share for it,
-// with an example of an answer that works; number is the bare figure the reply gave, when
-// it could be a count or a percentage.
-func (v View) ReaskText(q rules.Question, number float64) (string, error) {
+// with an example of an answer that works, in the person's tone; number is the bare figure
+// the reply gave, when it could be a count or a percentage.
+func (v View) ReaskText(q rules.Question, number float64, formal bool) (string, error) {
 	p := q.Params
 	if p == nil {
 		p = map[string]any{}
 	}
-	d := QuestionData{V: v, Q: q, P: p}
+	name := "reask." + string(q.Topic)
 	if number > 0 {
-		return v.Set.Render("reask.ambiguous", map[string]any{"V": v, "Q": q, "P": p, "N": number})
+		name = "reask.ambiguous"
 	}
-	return v.Set.Render("reask."+string(q.Topic), d)
+	return v.Set.Render(name, map[string]any{"V": v, "Q": q, "P": p, "N": number, "Formal": formal})
 }
 
 // ReadbackText renders what was read from a person's answer, for them to confirm or
 // correct.
-func (v View) ReadbackText(f rules.Fact, leads float64) (string, error) {
-	return v.Set.Render("readback."+string(f.Topic), map[string]any{"V": v, "F": f, "R": f.Reading, "Leads": leads})
+func (v View) ReadbackText(f rules.Fact, leads float64, formal bool) (string, error) {
+	return v.Set.Render("readback."+string(f.Topic), map[string]any{"V": v, "F": f, "R": f.Reading, "Leads": leads, "Formal": formal})
 }
 
 // FactView is a fact as shown in a draft.

@@ -319,11 +319,12 @@ func (e *Engine) register(ctx context.Context, ws *workspace.Workspace, now time
 // sayBack writes what the thread says to the person who answered: what was read from
 // their reply, the number questions put to them again, the note that a reminder follows.
 func (t *turn) sayBack(view prompts.View, reply *Reply) error {
+	formal := t.speaker.Tone == "formal" // Lei, not tu
 	for _, f := range t.newFacts {
 		if f.Reading == nil {
 			continue
 		}
-		line, err := view.ReadbackText(f, t.leads())
+		line, err := view.ReadbackText(f, t.leads(), formal)
 		if err != nil {
 			return err
 		}
@@ -331,14 +332,14 @@ func (t *turn) sayBack(view prompts.View, reply *Reply) error {
 	}
 	for _, q := range t.askBack {
 		var err error
-		if q.Text, err = view.ReaskText(q, t.reading.Number); err != nil {
+		if q.Text, err = view.ReaskText(q, t.reading.Number, formal); err != nil {
 			return err
 		}
 		reply.AskedBack = append(reply.AskedBack, q)
 	}
 	if len(t.later) > 0 {
 		var err error
-		if reply.Later, err = view.Set.Render("later", map[string]any{"V": view, "To": t.speaker.Handle, "Hours": t.reading.LaterHours}); err != nil {
+		if reply.Later, err = view.Set.Render("later", map[string]any{"V": view, "To": t.speaker.Handle, "Hours": t.reading.LaterHours, "Formal": formal}); err != nil {
 			return err
 		}
 	}
