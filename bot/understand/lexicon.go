@@ -38,7 +38,8 @@ var (
 	qualityNeg = phrases("fuori target", "off target", "off-target", "out of target", "outside our target", "outside the target", "spazzatura",
 		"junk", "spam*", "fake", "falsi", "finti", "inutili", "useless", "sbagliat*", "wrong", "scarsi", "scarse", "bad", "rubbish", "garbage",
 		"trash", "unqualified", "irrilevant*", "irrelevant", "curiosi", "perditempo", "time wasters", "tire kickers", "doppioni", "duplicat*",
-		"fuori zona", "out of area", "freddi", "cold", "fuori profilo", "off-profile")
+		"fuori zona", "out of area", "freddi", "cold", "fuori profilo", "off-profile", "da buttare", "da scartare", "scartat*", "scarti",
+		"to throw away", "to bin", "binned", "discarded", "rejected")
 	followPos = phrases("chiamat*", "richiamat*", "telefonat*", "contattat*", "ricontattat*", "sentit*", "risentit*", "seguit*", "gestit*",
 		"lavorat*", "evas*", "processat*", "interpellat*", "call", "called", "calls", "calling", "rang", "rung", "phoned", "contacted",
 		"recontacted", "reached", "followed", "follow", "followup", "follow-up", "followed-up", "handled", "worked", "processed",
@@ -63,11 +64,11 @@ var (
 		"domattina", "stamattina", "te lo dico", "vi dico", "poi ti dico", "ci guardo", "aspetta che", "un attimo", "give me",
 		"revert", "lemme check", "lemme see", "will confirm", "ti confermo", "vi confermo", "confermo dopo", "check and revert", "when i can", "quando posso")
 	hedgeWords = phrases("direi", "credo", "penso", "diciamo", "forse", "stimo", "stima", "guess", "think", "say", "maybe", "perhaps",
-		"probably", "probabilmente", "presumibilmente", "a occhio", "estimate", "roughly", "suppongo", "immagino", "reckon")
+		"probably", "probabilmente", "presumibilmente", "a occhio", "ad occhio", "occhio e croce", "estimate", "roughly", "suppongo", "immagino", "reckon")
 	approxBefore = phrases("circa", "piu o meno", "sui", "sul", "sulle", "sugli", "intorno", "attorno", "verso", "tipo", "quasi",
 		"approssimativamente", "all incirca", "about", "around", "roughly", "approximately", "approx", "some", "nearly", "almost", "ca",
 		"~", "grosso modo", "sulla", "close to", "vicino al", "un")
-	approxAfter = phrases("circa", "ish", "or so", "give or take", "o giu di li", "piu o meno", "more or less", "o poco piu",
+	approxAfter = phrases("circa", "ish", "- ish", "or so", "give or take", "o giu di li", "piu o meno", "more or less", "o poco piu",
 		"o poco meno", "roughly")
 	correctionWords = phrases("no", "anzi", "scusa", "scusate", "correggo", "correction", "actually", "sorry", "i meant", "volevo dire",
 		"intendevo", "rettifico", "oops", "wait", "aspetta", "errore", "mistake", "sbagliato")

@@ -281,12 +281,15 @@ func readException(ts []token, i int, base float64) (found, bool) {
 	if k, ok := matchAny(ts, j, doneWords); ok {
 		j = k // "tutti chiamati tranne 5"
 	}
+	if j < len(ts) && ts[j].w == "," {
+		j++ // "tutti, tranne 5"
+	}
 	k, ok := matchAny(ts, j, exceptWords)
 	if !ok {
 		return found{}, false
 	}
 	if s, end, ok := pctAt(ts, k); ok {
-		return found{q: point(1 - s), to: end}, true
+		return found{q: point(1 - s), to: end, selfNeg: true}, true
 	}
 	lo, hi, approx, end, ok := countAt(ts, k)
 	if !ok {
@@ -298,7 +301,8 @@ func readException(ts []token, i int, base float64) (found, bool) {
 	}
 	q = q.complement()
 	q.Approx = approx
-	return found{q: q, to: end}, true
+	// the exception says its own negative: "tutti tranne 5 che non rispondono" is 73 of 78
+	return found{q: q, to: end, selfNeg: true}, true
 }
 
 // readRange: "tra il 30 e il 40%", "30-40%", "30 o 40%", "between 20 and 30 of them".
@@ -460,13 +464,16 @@ func readCountWords(ts []token, i int, base float64) (found, bool) {
 // readZeroAll: "nessuno", "non ancora", "tutti".
 func readZeroAll(ts []token, i int, _ float64) (found, bool) {
 	if end, ok := matchAny(ts, i, yetWords); ok {
+		if e, all := matchAny(ts, end, allWords); all { // "non ancora tutti": not all, yet
+			return found{q: span(0.05, 0.95), to: e, selfNeg: true}, true
+		}
 		return found{q: point(0), to: end, selfNeg: true, yet: true}, true
 	}
 	if end, ok := matchAny(ts, i, zeroWords); ok {
 		return found{q: point(0), to: end, selfNeg: true}, true
 	}
 	if end, ok := matchAny(ts, i, allWords); ok {
-		if ts[i].w == "all" && isNum(ts, end) { // "all'80%": an article
+		if ts[i].w == "all" && (isNum(ts, end) || ts[i].elided) { // "all'80%", "all'agenzia": an article
 			return found{}, false
 		}
 		return found{q: point(1), to: end, all: true}, true

@@ -60,6 +60,7 @@ type clause struct {
 	quantity  *found
 	answer    *Answer
 	ownNeg    bool // the clause's figure was turned by its own negation ("il 70% non va bene")
+	hasBase   bool // the clause names the total: "su 78 ne salvo 30" counts
 	bareWords bool // a bare number with no topic: a count or a percentage
 }
 
@@ -90,6 +91,7 @@ func Read(text string, ctx Context) Reading {
 		readClause(text, ts, &cs[i], base, &r)
 	}
 	attach(text, ts, cs, base)
+	hedgeAfter(ts, cs)
 	for _, c := range cs {
 		if c.bareWords && !r.Ambiguous {
 			r.Ambiguous, r.Number = true, c.quantity.bareNum
@@ -187,7 +189,7 @@ func clauses(ts []token, fs []found) []clause {
 		start = i + 1
 	}
 	for i, t := range ts {
-		if t.brk || (conjWords[t.w] && !t.accent && !inSpan(i) && !isJoin(ts, i, fs)) {
+		if (t.brk || conjWords[t.w] && !t.accent && !isJoin(ts, i, fs)) && !inSpan(i) {
 			cut(i)
 		}
 	}
@@ -197,6 +199,7 @@ func clauses(ts []token, fs []found) []clause {
 		for k := range fs {
 			if fs[k].from >= c.from && fs[k].to <= c.to && !(fs[k].base && fs[k].q.Of == 0) {
 				if fs[k].base {
+					c.hasBase = c.hasBase || fs[k].q.Of > 0
 					continue
 				}
 				if c.quantity == nil || (c.quantity.bare && !fs[k].bare) {
@@ -272,6 +275,11 @@ func readClause(text string, ts []token, c *clause, base float64, r *Reading) {
 	if c.unsure && f == nil {
 		return
 	}
+	if f != nil && f.all && f.from > c.from && nearlyWords[ts[f.from-1].w] { // "nearly every one": almost all
+		nf := *f
+		nf.q, nf.all = span(0.85, 0.99), false
+		f = &nf
+	}
 	if f != nil && f.all && negAt >= 0 && negAt < f.from { // "non li abbiamo chiamati tutti": not all
 		nf := *f
 		nf.q, nf.all, nf.selfNeg = span(0.05, 0.95), false, true
@@ -297,7 +305,7 @@ func readClause(text string, ts []token, c *clause, base float64, r *Reading) {
 		// a number alone is a count when the clause says of what ("30 in target"), hedges
 		// it ("circa 30": people hedge counts; shares come with %) or counts what is left
 		// ("ne mancano 5"); else it may be a count or a percentage, unless only one fits
-		counted := c.topic != "" || hedged || c.flip || f.counted
+		counted := c.topic != "" || hedged || c.flip || f.counted || c.hasBase
 		if !counted && !(base > 0 && f.bareNum > base && f.bareNum <= 100) && !(base <= 0 && f.bareNum <= 100) {
 			c.bareWords = true
 			return
@@ -337,13 +345,18 @@ func approxNear(ts []token, c *clause, f *found) bool {
 			return true
 		}
 	}
-	for i := max(c.from, f.from-3); i < f.from; i++ {
+	for i := max(c.from, f.from-4); i < f.from; i++ {
 		if end, ok := matchAny(ts, i, approxBefore); ok && end <= f.from+1 && ts[i].w != "un" || (ok && ts[i].w == "un" && end == f.from) {
 			return true
 		}
 	}
-	if _, ok := containsAt(ts, c.from, f.from, hedgeWords, nil); ok {
-		return true
+	if _, ok := containsAt(ts, c.from, c.to, hedgeWords, func(i int) bool { return i >= f.from && i < f.to }); ok {
+		return true // "direi il 30%", "il 30% credo"
+	}
+	for i := c.from; i < c.to; i++ {
+		if ts[i].w == "sara" && ts[i].accent { // "sarà il 30%": the future of guessing
+			return true
+		}
 	}
 	if f.to < c.to {
 		if _, ok := matchAny(ts, f.to, approxAfter); ok {
@@ -386,6 +399,8 @@ func attach(text string, ts []token, cs []clause, base float64) {
 	}
 }
 
+var nearlyWords = map[string]bool{"quasi": true, "nearly": true, "almost": true, "practically": true, "praticamente": true, "virtually": true, "basically": true}
+
 var approxArticles = map[string]bool{"sul": true, "sull": true, "sui": true, "sulla": true, "un": true}
 
 var (
@@ -421,3 +436,33 @@ func clip(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// hedgeAfter makes an answer an estimate when the clause after it is only a hedge: "il
+// 30%, forse", "40%, I think".
+func hedgeAfter(ts []token, cs []clause) {
+	for i := 1; i < len(cs); i++ {
+		c, prev := cs[i], cs[i-1]
+		if prev.answer == nil || c.answer != nil || c.quantity != nil {
+			continue
+		}
+		only := true
+		for k := c.from; k < c.to && only; k++ {
+			end, ok := matchAny(ts, k, hedgeWords)
+			if !ok {
+				end, ok = matchAny(ts, k, approxAfter)
+			}
+			if !ok && !fillerWords[ts[k].w] {
+				only = false
+			}
+			if ok {
+				k = end - 1
+			}
+		}
+		if only {
+			cs[i-1].answer.Approx = true
+		}
+	}
+}
+
+// fillerWords may stand beside a hedge in a clause of its own: "ma forse", "I think so".
+var fillerWords = map[string]bool{"ma": true, "but": true, "i": true, "so": true, "direi": true, "mi": true, "sembra": true, "pare": true}

@@ -18,6 +18,7 @@ type token struct {
 	isNum  bool
 	digits bool // a number written in figures
 	accent bool // the word had an accent ("è", "metà")
+	elided bool // the word ended in an apostrophe: "all'", "dell'" (an Italian article)
 	brk    bool // a clause break: . , ; : ! ? or a new line
 	at     int  // byte offset of the token in the text
 	end    int
@@ -57,13 +58,13 @@ func tokenize(text string) []token {
 			case '%', '/', '~', '½', '¼', '¾', '⅓':
 				out = append(out, token{w: string(r), at: offs[i], end: offs[i+1]})
 			case '-', '–', '—':
-				if len(out) > 0 && out[len(out)-1].isNum {
+				if len(out) > 0 && (out[len(out)-1].isNum || out[len(out)-1].w == "%") {
 					out = append(out, token{w: "-", at: offs[i], end: offs[i+1]})
 				} else {
 					out = append(out, token{brk: r != '-', at: offs[i], end: offs[i+1]})
 				}
 			case '.', ',', ';', ':', '!', '?', '\n', '…', '(', ')':
-				out = append(out, token{brk: true, at: offs[i], end: offs[i+1]})
+				out = append(out, token{w: string(r), brk: true, at: offs[i], end: offs[i+1]})
 			case '\'', '’':
 				// "n't" was spelt out by wordTokens; other apostrophes just split words
 				if len(out) > 0 && i+1 < len(rs) && rs[i+1] == 't' && (i+2 >= len(rs) || !unicode.IsLetter(rs[i+2])) && strings.HasSuffix(out[len(out)-1].raw, "n") {
@@ -72,6 +73,9 @@ func tokenize(text string) []token {
 					out = append(out, token{w: "not", at: offs[i], end: offs[i+2]})
 					i += 2
 					continue
+				}
+				if len(out) > 0 && !out[len(out)-1].isNum && !out[len(out)-1].brk {
+					out[len(out)-1].elided = true // "all'agenzia", "dell'80%": an article
 				}
 			}
 			i++
