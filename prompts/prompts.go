@@ -440,6 +440,12 @@ func (v View) FindingMessage(f rules.Finding) (string, error) {
 	return v.Set.Render("finding."+string(f.Rule), FindingData{V: v, F: f, P: p})
 }
 
+// Verdict renders the short form of a finding that answers the question itself (is the
+// figure normal?), for right after the figure in a draft.
+func (v View) Verdict(f rules.Finding) (string, error) {
+	return v.Set.Render("verdict."+string(f.Rule), FindingData{V: v, F: f, P: f.Params})
+}
+
 // QuestionText renders a clarifying question in the view's language.
 func (v View) QuestionText(q rules.Question) (string, error) {
 	p := q.Params
@@ -485,6 +491,7 @@ type DraftData struct {
 	AskerName string
 	Period    string
 	Main      *rules.Observed
+	Normal    string // whether the figure asked about is within its usual range
 	Metric    string
 	Premise   []string
 	Facts     []FactView

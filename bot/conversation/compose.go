@@ -48,6 +48,13 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 		switch f.Rule {
 		case rules.PremiseMismatch, rules.UnknownMetric:
 			d.Premise = append(d.Premise, f.Message)
+		case rules.UnusualChange, rules.WithinNormalRange:
+			if f.Subject == d.Metric { // is it normal? right after the figure: it answers the question
+				var err error
+				if d.Normal, err = v.Verdict(f); err != nil {
+					return "", err
+				}
+			}
 		case rules.DataGap, rules.UTMInconsistent:
 			d.DataNotes = append(d.DataNotes, f.Message)
 		case rules.LeadQualityLow, rules.FollowupGap, rules.LimitBreached, rules.ValueAtRisk:

@@ -71,6 +71,7 @@ type family struct {
 var families = []family{
 	{"observed", observeFamily},
 	{"premise", premiseFamily},
+	{"normal or unusual", normalFamily},
 	{"data quality", dataQualityFamily},
 	{"lead quality and follow-up", leadsFamily},
 	{"vanity", vanityFamily},

@@ -38,11 +38,14 @@ const (
 	ChannelConcentrated        = "channel_concentration"
 	StrategySignals            = "strategy_signals"
 	UnknownMetric              = "unknown_metric"
+	// the latest value against the range the metric's own history expects
+	UnusualChange     RuleID = "unusual_change"
+	WithinNormalRange RuleID = "within_normal_range"
 )
 
 // AllRules lists every rule id in the order findings are reported.
 var AllRules = []RuleID{
-	UnknownMetric, PremiseMismatch, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
+	UnknownMetric, PremiseMismatch, UnusualChange, WithinNormalRange, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
 	LeadQualityLow, FollowupGap, VanityMetric, LimitBreached, ValueAtRisk, GoalOffTrack, GoalOnTrack,
 	CACRising, ChannelConcentrated, MissingFunnelKPI, StrategySignals,
 }
