@@ -76,17 +76,22 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	// escaped exactly as the review card showed it: a masked [label](url), a heading or an
 	// @everyone in the text is shown as typed; and allowed_mentions pings nobody
 	parts := split(escape(post.Text), maxContent)
-	if bot := p.bot(); post.Retry && bot != "" {
-		ref, found, err := findMessage(ctx, p.API, p.Log, post.Channel, bot, post.Since, parts[len(parts)-1], false)
-		if err != nil {
-			return "", fmt.Errorf("look for answer %s in channel %s before posting it again: %w", post.IdempotencyKey, post.Channel, err)
-		}
-		if found {
-			return ref, nil // an earlier attempt reached Discord
-		}
-	}
 	ref := ""
 	for n, part := range parts {
+		// a retry looks for each part: an earlier attempt may have reached Discord with some
+		// parts and not others, and the nonces may have expired since
+		if bot := p.bot(); post.Retry && bot != "" {
+			found, ok, err := findMessage(ctx, p.API, p.Log, post.Channel, bot, post.Since, part, false)
+			if err != nil {
+				return "", fmt.Errorf("look for answer %s in channel %s before posting it again: %w", post.IdempotencyKey, post.Channel, err)
+			}
+			if ok {
+				if ref == "" {
+					ref = found
+				}
+				continue
+			}
+		}
 		id, err := sendWithNonce(ctx, p.API, p.Log, post.Channel, &discordgo.MessageSend{Content: part, AllowedMentions: noMentions()}, nonce(post.IdempotencyKey, n))
 		if err != nil {
 			return "", fmt.Errorf("post answer in channel %s: %w", post.Channel, err)

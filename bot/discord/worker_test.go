@@ -269,15 +269,17 @@ func TestConversationInDiscord(t *testing.T) {
 		require.EqualValues(t, 6, f.send(t, body)["type"])
 		require.EqualValues(t, 6, f.send(t, body)["type"])
 		f.drain(t)
+		before := len(f.fake.Messages(thread))
 		n, err := f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		msgs = f.fake.Messages(thread)
-		last := msgs[len(msgs)-1]
-		require.Equal(t, d.Text, rendered(last.Content()), "the approved answer, in the thread, as Discord shows it")
-		require.Equal(t, true, last.Body["enforce_nonce"])
-		require.Len(t, last.Body["nonce"], 25)
-		require.JSONEq(t, `{"parse":[],"replied_user":false}`, jsonOf(last.Body["allowed_mentions"]))
+		require.Equal(t, d.Text, answerIn(msgs[before:]), "the approved answer, in the thread, as Discord shows it")
+		for _, part := range msgs[before:] {
+			require.Equal(t, true, part.Body["enforce_nonce"])
+			require.Len(t, part.Body["nonce"], 25)
+			require.JSONEq(t, `{"parse":[],"replied_user":false}`, jsonOf(part.Body["allowed_mentions"]))
+		}
 		cards = f.fake.Messages(review)
 		require.Equal(t, 1, cards[0].Edits, "the card is edited once")
 		card = jsonOf(cards[0].Body)
@@ -389,8 +391,7 @@ func TestConcurrentApprovalsPostOnce(t *testing.T) {
 			require.NoError(t, err)
 		}
 		msgs := f.fake.Messages(thread)
-		require.Len(t, msgs, before+1, "one post")
-		require.Equal(t, d.Text, rendered(msgs[before].Content()))
+		require.Equal(t, d.Text, answerIn(msgs[before:]), "one post (in parts when longer than a message), nothing twice")
 		cur, err := f.st.Draft(ctx, "meccanica_rossi", d.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.DraftPosted, cur.State)
@@ -406,15 +407,17 @@ func TestRateLimitHonoured(t *testing.T) {
 		f.click(t, luca, false, nil, "approve", d.ID, card.ID)
 		f.drain(t)
 		f.fake.Limit("POST", "/channels/"+thread+"/messages", 1, 0.4)
+		before := len(f.fake.Calls("POST /channels/" + thread + "/messages"))
 		n, err := f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		calls := f.fake.Calls("POST /channels/" + thread + "/messages")
-		last := calls[len(calls)-2:]
-		require.GreaterOrEqual(t, last[1].At.Sub(last[0].At), 400*time.Millisecond, "waited retry_after before trying again")
+		require.Greater(t, len(calls), before+1, "refused once, then sent")
+		limited, retried := calls[before], calls[before+1] // an answer longer than a message goes in parts after it
+		require.GreaterOrEqual(t, retried.At.Sub(limited.At), 400*time.Millisecond, "waited retry_after before trying again")
 		var answers int
 		for _, m := range f.fake.Messages(thread) {
-			if rendered(m.Content()) == d.Text {
+			if strings.HasPrefix(rendered(m.Content()), d.Text[:40]) { // the answer's first part
 				answers++
 			}
 		}
@@ -541,4 +544,14 @@ func TestTwoServers(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, store.DraftPending, cur.State)
 	})
+}
+
+// answerIn is an answer as Discord shows it, from the messages it was posted in: an answer
+// longer than a message is sent in parts, cut between paragraphs.
+func answerIn(msgs []discordfake.Message) string {
+	parts := make([]string, len(msgs))
+	for i, m := range msgs {
+		parts[i] = rendered(m.Content())
+	}
+	return strings.Join(parts, "\n\n")
 }
