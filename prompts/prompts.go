@@ -188,6 +188,30 @@ func (v View) ArtPct(x any) string {
 	return "il " + s
 }
 
+// SVal formats a change of a metric with its sign: "+7", "−€120".
+func (v View) SVal(id any, x any) string {
+	f := toFloat(x)
+	if f > 0 {
+		return "+" + v.Val(id, f)
+	}
+	if f < 0 {
+		return "−" + v.Val(id, -f)
+	}
+	return v.Val(id, f)
+}
+
+// Drivers lists the parts that drove a change with their contribution: "Google +7,
+// Facebook +7, Linkedin +3".
+func (v View) Drivers(id any, list any) string {
+	items, _ := list.([]any)
+	var parts []string
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		parts = append(parts, v.Cap(fmt.Sprint(m["part"]))+" "+v.SVal(id, m["delta"]))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Rough rounds an estimate for saying it: a share to a whole percent (0.3846: 0.38), any
 // other figure of 10 or more to a whole number. "circa il 38%", not "circa il 38,5%".
 func (v View) Rough(x any) float64 {

@@ -1,6 +1,8 @@
 package conversation
 
 import (
+	"strings"
+
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/rules"
 	"github.com/whybot/whybot/prompts"
@@ -48,12 +50,13 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 		switch f.Rule {
 		case rules.PremiseMismatch, rules.UnknownMetric:
 			d.Premise = append(d.Premise, f.Message)
-		case rules.UnusualChange, rules.WithinNormalRange:
-			if f.Subject == d.Metric { // is it normal? right after the figure: it answers the question
-				var err error
-				if d.Normal, err = v.Verdict(f); err != nil {
+		case rules.UnusualChange, rules.WithinNormalRange, rules.ChangeDrivers:
+			if f.Subject == d.Metric { // is it normal, and what drove it? right after the figure: it answers the question
+				line, err := v.Verdict(f)
+				if err != nil {
 					return "", err
 				}
+				d.Normal = strings.TrimSpace(d.Normal + " " + line)
 			}
 		case rules.DataGap, rules.UTMInconsistent:
 			d.DataNotes = append(d.DataNotes, f.Message)

@@ -72,6 +72,7 @@ var families = []family{
 	{"observed", observeFamily},
 	{"premise", premiseFamily},
 	{"normal or unusual", normalFamily},
+	{"drivers", driversFamily},
 	{"data quality", dataQualityFamily},
 	{"lead quality and follow-up", leadsFamily},
 	{"vanity", vanityFamily},

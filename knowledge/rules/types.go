@@ -41,11 +41,13 @@ const (
 	// the latest value against the range the metric's own history expects
 	UnusualChange     RuleID = "unusual_change"
 	WithinNormalRange RuleID = "within_normal_range"
+	// what drove the change of the metric asked about, by the parts of a breakdown
+	ChangeDrivers RuleID = "change_drivers"
 )
 
 // AllRules lists every rule id in the order findings are reported.
 var AllRules = []RuleID{
-	UnknownMetric, PremiseMismatch, UnusualChange, WithinNormalRange, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
+	UnknownMetric, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
 	LeadQualityLow, FollowupGap, VanityMetric, LimitBreached, ValueAtRisk, GoalOffTrack, GoalOnTrack,
 	CACRising, ChannelConcentrated, MissingFunnelKPI, StrategySignals,
 }

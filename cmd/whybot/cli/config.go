@@ -84,7 +84,7 @@ func (e *env) configCmd(args []string) error {
 		}
 		report("workspace "+d, err, what)
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
 	defer cancel()
 	dbErr := checkDatabase(ctx, *db)
 	report("database", dbErr, describeDatabase(*db))
