@@ -102,7 +102,7 @@ func init() {
 		which who how many much most some any all each every one two three four five have has had was were are is been being
 		will would could should can did does done doing make made our ours your yours mine call calls called also just only very
 		still yet about around over under more less than then them they these lead leads contatti contacts nome name sure week
-		mese month oggi today certo sure okay ieri yesterday domani tomorrow team crm marco giulia anna luca chiara paolo sara`) {
+		mese month oggi today certo sure okay last least best rest next bar lot lots good bad ieri yesterday domani tomorrow team crm marco giulia anna luca chiara paolo sara`) {
 		stopWords[w] = true
 	}
 	buildVocabulary()

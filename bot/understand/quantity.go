@@ -49,14 +49,14 @@ type found struct {
 }
 
 var (
-	exceptWords      = phrases("tranne", "eccetto", "salvo", "meno", "but", "except", "except for", "apart from", "minus", "fuorche", "a parte", "escluso", "esclusi", "besides")
-	allWords         = phrases("tutti quanti", "tutte quante", "tutti", "tutte", "all of them", "all of em", "every single one", "every one", "everyone", "everybody", "each one", "each of them", "ognuno", "ciascuno", "al completo", "the lot", "all")
+	exceptWords      = phrases("tranne", "eccetto", "salvo", "meno", "but", "bar", "except", "except for", "apart from", "minus", "fuorche", "a parte", "escluso", "esclusi", "besides")
+	allWords         = phrases("tutti quanti", "tutte quante", "tutti", "tutte", "all of them", "all of em", "every single one", "every last one", "each and every one", "la totalita", "totalita", "ogni singolo", "every one", "everyone", "everybody", "each one", "each of them", "ognuno", "ciascuno", "al completo", "the lot", "all")
 	zeroWords        = phrases("neanche uno", "nemmeno uno", "manco uno", "not a single one", "not one", "nessuno", "nessuna", "nessun", "none", "nobody", "no one", "zero", "nada", "niente", "nothing")
 	yetWords         = phrases("non ancora", "not yet", "none yet", "none so far", "nothing yet", "ancora nessuno", "ancora niente", "still none", "per ora nessuno", "per ora niente", "nobody yet", "yet to")
 	lowerBounds      = phrases("non meno di", "non meno del", "non meno della", "almeno", "at least", "minimo", "no less than", "not less than", "oltre", "oltre il", "oltre la", "piu di", "piu del", "piu della", "sopra il", "sopra al", "more than", "over", "above", "upwards of", "well over")
-	upperBounds      = phrases("non piu di", "non piu del", "non piu della", "no more than", "not more than", "meno di", "meno del", "meno della", "sotto il", "sotto al", "under", "below", "less than", "fewer than", "al massimo", "at most", "max", "massimo", "fino a", "fino al", "up to", "neanche il", "nemmeno il")
+	upperBounds      = phrases("non piu di", "non piu del", "non piu della", "no more than", "not more than", "meno di", "meno del", "meno della", "sotto il", "sotto al", "under", "below", "less than", "fewer than", "al massimo", "at most", "max", "massimo", "fino a", "fino al", "up to", "neanche il", "nemmeno il", "neanche", "nemmeno", "manco", "not even")
 	percentWords     = phrases("%", "per cento", "percent", "per cent")
-	ofWords          = phrases("su", "di", "of", "out of", "in", "/", "dei", "degli", "delle", "sui", "of the", "out of the", "of our", "dei nostri", "tra", "fra")
+	ofWords          = phrases("su", "di", "of", "out of", "in", "/", "ogni", "in every", "out of every", "every", "dei", "degli", "delle", "sui", "of the", "out of the", "of our", "dei nostri", "tra", "fra")
 	baseWords        = phrases("dei", "degli", "delle", "di", "su", "sui", "of the", "out of the", "of our", "out of", "of", "on", "tra i", "fra i", "dei nostri", "questi", "these")
 	betweenWords     = phrases("tra il", "fra il", "tra", "fra", "between", "dal", "from", "da")
 	countNouns       = phrases("lead", "leads", "contatti", "contacts", "richieste", "requests", "persone", "people", "clienti", "of them", "di loro", "di questi", "tra loro", "among them")
@@ -75,12 +75,17 @@ var quantityPhrases = []struct {
 	approx    bool
 	needsMark bool // "meta" must be "metà", or follow an article, to mean half
 }{
+	{p: phrases("most if not all", "la maggior parte se non tutti", "quasi tutti se non tutti"), lo: 0.8, hi: 0.99},
 	{p: phrases("fifty-fifty", "fifty fifty", "meta e meta", "50 / 50", "50 - 50", "mezzo e mezzo"), lo: 0.5, hi: 0.5, approx: true},
-	{p: phrases("pretty much all", "pretty much everyone", "basically all", "basically everyone", "more or less all", "quasi tutti quanti", "quasi tutti", "quasi tutte", "almost all", "nearly all", "almost everyone", "nearly everyone", "practically all", "praticamente tutti", "praticamente tutte", "virtually all", "quasi al completo", "the vast majority", "la stragrande maggioranza", "stragrande maggioranza"), lo: 0.85, hi: 0.99},
-	{p: phrases("quasi nessuno", "quasi nessuna", "almost none", "almost nobody", "hardly any", "barely any", "nearly none", "pochissimi", "pochissime", "very few", "only a handful", "a malapena qualcuno"), lo: 0, hi: 0.1},
-	{p: phrases("la maggior parte", "maggior parte", "la maggioranza", "maggioranza", "la gran parte", "gran parte", "buona parte", "in gran parte", "most of them", "most of", "most", "the majority", "majority", "the bulk", "mostly", "perlopiu", "per lo piu"), lo: 0.55, hi: 0.9},
-	{p: phrases("molti", "molte", "tanti", "tante", "many", "a lot", "lots", "parecchi", "parecchie", "un bel po", "plenty", "a good number", "un buon numero", "a good few"), lo: 0.4, hi: 0.85},
-	{p: phrases("non molti", "non molte", "non tanti", "non tante", "not many", "not a lot", "non troppi", "pochi", "poche", "pochini", "pochine", "a few", "few"), lo: 0.05, hi: 0.3},
+	{p: phrases("pretty much all", "pretty much everyone", "basically all", "basically everyone", "more or less all", "quasi tutti quanti", "quasi tutti", "quasi tutte", "almost all", "nearly all", "almost everyone", "nearly everyone", "practically all", "praticamente tutti", "praticamente tutte", "virtually all", "quasi al completo", "the vast majority", "the overwhelming majority", "la stragrande maggioranza", "stragrande maggioranza",
+		"la quasi totalita", "quasi totalita"), lo: 0.85, hi: 0.99},
+	{p: phrases("quasi nessuno", "quasi nessuna", "almost none", "almost nobody", "hardly any", "barely any", "nearly none", "pochissimi", "pochissime", "very few", "only a handful", "a malapena qualcuno",
+		"next to none", "next to nothing", "practically none", "virtually none", "quasi zero", "praticamente nessuno", "praticamente zero",
+		"basically none", "quasi niente", "quasi nulla", "hardly anything", "hardly anyone"), lo: 0, hi: 0.1},
+	{p: phrases("la maggior parte", "maggior parte", "la maggioranza", "maggioranza", "la gran parte", "gran parte", "buona parte", "in gran parte", "most of them", "most of", "most", "the majority", "majority", "the bulk", "mostly", "perlopiu", "per lo piu",
+		"il grosso", "the lion s share", "lion s share"), lo: 0.55, hi: 0.9},
+	{p: phrases("un sacco", "una marea", "tantissimi", "tantissime", "moltissimi", "molti", "molte", "tanti", "tante", "many", "a lot", "lots", "parecchi", "parecchie", "un bel po", "plenty", "a good number", "un buon numero", "a good few"), lo: 0.4, hi: 0.85},
+	{p: phrases("non molti", "non molte", "non tanti", "non tante", "not many", "not a lot", "non troppi", "una minoranza", "minoranza", "a minority", "a small minority", "minority", "una piccola parte", "a small part", "a small share", "piccola parte", "pochi", "poche", "pochini", "pochine", "a few", "few"), lo: 0.05, hi: 0.3},
 	{p: phrases("qualcuno", "qualcuna", "alcuni", "alcune", "some of them", "some", "una parte", "part of them", "qualche"), lo: 0.05, hi: 0.5},
 	{p: phrases("tre quarti", "three quarters", "three-quarters", "¾"), lo: 0.75, hi: 0.75},
 	{p: phrases("due terzi", "two thirds", "two-thirds"), lo: 2.0 / 3, hi: 2.0 / 3},
@@ -226,7 +231,10 @@ func fractionAt(ts []token, i int) (Quantity, int, bool) {
 	return Quantity{}, 0, false
 }
 
-var halfMarks = map[string]bool{"la": true, "circa": true, "una": true, "per": true, "a": true, "alla": true, "della": true, "quasi": true,
+// notEvenWords begin "neanche la metà", "not even half": an upper bound, not a count.
+var notEvenWords = map[string]bool{"neanche": true, "nemmeno": true, "manco": true, "not": true}
+
+var halfMarks = map[string]bool{"neanche": true, "nemmeno": true, "la": true, "circa": true, "una": true, "per": true, "a": true, "alla": true, "della": true, "quasi": true,
 	"piu": true, "meno": true, "oltre": true, "sulla": true, "nella": true, "dalla": true, "sulle": true, "verso": true}
 
 // share turns a count into a share of base (0 when there is none).
@@ -368,6 +376,7 @@ func readBound(ts []token, i int, base float64) (found, bool) {
 	}
 	var v float64
 	end := 0
+	notEven := notEvenWords[ts[i].w] && (ts[i].w != "not" || (i+1 < len(ts) && ts[i+1].w == "even"))
 	if k, ok := matchAny(ts, j, fractionArticles); ok { // "almeno la metà", "at least a third"
 		if q, e, ok := fractionAt(ts, k); ok && !q.Ranged() {
 			j = k
@@ -378,7 +387,7 @@ func readBound(ts []token, i int, base float64) (found, bool) {
 		v, end = s, e
 	} else if q, e, ok := fractionAt(ts, j); ok && !q.Ranged() {
 		v, end = q.Low, e
-	} else if lo, _, _, e, ok := countAt(ts, j); ok && base > 0 && lo <= base {
+	} else if lo, _, _, e, ok := countAt(ts, j); ok && base > 0 && lo <= base && !notEven { // "neanche uno" is none
 		v, end = lo/base, e
 	} else {
 		return found{}, false
@@ -392,10 +401,17 @@ func readBound(ts []token, i int, base float64) (found, bool) {
 
 // readOf: "30 su 78", "uno su cinque", "one in five", "9 out of 10", "1/3", "30 dei 78".
 func readOf(ts []token, i int, _ float64) (found, bool) {
-	if !isNum(ts, i) {
+	one := (ts[i].w == "un" || ts[i].w == "a") && i+1 < len(ts) // "un lead su tre", "a lead in every four"
+	if !isNum(ts, i) && !one {
 		return found{}, false
 	}
-	j, ok := matchAny(ts, i+1, ofWords)
+	k := i + 1
+	if e, ok := matchAny(ts, k, countNouns); ok {
+		k = e
+	} else if one {
+		return found{}, false
+	}
+	j, ok := matchAny(ts, k, ofWords)
 	if !ok {
 		return found{}, false
 	}
@@ -406,6 +422,9 @@ func readOf(ts []token, i int, _ float64) (found, bool) {
 		return found{}, false
 	}
 	a, b := ts[i].num, ts[j].num
+	if one {
+		a = 1
+	}
 	if a == 50 && b == 50 { // "50/50": half, read as words
 		return found{}, false
 	}

@@ -55,7 +55,8 @@ func buildVocabulary() {
 
 // correct returns the vocabulary word a word is a typo of ("tuti": "tutti", "folowed":
 // "followed"), or the word itself: one letter off for words of 4 letters or more, two for
-// 8 or more, the same first letter, one best match only. Common words are never changed.
+// 8 or more (then with the same first two letters), the same first letter, one best match
+// only. Common words are never changed.
 func correct(w string) string {
 	if len(w) < 4 || stopWords[w] || vocabulary[w] {
 		return w
@@ -73,6 +74,9 @@ func correct(w string) string {
 	var best []string
 	for _, v := range byFirst[w[0]] {
 		if d := len(v) - len(w); d > limit || d < -limit {
+			continue
+		}
+		if limit == 2 && (len(v) < 2 || v[1] != w[1]) { // two letters off only from the same start: "minority" is not "majority"
 			continue
 		}
 		d := distance(w, v, limit)
