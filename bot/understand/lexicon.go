@@ -62,7 +62,7 @@ var (
 		"settimana prossima", "appena posso", "asap", "stasera", "tonight", "in giornata", "entro", "lunedi", "monday", "check with",
 		"ask the team", "ask around", "look into", "look it up", "find out", "circle back", "non ancora guardato", "not checked",
 		"domattina", "stamattina", "te lo dico", "vi dico", "poi ti dico", "ci guardo", "aspetta che", "un attimo", "give me",
-		"revert", "lemme check", "lemme see", "will confirm", "ti confermo", "vi confermo", "confermo dopo", "check and revert", "when i can", "quando posso")
+		"revert", "lemme check", "lemme see", "let me ask", "i ll ask", "will ask", "will confirm", "ti confermo", "vi confermo", "confermo dopo", "check and revert", "when i can", "quando posso")
 	hedgeWords = phrases("direi", "credo", "penso", "diciamo", "forse", "stimo", "stima", "guess", "think", "say", "maybe", "perhaps",
 		"probably", "probabilmente", "presumibilmente", "a occhio", "ad occhio", "occhio e croce", "estimate", "roughly", "suppongo", "immagino", "reckon")
 	approxBefore = phrases("circa", "piu o meno", "sui", "sul", "sulle", "sugli", "intorno", "attorno", "verso", "tipo", "quasi",

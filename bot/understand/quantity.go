@@ -85,7 +85,7 @@ var quantityPhrases = []struct {
 	{p: phrases("la maggior parte", "maggior parte", "la maggioranza", "maggioranza", "la gran parte", "gran parte", "buona parte", "in gran parte", "most of them", "most of", "most", "the majority", "majority", "the bulk", "mostly", "perlopiu", "per lo piu",
 		"il grosso", "the lion s share", "lion s share"), lo: 0.55, hi: 0.9},
 	{p: phrases("un sacco", "una marea", "tantissimi", "tantissime", "moltissimi", "molti", "molte", "tanti", "tante", "many", "a lot", "lots", "parecchi", "parecchie", "un bel po", "plenty", "a good number", "un buon numero", "a good few"), lo: 0.4, hi: 0.85},
-	{p: phrases("non molti", "non molte", "non tanti", "non tante", "not many", "not a lot", "non troppi", "una minoranza", "minoranza", "a minority", "a small minority", "minority", "una piccola parte", "a small part", "a small share", "piccola parte", "pochi", "poche", "pochini", "pochine", "a few", "few"), lo: 0.05, hi: 0.3},
+	{p: phrases("non molti", "non molte", "non tanti", "non tante", "not many", "not that many", "not so many", "not too many", "non cosi tanti", "non cosi tante", "not a lot", "non troppi", "una minoranza", "minoranza", "a minority", "a small minority", "minority", "una piccola parte", "a small part", "a small share", "piccola parte", "pochi", "poche", "pochini", "pochine", "a few", "few"), lo: 0.05, hi: 0.3},
 	{p: phrases("qualcuno", "qualcuna", "alcuni", "alcune", "some of them", "some", "una parte", "part of them", "qualche"), lo: 0.05, hi: 0.5},
 	{p: phrases("tre quarti", "three quarters", "three-quarters", "¾"), lo: 0.75, hi: 0.75},
 	{p: phrases("due terzi", "two thirds", "two-thirds"), lo: 2.0 / 3, hi: 2.0 / 3},
