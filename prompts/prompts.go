@@ -15,6 +15,7 @@ import (
 	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -182,10 +183,44 @@ func (v View) ArtPct(x any) string {
 	if v.lang() != "it" {
 		return s
 	}
-	if strings.HasPrefix(s, "8") || strings.HasPrefix(s, "11%") || strings.HasPrefix(s, "11,") {
+	switch {
+	case strings.HasPrefix(s, "0%") || strings.HasPrefix(s, "0,"):
+		return "lo " + s
+	case strings.HasPrefix(s, "8") || strings.HasPrefix(s, "11%") || strings.HasPrefix(s, "11,") || strings.HasPrefix(s, "1%") || strings.HasPrefix(s, "1,"):
 		return "l'" + s
 	}
 	return "il " + s
+}
+
+// Dei is "dei 78" or "degli 83": a count of things with the Italian "di" and the article
+// its spoken number takes (English: "the 78").
+func (v View) Dei(n any) string { return v.article(n, "dei ", "degli ", "the ") }
+
+// The is "i 78" or "gli 83" (English: "the 78").
+func (v View) The(n any) string { return v.article(n, "i ", "gli ", "the ") }
+
+func (v View) article(n any, it, itVowel, en string) string {
+	f := toFloat(n)
+	s := metric.Format("leads", f, v.lang(), v.Currency)
+	if v.lang() != "it" {
+		return en + s
+	}
+	if vowelNumber(f) {
+		return itVowel + s
+	}
+	return it + s
+}
+
+// vowelNumber reports whether an Italian number is spoken beginning with a vowel: otto,
+// undici, ottanta…, ottocento, ottomila, undicimila.
+func vowelNumber(f float64) bool {
+	g := math.Floor(math.Abs(f))
+	thousands := false
+	for g >= 1000 {
+		g, thousands = math.Floor(g/1000), true
+	}
+	d := strconv.FormatFloat(g, 'f', 0, 64)
+	return strings.HasPrefix(d, "8") || g == 11 || (g == 1 && !thousands)
 }
 
 // SVal formats a change of a metric with its sign: "+7", "−€120".

@@ -1,0 +1,26 @@
+package prompts_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/prompts"
+)
+
+// Italian articles follow the spoken number: «degli 83 lead», «lo 0%», «l'11%».
+func TestItalianArticles(t *testing.T) {
+	t.Parallel()
+	v, err := prompts.NewView("it", nil)
+	require.NoError(t, err)
+	for n, want := range map[float64]string{78: "dei ", 83: "degli ", 8: "degli ", 11: "degli ", 110: "dei ", 800: "degli ", 1100: "dei ", 8000: "degli ", 11000: "degli ", 1: "degli "} {
+		require.Equal(t, want+v.Val("leads", n), v.Dei(n), "%v", n)
+	}
+	require.Equal(t, "gli 83", v.The(83.0))
+	for x, want := range map[float64]string{0: "lo 0%", 0.01: "l'1%", 0.11: "l'11%", 0.8: "l'80%", 0.4: "il 40%", 0.18: "il 18%"} {
+		require.Equal(t, want, v.ArtPct(x), "%v", x)
+	}
+	en, err := prompts.NewView("en", nil)
+	require.NoError(t, err)
+	require.Equal(t, "the 83", en.Dei(83.0))
+}
