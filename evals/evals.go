@@ -217,26 +217,13 @@ func (r Report) Print(w io.Writer, verbose bool) {
 
 // Load reads the cases of a folder (*.yaml, sorted by name).
 func Load(dir string) ([]Case, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	files, err := decodeAll[Case](dir, "cases")
 	if err != nil {
 		return nil, err
 	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("no *.yaml cases in %s", dir)
-	}
-	sort.Strings(paths)
-	cases := make([]Case, 0, len(paths))
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("read case: %w", err)
-		}
-		var c Case
-		dec := yaml.NewDecoder(strings.NewReader(string(b)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
+	cases := make([]Case, 0, len(files))
+	for _, f := range files {
+		c, p := f.v, f.path
 		c.File = p
 		if c.Name == "" {
 			c.Name = strings.TrimSuffix(filepath.Base(p), ".yaml")
@@ -518,4 +505,38 @@ func wordBound(w string, before bool) string {
 		return `\b`
 	}
 	return ""
+}
+
+// decoded is a YAML file of a folder, decoded strictly (unknown fields are errors).
+type decoded[T any] struct {
+	v    T
+	path string
+}
+
+// decodeAll reads and decodes every *.yaml file of a folder, sorted by name; what names
+// them in the errors ("cases", "reply files").
+func decodeAll[T any](dir, what string) ([]decoded[T], error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no *.yaml %s in %s", what, dir)
+	}
+	sort.Strings(paths)
+	out := make([]decoded[T], 0, len(paths))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		var v T
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		out = append(out, decoded[T]{v: v, path: p})
+	}
+	return out, nil
 }

@@ -135,26 +135,13 @@ func (r ReplyReport) Print(w io.Writer, verbose bool) {
 
 // LoadReplies reads the reply corpus files of a folder (*.yaml).
 func LoadReplies(dir string) ([]ReplyFile, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	files, err := decodeAll[ReplyFile](dir, "reply files")
 	if err != nil {
 		return nil, err
 	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("no *.yaml reply files in %s", dir)
-	}
-	sort.Strings(paths)
 	var out []ReplyFile
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("read replies: %w", err)
-		}
-		var f ReplyFile
-		dec := yaml.NewDecoder(strings.NewReader(string(b)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&f); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
+	for _, d := range files {
+		f, p := d.v, d.path
 		f.File = p
 		if f.Language != "it" && f.Language != "en" {
 			return nil, fmt.Errorf("%s: language must be it or en, not %q", p, f.Language)
