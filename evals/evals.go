@@ -86,6 +86,8 @@ type Expect struct {
 	AskedBack []string `yaml:"asked_back"` // topic@handle put again
 	Later     bool     `yaml:"later"`      // a reminder is announced
 	NoFacts   []string `yaml:"no_facts"`   // topics that must have no fact
+	Play      string   `yaml:"play"`       // the play the draft proposes (rules.PlayKind)
+	KPI       string   `yaml:"kpi"`        // the decisional KPI its success is judged on
 }
 
 // Result is one case's outcome.
@@ -317,6 +319,9 @@ func runCase(ctx context.Context, c Case, dbPath, sampleProfile, sampleData stri
 				draftID, draftText = r.Draft.ID, r.Draft.Text
 			}
 			checkReply(n, t.Expect, r, draftText, failf)
+			if r.Draft != nil {
+				checkDraft(n, ws, r, failf)
+			}
 		}
 		if t.Expect.State != "" && t.Expect.State != state {
 			failf("turn %d: state %s, want %s", n, state, t.Expect.State)
@@ -412,6 +417,7 @@ func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func
 		}
 	}
 	checkSaidBack(n, ex, r, failf)
+	checkPlay(n, ex, r, failf)
 	if ex.Draft != nil && *ex.Draft != (r.Draft != nil) {
 		failf("turn %d: draft present = %v, want %v", n, r.Draft != nil, *ex.Draft)
 	}
@@ -430,6 +436,41 @@ func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func
 		if loc := re.FindStringIndex(draft); loc != nil {
 			failf("turn %d: the draft contains %q: …%s…", n, w, draft[max(0, loc[0]-30):min(len(draft), loc[1]+30)])
 		}
+	}
+}
+
+// checkPlay checks the next step the draft proposes.
+func checkPlay(n int, ex Expect, r conversation.Reply, failf func(string, ...any)) {
+	var kind, kpi string
+	if r.Play != nil {
+		kind, kpi = string(r.Play.Kind), r.Play.KPI
+	}
+	if ex.Play != "" && kind != ex.Play {
+		failf("turn %d: play %q, want %q", n, kind, ex.Play)
+	}
+	if ex.KPI != "" && kpi != ex.KPI {
+		failf("turn %d: play judged on %q, want %q", n, kpi, ex.KPI)
+	}
+}
+
+// checkDraft holds every draft to the word limit of its asker's detail and to its
+// evidence: no figure the data, a person or the profile does not hold.
+func checkDraft(n int, ws *workspace.Workspace, r conversation.Reply, failf func(string, ...any)) {
+	limit := DetailedWords
+	if th := r.Asker; th != "" {
+		if x, ok := ws.Profile.Person(th); ok && x.Detail == "summary" {
+			limit = SummaryWords
+		}
+	}
+	if w := words(r.Draft.Text); w > limit {
+		failf("turn %d: the draft has %d words, more than %d", n, w, limit)
+	}
+	bad, err := ungrounded(ws, r.Language, r, r.Draft.Text)
+	if err != nil {
+		failf("turn %d: %v", n, err)
+	}
+	if len(bad) > 0 {
+		failf("turn %d: ungrounded figures in the draft: %s", n, strings.Join(bad, ", "))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"math"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,35 @@ var load = sync.OnceValues(func() (map[string]*Set, error) {
 	}
 	return out, nil
 })
+
+// LiteralNumbers are the figures the templates of a language write themselves, outside
+// their actions: the plays' own design ("4 settimane", "48 ore", "il 20% di budget in
+// più"). A draft's other figures come from the data, people or the profile.
+func LiteralNumbers(lang string) ([]float64, error) {
+	entries, err := fs.Glob(files, lang+"/*.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	var out []float64
+	for _, name := range entries {
+		b, err := files.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		text := actionRe.ReplaceAllString(string(b), " ")
+		for _, m := range literalRe.FindAllString(text, -1) {
+			if v, err := strconv.ParseFloat(m, 64); err == nil {
+				out = append(out, v)
+			}
+		}
+	}
+	return out, nil
+}
+
+var (
+	actionRe  = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
+	literalRe = regexp.MustCompile(`\d+`)
+)
 
 // For returns the template set of a language (English when the language has none).
 func For(lang string) (*Set, error) {
@@ -139,8 +169,16 @@ func (v View) lang() string { return v.Set.Lang }
 // Name is a metric's display name.
 func (v View) Name(id any) string { return metric.Name(fmt.Sprint(id), v.lang()) }
 
-// Plural guesses whether a metric's name is plural (for English verbs).
+// Plural guesses whether a metric's name is plural, for the verbs that follow it: in
+// Italian by its article ("i follower", "le ricerche"), in English by its ending.
 func (v View) Plural(id any) bool {
+	if v.lang() == "it" {
+		switch v.itArticle(id) {
+		case "i", "gli", "le":
+			return true
+		}
+		return false
+	}
 	return metric.KindOf(fmt.Sprint(id)) == metric.Count && strings.HasSuffix(v.Name(id), "s")
 }
 
@@ -190,6 +228,61 @@ func (v View) ArtPct(x any) string {
 		return "l'" + s
 	}
 	return "il " + s
+}
+
+// itArticles are the Italian articles of the catalogue's metric names that are not "il".
+var itArticles = map[string]string{
+	"qualified_rate": "la", "followup_rate": "la", "reach": "la", "ad_spend": "la",
+	"non_branded_search": "le", "sessions": "le", "conversions": "le", "impressions": "le",
+	"new_customers": "i", "customers": "i", "leads": "i", "qualified_leads": "i", "leads_followed_up": "i",
+	"followers": "i", "likes": "i", "clicks": "i", "email_subscribers": "gli", "discount_rate": "lo", "nps": "l'",
+}
+
+// ArtName is a metric's name with its Italian article: "il costo per lead qualificato",
+// "la quota di lead qualificati", "i nuovi clienti" (English: "the cost per qualified lead").
+func (v View) ArtName(id any) string {
+	if v.lang() != "it" {
+		return "the " + v.Name(id)
+	}
+	return joinArticle(v.itArticle(id), v.Name(id))
+}
+
+// Prep is a metric's name after an Italian preposition joined with its article: Prep "a"
+// followers is "ai follower", Prep "su" non_branded_search "sulle ricerche non di brand"
+// (English: "to the followers").
+func (v View) Prep(prep string, id any) string {
+	if v.lang() != "it" {
+		return map[string]string{"a": "to", "di": "of", "su": "on", "da": "from", "in": "in"}[prep] + " the " + v.Name(id)
+	}
+	art := v.itArticle(id)
+	return joinArticle(itPreps[prep][art], v.Name(id))
+}
+
+func joinArticle(art, name string) string {
+	if strings.HasSuffix(art, "'") {
+		return art + name
+	}
+	return art + " " + name
+}
+
+func (v View) itArticle(id any) string {
+	key, name := fmt.Sprint(id), v.Name(id)
+	if art, ok := itArticles[key]; ok {
+		return art
+	}
+	if r := []rune(strings.ToLower(name)); len(r) > 0 && strings.ContainsRune("aeiouàèéìòù", r[0]) {
+		return "l'"
+	}
+	return "il"
+}
+
+// itPreps are the Italian prepositions joined with the articles.
+var itPreps = map[string]map[string]string{
+	"a":  {"il": "al", "lo": "allo", "la": "alla", "i": "ai", "gli": "agli", "le": "alle", "l'": "all'"},
+	"di": {"il": "del", "lo": "dello", "la": "della", "i": "dei", "gli": "degli", "le": "delle", "l'": "dell'"},
+	"su": {"il": "sul", "lo": "sullo", "la": "sulla", "i": "sui", "gli": "sugli", "le": "sulle", "l'": "sull'"},
+	"da": {"il": "dal", "lo": "dallo", "la": "dalla", "i": "dai", "gli": "dagli", "le": "dalle", "l'": "dall'"},
+	"in": {"il": "nel", "lo": "nello", "la": "nella", "i": "nei", "gli": "negli", "le": "nelle", "l'": "nell'"},
 }
 
 // Dei is "dei 78" or "degli 83": a count of things with the Italian "di" and the article
@@ -500,9 +593,23 @@ func (v View) FindingMessage(f rules.Finding) (string, error) {
 }
 
 // Verdict renders the short form of a finding that answers the question itself (is the
-// figure normal?), for right after the figure in a draft.
-func (v View) Verdict(f rules.Finding) (string, error) {
-	return v.Set.Render("verdict."+string(f.Rule), FindingData{V: v, F: f, P: f.Params})
+// figure normal? what drove it?), for right after the figure in a draft; brief is the
+// form for a summary, where the set has one.
+func (v View) Verdict(f rules.Finding, brief bool) (string, error) {
+	name := "verdict." + string(f.Rule)
+	if brief && v.Set.Has(name+".brief") {
+		name += ".brief"
+	}
+	return v.Set.Render(name, FindingData{V: v, F: f, P: f.Params})
+}
+
+// Brief is a finding's line for a summary: its brief form where the set has one, else
+// its message.
+func (v View) Brief(f rules.Finding) (string, error) {
+	if !v.Set.Has("brief." + string(f.Rule)) {
+		return f.Message, nil
+	}
+	return v.Set.Render("brief."+string(f.Rule), FindingData{V: v, F: f, P: f.Params})
 }
 
 // QuestionText renders a clarifying question in the view's language.
@@ -535,11 +642,23 @@ func (v View) ReadbackText(f rules.Fact, leads float64, formal bool) (string, er
 	return v.Set.Render("readback."+string(f.Topic), map[string]any{"V": v, "F": f, "R": f.Reading, "Leads": leads, "Formal": formal})
 }
 
-// FactView is a fact as shown in a draft.
+// FactView is a fact as shown in a draft: a share as it was read, or a free-text answer
+// in the person's words.
 type FactView struct {
-	Name string
-	Role string
-	Text string
+	Said    bool // a finding of the draft says it already
+	Name    string
+	Role    string
+	Topic   string
+	Reading *rules.Reading
+	Text    string
+	Clipped bool // Text is the start of a longer answer
+}
+
+// OpenView is a question still open when the draft was written.
+type OpenView struct {
+	Name  string // the first name of the person asked
+	Topic string
+	Text  string // the question as it was put
 }
 
 // DraftData is what the draft template sees.
@@ -547,23 +666,30 @@ type DraftData struct {
 	V         View
 	Formal    bool
 	Detailed  bool
-	AskerName string
+	Kind      string // what was asked: why | goal | status
 	Period    string
 	Main      *rules.Observed
 	Normal    string // whether the figure asked about is within its usual range
+	Drivers   string // what drove its change
 	Metric    string
 	Premise   []string
 	Facts     []FactView
-	Key       []string
-	Context   []string
-	DataNotes []string
-	Caveats   []string
-	Next      string // next-step template: followup_gap, lead_quality_low, measure_quality, …
+	Key       []string // at most three findings about the metric asked, and any critical one
+	Open      []OpenView
+	Play      *rules.Play
 	OwnerRole string
 	OwnerName string
-	Target    *float64 // goal target for the cost per qualified lead, when the profile has one
-	Followup  float64  // follow-up share to aim for
+	Followup  float64 // follow-up share to aim for
 }
+
+// Fact says what a person told the bot, for a draft: a share as it was read, or a free-text
+// answer quoted.
+func (v View) Fact(f FactView) string {
+	return v.Set.Text("team.fact", map[string]any{"V": v, "F": f})
+}
+
+// UI renders a short interface string of the view's language.
+func (v View) UI(name string) string { return v.Set.UI(name) }
 
 // Draft renders a draft answer.
 func (v View) Draft(d DraftData) (string, error) {

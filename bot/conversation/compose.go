@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/whybot/whybot/knowledge/profile"
@@ -9,31 +10,87 @@ import (
 )
 
 // compose writes the draft answer from the rules' result, in the asker's language, tone and
-// level of detail, ending with a test-and-learn next step owned by a role.
-func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.Intent, res rules.Result, facts []rules.Fact, caveats []string) (string, error) {
+// level of detail: first the answer to the question (the figure, whether it is normal, and
+// what it means), then what drove it, what the team said, at most three findings about the
+// metric asked (and any critical one elsewhere), what is still open, and the
+// test-and-learn play that fits, owned by a role.
+func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.Intent, res rules.Result, facts []rules.Fact, open []rules.Question) (string, error) {
 	d := prompts.DraftData{
-		Formal:    asker.Tone != "informal",
-		Detailed:  asker.Detail != "summary",
-		AskerName: asker.FirstName(),
-		Period:    res.Period,
-		Metric:    in.Metric,
-		Caveats:   caveats,
-		Followup:  p.Thresholds.FollowupRateMin,
+		Formal:   asker.Tone != "informal",
+		Detailed: asker.Detail != "summary",
+		Period:   res.Period,
+		Metric:   in.Metric,
+		Kind:     string(in.Kind),
+		Play:     res.Play,
+		Followup: p.Thresholds.FollowupRateMin,
 	}
-	if d.Metric == "" {
+	if d.Metric == "" && in.Kind != rules.KindStatus {
 		d.Metric = "leads"
 	}
 	for i := range res.Observed {
-		if res.Observed[i].Metric == in.Metric {
+		if res.Observed[i].Metric == d.Metric {
 			d.Main = &res.Observed[i]
 		}
 	}
-	for _, g := range p.Goals {
-		if g.Metric == "cost_per_qualified_lead" {
-			t := g.Target
-			d.Target = &t
+	var err error
+	most := 3
+	if !d.Detailed {
+		most = 2 // a summary stays within 120 words
+	}
+	premise, key := relevantFindings(d.Metric, in, res, most, !d.Detailed)
+	if d.Premise, err = lines(v, premise, !d.Detailed); err != nil {
+		return "", err
+	}
+	if d.Key, err = lines(v, key, !d.Detailed); err != nil {
+		return "", err
+	}
+	for _, f := range teamFacts(v, p, asker, facts, saidBy(key)) {
+		if d.Detailed || !f.Said {
+			d.Facts = append(d.Facts, f)
 		}
 	}
+	for _, q := range open {
+		x, _ := p.Person(q.To)
+		d.Open = append(d.Open, prompts.OpenView{Name: x.FirstName(), Topic: string(q.Topic), Text: q.Text})
+	}
+	if d.Normal, d.Drivers, err = answerLines(v, d.Metric, res, !d.Detailed); err != nil {
+		return "", err
+	}
+	if d.Play != nil {
+		d.OwnerRole = d.Play.Owner
+		if x, ok := p.ByRole(d.Play.Owner); ok {
+			d.OwnerName = x.FirstName()
+		}
+		d.OwnerRole = v.Role(d.OwnerRole)
+	}
+	return v.Draft(d)
+}
+
+// answerLines are what answers the question right after the figure: whether it is within
+// its normal range, and what drove it.
+func answerLines(v prompts.View, id string, res rules.Result, brief bool) (normal, drivers string, err error) {
+	for _, f := range res.Findings {
+		if f.Subject != id {
+			continue
+		}
+		switch f.Rule {
+		case rules.UnusualChange, rules.WithinNormalRange:
+			normal, err = v.Verdict(f, brief)
+		case rules.ChangeDrivers:
+			drivers, err = v.Verdict(f, brief)
+		}
+		if err != nil {
+			return "", "", err
+		}
+	}
+	return normal, drivers, nil
+}
+
+// teamFacts are what people told the bot, the answer that stands per topic: a share as it
+// was read (never the raw words: greetings and chatter stay in the thread), a free-text
+// answer in the person's words, except the asker's own (she knows what she said).
+func teamFacts(v prompts.View, p *profile.Profile, asker profile.Person, facts []rules.Fact, said map[rules.Topic]bool) []prompts.FactView {
+	var out []prompts.FactView
 	seen := map[string]bool{}
 	for i, f := range facts {
 		key := f.By + "\x00" + f.Text
@@ -41,101 +98,117 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 			continue
 		}
 		seen[key] = true
+		if f.Reading == nil && f.By == asker.Handle {
+			continue
+		}
 		x, _ := p.Person(f.By)
-		d.Facts = append(d.Facts, prompts.FactView{Name: x.FirstName(), Role: v.Role(x.Role), Text: f.Text})
+		fv := prompts.FactView{Said: said[f.Topic], Name: x.FirstName(), Role: v.Role(x.Role), Topic: string(f.Topic), Reading: f.Reading}
+		if f.Reading == nil {
+			fv.Text, fv.Clipped = clip(f.Text, 25)
+		}
+		out = append(out, fv)
 	}
-	related := rules.Related(in.Metric)
-	subjectIsCost := related["cac"] && related["repeat_rate"]
-	for _, f := range res.Findings {
+	return out
+}
+
+// saidBy are the topics whose answer a finding already says ("only 40% are qualified,
+// according to Giulia"): a summary does not say them twice.
+func saidBy(shown []rules.Finding) map[rules.Topic]bool {
+	said := map[rules.Topic]bool{}
+	for _, f := range shown {
 		switch f.Rule {
-		case rules.PremiseMismatch, rules.UnknownMetric:
-			d.Premise = append(d.Premise, f.Message)
-		case rules.UnusualChange, rules.WithinNormalRange, rules.ChangeDrivers:
-			if f.Subject == d.Metric { // is it normal, and what drove it? right after the figure: it answers the question
-				line, err := v.Verdict(f)
-				if err != nil {
-					return "", err
-				}
-				d.Normal = strings.TrimSpace(d.Normal + " " + line)
-			}
-		case rules.DataGap, rules.UTMInconsistent:
-			d.DataNotes = append(d.DataNotes, f.Message)
-		case rules.LeadQualityLow, rules.FollowupGap, rules.LimitBreached, rules.ValueAtRisk:
-			d.Key = append(d.Key, f.Message)
-		case rules.VanityMetric:
-			if f.Params["kind"] == "goal" {
-				d.Context = append(d.Context, f.Message)
-			} else {
-				d.Key = append(d.Key, f.Message)
-			}
-		case rules.GoalOffTrack, rules.GoalOnTrack:
-			if m, _ := f.Params["metric"].(string); related[m] || in.Metric == "" {
-				d.Key = append(d.Key, f.Message)
-			} else {
-				d.Context = append(d.Context, f.Message)
-			}
-		case rules.CACRising:
-			if subjectIsCost || in.Kind == rules.KindStatus {
-				d.Key = append(d.Key, f.Message)
-			} else {
-				d.Context = append(d.Context, f.Message)
-			}
-		case rules.ChannelConcentrated, rules.MissingFunnelKPI, rules.StrategySignals:
-			d.Context = append(d.Context, f.Message)
+		case rules.LeadQualityLow:
+			said[rules.TopicLeadQuality] = true
+		case rules.FollowupGap:
+			said[rules.TopicSalesFollowup] = true
 		}
 	}
-	if !d.Detailed && len(d.Key) > 3 {
-		d.Key = d.Key[:3]
-	}
-	d.Next, d.OwnerRole = nextStep(in, res)
-	d.OwnerName = ""
-	if x, ok := p.ByRole(d.OwnerRole); ok {
-		d.OwnerName = x.FirstName()
-	}
-	d.OwnerRole = v.Role(d.OwnerRole)
-	return v.Draft(d)
+	return said
 }
 
-// nextStep picks the test-and-learn step for the most important finding, and its owner role.
-func nextStep(in rules.Intent, res rules.Result) (kind, role string) {
-	lead := rules.Related("leads")[in.Metric]
-	switch {
-	case res.Fired(rules.FollowupGap):
-		return "followup_gap", "sales"
-	case res.Fired(rules.LeadQualityLow):
-		return "lead_quality_low", "marketing"
-	case in.Metric != "" && vanityAsked(res, in.Metric):
-		return "vanity_metric", "marketing"
-	case res.Fired(rules.PremiseMismatch):
-		return "premise_mismatch", "agency"
-	case res.Fired(rules.LimitBreached):
-		return "limit_breached", "owner"
-	case lead && (res.Fired(rules.LeadQualityUnknown) || res.Fired(rules.FollowupUnknown)):
-		return "measure_quality", "marketing"
-	case res.Fired(rules.UTMInconsistent) || dataGapOn(res, in.Metric):
-		return "data", "agency"
-	case res.Fired(rules.CACRising) && rules.Related(in.Metric)["repeat_rate"]:
-		return "cac_rising", "owner"
+// clip keeps the first n words of a text, and says whether it cut any.
+func clip(s string, n int) (string, bool) {
+	w := strings.Fields(s)
+	if len(w) <= n {
+		return strings.Join(w, " "), false
 	}
-	return "scale", "marketing"
+	return strings.Join(w[:n], " "), true
 }
 
-func vanityAsked(res rules.Result, id string) bool {
+// importance orders the findings that can explain a metric, the most telling first: the
+// data's reliability before anything drawn from it, then what makes a number worth
+// less than it looks.
+var importance = []rules.RuleID{
+	rules.LimitBreached, rules.DataGap, rules.UTMInconsistent, rules.LeadQualityLow, rules.FollowupGap, rules.VanityMetric,
+	rules.ValueAtRisk, rules.GoalOffTrack, rules.CACRising, rules.ChannelConcentrated, rules.GoalOnTrack,
+	rules.StrategySignals, rules.MissingFunnelKPI,
+}
+
+// relevantFindings are the premise findings, and at most most findings about the metric
+// asked (in order of importance) after every critical finding. A summary leaves out a
+// finding whose question is still open: the open line says it.
+func relevantFindings(id string, in rules.Intent, res rules.Result, most int, brief bool) (premise, key []rules.Finding) {
+	related := rules.Related(id)
+	status := in.Kind == rules.KindStatus || id == ""
+	asked := map[rules.RuleID]bool{}
+	for _, q := range res.Questions {
+		asked[q.Rule] = brief
+	}
+	var relevant, critical []rules.Finding
+	for _, rule := range importance {
+		for _, f := range res.Findings {
+			switch {
+			case f.Rule != rule:
+			case f.Severity == rules.Critical:
+				critical = append(critical, f) // every critical finding, first
+			case !asked[f.Rule] && (status || about(f, id, related)):
+				relevant = append(relevant, f)
+			}
+		}
+	}
 	for _, f := range res.Findings {
-		if f.Rule == rules.VanityMetric && f.Subject == id && f.Params["kind"] != "goal" {
-			return true
+		if f.Rule == rules.PremiseMismatch || f.Rule == rules.UnknownMetric {
+			premise = append(premise, f)
 		}
 	}
-	return false
+	return premise, append(critical, relevant[:max(0, min(len(relevant), most-len(critical)))]...)
 }
 
-func dataGapOn(res rules.Result, id string) bool {
-	for _, f := range res.Findings {
-		if f.Rule == rules.DataGap && (f.Subject == id || f.Subject == "periods") {
-			return true
+// lines are the findings' messages, in their brief form for a summary.
+func lines(v prompts.View, fs []rules.Finding, brief bool) ([]string, error) {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Message
+		if brief {
+			var err error
+			if out[i], err = v.Brief(f); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return false
+	return out, nil
+}
+
+// about reports whether a finding is about the metric asked or what explains it.
+func about(f rules.Finding, id string, related map[string]bool) bool {
+	m, _ := f.Params["metric"].(string)
+	switch f.Rule {
+	case rules.UTMInconsistent:
+		return slices.ContainsFunc(f.Evidence, func(d rules.Datum) bool { return related[d.Metric] }) // the metric's results by source are split
+	case rules.DataGap:
+		return f.Subject == "periods" || related[m] || related[f.Subject]
+	case rules.VanityMetric:
+		return f.Subject == id
+	case rules.GoalOffTrack, rules.GoalOnTrack:
+		return related[m]
+	case rules.CACRising:
+		return related["repeat_rate"] && related["cac"]
+	case rules.ChannelConcentrated:
+		return m == id
+	case rules.StrategySignals, rules.MissingFunnelKPI:
+		return false
+	}
+	return related[f.Subject] || related[m] || f.Rule == rules.LimitBreached || f.Rule == rules.ValueAtRisk
 }
 
 // corrected reports whether a later fact replaces f: a new share on the same topic (the

@@ -241,6 +241,8 @@ type DraftRef struct {
 
 // Reply is the outcome of a turn; its JSON form is the `ask --json` contract.
 type Reply struct {
+	Play      *rules.Play       `json:"play,omitempty"`  // the next step the draft proposes
+	Asker     string            `json:"asker,omitempty"` // the handle of who asked the thread's question
 	Thread    string            `json:"thread"`
 	Workspace string            `json:"workspace"`
 	Language  string            `json:"language"`
@@ -439,7 +441,7 @@ func (e *Engine) writeDraft(ctx context.Context, view prompts.View, p *profile.P
 	for _, q := range res.Questions {
 		caveats = append(caveats, q.Text)
 	}
-	text, err := compose(view, p, asker, intent, res, facts, caveats)
+	text, err := compose(view, p, asker, intent, res, facts, res.Questions)
 	if err != nil {
 		return nil, nil, nil, Phrased{}, err
 	}

@@ -242,7 +242,7 @@ func (e *Engine) finish(ctx context.Context, t *turn) (Reply, error) {
 	}
 	th.Intent = mustJSON(t.intent)
 	th.UpdatedAt = t.now
-	reply := Reply{Thread: th.ID, Workspace: p.Workspace, Language: th.Language, Intent: t.intent, Period: res.Period,
+	reply := Reply{Thread: th.ID, Asker: th.Asker, Play: res.Play, Workspace: p.Workspace, Language: th.Language, Intent: t.intent, Period: res.Period,
 		Observed: res.Observed, Findings: res.Findings, Questions: res.Questions, Facts: facts, Read: t.read, Delivery: t.req.Delivery}
 	if err := t.sayBack(view, &reply); err != nil {
 		return Reply{}, err

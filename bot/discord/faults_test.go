@@ -102,7 +102,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		f.fake.Lose("/channels/"+thread2+"/messages", 1)
 		_, err = f.eng.DeliverPending(ctx)
 		require.ErrorContains(t, err, "500")
-		require.Equal(t, 1, f.seen(thread2, "Gentile Anna"), "made, but whybot did not hear back")
+		require.Equal(t, 1, f.seen(thread2, "Lead: 78 a ottobre 2026"), "made, but whybot did not hear back")
 		f.fake.Forget()
 		clk.Add(time.Minute)
 		n, err := f.eng.DeliverPending(ctx)
@@ -111,7 +111,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		got, err := f.st.Draft(ctx, "meccanica_rossi", d2.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.DraftPosted, got.State)
-		require.Equal(t, 1, f.seen(thread2, "Gentile Anna"), "the answer once")
+		require.Equal(t, 1, f.seen(thread2, "Lead: 78 a ottobre 2026"), "the answer once")
 
 		// a 429 with retry_after on the questions: waited out, posted once
 		f.why(t, anna, "perché il CAC è aumentato?")

@@ -121,7 +121,7 @@ func TestOneFailedPostOfEachKind(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		require.Equal(t, store.DraftPosted, f.draft(t, d.ID).State)
-		require.Equal(t, 1, count(f.fake.Posts("C1", q2), "Gentile Anna"), "the answer once")
+		require.Equal(t, 1, count(f.fake.Posts("C1", q2), "Lead: 78 a ottobre 2026"), "the answer once")
 
 		// a 429 with Retry-After: waited out within the delivery, posted once
 		const q3 = "300.000200"
@@ -175,6 +175,6 @@ func TestSlowSlackIsNotPostedTwice(t *testing.T) {
 		_, err = f.eng.DeliverPending(ctx)
 		require.NoError(t, err)
 		require.Equal(t, store.DraftPosted, f.draft(t, drafts[0].ID).State)
-		require.Equal(t, 1, count(f.fake.Posts("C1", q), "Gentile Anna"), "the answer once")
+		require.Equal(t, 1, count(f.fake.Posts("C1", q), "Lead: 78 a ottobre 2026"), "the answer once")
 	})
 }

@@ -63,6 +63,7 @@ type Limit struct {
 // Goal is a target for one metric by a month.
 type Goal struct {
 	ID        string  `yaml:"id" json:"id"`
+	Text      string  `yaml:"text" json:"text,omitempty"` // how the company says it; drafts name a goal by this, never by its id
 	Metric    string  `yaml:"metric" json:"metric"`
 	Target    float64 `yaml:"target" json:"target"`
 	Direction string  `yaml:"direction" json:"direction"` // up | down

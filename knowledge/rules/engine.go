@@ -83,6 +83,7 @@ var families = []family{
 	{"channel concentration", channelFamily},
 	{"funnel coverage", funnelFamily},
 	{"strategy signals", strategyFamily},
+	{"plays", playsFamily},
 }
 
 // eval is one evaluation: the latest and previous values (with the facts people gave), where

@@ -12,6 +12,9 @@ func goalsFamily(e *eval) {
 		}
 		met := (g.Direction == "down" && v <= g.Target) || (g.Direction == "up" && v >= g.Target)
 		params := map[string]any{"goal": g.ID, "metric": g.Metric, "target": g.Target, "direction": g.Direction, "by": g.By, "value": round(v)}
+		if g.Text != "" {
+			params["goal_text"] = g.Text
+		}
 		if e.approx[g.Metric] {
 			params["approx"] = true // it rests on a person's estimate
 		}

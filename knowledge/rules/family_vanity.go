@@ -18,7 +18,11 @@ func vanityFamily(e *eval) {
 	}
 	for _, g := range p.Goals {
 		if p.Vanity(g.Metric) && g.Metric != it.Metric {
-			add(Finding{Rule: VanityMetric, Severity: Info, Subject: g.Metric, Params: map[string]any{"metric": g.Metric, "goal": g.ID, "kind": "goal"}})
+			params := map[string]any{"metric": g.Metric, "goal": g.ID, "kind": "goal", "target": g.Target, "direction": g.Direction, "by": g.By}
+			if g.Text != "" {
+				params["goal_text"] = g.Text
+			}
+			add(Finding{Rule: VanityMetric, Severity: Info, Subject: g.Metric, Params: params})
 		}
 	}
 

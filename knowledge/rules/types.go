@@ -191,6 +191,7 @@ type Result struct {
 	Observed  []Observed `json:"observed"`
 	Findings  []Finding  `json:"findings"`
 	Questions []Question `json:"questions"`
+	Play      *Play      `json:"play,omitempty"` // the next step that fits
 }
 
 // Fired reports whether a rule fired.
