@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"time"
 	"unicode"
 
 	"github.com/whybot/whybot/knowledge/kpi"
@@ -408,6 +409,24 @@ func (v View) Period(label any) string {
 	return p.Label(v.lang())
 }
 
+// Span writes the stretch of time a direct question asked about, with its preposition:
+// "a ottobre 2026", "nel terzo trimestre 2026 (luglio–settembre)", "nel 2025", "da inizio
+// 2026 a ottobre" ("in October 2026", "in Q3 2026 (July–September)", …).
+func (v View) Span(kind, from, to any) string {
+	f, err1 := time.Parse("2006-01", fmt.Sprint(from))
+	t, err2 := time.Parse("2006-01", fmt.Sprint(to))
+	if err1 != nil || err2 != nil {
+		return fmt.Sprint(from)
+	}
+	month := func(x time.Time) string { // the month's name alone
+		name := kpi.Period{Grain: kpi.Month, Start: x}.Label(v.lang())
+		return strings.TrimSuffix(name, " "+strconv.Itoa(x.Year()))
+	}
+	data := map[string]any{"V": v, "From": v.Period(f.Format("2006-01")), "To": v.Period(t.Format("2006-01")), "Year": f.Year(),
+		"Q": (int(f.Month())-1)/3 + 1, "FromMonth": month(f), "ToMonth": month(t)}
+	return v.Set.Text("ui.span."+fmt.Sprint(kind), data)
+}
+
 // Month writes a YYYY-MM month.
 func (v View) Month(label any) string { return v.Period(label) }
 
@@ -503,6 +522,15 @@ func stageIndex(s string) int {
 		}
 	}
 	return 99
+}
+
+// Last is the last item of a list.
+func (v View) Last(list any) string {
+	items := toStrings(list)
+	if len(items) == 0 {
+		return ""
+	}
+	return items[len(items)-1]
 }
 
 // Count is the length of a list.

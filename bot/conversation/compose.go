@@ -24,6 +24,9 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 		Play:     res.Play,
 		Followup: p.Thresholds.FollowupRateMin,
 	}
+	if in.Kind == rules.KindValue {
+		return directAnswer(v, res)
+	}
 	if d.Metric == "" && in.Kind != rules.KindStatus {
 		d.Metric = "leads"
 	}
@@ -64,6 +67,16 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 		d.OwnerRole = v.Role(d.OwnerRole)
 	}
 	return v.Draft(d)
+}
+
+// directAnswer answers a direct question in one sentence: the figure, its period and its
+// source (or why there is none).
+func directAnswer(v prompts.View, res rules.Result) (string, error) {
+	var lines []string
+	for _, f := range res.Findings {
+		lines = append(lines, f.Message)
+	}
+	return v.Set.Render("draft.value", map[string]any{"V": v, "Lines": lines})
 }
 
 // answerLines are what answers the question right after the figure: whether it is within

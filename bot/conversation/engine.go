@@ -445,7 +445,10 @@ func (e *Engine) writeDraft(ctx context.Context, view prompts.View, p *profile.P
 	if err != nil {
 		return nil, nil, nil, Phrased{}, err
 	}
-	cites := e.cite(ctx, p.Workspace, question)
+	var cites []Citation
+	if intent.Kind != rules.KindValue { // a figure and its source: no document to quote
+		cites = e.cite(ctx, p.Workspace, question)
+	}
 	if len(cites) > 0 {
 		ct, err := citeText(view.Set, cites)
 		if err != nil {

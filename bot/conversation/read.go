@@ -85,6 +85,9 @@ func (e *Engine) readQuestion(ctx context.Context, ws *workspace.Workspace, text
 	if in.Period == "" {
 		in.Period = parsed.Period
 	}
+	if parsed.Kind == rules.KindValue && in.Kind != rules.KindGoal {
+		in.Kind = rules.KindValue // "quanto", "how many": the parser's reading of a direct question stands
+	}
 	if in.Metric != "" {
 		in.Unknown = ""
 	}

@@ -75,7 +75,7 @@ func (e *Engine) begin(ctx context.Context, ws *workspace.Workspace, req Request
 	if t.speaker, err = speakerOf(p, req, t.th, t.isNew); err != nil {
 		return nil, err
 	}
-	t.answering = !t.isNew && (t.th.State == store.ThreadAwaitingAnswers || t.th.State == store.ThreadPendingApproval)
+	t.answering = !t.isNew && (t.th.State == store.ThreadAwaitingAnswers || t.th.State == store.ThreadPendingApproval) && !t.directThread()
 	if req.Pick != nil && !t.answering {
 		return nil, &UserError{Reason: "this question is no longer open", Key: "pick_closed"}
 	}
@@ -87,7 +87,11 @@ func (e *Engine) takeQuestion(ctx context.Context, t *turn) {
 	ws, p, req := t.ws, t.ws.Profile, t.req
 	intent, detected := understand.Question(t.text, ws.Resolver, ws.Phrases)
 	lang := firstOf(req.Lang, detected, t.speaker.Language, p.Language)
+	if !t.isNew && req.Lang == "" && t.th.Language != "" {
+		lang = t.th.Language // a follow-up in a thread ("e rispetto all'anno scorso?") keeps its language
+	}
 	t.intent, t.read = e.readQuestion(ctx, ws, t.text, lang, intent)
+	t.readSpan(intent)
 	if t.isNew {
 		t.th = store.Thread{Workspace: p.Workspace, ID: firstOf(t.th.ID, newID("t")), Transport: store.Transport(firstOf(string(req.Transport), string(store.TransportCLI))),
 			Channel: req.Channel, CreatedAt: t.now}
@@ -98,6 +102,41 @@ func (e *Engine) takeQuestion(ctx context.Context, t *turn) {
 	// a new question: what was asked and the facts given for an earlier one do not carry
 	// over (ResetFacts)
 	t.th.Question, t.th.Asked = t.text, nil
+}
+
+// directThread reports whether the thread's question was a direct one ("quanto abbiamo
+// speso a ottobre?"): it asks nobody anything, so whatever comes next is a new question
+// ("e rispetto all'anno scorso?"), never an answer.
+func (t *turn) directThread() bool {
+	var in rules.Intent
+	return len(t.th.Intent) > 0 && json.Unmarshal(t.th.Intent, &in) == nil && in.Kind == rules.KindValue
+}
+
+// readSpan reads the time a question names. A direct question gets it as its span. A
+// short follow-up in a direct question's thread that names a time or a comparison and no
+// metric ("rispetto all'anno scorso?", "e a settembre?") asks the same about that time.
+func (t *turn) readSpan(parsed rules.Intent) {
+	ds := t.ws.Data
+	span := understand.ParseSpan(t.text, t.now, ds.Periods[ds.Len()-1].Start)
+	var before rules.Intent
+	if !t.isNew && len(t.th.Intent) > 0 && json.Unmarshal(t.th.Intent, &before) == nil && before.Kind == rules.KindValue &&
+		span != nil && parsed.Metric == "" && t.intent.Metric == "" {
+		t.intent = rules.Intent{Kind: rules.KindValue, Metric: before.Metric, Span: before.Span}
+		if span.Kind != "" {
+			t.intent.Span = span
+		} else if t.intent.Span != nil {
+			s := *t.intent.Span
+			s.Compare = span.Compare
+			t.intent.Span = &s
+		}
+		return
+	}
+	if t.intent.Kind == rules.KindValue && span != nil && span.Kind != "" {
+		t.intent.Span = span
+	} else if t.intent.Kind == rules.KindValue && span != nil {
+		m := ds.Periods[ds.Len()-1].Start.Format("2006-01")
+		t.intent.Span = &rules.Span{Kind: "month", From: m, To: m, Compare: span.Compare}
+	}
 }
 
 // takeAnswer reads a reply in the thread against the questions put to the speaker: the

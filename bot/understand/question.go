@@ -17,7 +17,7 @@ import (
 
 // weak names match only when no other metric is named: they are also ordinary words.
 var weak = map[string]bool{
-	"reach": true, "spend": true, "spesa": true, "traffic": true, "traffico": true, "margine": true, "fan": true,
+	"reach": true, "spend": true, "spesa": true, "speso": true, "spent": true, "spending": true, "spendiamo": true, "spendere": true, "traffic": true, "traffico": true, "margine": true, "fan": true,
 	"visite": true, "visits": true, "resi": true, "abbandono": true, "iscritti": true, "subscribers": true,
 	"returns": true, "discount": true, "sconto": true, "sconti": true, "copertura": true, "follow_up": true,
 	"followup": true, "customers": true, "clienti": true, "sql": true, "richieste": true, "sessions": true,
@@ -70,6 +70,8 @@ var (
 	whyWords  = []string{"why", "how come", "what caused", "perché", "perche", "come mai", "cosa ha causato", "motivo"}
 	goalWords = []string{"want", "wants", "goal", "target", "aim", "reach", "hit", "get to", "achieve", "voglio", "vogliamo", "vorrei", "vorremmo",
 		"obiettivo", "raggiungere", "arrivare a", "traguardo", "puntare a"}
+	valueWords = []string{"quanto", "quanti", "quante", "quanta", "qual è", "qual e'", "qual è stato", "qual era", "quale è stato", "quale è stata", "quali sono stati",
+		"a quanto", "how much", "how many", "what was", "what were", "what is", "what's", "what are"}
 	statusWords = []string{"how are we doing", "how did we do", "how is", "how are", "summary", "report", "overview", "status",
 		"come stiamo andando", "come va", "com'è andato", "come è andato", "com'e andato", "riassunto", "riepilogo", "situazione", "andamento"}
 )
@@ -172,10 +174,15 @@ func Question(text string, res *metric.Resolver, phrases []metric.Phrase) (rules
 		if in.Direction == "" {
 			in.Direction = "up"
 		}
+	} else if !why && in.ClaimedChangePct == nil && hasAnyPhrase(lower, words, valueWords) && (in.Metric != "" || valueSubject(lower) != "") {
+		in.Kind = rules.KindValue
+		if in.Metric == "" {
+			in.Unknown = valueSubject(lower)
+		}
 	} else if !why && in.Direction == "" && in.ClaimedChangePct == nil && (hasAnyPhrase(lower, words, statusWords) || in.Metric == "") {
 		in.Kind = rules.KindStatus
 	}
-	if in.Metric == "" && in.Kind != rules.KindStatus {
+	if in.Metric == "" && in.Kind != rules.KindStatus && in.Unknown == "" {
 		in.Unknown = unknownSubject(lower)
 	}
 	return in, lang
@@ -185,6 +192,26 @@ var (
 	unknownEN = regexp.MustCompile(`why (?:did|have|has|are|is|were|was|do|does)\s+(?:our|the|my|these|those)?\s*([a-z][a-z \-]{1,40}?)\s+(?:rise|go up|grow|increase|jump|fall|drop|decrease|decline|go down|rose|fell|grew|dropped|increased|decreased|jumped|been|change|changed|so)`)
 	unknownIT = regexp.MustCompile(`perch[eé]\s+(?:i |il |la |le |lo |gli |l'|l’)?\s*([a-zà-ù][a-zà-ù \-]{1,40}?)\s+(?:sono |è |e' |hanno |ha )?(?:aumentat|cresciut|calat|diminuit|scesi|scese|sceso|crollat|salit|cambiat|così|cosi)`)
 )
+
+var (
+	valueEN = regexp.MustCompile(`how (?:much|many)\s+([a-z][a-z \-]{1,40}?)\s+(?:did|do|does|have|has|were|was|are|is|in|on|for|this|last|we|did|so|since)\b`)
+	valueIT = regexp.MustCompile(`quant[oiea]\s+([a-zà-ù][a-zà-ù \-]{1,40}?)\s+(?:abbiamo|avete|hanno|ha|sono|è|a|ad|in|nel|nell|di|del|questo|quest|lo|il|da|dal|nello|negli|nei)\b`)
+)
+
+// valueSubject is what a direct question asks the amount of ("how many new patients in
+// March" → "new patients"), or "".
+func valueSubject(lower string) string {
+	for _, re := range []*regexp.Regexp{valueEN, valueIT} {
+		if m := re.FindStringSubmatch(lower); m != nil {
+			w := strings.Fields(m[1])
+			if len(w) > 4 {
+				w = w[len(w)-4:]
+			}
+			return strings.Join(w, " ")
+		}
+	}
+	return ""
+}
 
 func unknownSubject(lower string) string {
 	for _, re := range []*regexp.Regexp{unknownEN, unknownIT} {
@@ -203,7 +230,7 @@ var itMarkers = map[string]bool{"perché": true, "perche": true, "il": true, "lo
 	"del": true, "della": true, "dei": true, "di": true, "che": true, "questo": true, "questa": true, "mese": true, "nostri": true, "nostro": true,
 	"come": true, "mai": true, "cosa": true, "quanto": true, "non": true, "solo": true, "hanno": true, "ha": true, "vendite": true, "anche": true,
 	"voglio": true, "vorrei": true, "entro": true, "follower": true, "aumentati": true, "calati": true, "sei": true, "mesi": true, "ne": true,
-	"tutti": true, "nessuno": true, "quarto": true, "metà": true, "circa": true, "ci": true, "una": true, "un": true, "per": true, "cento": true}
+	"tutti": true, "nessuno": true, "rispetto": true, "anno": true, "scorso": true, "trimestre": true, "abbiamo": true, "nel": true, "nella": true, "quanti": true, "quante": true, "speso": true, "quarto": true, "metà": true, "circa": true, "ci": true, "una": true, "un": true, "per": true, "cento": true}
 var enMarkers = map[string]bool{"why": true, "did": true, "the": true, "is": true, "are": true, "our": true, "this": true, "month": true, "how": true,
 	"what": true, "rise": true, "fall": true, "were": true, "was": true, "of": true, "them": true, "all": true, "about": true, "called": true,
 	"we": true, "want": true, "in": true, "by": true, "so": true, "much": true, "only": true, "and": true, "sales": true, "qualified": true,

@@ -77,7 +77,7 @@ var catalogue = []Def{
 	d("followup_rate", Ratio, Up, "quota di lead ricontattati", "share of leads followed up", "followup rate", "follow-up rate", "tasso di ricontatto"),
 	d("new_customers", Count, Up, "nuovi clienti", "new customers", "new customers", "nuovi clienti", "clienti nuovi", "customers acquired"),
 	d("customers", Count, Up, "clienti", "customers", "customers", "clienti"),
-	d("ad_spend", Money, Neutral, "spesa pubblicitaria", "ad spend", "ad spend", "spend", "spesa", "spesa pubblicitaria", "spesa ads", "budget ads", "advertising spend"),
+	d("ad_spend", Money, Neutral, "spesa pubblicitaria", "ad spend", "ad spend", "spend", "spesa", "spesa pubblicitaria", "spesa ads", "budget ads", "advertising spend", "speso", "spent", "spending", "spendiamo", "spendere", "investito in pubblicità"),
 	d("revenue", Money, Up, "fatturato", "revenue", "revenue", "fatturato", "ricavi", "sales revenue", "vendite in euro"),
 	d("contribution_margin", Money, Up, "margine di contribuzione", "contribution margin", "contribution margin", "margine di contribuzione", "margine"),
 	d("cost_per_lead", Money, Down, "costo per lead", "cost per lead", "cost per lead", "costo per lead", "cpl", "costo per contatto"),

@@ -54,7 +54,11 @@ func Related(id string) map[string]bool {
 // at risk). Findings are then reported in AllRules order.
 func (s *Set) Evaluate(in Input) Result {
 	e := newEval(s, in)
-	for _, f := range families {
+	fams := families
+	if in.Intent.Kind == KindValue {
+		fams = valueFamilies
+	}
+	for _, f := range fams {
 		f.run(e)
 	}
 	sort.SliceStable(e.res.Findings, func(i, j int) bool { return ruleOrder(e.res.Findings[i].Rule) < ruleOrder(e.res.Findings[j].Rule) })

@@ -43,11 +43,13 @@ const (
 	WithinNormalRange RuleID = "within_normal_range"
 	// what drove the change of the metric asked about, by the parts of a breakdown
 	ChangeDrivers RuleID = "change_drivers"
+	// a direct question's figure: a metric over a span, with its source
+	MetricValue RuleID = "metric_value"
 )
 
 // AllRules lists every rule id in the order findings are reported.
 var AllRules = []RuleID{
-	UnknownMetric, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
+	UnknownMetric, MetricValue, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
 	LeadQualityLow, FollowupGap, VanityMetric, LimitBreached, ValueAtRisk, GoalOffTrack, GoalOnTrack,
 	CACRising, ChannelConcentrated, MissingFunnelKPI, StrategySignals,
 }
@@ -84,17 +86,30 @@ const (
 	KindWhy    IntentKind = "why"    // why did a number move
 	KindGoal   IntentKind = "goal"   // a target to reach ("10,000 followers in six months")
 	KindStatus IntentKind = "status" // how are we doing
+	KindValue  IntentKind = "value"  // a figure for a period ("quanto abbiamo speso a ottobre?")
 )
+
+// Span is the stretch of time a question names: a month, a quarter, a year, the year to
+// date. From and To are its first and last months (YYYY-MM, inclusive). Compare "yoy" asks
+// for the same span a year before too ("rispetto all'anno scorso").
+type Span struct {
+	Kind    string `json:"kind"` // month | quarter | year | ytd
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Compare string `json:"compare,omitempty"`
+}
 
 // Intent is what a question is about, as understood from its words.
 type Intent struct {
 	Kind             IntentKind `json:"kind"`
-	Metric           string     `json:"metric"`             // metric id, "" when none was named
-	Direction        string     `json:"direction"`          // up | down | ""
-	ClaimedChangePct *float64   `json:"claimed_change_pct"` // e.g. 30 for "+30%"
-	Target           *float64   `json:"target,omitempty"`   // for goals: "10,000 followers"
-	Unknown          string     `json:"unknown,omitempty"`  // a metric-like phrase that matched nothing
-	Period           string     `json:"period,omitempty"`   // a period named in the question
+	Metric           string     `json:"metric"`                 // metric id, "" when none was named
+	Direction        string     `json:"direction"`              // up | down | ""
+	ClaimedChangePct *float64   `json:"claimed_change_pct"`     // e.g. 30 for "+30%"
+	Target           *float64   `json:"target,omitempty"`       // for goals: "10,000 followers"
+	Unknown          string     `json:"unknown,omitempty"`      // a metric-like phrase that matched nothing
+	Period           string     `json:"period,omitempty"`       // a period named in the question
+	Span             *Span      `json:"span,omitempty"`         // the stretch of time a direct question asks about
+	DidYouMean       string     `json:"did_you_mean,omitempty"` // the question's word read as the metric's name, corrected ("contati")
 }
 
 // Fact is something a person told the bot in answer to a question.

@@ -1,0 +1,69 @@
+package understand_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/bot/understand"
+	"github.com/whybot/whybot/knowledge/metric"
+	"github.com/whybot/whybot/knowledge/rules"
+)
+
+// TestParseSpan: the time a direct question names, with the data's latest month October
+// 2026 and today 2 November 2026.
+func TestParseSpan(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	latest := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	tests := map[string]*rules.Span{
+		"quanto abbiamo speso a ottobre?":                          {Kind: "month", From: "2026-10", To: "2026-10"},
+		"how many new patients in March?":                          {Kind: "month", From: "2026-03", To: "2026-03"},
+		"quanti lead a novembre?":                                  {Kind: "month", From: "2025-11", To: "2025-11"}, // the latest November in the data
+		"quanti lead a marzo 2025?":                                {Kind: "month", From: "2025-03", To: "2025-03"},
+		"leads in Sept 2026":                                       {Kind: "month", From: "2026-09", To: "2026-09"},
+		"qual è stato il CAC dell'ultimo trimestre?":               {Kind: "quarter", From: "2026-07", To: "2026-09"},
+		"what was the CAC last quarter?":                           {Kind: "quarter", From: "2026-07", To: "2026-09"},
+		"spesa nel terzo trimestre 2025":                           {Kind: "quarter", From: "2025-07", To: "2025-09"},
+		"leads in Q2":                                              {Kind: "quarter", From: "2026-04", To: "2026-06"},
+		"quanti lead nel 2° trimestre":                             {Kind: "quarter", From: "2026-04", To: "2026-06"},
+		"quanti lead da inizio anno?":                              {Kind: "ytd", From: "2026-01", To: "2026-10"},
+		"how many leads this year?":                                {Kind: "ytd", From: "2026-01", To: "2026-10"},
+		"quanti lead l'anno scorso?":                               {Kind: "year", From: "2025-01", To: "2025-12"},
+		"leads in 2025":                                            {Kind: "year", From: "2025-01", To: "2025-12"},
+		"quanti lead il mese scorso?":                              {Kind: "month", From: "2026-10", To: "2026-10"},
+		"quanti lead questo mese?":                                 {Kind: "month", From: "2026-11", To: "2026-11"},
+		"rispetto all'anno scorso?":                                {Compare: "yoy"},
+		"quanto abbiamo speso a ottobre rispetto all'anno scorso?": {Kind: "month", From: "2026-10", To: "2026-10", Compare: "yoy"},
+		"spend in Q3 vs last year":                                 {Kind: "quarter", From: "2026-07", To: "2026-09", Compare: "yoy"},
+		"how many leads did we get":                                nil,
+		"may I ask how many leads we got":                          nil, // "may" is not May
+		"set the budget":                                           nil, // nor "set" settembre
+	}
+	for q, want := range tests {
+		require.Equal(t, want, understand.ParseSpan(q, now, latest), q)
+	}
+}
+
+// TestDirectQuestions: "quanto", "how many", "what was" ask for a figure.
+func TestDirectQuestions(t *testing.T) {
+	t.Parallel()
+	r := metric.NewResolver(nil)
+	for q, want := range map[string]string{
+		"Quanto abbiamo speso a ottobre?":            "ad_spend",
+		"qual è stato il CAC dell'ultimo trimestre?": "cac",
+		"how many leads in March?":                   "leads",
+		"what was our repeat rate this year?":        "repeat_rate",
+		"how much did we spend in Q3?":               "ad_spend",
+	} {
+		in, _ := understand.Question(q, r, nil)
+		require.Equal(t, rules.KindValue, in.Kind, q)
+		require.Equal(t, want, in.Metric, q)
+	}
+	in, _ := understand.Question("how many new patients in March?", r, nil)
+	require.Equal(t, rules.KindValue, in.Kind)
+	require.Equal(t, "new patients", in.Unknown)
+	in, _ = understand.Question("perché i lead sono aumentati a ottobre?", r, nil)
+	require.Equal(t, rules.KindWhy, in.Kind, "a why question stays one")
+}

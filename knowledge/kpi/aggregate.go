@@ -1,0 +1,129 @@
+package kpi
+
+import (
+	"time"
+
+	"github.com/whybot/whybot/knowledge/metric"
+)
+
+// Aggregation methods: how an aggregate was made from the periods of a span.
+const (
+	Summed     = "sum"   // counts and amounts, added up
+	Recomputed = "ratio" // a derived metric, recomputed from its summed inputs (CAC = spend / new customers)
+	Averaged   = "mean"  // any other metric (a rate given as such, a duration): the mean of its periods
+)
+
+// Aggregate is a metric over the periods that start within a span, with what it rests on.
+type Aggregate struct {
+	Metric  string
+	Value   float64
+	Method  string
+	Periods []string // the span's periods the value covers
+	Missing []string // the span's periods the data has no value for
+	// for a recomputed ratio: its numerator and denominator, summed
+	NumID, DenID string
+	Num, Den     float64
+	Rows         []Row // the data rows it rests on (the inputs' rows for a ratio)
+}
+
+// Aggregate is id over the periods starting in [from, to): false when the data has none.
+func (d *Dataset) Aggregate(id string, from, to time.Time) (Aggregate, bool) {
+	a := Aggregate{Metric: id}
+	var idx []int
+	for p := firstPeriod(d.Grain, from); p.Start.Before(to); p = p.Next() {
+		i, ok := d.index[p.String()]
+		if _, has := d.Value(i, id); ok && has {
+			idx = append(idx, i)
+			a.Periods = append(a.Periods, p.String())
+		} else {
+			a.Missing = append(a.Missing, p.String())
+		}
+		if len(a.Missing) > 400 {
+			break // a span far outside the data
+		}
+	}
+	if len(idx) == 0 {
+		return a, false
+	}
+	dv, derived := derivation(id)
+	switch {
+	case metric.Additive(id):
+		a.Method, a.Value = Summed, d.total(id, idx)
+		a.Rows = d.rowsOf(idx, id)
+	case derived && d.all(idx, dv.Inputs[0]) && d.all(idx, dv.Inputs[1]):
+		num, den := d.total(dv.Inputs[0], idx), d.total(dv.Inputs[1], idx)
+		if den == 0 {
+			return a, false
+		}
+		a.Method, a.Value = Recomputed, num/den
+		a.NumID, a.DenID, a.Num, a.Den = dv.Inputs[0], dv.Inputs[1], num, den
+		a.Rows = append(d.rowsOf(idx, dv.Inputs[0]), d.rowsOf(idx, dv.Inputs[1])...)
+	default:
+		a.Method, a.Value = Averaged, d.total(id, idx)/float64(len(idx))
+		a.Rows = d.rowsOf(idx, id)
+	}
+	return a, true
+}
+
+// firstPeriod is the first period of a grain that starts on or after t.
+func firstPeriod(g Grain, t time.Time) Period {
+	t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	switch g {
+	case Month:
+		p := Period{Grain: Month, Start: time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)}
+		if p.Start.Before(t) {
+			p = p.Next()
+		}
+		return p
+	case Week:
+		offset := (int(t.Weekday()) + 6) % 7 // days since Monday
+		p := Period{Grain: Week, Start: t.AddDate(0, 0, -offset)}
+		if p.Start.Before(t) {
+			p = p.Next()
+		}
+		return p
+	}
+	return Period{Grain: Day, Start: t}
+}
+
+func derivation(id string) (metric.Derivation, bool) {
+	for _, dv := range metric.Derivations {
+		if dv.ID == id {
+			return dv, true
+		}
+	}
+	return metric.Derivation{}, false
+}
+
+func (d *Dataset) total(id string, idx []int) float64 {
+	s := 0.0
+	for _, i := range idx {
+		v, _ := d.Value(i, id)
+		s += v
+	}
+	return s
+}
+
+func (d *Dataset) all(idx []int, id string) bool {
+	for _, i := range idx {
+		if _, ok := d.Value(i, id); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// rowsOf are the data rows of a metric in the periods at idx, as they were read.
+func (d *Dataset) rowsOf(idx []int, id string) []Row {
+	want := make(map[int64]bool, len(idx))
+	for _, i := range idx {
+		want[d.Periods[i].Start.Unix()] = true
+	}
+	var out []Row
+	for _, r := range d.Input {
+		if r.Metric == id && want[r.Period.Start.Unix()] {
+			out = append(out, r)
+		}
+	}
+	return out
+}

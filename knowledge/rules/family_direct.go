@@ -1,0 +1,121 @@
+package rules
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/whybot/whybot/knowledge/kpi"
+)
+
+// valueFamilies answer a direct question ("quanto abbiamo speso a ottobre?"): the figure
+// asked for, nothing else to ask.
+var valueFamilies = []family{
+	{"observed", observeFamily},
+	{"direct", directFamily},
+}
+
+// directFamily answers a direct question with the metric over the span it names
+// (metric_value): summed, recomputed from its inputs, or averaged, with the periods it
+// covers, those the data lacks, the rows it rests on, and the same span a year before
+// when the question compares.
+func directFamily(e *eval) {
+	it, ds := e.it, e.ds
+	if it.Metric == "" || !ds.Has(it.Metric) {
+		params := map[string]any{"known": knownList(ds)}
+		if it.Metric != "" {
+			params["metric"] = it.Metric
+		} else {
+			params["name"] = it.Unknown
+		}
+		e.add(Finding{Rule: UnknownMetric, Severity: Warning, Subject: it.Metric + it.Unknown, Params: params})
+		return // nothing to ask: the answer says what the data holds
+	}
+	span := it.Span
+	if span == nil {
+		m := ds.Periods[e.L].Start.Format("2006-01")
+		span = &Span{Kind: "month", From: m, To: m}
+	}
+	from, to, ok := spanTimes(span, 0)
+	if !ok {
+		return
+	}
+	params := map[string]any{"metric": it.Metric, "kind": span.Kind, "from": span.From, "to": span.To,
+		"first": ds.Periods[0].String(), "last": e.period}
+	a, ok := ds.Aggregate(it.Metric, from, to)
+	if !ok {
+		e.add(Finding{Rule: DataGap, Severity: Warning, Subject: it.Metric, Params: map[string]any{"kind": "span_missing", "span": span.Kind, "metric": it.Metric,
+			"from": span.From, "to": span.To, "first": ds.Periods[0].String(), "last": e.period}})
+		return
+	}
+	params["value"], params["method"], params["periods"] = round(a.Value), a.Method, len(a.Periods)
+	if len(a.Missing) > 0 {
+		params["missing"] = a.Missing
+	}
+	if a.Method == kpi.Recomputed {
+		params["num_metric"], params["num"], params["den_metric"], params["den"] = a.NumID, round(a.Num), a.DenID, round(a.Den)
+	}
+	params["source"] = sourceOf(a.Rows)
+	ev := evidenceOf(a)
+	if span.Compare == "yoy" {
+		if pf, pt, ok := spanTimes(span, -1); ok {
+			if b, ok := ds.Aggregate(it.Metric, pf, pt); ok && len(b.Missing) == 0 {
+				params["compare_value"] = round(b.Value)
+				params["compare_from"], params["compare_to"] = pf.Format("2006-01"), pt.AddDate(0, -1, 0).Format("2006-01")
+				if b.Value != 0 {
+					params["change_pct"] = round((a.Value - b.Value) / abs(b.Value) * 100)
+				}
+				ev = append(ev, evidenceOf(b)...)
+			} else {
+				params["compare_missing"] = true
+			}
+		}
+	}
+	e.add(Finding{Rule: MetricValue, Severity: Info, Subject: it.Metric, Params: params, Evidence: ev})
+}
+
+// spanTimes is the span shifted by years, as [from, to): its first month's start and the
+// start of the month after its last.
+func spanTimes(s *Span, years int) (time.Time, time.Time, bool) {
+	from, err1 := time.Parse("2006-01", s.From)
+	to, err2 := time.Parse("2006-01", s.To)
+	if err1 != nil || err2 != nil || to.Before(from) {
+		return time.Time{}, time.Time{}, false
+	}
+	return from.AddDate(years, 0, 0), to.AddDate(years, 1, 0), true
+}
+
+// sourceOf names where the rows come from: the file, and the line when there is one row.
+func sourceOf(rows []kpi.Row) map[string]any {
+	files := map[string]bool{}
+	var names []string
+	for _, r := range rows {
+		if f := filepath.Base(r.File); !files[f] {
+			files[f] = true
+			names = append(names, f)
+		}
+	}
+	out := map[string]any{"files": names, "rows": len(rows)}
+	if len(rows) == 1 {
+		out["line"] = rows[0].Line
+	}
+	return out
+}
+
+// evidenceOf is an aggregate's evidence: its rows (at most twelve), file:line each.
+func evidenceOf(a kpi.Aggregate) []Datum {
+	var ev []Datum
+	for _, r := range a.Rows {
+		if len(ev) == 12 {
+			break
+		}
+		ev = append(ev, Datum{Metric: r.Metric, Period: r.Period.String(), Value: r.Value, Source: filepath.Base(r.File) + ":" + itoa(r.Line)})
+	}
+	return ev
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
