@@ -47,6 +47,14 @@ var load = sync.OnceValues(func() (map[string]*Set, error) {
 		s := &Set{Lang: lang}
 		funcs := template.FuncMap{
 			"has": func(m map[string]any, k string) bool { _, ok := m[k]; return ok },
+			"add": func(a, b int) int { return a + b },
+			"map": func(kv ...any) map[string]any { // pairs of key and value, for a sub-template
+				m := make(map[string]any, len(kv)/2)
+				for i := 0; i+1 < len(kv); i += 2 {
+					m[fmt.Sprint(kv[i])] = kv[i+1]
+				}
+				return m
+			},
 			"include": func(name string, data any) (string, error) {
 				var b bytes.Buffer
 				if err := s.t.ExecuteTemplate(&b, name, data); err != nil {
@@ -524,6 +532,13 @@ func stageIndex(s string) int {
 	return 99
 }
 
+// Same reports whether two figures agree to the precision people write them (within
+// half a percent of the larger).
+func (v View) Same(a, b any) bool {
+	x, y := toFloat(a), toFloat(b)
+	return math.Abs(x-y) <= 0.005*math.Max(math.Abs(x), math.Abs(y))
+}
+
 // Last is the last item of a list.
 func (v View) Last(list any) string {
 	items := toStrings(list)
@@ -703,6 +718,8 @@ type DraftData struct {
 	Premise   []string
 	Facts     []FactView
 	Key       []string // at most three findings about the metric asked, and any critical one
+	Report    []string // a whole report's numbers, most important first
+	Others    []string // the report's other metrics, only named
 	Open      []OpenView
 	Play      *rules.Play
 	OwnerRole string

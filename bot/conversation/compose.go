@@ -27,6 +27,12 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 	if in.Kind == rules.KindValue {
 		return directAnswer(v, res)
 	}
+	if in.Kind == rules.KindReport {
+		var err error
+		if d.Report, d.Others, err = reportLines(v, res, d.Detailed); err != nil {
+			return "", err
+		}
+	}
 	if d.Metric == "" && in.Kind != rules.KindStatus {
 		d.Metric = "leads"
 	}
@@ -77,6 +83,42 @@ func directAnswer(v prompts.View, res rules.Result) (string, error) {
 		lines = append(lines, f.Message)
 	}
 	return v.Set.Render("draft.value", map[string]any{"V": v, "Lines": lines})
+}
+
+// reportLines are a whole report's numbers, in order of importance: five in a detailed
+// draft, three in a summary; the others only named.
+func reportLines(v prompts.View, res rules.Result, detailed bool) (lines, others []string, err error) {
+	most := 5
+	if !detailed {
+		most = 3
+	}
+	asked := 0
+	for _, f := range res.Findings {
+		if f.Rule == rules.ReportItem && f.Params["asker"] != nil {
+			asked++
+		}
+	}
+	if asked > 0 { // the asker's numbers, and at most two of the data's
+		most = min(max(asked, most-3), asked+2)
+	}
+	for _, f := range res.Findings {
+		if f.Rule != rules.ReportItem {
+			continue
+		}
+		switch m, _ := f.Params["metric"].(string); {
+		case len(lines) < most:
+			line := f.Message
+			if !detailed {
+				if line, err = v.Brief(f); err != nil {
+					return nil, nil, err
+				}
+			}
+			lines = append(lines, line)
+		case detailed && m != "" && len(others) < 8:
+			others = append(others, m)
+		}
+	}
+	return lines, others, nil
 }
 
 // answerLines are what answers the question right after the figure: whether it is within
@@ -174,6 +216,7 @@ func relevantFindings(id string, in rules.Intent, res rules.Result, most int, br
 			case f.Rule != rule:
 			case f.Severity == rules.Critical:
 				critical = append(critical, f) // every critical finding, first
+			case in.Kind == rules.KindReport && !reportNote[f.Rule]:
 			case !asked[f.Rule] && (status || about(f, id, related)):
 				relevant = append(relevant, f)
 			}
@@ -201,6 +244,10 @@ func lines(v prompts.View, fs []rules.Finding, brief bool) ([]string, error) {
 	}
 	return out, nil
 }
+
+// reportNote are the findings a whole report's draft adds to its numbers: what makes the
+// data unreliable, and the company's own limits and values.
+var reportNote = map[rules.RuleID]bool{rules.DataGap: true, rules.UTMInconsistent: true, rules.ValueAtRisk: true}
 
 // about reports whether a finding is about the metric asked or what explains it.
 func about(f rules.Finding, id string, related map[string]bool) bool {

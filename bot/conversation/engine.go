@@ -446,7 +446,7 @@ func (e *Engine) writeDraft(ctx context.Context, view prompts.View, p *profile.P
 		return nil, nil, nil, Phrased{}, err
 	}
 	var cites []Citation
-	if intent.Kind != rules.KindValue { // a figure and its source: no document to quote
+	if quotesKnowledge(intent, asker) {
 		cites = e.cite(ctx, p.Workspace, question)
 	}
 	if len(cites) > 0 {
@@ -469,6 +469,13 @@ func (e *Engine) writeDraft(ctx context.Context, view prompts.View, p *profile.P
 	d := &store.Draft{ID: newID("d"), ThreadID: th.ID, State: store.DraftPending, Text: text, Language: th.Language, CreatedAt: now,
 		Evidence: record.JSON(&record.Evidence{Findings: res.Findings, Observed: res.Observed, Facts: facts, Caveats: caveats, Knowledge: cites, Source: &source})}
 	return d, caveats, cites, source, nil
+}
+
+// quotesKnowledge reports whether a draft quotes the company's documents: a detailed
+// answer to a why, goal or status question (a figure and its source, a report's numbers
+// and a summary have no room for one).
+func quotesKnowledge(in rules.Intent, asker profile.Person) bool {
+	return asker.Detail != "summary" && in.Kind != rules.KindValue && in.Kind != rules.KindReport
 }
 
 // replay returns the reply a message got when it was handled before (ok), so a delivery

@@ -174,6 +174,8 @@ func Question(text string, res *metric.Resolver, phrases []metric.Phrase) (rules
 		if in.Direction == "" {
 			in.Direction = "up"
 		}
+	} else if figures := Figures(text, phrases); !why && isReport(lower, words, figures) {
+		in = rules.Intent{Kind: rules.KindReport, Figures: figures}
 	} else if !why && in.ClaimedChangePct == nil && hasAnyPhrase(lower, words, valueWords) && (in.Metric != "" || valueSubject(lower) != "") {
 		in.Kind = rules.KindValue
 		if in.Metric == "" {

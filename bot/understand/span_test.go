@@ -67,3 +67,28 @@ func TestDirectQuestions(t *testing.T) {
 	in, _ = understand.Question("perché i lead sono aumentati a ottobre?", r, nil)
 	require.Equal(t, rules.KindWhy, in.Kind, "a why question stays one")
 }
+
+// TestFigures: the numbers an asker types are read with what they are of: seed 000's
+// report, and a pasted list with a metric the catalogue does not know.
+func TestFigures(t *testing.T) {
+	t.Parallel()
+	r := metric.NewResolver(nil)
+	got := understand.Figures("Ho aperto Google Analytics: il traffico organico è calato del 15%, il tempo medio sulla pagina è di 42 secondi, il 38% delle conversioni arriva dal paid social. Cosa significa?", r.Phrases())
+	require.Equal(t, []rules.AskerFigure{
+		{Metric: "organic_sessions", Name: "organic_sessions", Value: -15, Kind: "change"},
+		{Metric: "avg_time_on_page", Name: "avg_time_on_page", Value: 42, Kind: "value"},
+		{Metric: "conversions", Name: "conversions", Value: 0.38, Kind: "share", Part: "paid_social"},
+	}, got)
+	got = understand.Figures("leads 120, cost per lead +12,5%, newsletter open rate 22%: what do these numbers mean?", r.Phrases())
+	require.Equal(t, []rules.AskerFigure{
+		{Metric: "leads", Name: "leads", Value: 120, Kind: "value"},
+		{Metric: "cost_per_lead", Name: "cost_per_lead", Value: 12.5, Kind: "change"},
+		{Name: "newsletter open rate", Value: 0.22, Kind: "percent"},
+	}, got)
+	require.Empty(t, understand.Figures("perché i lead sono aumentati?", r.Phrases()))
+	in, _ := understand.Question("traffico organico -15%, tempo medio sulla pagina 42 s", r, nil)
+	require.Equal(t, rules.KindReport, in.Kind, "two numbers pasted are a report")
+	in, _ = understand.Question("what does this report mean?", r, nil)
+	require.Equal(t, rules.KindReport, in.Kind)
+	require.Empty(t, in.Figures)
+}

@@ -3,6 +3,7 @@ package understand_test
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -73,12 +74,14 @@ func TestAnswerAnyway(t *testing.T) {
 }
 
 func FuzzQuestion(f *testing.F) {
-	for _, s := range []string{"why did leads rise 30%?", "Perché i lead sono aumentati del 30 per cento?", "voglio 10.000 follower", "10,000,000.5%", "-−+%%", "perché  è", ""} {
+	for _, s := range []string{"why did leads rise 30%?", "Perché i lead sono aumentati del 30 per cento?", "voglio 10.000 follower", "10,000,000.5%", "-−+%%", "perché  è", "", "traffico organico -15%, 42 s, 38% dal paid social: cosa significa?", "quanto abbiamo speso nel Q3 2026 rispetto all'anno scorso?"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
 		in, lang := understand.Question(q, res, nil)
-		require.Contains(t, []rules.IntentKind{rules.KindWhy, rules.KindGoal, rules.KindStatus}, in.Kind)
+		require.Contains(t, []rules.IntentKind{rules.KindWhy, rules.KindGoal, rules.KindStatus, rules.KindValue, rules.KindReport}, in.Kind)
+		understand.Figures(q, nil)
+		understand.ParseSpan(q, time.Now(), time.Time{})
 		require.Contains(t, []string{"", "it", "en"}, lang)
 		require.Contains(t, []string{"", "up", "down"}, in.Direction)
 		for _, a := range understand.Read(q, understand.Context{Base: 50, Open: []rules.Topic{rules.TopicLeadQuality}}).Answers {

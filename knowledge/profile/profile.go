@@ -269,6 +269,9 @@ func (p *Profile) Vanity(id string) bool {
 // Resolver maps metric names through the catalogue and the glossary.
 func (p *Profile) Resolver() *metric.Resolver { return metric.NewResolver(p.Glossary) }
 
+// IsDecisional reports whether a metric is one of the funnel's decisional KPIs.
+func (p *Profile) IsDecisional(id string) bool { return slices.Contains(p.Decisional(), id) }
+
 // Decisional lists the funnel's KPIs.
 func (p *Profile) Decisional() []string {
 	var out []string

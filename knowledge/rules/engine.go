@@ -87,6 +87,7 @@ var families = []family{
 	{"channel concentration", channelFamily},
 	{"funnel coverage", funnelFamily},
 	{"strategy signals", strategyFamily},
+	{"report", reportFamily},
 	{"plays", playsFamily},
 }
 
@@ -129,7 +130,7 @@ func newEval(s *Set, in Input) *eval {
 	}
 	e.latestValues()
 	e.subject = e.it.Metric
-	if e.subject == "" && e.it.Kind != KindStatus {
+	if e.subject == "" && !e.overview() {
 		e.subject = "leads"
 		if !ds.Has("leads") {
 			e.subject = ""
@@ -206,6 +207,10 @@ func (e *eval) latestValues() {
 	e.latest, e.sources, e.facts = latest, sources, facts
 }
 
+// overview reports whether the question is about the whole picture (how are we doing, what
+// does this report mean), not one metric.
+func (e *eval) overview() bool { return e.it.Kind == KindStatus || e.it.Kind == KindReport }
+
 func (e *eval) datum(id string) Datum {
 	return Datum{Metric: id, Period: e.period, Value: e.latest[id], Source: e.sources[id]}
 }
@@ -219,7 +224,7 @@ func (e *eval) add(f Finding) {
 
 // ask puts a question to someone, once per topic, unless it was answered.
 func (e *eval) ask(topic Topic, to string, rule RuleID, params map[string]any) {
-	if _, answered := e.facts[topic]; answered || e.asked[topic] {
+	if _, answered := e.facts[topic]; answered || e.asked[topic] || e.it.Kind == KindReport { // a report is explained at once: what to check is in it
 		return
 	}
 	e.asked[topic] = true

@@ -3,7 +3,7 @@ package rules
 // acquisitionCostFamily says when the acquisition cost keeps rising (cac_rising) and asks
 // the owner for the retention plan when the question is about cost.
 func acquisitionCostFamily(e *eval) {
-	it, th, ds, subject := e.it, e.th, e.ds, e.subject
+	th, ds, subject := e.th, e.ds, e.subject
 	add, ask, holder := e.add, e.ask, e.holder
 	if run, series := risingRun(ds, "cac"); run >= th.CACRisingPeriods {
 		e.cacRising = true
@@ -12,7 +12,7 @@ func acquisitionCostFamily(e *eval) {
 			ev = append(ev, Datum{Metric: "cac", Period: pt.Period.String(), Value: round(pt.Value), Source: "derived"})
 		}
 		add(Finding{Rule: CACRising, Severity: Warning, Subject: "cac", Params: map[string]any{"periods": run, "from": round(series[0].Value), "to": round(series[len(series)-1].Value)}, Evidence: ev})
-		if costMetrics[subject] || it.Kind == KindStatus {
+		if costMetrics[subject] || e.overview() {
 			ask(TopicRetention, holder("owner"), CACRising, map[string]any{"periods": run})
 		}
 	}

@@ -5,7 +5,7 @@ import "github.com/whybot/whybot/knowledge/metric"
 // limitsFamily checks the lines the company will not cross (limit_breached, or a data_gap
 // when a limit cannot be checked) and asks the owner about a breach that touches the question.
 func limitsFamily(e *eval) {
-	latest, previous, sources, period, prevPeriod, it, subject := e.latest, e.previous, e.sources, e.period, e.prevPeriod, e.it, e.subject
+	latest, previous, sources, period, prevPeriod, subject := e.latest, e.previous, e.sources, e.period, e.prevPeriod, e.subject
 	add, ask, holder := e.add, e.ask, e.holder
 	for _, o := range e.s.checkLimits(latest, previous, period, prevPeriod, sources) {
 		if !o.checked {
@@ -15,7 +15,7 @@ func limitsFamily(e *eval) {
 		if !o.held {
 			e.limitBreached = true
 			add(Finding{Rule: LimitBreached, Severity: Critical, Subject: o.limit.ID, Params: map[string]any{"limit": o.limit.ID, "text": o.limit.Text, "rule": o.limit.Rule}, Evidence: o.evidence})
-			if related := Related(subject); anyIn(related, o.evidence) || it.Kind == KindStatus {
+			if related := Related(subject); anyIn(related, o.evidence) || e.overview() {
 				ask(TopicValues, holder("owner"), LimitBreached, map[string]any{"limit": o.limit.ID, "text": o.limit.Text})
 			}
 		}

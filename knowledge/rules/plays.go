@@ -94,11 +94,11 @@ func (e *eval) choosePlay() *Play {
 		return &Play{Kind: PlayOneNumber, Owner: "agency"}
 	case e.fell(id):
 		return &Play{Kind: PlayDiagnoseDecline, Owner: "agency", KPI: id, Better: betterWord(id)}
-	case r.Fired(CACRising) && (costMetrics[id] || e.it.Kind == KindStatus):
+	case r.Fired(CACRising) && (costMetrics[id] || e.overview()):
 		return e.withKPIs(&Play{Kind: PlayRetentionPlan, Owner: "owner"}, append(e.stageKPIs("retention"), "cac"))
 	case leadMetrics[id] && (slices.ContainsFunc(r.Questions, func(q Question) bool { return q.Topic == TopicLeadQuality || q.Topic == TopicSalesFollowup }) || e.ranges["qualified_rate"] != nil):
 		return &Play{Kind: PlayMeasureQuality, Owner: "marketing"}
-	case e.it.Kind == KindStatus || id == "":
+	case e.overview() || id == "":
 		return e.withKPI(&Play{Kind: PlayWeeklyReview, Owner: "owner"}, "consideration", "conversion", "retention", "awareness")
 	case asked(UnusualChange):
 		p := &Play{Kind: PlayScaleDriver, Owner: "marketing"}

@@ -45,13 +45,17 @@ const (
 	ChangeDrivers RuleID = "change_drivers"
 	// a direct question's figure: a metric over a span, with its source
 	MetricValue RuleID = "metric_value"
+	// a whole report: each number, in order of importance, with what it is and what to check
+	ReportItem RuleID = "report_item"
+	// one channel's share of a metric keeps growing
+	ChannelDependence RuleID = "channel_dependence"
 )
 
 // AllRules lists every rule id in the order findings are reported.
 var AllRules = []RuleID{
-	UnknownMetric, MetricValue, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
+	UnknownMetric, MetricValue, ReportItem, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
 	LeadQualityLow, FollowupGap, VanityMetric, LimitBreached, ValueAtRisk, GoalOffTrack, GoalOnTrack,
-	CACRising, ChannelConcentrated, MissingFunnelKPI, StrategySignals,
+	CACRising, ChannelConcentrated, ChannelDependence, MissingFunnelKPI, StrategySignals,
 }
 
 // Topic is what a question asks about, also a public contract.
@@ -87,7 +91,18 @@ const (
 	KindGoal   IntentKind = "goal"   // a target to reach ("10,000 followers in six months")
 	KindStatus IntentKind = "status" // how are we doing
 	KindValue  IntentKind = "value"  // a figure for a period ("quanto abbiamo speso a ottobre?")
+	KindReport IntentKind = "report" // what a report means, or a pasted list of numbers
 )
+
+// AskerFigure is a number the asker typed ("traffico organico -15%", "38% delle
+// conversioni da social a pagamento"): theirs, compared with the data, never a fact.
+type AskerFigure struct {
+	Metric string  `json:"metric,omitempty"` // "" when the words name no metric the bot knows
+	Name   string  `json:"name"`             // the words that named it
+	Value  float64 `json:"value"`
+	Kind   string  `json:"kind"`           // change (a signed percentage), share (of the metric, from Part), percent (a rate), value
+	Part   string  `json:"part,omitempty"` // a channel, for a share
+}
 
 // Span is the stretch of time a question names: a month, a quarter, a year, the year to
 // date. From and To are its first and last months (YYYY-MM, inclusive). Compare "yoy" asks
@@ -101,15 +116,16 @@ type Span struct {
 
 // Intent is what a question is about, as understood from its words.
 type Intent struct {
-	Kind             IntentKind `json:"kind"`
-	Metric           string     `json:"metric"`                 // metric id, "" when none was named
-	Direction        string     `json:"direction"`              // up | down | ""
-	ClaimedChangePct *float64   `json:"claimed_change_pct"`     // e.g. 30 for "+30%"
-	Target           *float64   `json:"target,omitempty"`       // for goals: "10,000 followers"
-	Unknown          string     `json:"unknown,omitempty"`      // a metric-like phrase that matched nothing
-	Period           string     `json:"period,omitempty"`       // a period named in the question
-	Span             *Span      `json:"span,omitempty"`         // the stretch of time a direct question asks about
-	DidYouMean       string     `json:"did_you_mean,omitempty"` // the question's word read as the metric's name, corrected ("contati")
+	Kind             IntentKind    `json:"kind"`
+	Metric           string        `json:"metric"`                 // metric id, "" when none was named
+	Direction        string        `json:"direction"`              // up | down | ""
+	ClaimedChangePct *float64      `json:"claimed_change_pct"`     // e.g. 30 for "+30%"
+	Target           *float64      `json:"target,omitempty"`       // for goals: "10,000 followers"
+	Unknown          string        `json:"unknown,omitempty"`      // a metric-like phrase that matched nothing
+	Period           string        `json:"period,omitempty"`       // a period named in the question
+	Span             *Span         `json:"span,omitempty"`         // the stretch of time a direct question asks about
+	DidYouMean       string        `json:"did_you_mean,omitempty"` // the question's word read as the metric's name, corrected ("contati")
+	Figures          []AskerFigure `json:"figures,omitempty"`      // numbers the asker typed, for a report
 }
 
 // Fact is something a person told the bot in answer to a question.
