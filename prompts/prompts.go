@@ -344,9 +344,19 @@ func (v View) Drivers(id any, list any) string {
 	var parts []string
 	for _, it := range items {
 		m, _ := it.(map[string]any)
-		parts = append(parts, v.Cap(fmt.Sprint(m["part"]))+" "+v.SVal(id, m["delta"]))
+		parts = append(parts, v.Cap(v.Label(m["part"]))+" "+v.SVal(id, m["delta"]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Label is a breakdown's label for people: a channel the templates know in the view's
+// language ("paid_social": "social a pagamento"), any other as the data wrote it.
+func (v View) Label(part any) string {
+	p := fmt.Sprint(part)
+	if v.Set.Has("ui.channel." + p) {
+		return v.Set.UI("channel." + p)
+	}
+	return p
 }
 
 // Rough rounds an estimate for saying it: a share to a whole percent (0.3846: 0.38), any

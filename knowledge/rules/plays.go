@@ -57,7 +57,7 @@ var vanityStage = map[string]string{"followers": "awareness", "likes": "awarenes
 
 // playsFamily chooses the play for the situation, the most pressing first: a crossed
 // limit, leads not followed up, low lead quality, a vanity metric, unreliable data, a
-// question whose figure the data does not confirm, a fall, a rising acquisition cost,
+// question whose figure the data does not confirm, a rising acquisition cost, a fall,
 // lead quality not yet known, then a rise (scale what drove it only when it is unusual,
 // else hold steady) or, for how-are-we-doing, the weekly review.
 func playsFamily(e *eval) {
@@ -88,14 +88,14 @@ func (e *eval) choosePlay() *Play {
 			}
 		}
 		return e.withKPI(&Play{Kind: PlayRedirectVanity, Owner: "marketing", Stage: stage}, order...)
-	case r.Fired(UTMInconsistent) || asked(DataGap) || e.firedOn(DataGap, "periods") || asked(UnknownMetric) || r.Fired(UnknownMetric) && id == "":
+	case e.sourcesSplit(id) || asked(DataGap) || e.firedOn(DataGap, "periods") || asked(UnknownMetric) || r.Fired(UnknownMetric) && id == "":
 		return &Play{Kind: PlayFixTracking, Owner: "agency"}
 	case r.Fired(PremiseMismatch):
 		return &Play{Kind: PlayOneNumber, Owner: "agency"}
-	case e.fell(id):
-		return &Play{Kind: PlayDiagnoseDecline, Owner: "agency", KPI: id, Better: betterWord(id)}
 	case r.Fired(CACRising) && (costMetrics[id] || e.overview()):
 		return e.withKPIs(&Play{Kind: PlayRetentionPlan, Owner: "owner"}, append(e.stageKPIs("retention"), "cac"))
+	case e.fell(id):
+		return &Play{Kind: PlayDiagnoseDecline, Owner: "agency", KPI: id, Better: betterWord(id)}
 	case leadMetrics[id] && (slices.ContainsFunc(r.Questions, func(q Question) bool { return q.Topic == TopicLeadQuality || q.Topic == TopicSalesFollowup }) || e.ranges["qualified_rate"] != nil):
 		return &Play{Kind: PlayMeasureQuality, Owner: "marketing"}
 	case e.overview() || id == "":
@@ -164,6 +164,20 @@ func (e *eval) fell(id string) bool {
 		return v > pv
 	}
 	return false
+}
+
+// sourcesSplit reports whether inconsistent UTM sources split the metric asked about (or,
+// for an overview, any metric): its results by source cannot be compared.
+func (e *eval) sourcesSplit(id string) bool {
+	f, ok := e.res.Finding(UTMInconsistent)
+	if !ok {
+		return false
+	}
+	if e.overview() || id == "" {
+		return true
+	}
+	related := Related(id)
+	return slices.ContainsFunc(f.Evidence, func(d Datum) bool { return related[d.Metric] })
 }
 
 func betterWord(id string) string {
