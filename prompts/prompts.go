@@ -349,6 +349,21 @@ func (v View) Drivers(id any, list any) string {
 	return strings.Join(parts, ", ")
 }
 
+// SPts is a part of a ratio's change with its sign: percentage points for a rate ("−2,1
+// punti"), the metric's own unit otherwise ("+€12").
+func (v View) SPts(id any, x any) string {
+	if metric.KindOf(fmt.Sprint(id)) != metric.Ratio {
+		return v.SVal(id, x)
+	}
+	f := toFloat(x)
+	s := metric.Decimal(math.Abs(f), 1, v.lang())
+	sign := "+"
+	if f < 0 {
+		sign = "−"
+	}
+	return sign + s + " " + v.Set.UI("points")
+}
+
 // Label is a breakdown's label for people: a channel the templates know in the view's
 // language ("paid_social": "social a pagamento"), any other as the data wrote it.
 func (v View) Label(part any) string {

@@ -131,7 +131,7 @@ func answerLines(v prompts.View, id string, res rules.Result, brief bool) (norma
 		switch f.Rule {
 		case rules.UnusualChange, rules.WithinNormalRange:
 			normal, err = v.Verdict(f, brief)
-		case rules.ChangeDrivers:
+		case rules.ChangeDrivers, rules.RatioDrivers:
 			drivers, err = v.Verdict(f, brief)
 		}
 		if err != nil {

@@ -77,6 +77,7 @@ var families = []family{
 	{"premise", premiseFamily},
 	{"normal or unusual", normalFamily},
 	{"drivers", driversFamily},
+	{"ratio drivers", ratioFamily},
 	{"data quality", dataQualityFamily},
 	{"lead quality and follow-up", leadsFamily},
 	{"vanity", vanityFamily},

@@ -43,6 +43,8 @@ const (
 	WithinNormalRange RuleID = "within_normal_range"
 	// what drove the change of the metric asked about, by the parts of a breakdown
 	ChangeDrivers RuleID = "change_drivers"
+	// what moved a ratio asked about: its numerator or its denominator, mix or rate
+	RatioDrivers RuleID = "ratio_drivers"
 	// a direct question's figure: a metric over a span, with its source
 	MetricValue RuleID = "metric_value"
 	// a whole report: each number, in order of importance, with what it is and what to check
@@ -53,7 +55,7 @@ const (
 
 // AllRules lists every rule id in the order findings are reported.
 var AllRules = []RuleID{
-	UnknownMetric, MetricValue, ReportItem, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
+	UnknownMetric, MetricValue, ReportItem, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, RatioDrivers, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
 	LeadQualityLow, FollowupGap, VanityMetric, LimitBreached, ValueAtRisk, GoalOffTrack, GoalOnTrack,
 	CACRising, ChannelConcentrated, ChannelDependence, MissingFunnelKPI, StrategySignals,
 }
