@@ -86,6 +86,7 @@ type Expect struct {
 	AskedBack []string `yaml:"asked_back"` // topic@handle put again
 	Later     bool     `yaml:"later"`      // a reminder is announced
 	NoFacts   []string `yaml:"no_facts"`   // topics that must have no fact
+	Asks      []string `yaml:"asks"`       // phrases the questions put must contain
 	Play      string   `yaml:"play"`       // the play the draft proposes (rules.PlayKind)
 	KPI       string   `yaml:"kpi"`        // the decisional KPI its success is judged on
 }
@@ -414,6 +415,15 @@ func checkReply(n int, ex Expect, r conversation.Reply, draft string, failf func
 	for _, tp := range ex.Topics {
 		if !asked[tp] {
 			failf("turn %d: no question %s (asked: %s)", n, tp, keys(asked))
+		}
+	}
+	var texts []string
+	for _, q := range r.Questions {
+		texts = append(texts, q.Text)
+	}
+	for _, a := range ex.Asks {
+		if !strings.Contains(strings.Join(texts, "\n"), a) {
+			failf("turn %d: no question says %q (they say %q)", n, a, texts)
 		}
 	}
 	checkSaidBack(n, ex, r, failf)

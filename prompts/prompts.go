@@ -374,11 +374,14 @@ func (v View) Label(part any) string {
 	return p
 }
 
-// Rough rounds an estimate for saying it: a share to a whole percent (0.3846: 0.38), any
-// other figure of 10 or more to a whole number. "circa il 38%", not "circa il 38,5%".
+// Rough rounds an estimate for saying it: a share to a whole percent (0.3846: 0.38), a
+// small one below 10% to a tenth of a percent (0.0227: 2.3%, not 2%), any other figure of
+// 10 or more to a whole number. "circa il 38%", not "circa il 38,5%".
 func (v View) Rough(x any) float64 {
 	f := toFloat(x)
 	switch {
+	case math.Abs(f) < 0.1:
+		return math.Round(f*1000) / 1000
 	case math.Abs(f) <= 1:
 		return math.Round(f*100) / 100
 	case math.Abs(f) >= 10:
@@ -646,9 +649,10 @@ type FindingData struct {
 
 // QuestionData is what a question template sees.
 type QuestionData struct {
-	V View
-	Q rules.Question
-	P map[string]any
+	V      View
+	Q      rules.Question
+	P      map[string]any
+	Formal bool // the person asked is addressed with "Lei"
 }
 
 // FindingMessage renders a finding in the view's language.
@@ -686,7 +690,13 @@ func (v View) QuestionText(q rules.Question) (string, error) {
 	if p == nil {
 		p = map[string]any{}
 	}
-	return v.Set.Render("question."+string(q.Topic), QuestionData{V: v, Q: q, P: p})
+	formal := false
+	for _, x := range v.People {
+		if x.Handle == q.To {
+			formal = x.Tone == "formal"
+		}
+	}
+	return v.Set.Render("question."+string(q.Topic), QuestionData{V: v, Q: q, P: p, Formal: formal})
 }
 
 // ReaskText renders a number question put again after a reply that gave no share for it,
@@ -741,6 +751,7 @@ type DraftData struct {
 	Drivers   string // what drove its change
 	Metric    string
 	Premise   []string
+	ReadAs    string // the question's words read as a metric's name with a typo ("contati")
 	Facts     []FactView
 	Key       []string // at most three findings about the metric asked, and any critical one
 	Report    []string // a whole report's numbers, most important first

@@ -24,3 +24,15 @@ func TestItalianArticles(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "the 83", en.Dei(83.0))
 }
+
+// TestPercentPrecision: percentages keep the precision that matters: a 2.27% churn is
+// 2.3%, not 2%, also when it is an estimate; a large share is said to a tenth at most.
+func TestPercentPrecision(t *testing.T) {
+	t.Parallel()
+	for lang, want := range map[string][]string{"it": {"2,3%", "2%", "38,5%", "0,5%", "2,3%", "38%"}, "en": {"2.3%", "2%", "38.5%", "0.5%", "2.3%", "38%"}} {
+		v, err := prompts.NewView(lang, nil)
+		require.NoError(t, err)
+		got := []string{v.Val("churn", 0.0227), v.Val("churn", 0.02), v.Pct(0.3846), v.Pct(0.005), v.Pct(v.Rough(0.0227)), v.Pct(v.Rough(0.3846))}
+		require.Equal(t, want, got, lang)
+	}
+}

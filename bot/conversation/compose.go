@@ -25,8 +25,9 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 		Followup: p.Thresholds.FollowupRateMin,
 	}
 	if in.Kind == rules.KindValue {
-		return directAnswer(v, res)
+		return directAnswer(v, in, res)
 	}
+	d.ReadAs = in.DidYouMean
 	if in.Kind == rules.KindReport {
 		var err error
 		if d.Report, d.Others, err = reportLines(v, res, d.Detailed); err != nil {
@@ -60,7 +61,11 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 	}
 	for _, q := range open {
 		x, _ := p.Person(q.To)
-		d.Open = append(d.Open, prompts.OpenView{Name: x.FirstName(), Topic: string(q.Topic), Text: q.Text})
+		text, err := v.QuestionText(q) // in the draft's language, whatever the person was asked in
+		if err != nil {
+			return "", err
+		}
+		d.Open = append(d.Open, prompts.OpenView{Name: x.FirstName(), Topic: string(q.Topic), Text: text})
 	}
 	if d.Normal, d.Drivers, err = answerLines(v, d.Metric, res, !d.Detailed); err != nil {
 		return "", err
@@ -77,12 +82,12 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 
 // directAnswer answers a direct question in one sentence: the figure, its period and its
 // source (or why there is none).
-func directAnswer(v prompts.View, res rules.Result) (string, error) {
+func directAnswer(v prompts.View, in rules.Intent, res rules.Result) (string, error) {
 	var lines []string
 	for _, f := range res.Findings {
 		lines = append(lines, f.Message)
 	}
-	return v.Set.Render("draft.value", map[string]any{"V": v, "Lines": lines})
+	return v.Set.Render("draft.value", map[string]any{"V": v, "Lines": lines, "ReadAs": in.DidYouMean, "Metric": in.Metric})
 }
 
 // reportLines are a whole report's numbers, in order of importance: five in a detailed

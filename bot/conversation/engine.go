@@ -402,19 +402,33 @@ func speakerOf(p *profile.Profile, req Request, th store.Thread, isNew bool) (pr
 }
 
 // localize words the findings and questions in the thread's language.
-func localize(view prompts.View, res *rules.Result) error {
+func localize(view prompts.View, p *profile.Profile, res *rules.Result) error {
 	var err error
 	for i := range res.Findings {
 		if res.Findings[i].Message, err = view.FindingMessage(res.Findings[i]); err != nil {
 			return err
 		}
 	}
-	for i := range res.Questions {
-		if res.Questions[i].Text, err = view.QuestionText(res.Questions[i]); err != nil {
+	for i, q := range res.Questions {
+		v, err := viewFor(view, p, q.To)
+		if err != nil {
+			return err
+		}
+		if res.Questions[i].Text, err = v.QuestionText(q); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// viewFor is the view to speak to a person in: their own language, else the thread's (an
+// English question from the owner does not make the bot ask Italian colleagues in English).
+func viewFor(thread prompts.View, p *profile.Profile, handle string) (prompts.View, error) {
+	x, ok := p.Person(handle)
+	if !ok || x.Language == "" || x.Language == thread.Set.Lang {
+		return thread, nil
+	}
+	return prompts.NewView(x.Language, p)
 }
 
 // resultEvents are the audit events of what the rules saw and did: the data, each rule

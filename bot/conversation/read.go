@@ -85,8 +85,15 @@ func (e *Engine) readQuestion(ctx context.Context, ws *workspace.Workspace, text
 	if in.Period == "" {
 		in.Period = parsed.Period
 	}
-	if parsed.Kind == rules.KindValue && in.Kind != rules.KindGoal {
-		in.Kind = rules.KindValue // "quanto", "how many": the parser's reading of a direct question stands
+	if (parsed.Kind == rules.KindValue || parsed.Kind == rules.KindReport) && in.Kind != rules.KindGoal {
+		in.Kind = parsed.Kind // "quanto", "how many", "cosa significa questo report": the parser's reading stands
+		in.Figures = parsed.Figures
+		if in.Kind == rules.KindReport {
+			in.Metric = ""
+		}
+	}
+	if in.Metric == parsed.Metric {
+		in.DidYouMean = parsed.DidYouMean // how the question's words were read, said in the draft
 	}
 	if in.Metric != "" {
 		in.Unknown = ""

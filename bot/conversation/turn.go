@@ -264,7 +264,7 @@ func (e *Engine) finish(ctx context.Context, t *turn) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	if err := localize(view, &t.res); err != nil {
+	if err := localize(view, p, &t.res); err != nil {
 		return Reply{}, err
 	}
 	res, facts := t.res, t.facts()
@@ -357,8 +357,16 @@ func (e *Engine) register(ctx context.Context, ws *workspace.Workspace, now time
 
 // sayBack writes what the thread says to the person who answered: what was read from
 // their reply, the number questions put to them again, the note that a reminder follows.
-func (t *turn) sayBack(view prompts.View, reply *Reply) error {
+func (t *turn) sayBack(thread prompts.View, reply *Reply) error {
 	formal := t.speaker.Tone == "formal" // Lei, not tu
+	// in the language of the reply, else the speaker's own, else the thread's
+	view, err := viewFor(thread, t.ws.Profile, t.speaker.Handle)
+	if lang := understand.DetectLanguage(understand.Words(t.text)); lang != "" && err == nil {
+		view, err = prompts.NewView(lang, t.ws.Profile)
+	}
+	if err != nil {
+		return err
+	}
 	for _, f := range t.newFacts {
 		if f.Reading == nil {
 			continue
@@ -370,14 +378,12 @@ func (t *turn) sayBack(view prompts.View, reply *Reply) error {
 		reply.Readback = append(reply.Readback, line)
 	}
 	for _, q := range t.askBack {
-		var err error
 		if q.Text, err = view.ReaskText(q, t.reading.Number, formal); err != nil {
 			return err
 		}
 		reply.AskedBack = append(reply.AskedBack, q)
 	}
 	if len(t.later) > 0 {
-		var err error
 		if reply.Later, err = view.Set.Render("later", map[string]any{"V": view, "To": t.speaker.Handle, "Hours": t.reading.LaterHours, "Formal": formal}); err != nil {
 			return err
 		}

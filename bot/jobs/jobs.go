@@ -22,6 +22,7 @@ import (
 // Store is what the jobs read and write.
 type Store interface {
 	Workspaces(ctx context.Context) ([]store.Workspace, error)
+	Workspace(ctx context.Context, id string) (store.Workspace, error)
 	Drafts(ctx context.Context, workspace string, states ...store.DraftState) ([]store.Draft, error)
 	Thread(ctx context.Context, workspace, id string) (store.Thread, error)
 	Events(ctx context.Context, workspace, threadID string) ([]store.Event, error)
@@ -205,7 +206,7 @@ func (j *Jobs) RemindAnswers(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
-		set, err := prompts.For(th.Language)
+		set, err := prompts.For(j.personLanguage(ctx, r.Workspace, r.Person, th.Language))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -224,6 +225,19 @@ func (j *Jobs) RemindAnswers(ctx context.Context) (int, error) {
 		sent++
 	}
 	return sent, errors.Join(errs...)
+}
+
+// personLanguage is the language a person is spoken to in: their own, as the profile
+// says, else the thread's (the questions put to them were put in it).
+func (j *Jobs) personLanguage(ctx context.Context, ws, handle, thread string) string {
+	p, err := workspace.ProfileByID(ctx, j.cfg.Store, ws)
+	if err != nil {
+		return thread
+	}
+	if x, ok := p.Person(handle); ok && x.Language != "" {
+		return x.Language
+	}
+	return thread
 }
 
 func (j *Jobs) reminderText(ctx context.Context, lang, ws string, d store.Draft, level int, to []string, age time.Duration, deadline int) (string, error) {

@@ -211,7 +211,7 @@ func TestAnswerReminders(t *testing.T) {
 		require.Equal(t, "c1", got.Channel, "in the question's thread")
 		require.Equal(t, []string{"marco"}, got.To)
 		require.Contains(t, got.Text, "@marco")
-		require.Contains(t, got.Text, "did sales follow up the 78 leads", "the question put to him, as it was put")
+		require.Contains(t, got.Text, "il commerciale ha ricontattato i 78 lead", "the question put to him, as it was put: in his own language")
 	})
 }
 

@@ -119,6 +119,9 @@ func Question(text string, res *metric.Resolver, phrases []metric.Phrase) (rules
 	lang := DetectLanguage(words)
 	in := rules.Intent{Kind: rules.KindWhy}
 	in.Metric, _ = FindMetric(words, phrases)
+	if in.Metric == "" {
+		in.Metric, in.DidYouMean = metricTypo(words, phrases)
+	}
 
 	up, down := hasAnyWord(words, upWords), hasAnyWord(words, downWords)
 	switch {
@@ -299,4 +302,59 @@ func hasAnyPhrase(lower string, words, list []string) bool {
 func ptr(v float64) *float64 {
 	v = math.Round(v*100) / 100
 	return &v
+}
+
+// notMetricTypos are common words one letter from a metric's name ("spesso" is not "speso").
+var notMetricTypos = map[string]bool{"spesso": true, "stesso": true, "stessi": true, "stessa": true, "costo": true, "costi": true,
+	"clienti": true, "cliente": true, "vendita": true, "vendite": true, "leader": true, "reached": true}
+
+// metricTypo finds a metric named with a typo ("contati" for contatti, "folowers"): a word
+// of five letters or more one letter from a name of six or more (two from eight, with the
+// same first two letters), with the same first letter; in a name of several words, one
+// word off. The nearest match wins, then the longest name; a tie between metrics is no
+// match. It returns the metric and the words as written.
+func metricTypo(words []string, phrases []metric.Phrase) (id, written string) {
+	dist := func(w, p string) int {
+		if len(w) < 5 || len(p) < 6 || w[0] != p[0] || stopWords[w] || notMetricTypos[w] {
+			return 99
+		}
+		limit := 1
+		if len(p) >= 8 && len(w) >= 8 && w[1] == p[1] {
+			limit = 2
+		}
+		if d := distance(w, p, limit); d <= limit {
+			return d
+		}
+		return 99
+	}
+	type match struct {
+		id, written string
+		d, n        int
+	}
+	var best []match
+	for _, ph := range phrases {
+		n := len(ph.Words)
+		for i := 0; i+n <= len(words); i++ {
+			d, off := 0, 0
+			for k := 0; k < n && off <= 1; k++ {
+				if words[i+k] != ph.Words[k] {
+					d, off = dist(words[i+k], ph.Words[k]), off+1
+				}
+			}
+			if off != 1 || d == 99 {
+				continue
+			}
+			m := match{ph.ID, strings.Join(words[i:i+n], " "), d, n}
+			switch {
+			case len(best) == 0 || d < best[0].d || d == best[0].d && n > best[0].n:
+				best = []match{m}
+			case d == best[0].d && n == best[0].n && m.id != best[0].id:
+				best = append(best, m)
+			}
+		}
+	}
+	if len(best) != 1 {
+		return "", ""
+	}
+	return best[0].id, best[0].written
 }

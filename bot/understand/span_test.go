@@ -92,3 +92,21 @@ func TestFigures(t *testing.T) {
 	require.Equal(t, rules.KindReport, in.Kind)
 	require.Empty(t, in.Figures)
 }
+
+// TestMetricTypo: a metric named with a typo is read as the metric, and the words kept to
+// say how they were read; common words near a metric's name are not.
+func TestMetricTypo(t *testing.T) {
+	t.Parallel()
+	r := metric.NewResolver(map[string][]string{"leads": {"contatti"}})
+	for q, want := range map[string][2]string{
+		"perché i contati sono aumentati?":       {"leads", "contati"},
+		"why did our folowers go up?":            {"followers", "folowers"},
+		"perché il tasso di conversone è sceso?": {"conversion_rate", "tasso di conversone"},
+		"perché spesso i lead calano?":           {"leads", ""},
+		"come va spesso il mese?":                {"", ""},
+	} {
+		in, _ := understand.Question(q, r, nil)
+		require.Equal(t, want[0], in.Metric, q)
+		require.Equal(t, want[1], in.DidYouMean, q)
+	}
+}

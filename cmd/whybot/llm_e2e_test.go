@@ -29,7 +29,7 @@ func TestEvalWithLLM(t *testing.T) {
 
 	m := regexp.MustCompile(`pass rate: rules (\d+)/(\d+) \(100%\), LLM (\d+)/(\d+)`).FindStringSubmatch(out)
 	require.NotNil(t, m, out)
-	require.Equal(t, m[1], m[3], "the scripted model agrees with the rules: the same cases pass")
+	require.Equal(t, m[1], m[3], "the scripted model agrees with the rules: the same cases pass: %s", out)
 	n, _ := strconv.Atoi(m[2])
 	require.GreaterOrEqual(t, n, 25)
 
