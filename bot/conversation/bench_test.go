@@ -38,6 +38,34 @@ func BenchmarkAsk(b *testing.B) {
 	}
 }
 
+// BenchmarkAskKinds measures the other kinds of question on the sample and on five years of
+// weekly data: a direct question over a quarter (the rows it rests on are found for its
+// source), a whole report (every number of the period ranked), and a why on a ratio (split
+// between numerator and denominator, mix and rate).
+//
+//	go test -run x -bench AskKinds -benchtime 200x ./bot/conversation/
+func BenchmarkAskKinds(b *testing.B) {
+	questions := map[string]string{"direct": "quanti lead nell'ultimo trimestre rispetto all'anno scorso?", "report": "cosa significa questo report?",
+		"ratio": "perché il costo per lead è cambiato?"}
+	for _, be := range storetest.Backends() {
+		for _, data := range []string{"sample", "big"} {
+			for _, kind := range []string{"direct", "report", "ratio"} {
+				b.Run(be.Name+"/"+data+"/"+kind, func(b *testing.B) {
+					bb := setupOn(b, be)
+					if data == "big" {
+						bb.ws = bigWorkspace(b, bb)
+					}
+					b.ReportAllocs()
+					b.ResetTimer()
+					for b.Loop() {
+						bb.ask(b, "", "anna", questions[kind])
+					}
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkMessage measures a chat message's whole path: finding its workspace (as Slack,
 // Discord and the web chat do, through the workspace registry: one indexed query while
 // the workspace is current) and the ask.
