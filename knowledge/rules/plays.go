@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"slices"
 
 	"github.com/whybot/whybot/knowledge/metric"
@@ -150,11 +151,16 @@ func (e *eval) stageKPIs(stage string) []string {
 	return out
 }
 
-// fell reports whether the metric asked about moved the wrong way since the previous period.
+// fell reports whether the metric asked about moved the wrong way since the previous period
+// by more than its usual swings: outside its expected range, or, with no range to judge by,
+// by 10% or more. A dip within the normal range is held steady, not diagnosed.
 func (e *eval) fell(id string) bool {
 	v, ok1 := e.latest[id]
 	pv, ok2 := e.previous[id]
-	if id == "" || !ok1 || !ok2 || v == pv {
+	if id == "" || !ok1 || !ok2 || v == pv || e.firedOn(WithinNormalRange, id) {
+		return false
+	}
+	if !e.firedOn(UnusualChange, id) && (pv == 0 || math.Abs(v-pv)/math.Abs(pv) < 0.1) {
 		return false
 	}
 	switch metric.BetterOf(id) {
