@@ -463,6 +463,19 @@ func (v View) Span(kind, from, to any) string {
 	return v.Set.Text("ui.span."+fmt.Sprint(kind), data)
 }
 
+// At is a period with the Italian "a" before it, "ad" before a vowel: "a ottobre 2026",
+// "ad agosto 2026" (English: "in October 2026").
+func (v View) At(label any) string {
+	name := v.Period(label)
+	if v.lang() != "it" {
+		return "in " + name
+	}
+	if strings.HasPrefix(name, "a") {
+		return "ad " + name
+	}
+	return "a " + name
+}
+
 // Month writes a YYYY-MM month.
 func (v View) Month(label any) string { return v.Period(label) }
 

@@ -20,9 +20,16 @@ func TestItalianArticles(t *testing.T) {
 	for x, want := range map[float64]string{0: "lo 0%", 0.01: "l'1%", 0.11: "l'11%", 0.8: "l'80%", 0.4: "il 40%", 0.18: "il 18%"} {
 		require.Equal(t, want, v.ArtPct(x), "%v", x)
 	}
+	require.Equal(t, "ad agosto 2026", v.At("2026-08"))
+	require.Equal(t, "a ottobre 2026", v.At("2026-10"))
+	require.Equal(t, "ad agosto 2026", v.Span("month", "2026-08", "2026-08"))
+	require.Equal(t, "ai follower", v.Prep("a", "followers"))
+	require.Equal(t, "sulle ricerche non di brand", v.Prep("su", "non_branded_search"))
+	require.Equal(t, "la quota di lead qualificati", v.ArtName("qualified_rate"))
 	en, err := prompts.NewView("en", nil)
 	require.NoError(t, err)
 	require.Equal(t, "the 83", en.Dei(83.0))
+	require.Equal(t, "in August 2026", en.At("2026-08"))
 }
 
 // TestPercentPrecision: percentages keep the precision that matters: a 2.27% churn is

@@ -14,7 +14,7 @@ import (
 )
 
 // numberRe finds figures as people write them: 1.234,5 (it), 1,234.5 (en), 30%, 12k.
-var numberRe = regexp.MustCompile(`[0-9]+(?:[.,'’ ][0-9]{3})*(?:[.,][0-9]+)?`)
+var numberRe = regexp.MustCompile(`[0-9]+(?:[.,'’][0-9]{3})*(?:[.,][0-9]+)?`)
 
 // numbers reads every figure in a text, each in both readings when the separator is
 // ambiguous (1.234 is 1234 in Italian and 1.234 in English).

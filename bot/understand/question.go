@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/whybot/whybot/knowledge/metric"
@@ -179,7 +180,8 @@ func Question(text string, res *metric.Resolver, phrases []metric.Phrase) (rules
 		}
 	} else if figures := Figures(text, phrases); !why && isReport(lower, words, figures) {
 		in = rules.Intent{Kind: rules.KindReport, Figures: figures}
-	} else if !why && in.ClaimedChangePct == nil && hasAnyPhrase(lower, words, valueWords) && (in.Metric != "" || valueSubject(lower) != "") {
+	} else if !why && in.ClaimedChangePct == nil && (hasAnyPhrase(lower, words, valueWords) && (in.Metric != "" || valueSubject(lower) != "") ||
+		in.Metric != "" && in.Direction == "" && namesTime(text)) {
 		in.Kind = rules.KindValue
 		if in.Metric == "" {
 			in.Unknown = valueSubject(lower)
@@ -202,6 +204,13 @@ var (
 	valueEN = regexp.MustCompile(`how (?:much|many)\s+([a-z][a-z \-]{1,40}?)\s+(?:did|do|does|have|has|were|was|are|is|in|on|for|this|last|we|did|so|since)\b`)
 	valueIT = regexp.MustCompile(`quant[oiea]\s+([a-zà-ù][a-zà-ù \-]{1,40}?)\s+(?:abbiamo|avete|hanno|ha|sono|è|a|ad|in|nel|nell|di|del|questo|quest|lo|il|da|dal|nello|negli|nei)\b`)
 )
+
+// namesTime reports whether a question names a month, a quarter or a year ("lead a
+// ottobre?", "spend in Q3"): with a metric and nothing else asked, it asks for the figure.
+func namesTime(text string) bool {
+	s := ParseSpan(text, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{})
+	return s != nil && s.Kind != ""
+}
 
 // valueSubject is what a direct question asks the amount of ("how many new patients in
 // March" → "new patients"), or "".

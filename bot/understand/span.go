@@ -28,6 +28,10 @@ var (
 	quarterRe   = regexp.MustCompile(`\bq([1-4])\b|\b([1-4])\s*°?\s*trimestre\b`)
 	ordinals    = map[string]int{"primo": 1, "secondo": 2, "terzo": 3, "quarto": 4, "first": 1, "second": 2, "third": 3, "fourth": 4}
 	compareYoY  = []string{"rispetto all'anno scorso", "rispetto allo scorso anno", "rispetto a un anno fa", "sull'anno scorso", "anno su anno", "vs last year", "versus last year", "compared to last year", "compared with last year", "than last year", "year over year", "year-over-year", "year on year", "year-on-year", "yoy", "vs a year ago", "than a year ago", "a year earlier", "un anno prima", "stesso periodo dell'anno scorso", "same period last year"}
+	comparePrev = []string{"rispetto al mese scorso", "rispetto al mese prima", "rispetto al mese precedente", "sul mese scorso", "mese su mese",
+		"rispetto al trimestre scorso", "rispetto al trimestre precedente", "vs last month", "versus last month", "compared to last month",
+		"compared with last month", "than last month", "month over month", "month-over-month", "month on month", "mom",
+		"vs the previous month", "vs last quarter", "compared with last quarter", "than last quarter", "quarter over quarter"}
 	lastQuarter = []string{"ultimo trimestre", "trimestre scorso", "scorso trimestre", "last quarter", "previous quarter", "past quarter"}
 	thisQuarter = []string{"questo trimestre", "trimestre in corso", "this quarter"}
 	ytdWords    = []string{"da inizio anno", "dall'inizio dell'anno", "quest'anno", "questo anno", "this year", "year to date", "year-to-date", "ytd", "so far this year"}
@@ -49,12 +53,17 @@ func ParseSpan(text string, now, latest time.Time) *rules.Span {
 	}
 	ref := time.Date(latest.Year(), latest.Month(), 1, 0, 0, 0, 0, time.UTC)
 	s := &rules.Span{}
-	if hasAnyPhrase(lower, words, compareYoY) {
-		s.Compare = "yoy"
-		for _, p := range compareYoY {
-			lower = strings.ReplaceAll(lower, p, " ")
+	for _, c := range []struct {
+		kind    string
+		phrases []string
+	}{{"yoy", compareYoY}, {"previous", comparePrev}} {
+		if s.Compare == "" && hasAnyPhrase(lower, words, c.phrases) {
+			s.Compare = c.kind
+			for _, p := range c.phrases {
+				lower = strings.ReplaceAll(lower, p, " ")
+			}
+			words = Words(lower)
 		}
-		words = Words(lower)
 	}
 	year, hasYear := 0, false
 	if m := yearRe.FindStringSubmatch(lower); m != nil {

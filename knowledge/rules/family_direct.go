@@ -39,7 +39,7 @@ func directFamily(e *eval) {
 	if !ok {
 		return
 	}
-	params := map[string]any{"metric": it.Metric, "kind": span.Kind, "from": span.From, "to": span.To,
+	params := map[string]any{"metric": it.Metric, "kind": span.Kind, "from": span.From, "to": span.To, "compare": span.Compare,
 		"first": ds.Periods[0].String(), "last": e.period}
 	a, ok := ds.Aggregate(it.Metric, from, to)
 	if !ok {
@@ -56,8 +56,8 @@ func directFamily(e *eval) {
 	}
 	params["source"] = sourceOf(a.Rows)
 	ev := evidenceOf(a)
-	if span.Compare == "yoy" {
-		if pf, pt, ok := spanTimes(span, -1); ok {
+	if span.Compare != "" {
+		if pf, pt, ok := compareTimes(span); ok {
 			if b, ok := ds.Aggregate(it.Metric, pf, pt); ok && len(b.Missing) == 0 {
 				params["compare_value"] = round(b.Value)
 				params["compare_from"], params["compare_to"] = pf.Format("2006-01"), pt.AddDate(0, -1, 0).Format("2006-01")
@@ -71,6 +71,21 @@ func directFamily(e *eval) {
 		}
 	}
 	e.add(Finding{Rule: MetricValue, Severity: Info, Subject: it.Metric, Params: params, Evidence: ev})
+}
+
+// compareTimes is the span a direct question compares with: the same span a year before
+// ("yoy"), or the span of the same length just before it ("previous": the month before a
+// month, the quarter before a quarter).
+func compareTimes(s *Span) (time.Time, time.Time, bool) {
+	if s.Compare == "yoy" {
+		return spanTimes(s, -1)
+	}
+	from, to, ok := spanTimes(s, 0)
+	if !ok {
+		return from, to, false
+	}
+	months := (to.Year()-from.Year())*12 + int(to.Month()-from.Month())
+	return from.AddDate(0, -months, 0), from, true
 }
 
 // spanTimes is the span shifted by years, as [from, to): its first month's start and the
