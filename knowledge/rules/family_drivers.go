@@ -15,8 +15,9 @@ import (
 var driverDims = []string{"source", "channel", "campaign", "segment", "category"}
 
 // driversFamily says what drove the change of the metric asked about (change_drivers):
-// the one to three parts of a breakdown that moved most in the direction of the change,
-// each with its contribution.
+// over every breakdown the data has, the one to three parts that moved most in the
+// direction of the change, each with its contribution and its share of it; the first
+// breakdown names the drivers, the others follow ("also").
 func driversFamily(e *eval) {
 	id, ds, L := e.subject, e.ds, e.L
 	if id == "" || L == 0 || (e.it.Kind != KindWhy && e.it.Kind != KindStatus) || metric.KindOf(id) == metric.Ratio {
@@ -28,6 +29,9 @@ func driversFamily(e *eval) {
 	if !ok1 || !ok2 || delta == 0 {
 		return
 	}
+	var params map[string]any
+	var also []any
+	ev := []Datum{}
 	for _, dim := range driverDims {
 		cur, prev := ds.Breakdown(L, id, dim), ds.Breakdown(L-1, id, dim)
 		if dim == "source" {
@@ -38,16 +42,24 @@ func driversFamily(e *eval) {
 			continue
 		}
 		var drivers []any
-		ev := []Datum{}
 		for _, p := range parts {
 			drivers = append(drivers, map[string]any{"part": p.key, "delta": round(p.delta), "share": round(p.delta / delta)})
 			ev = append(ev, Datum{Metric: id, Period: e.period, Value: cur[p.key], Source: dim + "=" + p.key},
 				Datum{Metric: id, Period: e.prevPeriod, Value: prev[p.key], Source: dim + "=" + p.key})
 		}
-		e.add(Finding{Rule: ChangeDrivers, Severity: Info, Subject: id, Evidence: ev,
-			Params: map[string]any{"metric": id, "dim": dim, "delta": round(delta), "drivers": drivers, "period": e.period, "previous_period": e.prevPeriod}})
+		if params == nil { // the first breakdown names the drivers; the others follow
+			params = map[string]any{"metric": id, "dim": dim, "delta": round(delta), "drivers": drivers, "period": e.period, "previous_period": e.prevPeriod}
+			continue
+		}
+		also = append(also, map[string]any{"dim": dim, "drivers": drivers})
+	}
+	if params == nil {
 		return
 	}
+	if len(also) > 0 {
+		params["also"] = also
+	}
+	e.add(Finding{Rule: ChangeDrivers, Severity: Info, Subject: id, Evidence: ev, Params: params})
 }
 
 type contribution struct {

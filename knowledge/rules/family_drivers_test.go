@@ -9,7 +9,7 @@ import (
 )
 
 // What drove the sample's +18 leads: by source, with fb and Facebook one source, the three
-// largest parts that moved the same way; a fall names what fell; a ratio is not summed.
+// largest parts that moved the same way, and by channel too; a fall names what fell; a ratio is not summed.
 func TestDriversFamily(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
@@ -26,7 +26,12 @@ func TestDriversFamily(t *testing.T) {
 		map[string]any{"part": "google", "delta": 7.0, "share": 0.39},
 		map[string]any{"part": "linkedin", "delta": 3.0, "share": 0.17},
 	}, f.Params["drivers"])
-	require.Len(t, f.Evidence, 6, "each part's value in both periods")
+	require.Equal(t, []any{map[string]any{"dim": "channel", "drivers": []any{
+		map[string]any{"part": "paid_social", "delta": 10.0, "share": 0.56},
+		map[string]any{"part": "search", "delta": 7.0, "share": 0.39},
+		map[string]any{"part": "email", "delta": 1.0, "share": 0.06},
+	}}}, f.Params["also"], "every breakdown the data has")
+	require.Len(t, f.Evidence, 12, "each part's value in both periods, in both breakdowns")
 
 	fall := setup(t, "period,metric,value,channel\n2026-09,leads,30,search\n2026-09,leads,20,social\n2026-10,leads,22,search\n2026-10,leads,21,social\n")
 	f, ok = eval(fall, "leads").Finding(rules.ChangeDrivers)
