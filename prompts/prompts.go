@@ -188,7 +188,8 @@ func (v View) Plural(id any) bool {
 		}
 		return false
 	}
-	return metric.KindOf(fmt.Sprint(id)) == metric.Count && strings.HasSuffix(v.Name(id), "s")
+	name, kind := v.Name(id), metric.KindOf(fmt.Sprint(id))
+	return (kind == metric.Count || kind == metric.Number && !metric.Known(fmt.Sprint(id))) && strings.HasSuffix(name, "s") && !strings.HasSuffix(name, "ss")
 }
 
 // Cap capitalises the first letter.

@@ -71,13 +71,22 @@ func compose(v prompts.View, p *profile.Profile, asker profile.Person, in rules.
 		return "", err
 	}
 	if d.Play != nil {
-		d.OwnerRole = d.Play.Owner
-		if x, ok := p.ByRole(d.Play.Owner); ok {
-			d.OwnerName = x.FirstName()
-		}
-		d.OwnerRole = v.Role(d.OwnerRole)
+		owner := ownerOf(p, d.Play.Owner)
+		d.OwnerRole, d.OwnerName = v.Role(owner.Role), owner.FirstName()
 	}
 	return v.Draft(d)
+}
+
+// ownerOf is who owns a play: the first person with its role, else the agency, else the
+// owner (a company with no marketing person still has someone to run the test), else the
+// role alone.
+func ownerOf(p *profile.Profile, role string) profile.Person {
+	for _, r := range []string{role, "agency", "owner"} {
+		if x, ok := p.ByRole(r); ok {
+			return x
+		}
+	}
+	return profile.Person{Role: role}
 }
 
 // directAnswer answers a direct question in one sentence: the figure, its period and its

@@ -10,7 +10,8 @@ import (
 const (
 	Summed     = "sum"   // counts and amounts, added up
 	Recomputed = "ratio" // a derived metric, recomputed from its summed inputs (CAC = spend / new customers)
-	Averaged   = "mean"  // any other metric (a rate given as such, a duration): the mean of its periods
+	Averaged   = "mean"  // a rate given as such, a duration: the mean of its periods
+	Listed     = "list"  // a metric of unknown kind over several periods: summing or averaging would be a guess, so each period's value
 )
 
 // Aggregate is a metric over the periods that start within a span, with what it rests on.
@@ -18,8 +19,9 @@ type Aggregate struct {
 	Metric  string
 	Value   float64
 	Method  string
-	Periods []string // the span's periods the value covers
-	Missing []string // the span's periods the data has no value for
+	Periods []string  // the span's periods the value covers
+	Values  []float64 // for a list: each period's value, in the order of Periods
+	Missing []string  // the span's periods the data has no value for
 	// for a recomputed ratio: its numerator and denominator, summed
 	NumID, DenID string
 	Num, Den     float64
@@ -58,6 +60,13 @@ func (d *Dataset) Aggregate(id string, from, to time.Time) (Aggregate, bool) {
 		a.Method, a.Value = Recomputed, num/den
 		a.NumID, a.DenID, a.Num, a.Den = dv.Inputs[0], dv.Inputs[1], num, den
 		a.Rows = append(d.rowsOf(idx, dv.Inputs[0]), d.rowsOf(idx, dv.Inputs[1])...)
+	case metric.KindOf(id) == metric.Number && !metric.Known(id) && len(idx) > 1:
+		a.Method = Listed
+		for _, i := range idx {
+			v, _ := d.Value(i, id)
+			a.Values = append(a.Values, v)
+		}
+		a.Rows = d.rowsOf(idx, id)
 	default:
 		a.Method, a.Value = Averaged, d.total(id, idx)/float64(len(idx))
 		a.Rows = d.rowsOf(idx, id)

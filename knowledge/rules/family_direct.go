@@ -48,6 +48,15 @@ func directFamily(e *eval) {
 		return
 	}
 	params["value"], params["method"], params["periods"] = round(a.Value), a.Method, len(a.Periods)
+	if a.Method == kpi.Listed {
+		var list []any
+		for i, p := range a.Periods {
+			list = append(list, map[string]any{"period": p, "value": round(a.Values[i])})
+		}
+		params["list"] = list
+		delete(params, "value")
+		span = &Span{Kind: span.Kind, From: span.From, To: span.To} // a list has no total to compare
+	}
 	if len(a.Missing) > 0 {
 		params["missing"] = a.Missing
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/whybot/whybot/knowledge/kpi"
@@ -60,7 +62,7 @@ func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Profile: p, Data: ds, Rules: set, Resolver: res, Phrases: res.Phrases(), DataFiles: abs}, nil
+	return &Workspace{Profile: p, Data: ds, Rules: set, Resolver: res, Phrases: phrases(res, ds), DataFiles: abs}, nil
 }
 
 // FromStore rebuilds a workspace from its stored profile and the data files it recorded.
@@ -87,7 +89,7 @@ func FromSnapshot(w store.Workspace, rows []kpi.Row) (*Workspace, error) {
 		return nil, err
 	}
 	res := p.Resolver()
-	return &Workspace{Profile: p, Data: ds, Rules: set, Resolver: res, Phrases: res.Phrases(), DataFiles: w.DataFiles}, nil
+	return &Workspace{Profile: p, Data: ds, Rules: set, Resolver: res, Phrases: phrases(res, ds), DataFiles: w.DataFiles}, nil
 }
 
 // KPIRows is the workspace's data, as its snapshot is stored.
@@ -168,4 +170,22 @@ func (w *Workspace) Record() (store.Workspace, error) {
 	}
 	return store.Workspace{ID: w.Profile.Workspace, Company: w.Profile.Company, Profile: b, DataFiles: w.DataFiles,
 		SlackTeam: w.Profile.Slack.Team, DiscordGuild: w.Profile.Discord.Guild}, nil
+}
+
+// phrases are the names a question may use for a metric: the catalogue's and the
+// glossary's, and every metric of the data by its own id's words ("no_show_rate": "no show
+// rate"), longest first.
+func phrases(res *metric.Resolver, ds *kpi.Dataset) []metric.Phrase {
+	out := res.Phrases()
+	known := map[string]bool{}
+	for _, ph := range out {
+		known[strings.Join(ph.Words, "_")] = true
+	}
+	for _, id := range ds.Metrics() {
+		if !known[id] {
+			out = append(out, metric.Phrase{Words: strings.Split(id, "_"), ID: id})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Words) > len(out[j].Words) })
+	return out
 }
