@@ -1,6 +1,7 @@
 package understand
 
 import (
+	"math"
 	"regexp"
 	"strings"
 
@@ -29,6 +30,7 @@ var (
 	signedPctRe = regexp.MustCompile(`([+\-−–])\s*(\d+(?:[.,]\d+)?)\s*(?:%|per\s*cento|percent)`)
 	plainPctRe  = regexp.MustCompile(`(\d+(?:[.,]\d+)?)\s*(?:%|per\s*cento|percent)`)
 	secondsRe   = regexp.MustCompile(`(\d+(?:[.,]\d+)?)\s*(?:s|sec|secondi|seconds|secs)\b`)
+	signedNumRe = regexp.MustCompile(`(?:^|\s|\()([+\-−–])\s?(\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?)\s*(k|mila)?`)
 	plainNumRe  = regexp.MustCompile(`(\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?)\s*(k|mila)?`)
 	clauseRe    = regexp.MustCompile(`,\s+|[;:?!\n]+|\s+e\s+|\s+and\s+|\.\s+`)
 	fromRe      = regexp.MustCompile(`\b(?:da|dal|dallo|dalla|dai|dagli|dalle|from|via|through)\s+(?:il |lo |la |i |gli |le |the )?(.+)`)
@@ -76,10 +78,18 @@ func withoutName(clause, id string, phrases []metric.Phrase) string {
 // a word of rising or falling), a share of a channel, a duration, or a value.
 func figureIn(clause string, words []string) (rules.AskerFigure, bool) {
 	num := func(s string) float64 { v, _ := ParseNumber(s, ""); return v }
-	if m := signedPctRe.FindStringSubmatch(clause); m != nil {
-		v := num(m[2])
-		if m[1] != "+" {
+	if loc := signedPctRe.FindStringSubmatchIndex(clause); loc != nil {
+		v := num(clause[loc[4]:loc[5]])
+		if clause[loc[2]:loc[3]] != "+" {
 			v = -v
+		}
+		// "sessioni 12.400 (+8%)": the value, with its change
+		rest := clause[:loc[0]] + " " + clause[loc[1]:]
+		if m := plainNumRe.FindStringSubmatch(rest); m != nil {
+			if x, ok := ParseNumber(m[1], m[2]); ok {
+				c := v
+				return rules.AskerFigure{Kind: "value", Value: x, Change: &c}, true
+			}
 		}
 		return rules.AskerFigure{Kind: "change", Value: v}, true
 	}
@@ -88,7 +98,7 @@ func figureIn(clause string, words []string) (rules.AskerFigure, bool) {
 		if from := fromRe.FindStringSubmatch(clause); from != nil { // "dal paid social", "from email"
 			for _, c := range channelWords {
 				if strings.HasPrefix(from[1], c.phrase) {
-					return rules.AskerFigure{Kind: "share", Value: v / 100, Part: c.channel}, true
+					return rules.AskerFigure{Kind: "share", Value: math.Round(v*1000) / 100000, Part: c.channel}, true
 				}
 			}
 		}
@@ -98,10 +108,17 @@ func figureIn(clause string, words []string) (rules.AskerFigure, bool) {
 		case hasAnyWord(words, upWords):
 			return rules.AskerFigure{Kind: "change", Value: v}, true
 		}
-		return rules.AskerFigure{Kind: "percent", Value: v / 100}, true
+		return rules.AskerFigure{Kind: "percent", Value: math.Round(v*1000) / 100000}, true
 	}
 	if m := secondsRe.FindStringSubmatch(clause); m != nil {
 		return rules.AskerFigure{Kind: "value", Value: num(m[1])}, true
+	}
+	if m := signedNumRe.FindStringSubmatch(clause); m != nil { // "follower +120": a change in units
+		v, ok := ParseNumber(m[2], m[3])
+		if m[1] != "+" {
+			v = -v
+		}
+		return rules.AskerFigure{Kind: "delta", Value: v}, ok
 	}
 	if m := plainNumRe.FindStringSubmatch(clause); m != nil {
 		v, ok := ParseNumber(m[1], m[2])
@@ -122,13 +139,18 @@ func metricWords(clause, id string, phrases []metric.Phrase) string {
 	}
 	var kept []string
 	for _, w := range Words(before) {
-		if plainNumRe.MatchString(w) || stop[w] {
-			continue
+		if !plainNumRe.MatchString(w) {
+			kept = append(kept, w)
 		}
-		kept = append(kept, w)
+	}
+	for len(kept) > 0 && stop[kept[0]] { // "il report dice: la frequenza di rimbalzo" → "frequenza di rimbalzo"
+		kept = kept[1:]
+	}
+	for len(kept) > 0 && stop[kept[len(kept)-1]] {
+		kept = kept[:len(kept)-1]
 	}
 	if len(kept) > 4 {
-		kept = kept[:4]
+		kept = kept[len(kept)-4:]
 	}
 	return strings.Join(kept, " ")
 }

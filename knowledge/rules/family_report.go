@@ -52,7 +52,7 @@ func reportFamily(e *eval) {
 			items[key] = it
 		}
 		it.params["asker"] = e.askerFigure(f)
-		it.score += 200 // the numbers the asker typed are the report asked about: first
+		it.score += 1000 // the numbers the asker typed are the report asked about: all of them first
 		if f.Kind == "change" && it.params["change_pct"] == nil {
 			it.score += math.Min(math.Abs(f.Value), 30)
 		}
@@ -171,7 +171,19 @@ func (e *eval) askerFigure(f AskerFigure) map[string]any {
 		out["part"] = f.Part
 		out["paid"] = (f.Part == "paid_social" || f.Part == "search") && f.Value >= 0.3 // a third from one paid channel
 	}
+	if f.Change != nil {
+		out["change"] = *f.Change
+		if c, ok := changePct(e.latest, e.previous, f.Metric); ok {
+			out["data_change"] = round(c)
+		}
+	}
 	switch f.Kind {
+	case "delta":
+		v, ok1 := e.latest[f.Metric]
+		pv, ok2 := e.previous[f.Metric]
+		if ok1 && ok2 {
+			out["in_data"], out["data"] = true, round(v-pv)
+		}
 	case "change":
 		if c, ok := changePct(e.latest, e.previous, f.Metric); ok {
 			out["in_data"], out["data"] = true, round(c)

@@ -99,11 +99,12 @@ const (
 // AskerFigure is a number the asker typed ("traffico organico -15%", "38% delle
 // conversioni da social a pagamento"): theirs, compared with the data, never a fact.
 type AskerFigure struct {
-	Metric string  `json:"metric,omitempty"` // "" when the words name no metric the bot knows
-	Name   string  `json:"name"`             // the words that named it
-	Value  float64 `json:"value"`
-	Kind   string  `json:"kind"`           // change (a signed percentage), share (of the metric, from Part), percent (a rate), value
-	Part   string  `json:"part,omitempty"` // a channel, for a share
+	Metric string   `json:"metric,omitempty"` // "" when the words name no metric the bot knows
+	Name   string   `json:"name"`             // the words that named it
+	Value  float64  `json:"value"`
+	Kind   string   `json:"kind"`             // change (a signed percentage), delta (a signed count), share (of the metric, from Part), percent (a rate), value
+	Change *float64 `json:"change,omitempty"` // a value's change the asker gave with it ("12.400 (+8%)")
+	Part   string   `json:"part,omitempty"`   // a channel, for a share
 }
 
 // Span is the stretch of time a question names: a month, a quarter, a year, the year to
