@@ -85,6 +85,13 @@ func TestFigures(t *testing.T) {
 		{Metric: "cost_per_lead", Name: "cost_per_lead", Value: 12.5, Kind: "change"},
 		{Name: "newsletter open rate", Value: 0.22, Kind: "percent"},
 	}, got)
+	eight := 8.0
+	got = understand.Figures("Il report dice: sessioni 12.400 (+8%), la frequenza di rimbalzo 62%, follower +120", r.Phrases())
+	require.Equal(t, []rules.AskerFigure{
+		{Metric: "sessions", Name: "sessions", Value: 12400, Kind: "value", Change: &eight},
+		{Name: "frequenza di rimbalzo", Value: 0.62, Kind: "percent"},
+		{Metric: "followers", Name: "followers", Value: 120, Kind: "delta"},
+	}, got)
 	require.Empty(t, understand.Figures("perché i lead sono aumentati?", r.Phrases()))
 	in, _ := understand.Question("traffico organico -15%, tempo medio sulla pagina 42 s", r, nil)
 	require.Equal(t, rules.KindReport, in.Kind, "two numbers pasted are a report")
