@@ -466,12 +466,8 @@ func checkPlay(n int, ex Expect, r conversation.Reply, failf func(string, ...any
 // checkDraft holds every draft to the word limit of its asker's detail and to its
 // evidence: no figure the data, a person or the profile does not hold.
 func checkDraft(n int, ws *workspace.Workspace, r conversation.Reply, failf func(string, ...any)) {
-	limit := DetailedWords
-	if th := r.Asker; th != "" {
-		if x, ok := ws.Profile.Person(th); ok && x.Detail == "summary" {
-			limit = SummaryWords
-		}
-	}
+	x, _ := ws.Profile.Person(r.Asker)
+	limit := conversation.WordLimit(x.Detail)
 	if w := words(r.Draft.Text); w > limit {
 		failf("turn %d: the draft has %d words, more than %d", n, w, limit)
 	}

@@ -9,12 +9,6 @@ import (
 	"github.com/whybot/whybot/prompts"
 )
 
-// Word limits of a draft, by the asker's level of detail.
-const (
-	SummaryWords  = 120
-	DetailedWords = 300
-)
-
 // ungrounded lists the figures of a draft that nothing it rests on holds: not a value of
 // the data (any row, any period, derived or given), not a person's answer (their reading
 // or the question's own claim), not the profile (goals, limits, thresholds), not a rule's

@@ -44,6 +44,21 @@ const (
 	FallbackUngrounded = "ungrounded" // the model's draft failed grounding twice
 )
 
+// Word limits of a draft, by the asker's level of detail: whoever writes it, the rules or a
+// language model.
+const (
+	SummaryWords  = 120
+	DetailedWords = 300
+)
+
+// WordLimit is the word limit of a draft for a person's level of detail.
+func WordLimit(detail string) int {
+	if detail == "summary" {
+		return SummaryWords
+	}
+	return DetailedWords
+}
+
 // Unsupported is one thing a model's draft stated that the evidence does not hold.
 type Unsupported = record.Unsupported
 

@@ -329,3 +329,25 @@ func TestPromptRedactsEveryField(t *testing.T) {
 		require.Equal(t, want, r.Redact(in), in)
 	}
 }
+
+// TestPhraseTooLongIsCaught: a summary past 120 words is sent back once with its length,
+// and a second one that is still too long leaves the rules' draft.
+func TestPhraseTooLongIsCaught(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("Leads went from 60 to 78, and only 40% are qualified. ", 12) // 132 words
+	short := "Leads went from 60 to 78 (+30%); only 40% are qualified. Next: marketing reviews the targeting."
+	f := newFakeOpenAI(t, say(long), say(short))
+	p := &llm.Phraser{Model: model(t, f.URL, 5*time.Second)}
+	out := p.Phrase(context.Background(), input())
+	require.Equal(t, "llm", out.Source)
+	require.Equal(t, short, out.Text)
+	require.Equal(t, 2, out.Attempts)
+	second := f.bodies[1]["messages"].([]any)[1].(map[string]any)["content"].(string)
+	require.Contains(t, second, `a length in words of "132 > 120"`)
+
+	f = newFakeOpenAI(t, say(long))
+	p = &llm.Phraser{Model: model(t, f.URL, 5*time.Second)}
+	out = p.Phrase(context.Background(), input())
+	require.Equal(t, "rules", out.Source)
+	require.Equal(t, []llm.Failure{{Kind: "length", Text: "132 > 120"}}, out.Failed)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/whybot/whybot/bot/conversation"
@@ -62,7 +63,11 @@ func (p *Phraser) Phrase(ctx context.Context, in conversation.PhraseInput) conve
 			return keep(attempt, reason(err), err, nil)
 		}
 		out = strings.TrimSpace(out)
-		if bad = ev.Ground(out); len(bad) == 0 {
+		bad = ev.Ground(out)
+		if n, limit := len(strings.Fields(out)), conversation.WordLimit(in.Detail); n > limit {
+			bad = append(bad, Failure{Kind: "length", Text: strconv.Itoa(n) + " > " + strconv.Itoa(limit)})
+		}
+		if len(bad) == 0 {
 			return conversation.Phrased{Text: out, Source: "llm", Grounded: true, Attempts: attempt}
 		}
 		p.log().WarnContext(ctx, "llm draft failed grounding", "workspace", in.Workspace, "attempt", attempt, "unsupported", Failures(bad))

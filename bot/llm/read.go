@@ -169,9 +169,9 @@ func toIntentJSON(in rules.Intent) intentJSON {
 // every number one the question states (or the parser read, as for "doubled").
 func checkIntent(out intentJSON, in conversation.QuestionInput) (rules.Intent, error) {
 	switch out.Kind {
-	case "why", "goal", "status", "value":
+	case "why", "goal", "status", "value", "report":
 	default:
-		return rules.Intent{}, fmt.Errorf("kind %q is not why, goal, status or value", out.Kind)
+		return rules.Intent{}, fmt.Errorf("kind %q is not why, goal, status, value or report", out.Kind)
 	}
 	switch out.Direction {
 	case "", "up", "down":
