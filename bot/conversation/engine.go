@@ -468,7 +468,11 @@ func (e *Engine) writeDraft(ctx context.Context, view prompts.View, p *profile.P
 		if err != nil {
 			return nil, nil, nil, Phrased{}, err
 		}
-		text += "\n\n" + ct
+		if len(strings.Fields(text))+len(strings.Fields(ct)) <= WordLimit(asker.Detail) {
+			text += "\n\n" + ct
+		} else {
+			cites = nil // no room within the draft's word limit: the answer comes first
+		}
 	}
 	source := Phrased{Source: "rules", Grounded: true}
 	if e.phraser != nil && p.LLM != "off" {

@@ -12,10 +12,11 @@ import (
 // driverDims are the breakdowns a change is decomposed over, in order: the first the data
 // has with two parts or more. Sources are read with their spellings merged (fb and
 // Facebook are one source; utm_inconsistent says they were split).
-var driverDims = []string{"source", "channel", "campaign", "segment", "category"}
+var driverDims = []string{"source", "channel", "medium", "campaign", "segment"}
 
 // driversFamily says what drove the change of the metric asked about (change_drivers):
-// over every breakdown the data has, the one to three parts that moved most in the
+// over every breakdown the data has (source, channel, medium, campaign, segment), the one
+// to three parts that moved most in the
 // direction of the change, each with its contribution and its share of it; the first
 // breakdown names the drivers, the others follow ("also").
 func driversFamily(e *eval) {
@@ -51,7 +52,9 @@ func driversFamily(e *eval) {
 			params = map[string]any{"metric": id, "dim": dim, "delta": round(delta), "drivers": drivers, "period": e.period, "previous_period": e.prevPeriod}
 			continue
 		}
-		also = append(also, map[string]any{"dim": dim, "drivers": drivers})
+		if len(also) < 2 {
+			also = append(also, map[string]any{"dim": dim, "drivers": drivers})
+		}
 	}
 	if params == nil {
 		return
