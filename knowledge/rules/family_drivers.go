@@ -45,8 +45,10 @@ func driversFamily(e *eval) {
 		var drivers []any
 		for _, p := range parts {
 			drivers = append(drivers, map[string]any{"part": p.key, "delta": round(p.delta), "share": round(p.delta / delta)})
-			ev = append(ev, Datum{Metric: id, Period: e.period, Value: cur[p.key], Source: dim + "=" + p.key},
-				Datum{Metric: id, Period: e.prevPeriod, Value: prev[p.key], Source: dim + "=" + p.key})
+			if params == nil { // the evidence of the breakdown the draft names (the others' figures are in "also")
+				ev = append(ev, Datum{Metric: id, Period: e.period, Value: cur[p.key], Source: dim + "=" + p.key},
+					Datum{Metric: id, Period: e.prevPeriod, Value: prev[p.key], Source: dim + "=" + p.key})
+			}
 		}
 		if params == nil { // the first breakdown names the drivers; the others follow
 			params = map[string]any{"metric": id, "dim": dim, "delta": round(delta), "drivers": drivers, "period": e.period, "previous_period": e.prevPeriod}
