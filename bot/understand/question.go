@@ -214,21 +214,14 @@ func namesTime(text string) bool {
 
 // valueSubject is what a direct question asks the amount of ("how many new patients in
 // March" → "new patients"), or "".
-func valueSubject(lower string) string {
-	for _, re := range []*regexp.Regexp{valueEN, valueIT} {
-		if m := re.FindStringSubmatch(lower); m != nil {
-			w := strings.Fields(m[1])
-			if len(w) > 4 {
-				w = w[len(w)-4:]
-			}
-			return strings.Join(w, " ")
-		}
-	}
-	return ""
-}
+func valueSubject(lower string) string { return subject(lower, valueEN, valueIT) }
 
-func unknownSubject(lower string) string {
-	for _, re := range []*regexp.Regexp{unknownEN, unknownIT} {
+// unknownSubject is what a why question asks about when it names no metric, or "".
+func unknownSubject(lower string) string { return subject(lower, unknownEN, unknownIT) }
+
+// subject is the words the first matching pattern captures, at most the last four.
+func subject(lower string, patterns ...*regexp.Regexp) string {
+	for _, re := range patterns {
 		if m := re.FindStringSubmatch(lower); m != nil {
 			w := strings.Fields(m[1])
 			if len(w) > 4 {
