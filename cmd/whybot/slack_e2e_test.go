@@ -147,12 +147,19 @@ func TestServeSlackHTTP(t *testing.T) {
 	require.Contains(t, answer["metadata"], value, "the post carries the draft's idempotency key")
 	require.Contains(t, fake.Calls("chat.update")[0].Form["blocks"], "Approvata da")
 
-	// what happened is in the metrics
-	resp, err = http.Get("http://" + opsAddr + "/metrics")
-	require.NoError(t, err)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
+	// what happened is in the metrics; the post is counted once Slack's answer to it is
+	// recorded, a moment after the fake has it: wait for that state
+	metrics := func() string {
+		resp, err := http.Get("http://" + opsAddr + "/metrics")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	require.Eventually(t, func() bool { return strings.Contains(metrics(), `whybot_drafts{state="posted"} 1`+"\n") }, 10*time.Second, 20*time.Millisecond)
+	body := metrics()
 	for _, line := range []string{
 		`whybot_events_received_total{transport="slack"} 4`, // question, two answers, approval
 		`whybot_events_deduplicated_total{transport="slack"} 1`,
