@@ -292,11 +292,15 @@ func (d *Dataset) Gaps() []Period {
 }
 
 // Load reads and validates data files.
-func Load(paths []string, res *metric.Resolver) (*Dataset, error) {
+func Load(paths []string, res *metric.Resolver, opts func(path string) Options) (*Dataset, error) {
 	var all []Row
 	var errs []Problem
 	for _, p := range paths {
-		rows, err := ReadFile(p, res)
+		var opt Options
+		if opts != nil {
+			opt = opts(p)
+		}
+		rows, err := ReadFile(p, res, opt)
 		if err != nil {
 			if ke, ok := err.(*Error); ok {
 				errs = append(errs, ke.Problems...)

@@ -121,18 +121,27 @@ func (e *Error) err() error {
 }
 
 // ReadFile reads a CSV or JSON data file (chosen by extension, else by content).
-func ReadFile(path string, res *metric.Resolver) ([]Row, error) {
+func ReadFile(path string, res *metric.Resolver, opt Options) ([]Row, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open data file: %w", err)
 	}
 	defer f.Close()
-	return Read(path, f, res)
+	return ReadWith(path, f, res, opt)
 }
 
-// Read parses data from r; name is used in error messages and to pick the format.
+// Read parses data from r with no locale stated; name is used in error messages and to
+// pick the format.
 func Read(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
+	return ReadWith(name, r, res, Options{})
+}
+
+// ReadWith parses data from r as opt says.
+func ReadWith(name string, r io.Reader, res *metric.Resolver, opt Options) ([]Row, error) {
 	br := bufio.NewReaderSize(&limits.Reader{R: r, Max: limits.DataFileBytes, What: "the file"}, 64<<10)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
+		br.Discard(3) // Excel's UTF-8 mark, before a # preamble too
+	}
 	ext := strings.ToLower(filepath.Ext(name))
 	if ext != ".csv" && ext != ".json" {
 		// sniff
@@ -143,39 +152,69 @@ func Read(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
 			ext = ".csv"
 		}
 	}
-	if ext == ".json" {
-		return readJSON(name, br, res)
+	if opt.Locale != "" && opt.Locale != LocaleIT && opt.Locale != LocaleEN {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("locale %s is not one whybot reads: use it (1.250,5) or en (1,250.5)", limits.Quote(opt.Locale))}}}
 	}
-	return readCSV(name, br, res)
+	cols, err := opt.mapping()
+	if err != nil {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
+	}
+	num := &numbers{Options: opt, columns: cols}
+	var rows []Row
+	if ext == ".json" {
+		rows, err = readJSON(name, br, res, num)
+	} else {
+		rows, err = readCSV(name, br, res, num)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e := &Error{}
+	num.check.problems(name, opt, e)
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 type columns struct {
 	period, metric, value int
+	periodEnd             int // -1 unless the period is a range in two columns
+	hint                  hint
 	dims                  map[string]int // dim name → column
 	wide                  map[int]string // column → metric id (wide form)
 }
 
-func parseHeader(name string, header []string, res *metric.Resolver, e *Error) (columns, bool) {
-	c := columns{period: -1, metric: -1, value: -1, dims: map[string]int{}, wide: map[int]string{}}
+func parseHeader(name string, hl int, header []string, res *metric.Resolver, mapping colMap, e *Error) (columns, bool) {
+	c := columns{period: -1, periodEnd: -1, metric: -1, value: -1, dims: map[string]int{}, wide: map[int]string{}}
 	seen := map[string]int{}
 	for i, h := range header {
 		if len(h) > limits.FieldBytes {
-			e.add(name, 1, "column %d's name is longer than %s: %s", i+1, limits.Size(limits.FieldBytes), limits.Quote(h))
+			e.add(name, hl, "column %d's name is longer than %s: %s", i+1, limits.Size(limits.FieldBytes), limits.Quote(h))
 			continue
 		}
 		key := metric.Normalize(strings.TrimPrefix(h, "\ufeff"))
 		if key == "" {
-			e.add(name, 1, "column %d has an empty name: every column needs a header", i+1)
+			e.add(name, hl, "column %d has an empty name: every column needs a header", i+1)
 			continue
 		}
 		if j, dup := seen[key]; dup {
-			e.add(name, 1, "column %s appears twice (columns %d and %d)", limits.Quote(h), j+1, i+1)
+			e.add(name, hl, "column %s appears twice (columns %d and %d)", limits.Quote(h), j+1, i+1)
 			continue
 		}
 		seen[key] = i
+		if target, ok := mapping.m[key]; ok && c.mapped(i, key, target, res) {
+			continue
+		}
+		ph, isPeriod := periodColumns[key]
+		switch {
+		case isPeriod && c.period < 0:
+			c.period, c.hint = i, ph
+			continue
+		case isPeriod:
+			continue // a second date column
+		}
 		switch key {
-		case "period", "periodo", "date", "data", "month", "mese", "week", "settimana":
-			c.period = i
 		case "metric", "metrica", "kpi":
 			c.metric = i
 		case "value", "valore":
@@ -183,20 +222,23 @@ func parseHeader(name string, header []string, res *metric.Resolver, e *Error) (
 		case "channel", "canale", "segment", "segmento", "campaign", "campagna", "source", "fonte", "utm_source", "medium", "mezzo", "utm_medium":
 			c.dims[canonicalDim(key)] = i
 		default:
+			if mapping.only {
+				continue // a preset export's other columns
+			}
 			id, _ := res.Resolve(h)
 			c.wide[i] = id
 		}
 	}
 	if c.period < 0 {
-		e.add(name, 1, "missing column period: the first row must be a header such as period,metric,value (long form) or period,leads,ad_spend,… (wide form)")
+		e.add(name, hl, "missing column period: the first row must be a header such as period,metric,value (long form) or period,leads,ad_spend,… (wide form)")
 	}
 	long := c.metric >= 0 || c.value >= 0
 	if long {
 		if c.metric < 0 {
-			e.add(name, 1, "missing column metric: a long-form file has the columns period,metric,value")
+			e.add(name, hl, "missing column metric: a long-form file has the columns period,metric,value")
 		}
 		if c.value < 0 {
-			e.add(name, 1, "missing column value: a long-form file has the columns period,metric,value")
+			e.add(name, hl, "missing column value: a long-form file has the columns period,metric,value")
 		}
 		if len(c.wide) > 0 {
 			var extra []string
@@ -204,10 +246,10 @@ func parseHeader(name string, header []string, res *metric.Resolver, e *Error) (
 				extra = append(extra, header[i])
 			}
 			sort.Strings(extra)
-			e.add(name, 1, "unexpected columns %s in a long-form file: use period,metric,value[,channel,segment,campaign,source,medium]", strings.Join(extra, ", "))
+			e.add(name, hl, "unexpected columns %s in a long-form file: use period,metric,value[,channel,segment,campaign,source,medium]", strings.Join(extra, ", "))
 		}
 	} else if len(c.wide) == 0 && c.period >= 0 {
-		e.add(name, 1, "no metric columns: add columns named after metrics (leads, ad_spend, …) or use period,metric,value")
+		e.add(name, hl, "no metric columns: add columns named after metrics (leads, ad_spend, …) or use period,metric,value")
 	}
 	return c, len(e.Problems) == 0
 }
@@ -228,7 +270,7 @@ func canonicalDim(k string) string {
 	return k
 }
 
-func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) {
+func readCSV(name string, r *bufio.Reader, res *metric.Resolver, num *numbers) ([]Row, error) {
 	e := &Error{}
 	first, err := r.Peek(4096)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -240,10 +282,14 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 	}
 	rec := &recordLimit{r: r, max: limits.DataLineBytes}
 	cr := csv.NewReader(rec)
-	headLine, _, _ := bytes.Cut(first, []byte("\n"))
-	if bytes.Count(headLine, []byte(";")) > bytes.Count(headLine, []byte(",")) {
+	headLine := delimiterLine(first)
+	switch {
+	case bytes.Count(headLine, []byte("\t")) > max(bytes.Count(headLine, []byte(",")), bytes.Count(headLine, []byte(";"))):
+		cr.Comma = '\t' // "CSV for Excel" exports and pasted spreadsheets
+	case bytes.Count(headLine, []byte(";")) > bytes.Count(headLine, []byte(",")):
 		cr.Comma = ';' // spreadsheet exports in Italian locales
 	}
+	cr.Comment = '#' // the preamble of GA4 and Looker Studio exports
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -254,8 +300,23 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 		e.add(name, 1, "cannot read the header: %v", csvMsg(err))
 		return nil, e
 	}
+	firstHeader := append([]string(nil), header...)
+	firstLine, _ := cr.FieldPos(0)
 	header = append([]string(nil), header...)
-	cols, ok := parseHeader(name, header, res, e)
+	hl, _ := cr.FieldPos(0)
+	for skipped := 0; !hasPeriodColumn(header, num.columns) && skipped < maxPreamble; skipped++ {
+		// a report title or date range above the header (Google Ads, Search Console)
+		next, err := cr.Read()
+		if err != nil {
+			break
+		}
+		header = append(header[:0:0], next...)
+		hl, _ = cr.FieldPos(0)
+	}
+	if !hasPeriodColumn(header, num.columns) {
+		header, hl = firstHeader, firstLine // report the problems of the first line
+	}
+	cols, ok := parseHeader(name, hl, header, res, num.columns, e)
 	if !ok {
 		return nil, e
 	}
@@ -291,7 +352,7 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 			}
 			continue
 		}
-		if stop := addRecord(name, line, fields, cols, res, &rows, e); stop {
+		if stop := addRecord(name, line, fields, cols, res, num, &rows, e); stop {
 			return nil, e
 		}
 	}
@@ -302,6 +363,39 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver) ([]Row, error) 
 		return nil, err
 	}
 	return rows, nil
+}
+
+// maxPreamble is how many lines above the header a file may have besides # comments.
+const maxPreamble = 10
+
+// delimiterLine is the line of head, among the first lines that are neither blank nor a #
+// comment, with the most separators: the header, under any title lines above it.
+func delimiterLine(head []byte) []byte {
+	var best []byte
+	bestN := -1
+	for n := 0; len(head) > 0 && n <= maxPreamble; {
+		line, rest, _ := bytes.Cut(head, []byte("\n"))
+		head = rest
+		if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
+			continue
+		}
+		n++
+		if k := bytes.Count(line, []byte(",")) + bytes.Count(line, []byte(";")) + bytes.Count(line, []byte("\t")); k > bestN {
+			best, bestN = line, k
+		}
+	}
+	return best
+}
+
+// hasPeriodColumn reports whether a header row names a period column.
+func hasPeriodColumn(header []string, mapping colMap) bool {
+	for _, h := range header {
+		k := metric.Normalize(h)
+		if _, ok := periodColumns[k]; ok || mapping.m[k] == ColumnPeriod {
+			return true
+		}
+	}
+	return false
 }
 
 // recordLimit fails a CSV read that has passed on more than max bytes (line ends aside:
@@ -347,7 +441,7 @@ func csvMsg(err error) string {
 }
 
 // addRecord turns one record into rows; it reports true when too many problems were found.
-func addRecord(name string, line int, rec []string, c columns, res *metric.Resolver, rows *[]Row, e *Error) bool {
+func addRecord(name string, line int, rec []string, c columns, res *metric.Resolver, num *numbers, rows *[]Row, e *Error) bool {
 	if len(*rows) >= limits.DataRows {
 		e.add(name, line, "more than %d values in one file, the limit: split it by year", limits.DataRows)
 		return true
@@ -357,7 +451,14 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 			return e.add(name, line, "field %d is longer than %s: %s", i+1, limits.Size(limits.FieldBytes), limits.Quote(f))
 		}
 	}
-	p, err := ParsePeriod(rec[c.period])
+	if isTotalRow(rec, c) {
+		return false
+	}
+	cell := rec[c.period]
+	if c.periodEnd >= 0 && strings.TrimSpace(rec[c.periodEnd]) != "" {
+		cell = strings.TrimSpace(cell) + " - " + strings.TrimSpace(rec[c.periodEnd])
+	}
+	p, err := parseExportPeriod(cell, c.hint, num.Locale)
 	if err != nil {
 		return e.add(name, line, "%v", err)
 	}
@@ -371,7 +472,7 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 			return e.add(name, line, "empty metric name")
 		}
 		id, _ := res.Resolve(raw)
-		v, err := parseValue(rec[c.value])
+		v, err := num.read(line, rec[c.value], c.value)
 		if err != nil {
 			return e.add(name, line, "metric %s: %v", limits.Cut(raw), err)
 		}
@@ -380,10 +481,10 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 	}
 	for i, id := range c.wide {
 		cell := strings.TrimSpace(rec[i])
-		if cell == "" {
+		if noValue(cell) {
 			continue // not measured that period
 		}
-		v, err := parseValue(cell)
+		v, err := num.read(line, cell, i)
 		if err != nil {
 			if e.add(name, line, "column %s: %v", id, err) {
 				return true
@@ -395,24 +496,31 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 	return false
 }
 
-func parseValue(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, errors.New("empty value: leave the row out instead")
-	}
-	pct := strings.HasSuffix(s, "%")
-	num := strings.TrimSpace(strings.TrimSuffix(s, "%"))
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("value %s is not a number: write it like 1234.5 (dot for decimals, no thousands separator)", limits.Quote(s))
-	}
-	if pct {
-		v /= 100
-	}
-	return v, nil
+// numbers reads a file's values in its locale and checks that they share one style.
+type numbers struct {
+	Options
+	check   styleCheck
+	columns colMap
+	machine map[int]bool // columns whose cells are JSON numbers (read as written)
 }
 
-func readJSON(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
+func (n *numbers) read(line int, cell string, col int) (float64, error) {
+	if n.machine[col] {
+		v, err := strconv.ParseFloat(strings.TrimSpace(cell), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("value %s is not a number", limits.Quote(cell))
+		}
+		return v, nil
+	}
+	r, err := parseNumber(cell, n.Locale)
+	if err != nil {
+		return 0, err
+	}
+	n.check.see(line, cell, r)
+	return r.v, nil
+}
+
+func readJSON(name string, r io.Reader, res *metric.Resolver, num *numbers) ([]Row, error) {
 	e := &Error{}
 	data, err := io.ReadAll(r)
 	if errors.Is(err, limits.ErrTooLarge) {
@@ -449,12 +557,14 @@ func readJSON(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
 		}
 		sort.Strings(header)
 		rec := make([]string, len(header))
+		num.machine = map[int]bool{}
 		for i, k := range header {
 			switch v := obj[k].(type) {
 			case string:
 				rec[i] = v
 			case json.Number:
 				rec[i] = v.String()
+				num.machine[i] = true
 			case nil:
 				rec[i] = ""
 			default:
@@ -462,14 +572,14 @@ func readJSON(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
 			}
 		}
 		sub := &Error{}
-		cols, ok := parseHeader(name, header, res, sub)
+		cols, ok := parseHeader(name, 1, header, res, num.columns, sub)
 		if !ok {
 			for _, p := range sub.Problems {
 				e.add(name, line, "%s", strings.Replace(p.Msg, "column", "field", 1))
 			}
 			return nil, e
 		}
-		if addRecord(name, line, rec, cols, res, &rows, e) {
+		if addRecord(name, line, rec, cols, res, num, &rows, e) {
 			return nil, e
 		}
 	}

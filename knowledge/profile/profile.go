@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,6 +26,10 @@ type Profile struct {
 	Company       string              `yaml:"company" json:"company"`
 	Language      string              `yaml:"language" json:"language"`
 	Currency      string              `yaml:"currency" json:"currency,omitempty"`
+	// Locale is how the data files write numbers: it (1.250,5) or en (1,250.5); when it is
+	// not given it is the language, if that is given. Data can set it per file.
+	Locale string     `yaml:"locale" json:"locale,omitempty"`
+	Data   []DataFile `yaml:"data" json:"data,omitempty"`
 	Values        []Value             `yaml:"values" json:"values"`
 	Limits        []Limit             `yaml:"limits" json:"limits"`
 	Goals         []Goal              `yaml:"goals" json:"goals"`
@@ -39,7 +44,8 @@ type Profile struct {
 	// one is configured; empty or "on" lets the configured one phrase drafts.
 	LLM string `yaml:"llm" json:"llm,omitempty"`
 
-	File string `yaml:"-" json:"-"`
+	File       string `yaml:"-" json:"-"`
+	localeLine int
 }
 
 // Value is a real value of the company, with the metrics that say whether it is lived.
@@ -58,6 +64,41 @@ type Limit struct {
 	Line int    `yaml:"-" json:"line,omitempty"`
 	// RuleLine is the line of the rule field itself.
 	RuleLine int `yaml:"-" json:"rule_line,omitempty"`
+}
+
+// DataFile says how to read one data file, matched by its file name.
+type DataFile struct {
+	File   string `yaml:"file" json:"file"`
+	Locale string `yaml:"locale" json:"locale,omitempty"`
+	// Preset is a known export's layout: ga4, google_ads, meta_ads, search_console, hubspot.
+	Preset string `yaml:"preset" json:"preset,omitempty"`
+	// Columns maps the file's column names to period, a dimension (channel, source,
+	// medium, campaign, segment), a metric id or skip.
+	Columns map[string]string `yaml:"columns" json:"columns,omitempty"`
+	Line    int               `yaml:"-" json:"line,omitempty"`
+}
+
+// DataFileFor is the data entry whose file is path (by its name), if any.
+func (p *Profile) DataFileFor(path string) (DataFile, bool) {
+	base := filepath.Base(path)
+	for _, d := range p.Data {
+		if d.File == path || filepath.Base(d.File) == base {
+			return d, true
+		}
+	}
+	return DataFile{}, false
+}
+
+// DataLocale is how the data file at path writes numbers, and where that was said
+// ("company.yaml:12"); both empty when nobody said.
+func (p *Profile) DataLocale(path string) (locale, where string) {
+	if d, ok := p.DataFileFor(path); ok && d.Locale != "" {
+		return d.Locale, fmt.Sprintf("%s:%d", p.File, d.Line)
+	}
+	if p.Locale != "" {
+		return p.Locale, fmt.Sprintf("%s:%d", p.File, max(p.localeLine, 1))
+	}
+	return "", ""
 }
 
 // Goal is a target for one metric by a month.
@@ -426,6 +467,16 @@ func recordLines(doc *yaml.Node, p *Profile) {
 			}
 		case "funnel":
 			p.Funnel.Line = val.Line
+		case "data":
+			for j := range p.Data {
+				if j < len(items) {
+					p.Data[j].Line = items[j].Line
+				}
+			}
+		case "locale", "language":
+			if key == "locale" || p.localeLine == 0 {
+				p.localeLine = val.Line
+			}
 		}
 	}
 }
@@ -479,6 +530,25 @@ func (p *Profile) normalizeSettings(e *Error) {
 		p.Workspace = Slug(p.Company)
 	} else if !idRe.MatchString(p.Workspace) {
 		e.add(f, 1, "workspace", "%q must be lower case letters, digits and _ (e.g. meccanica_rossi)", p.Workspace)
+	}
+	if p.Locale == "" && (p.Language == "it" || p.Language == "en") {
+		p.Locale = p.Language // stated in the file or not at all: never the default below
+	}
+	switch p.Locale {
+	case "", "it", "en":
+	default:
+		e.add(f, p.localeLine, "locale", "%q is not a number style whybot reads: use it (1.250,5) or en (1,250.5)", p.Locale)
+	}
+	for i, d := range p.Data {
+		field := fmt.Sprintf("data[%d]", i)
+		if strings.TrimSpace(d.File) == "" {
+			e.add(f, d.Line, field+".file", "missing: name the data file (ga4_export.csv)")
+		}
+		switch d.Locale {
+		case "", "it", "en":
+		default:
+			e.add(f, d.Line, field+".locale", "%q is not a number style whybot reads: use it (1.250,5) or en (1,250.5)", d.Locale)
+		}
 	}
 	switch p.Language {
 	case "":

@@ -54,7 +54,11 @@ func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
 		abs[i] = a
 	}
 	res := p.Resolver()
-	ds, err := kpi.Load(dataPaths, res)
+	ds, err := kpi.Load(dataPaths, res, func(path string) kpi.Options {
+		locale, where := p.DataLocale(path)
+		d, _ := p.DataFileFor(path)
+		return kpi.Options{Locale: locale, Where: where, Preset: d.Preset, Columns: d.Columns}
+	})
 	if err != nil {
 		return nil, err
 	}
