@@ -22,14 +22,14 @@ import (
 
 // Profile is a company's profile.
 type Profile struct {
-	Workspace     string              `yaml:"workspace" json:"workspace"`
-	Company       string              `yaml:"company" json:"company"`
-	Language      string              `yaml:"language" json:"language"`
-	Currency      string              `yaml:"currency" json:"currency,omitempty"`
+	Workspace string `yaml:"workspace" json:"workspace"`
+	Company   string `yaml:"company" json:"company"`
+	Language  string `yaml:"language" json:"language"`
+	Currency  string `yaml:"currency" json:"currency,omitempty"`
 	// Locale is how the data files write numbers: it (1.250,5) or en (1,250.5); when it is
 	// not given it is the language, if that is given. Data can set it per file.
-	Locale string     `yaml:"locale" json:"locale,omitempty"`
-	Data   []DataFile `yaml:"data" json:"data,omitempty"`
+	Locale        string              `yaml:"locale" json:"locale,omitempty"`
+	Data          []DataFile          `yaml:"data" json:"data,omitempty"`
 	Values        []Value             `yaml:"values" json:"values"`
 	Limits        []Limit             `yaml:"limits" json:"limits"`
 	Goals         []Goal              `yaml:"goals" json:"goals"`
