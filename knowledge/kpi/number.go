@@ -29,6 +29,8 @@ type Options struct {
 	// or skip, over the preset's. With either, columns neither names are left out.
 	Preset  string
 	Columns map[string]string
+	// Sheet is the sheet of an .xlsx workbook to read; empty reads the first.
+	Sheet string
 }
 
 // style is what a value's own form says about how the file writes decimals.

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/metric"
@@ -143,9 +144,21 @@ func ReadWith(name string, r io.Reader, res *metric.Resolver, opt Options) ([]Ro
 		br.Discard(3) // Excel's UTF-8 mark, before a # preamble too
 	}
 	ext := strings.ToLower(filepath.Ext(name))
-	if ext != ".csv" && ext != ".json" {
+	head, _ := br.Peek(512)
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		ext = ".xlsx" // a zip: a workbook, whatever its name
+	case ext == ".xlsx":
+		return nil, &Error{Problems: []Problem{{File: name, Msg: "not an .xlsx workbook (it is not a zip file): save it again as Excel Workbook (.xlsx) or export CSV"}}}
+	case bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")):
+		return nil, &Error{Problems: []Problem{{File: name, Msg: "UTF-16 text (Google Ads' \"CSV for Excel\"): download it as plain CSV, or save it again as CSV UTF-8"}}}
+	case bytes.IndexByte(head, 0) >= 0:
+		return nil, &Error{Problems: []Problem{{File: name, Msg: "a binary file, not text: export the report as CSV (UTF-8), JSON or .xlsx"}}}
+	case !utf8.Valid(head[:utf8Prefix(head)]):
+		return nil, &Error{Problems: []Problem{{File: name, Msg: "not UTF-8 text (Excel's \"CSV\" on Windows writes Windows-1252): save it again as \"CSV UTF-8\" or as .xlsx"}}}
+	}
+	if ext != ".csv" && ext != ".json" && ext != ".xlsx" {
 		// sniff
-		head, _ := br.Peek(512)
 		if t := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(t) > 0 && (t[0] == '[' || t[0] == '{') {
 			ext = ".json"
 		} else {
@@ -161,9 +174,12 @@ func ReadWith(name string, r io.Reader, res *metric.Resolver, opt Options) ([]Ro
 	}
 	num := &numbers{Options: opt, columns: cols}
 	var rows []Row
-	if ext == ".json" {
+	switch ext {
+	case ".json":
 		rows, err = readJSON(name, br, res, num)
-	} else {
+	case ".xlsx":
+		rows, err = readXLSX(name, br, res, num)
+	default:
 		rows, err = readCSV(name, br, res, num)
 	}
 	if err != nil {
@@ -292,26 +308,76 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver, num *numbers) (
 	cr.Comment = '#' // the preamble of GA4 and Looker Studio exports
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	header, err := cr.Read()
+	return readTable(name, &csvTable{cr: cr, lim: rec}, res, num)
+}
+
+// utf8Prefix is the length of head without a rune cut at its end.
+func utf8Prefix(head []byte) int {
+	n := len(head)
+	for i := 0; i < 3 && n-i > 0; i++ {
+		if utf8.RuneStart(head[n-i-1]) {
+			if !utf8.FullRune(head[n-i-1:]) {
+				return n - i - 1
+			}
+			break
+		}
+	}
+	return n
+}
+
+// table is a file's records, one at a time: a CSV's or a sheet's rows.
+type table interface {
+	// next returns the next record and its line, io.EOF at the end; an error stops the
+	// read when it is limits.ErrTooLarge and is reported at its line otherwise.
+	next() ([]string, int, error)
+}
+
+type csvTable struct {
+	cr  *csv.Reader
+	lim *recordLimit
+}
+
+func (t *csvTable) next() ([]string, int, error) {
+	t.lim.start(t.cr.InputOffset())
+	fields, err := t.cr.Read()
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(err, limits.ErrTooLarge):
+		line, _ := t.cr.FieldPos(0)
+		return nil, line, err
+	case errors.As(err, &pe):
+		return nil, pe.Line, errors.New(csvMsg(err))
+	case err != nil:
+		return nil, 0, err
+	}
+	line, _ := t.cr.FieldPos(0)
+	return fields, line, nil
+}
+
+// readTable finds the header (under any title lines), then reads every record.
+func readTable(name string, t table, res *metric.Resolver, num *numbers) ([]Row, error) {
+	e := &Error{}
+	header, hl, err := t.next()
+	if errors.Is(err, io.EOF) {
+		e.add(name, 0, "no header row: the file has no rows")
+		return nil, e
+	}
 	if err != nil {
 		if errors.Is(err, limits.ErrTooLarge) {
 			return nil, withLine(e, name, 1, err)
 		}
-		e.add(name, 1, "cannot read the header: %v", csvMsg(err))
+		e.add(name, max(hl, 1), "cannot read the header: %v", err)
 		return nil, e
 	}
-	firstHeader := append([]string(nil), header...)
-	firstLine, _ := cr.FieldPos(0)
-	header = append([]string(nil), header...)
-	hl, _ := cr.FieldPos(0)
+	firstHeader, firstLine := append([]string(nil), header...), hl
+	header = firstHeader
 	for skipped := 0; !hasPeriodColumn(header, num.columns) && skipped < maxPreamble; skipped++ {
 		// a report title or date range above the header (Google Ads, Search Console)
-		next, err := cr.Read()
+		next, line, err := t.next()
 		if err != nil {
 			break
 		}
-		header = append(header[:0:0], next...)
-		hl, _ = cr.FieldPos(0)
+		header, hl = append([]string(nil), next...), line
 	}
 	if !hasPeriodColumn(header, num.columns) {
 		header, hl = firstHeader, firstLine // report the problems of the first line
@@ -322,29 +388,24 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver, num *numbers) (
 	}
 	rows := make([]Row, 0, 1024)
 	for {
-		rec.start(cr.InputOffset())
-		fields, err := cr.Read()
+		fields, line, err := t.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if errors.Is(err, limits.ErrTooLarge) {
-			line, _ := cr.FieldPos(0)
 			return nil, withLine(e, name, line, err)
 		}
 		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			if e.add(name, line, "%s", csvMsg(err)) {
+			if e.add(name, line, "%v", err) {
 				return nil, e
 			}
 			continue
 		}
-		line, _ := cr.FieldPos(0)
-		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
-			continue // blank line
+		if blank(fields) {
+			continue
+		}
+		if num.ragged && len(fields) < len(header) {
+			fields = append(fields, make([]string, len(header)-len(fields))...) // a sheet leaves trailing empty cells out
 		}
 		if len(fields) != len(header) {
 			if e.add(name, line, "row has %d fields, the header has %d", len(fields), len(header)) {
@@ -363,6 +424,16 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver, num *numbers) (
 		return nil, err
 	}
 	return rows, nil
+}
+
+// blank reports whether a record has no text at all.
+func blank(fields []string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // maxPreamble is how many lines above the header a file may have besides # comments.
@@ -455,6 +526,16 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 		return false
 	}
 	cell := rec[c.period]
+	if num.sheetCells {
+		if d, ok := sheetDate(strings.TrimSpace(cell), c.hint); ok {
+			cell = d
+		}
+		if c.periodEnd >= 0 {
+			if d, ok := sheetDate(strings.TrimSpace(rec[c.periodEnd]), hintDay); ok {
+				rec[c.periodEnd] = d
+			}
+		}
+	}
 	if c.periodEnd >= 0 && strings.TrimSpace(rec[c.periodEnd]) != "" {
 		cell = strings.TrimSpace(cell) + " - " + strings.TrimSpace(rec[c.periodEnd])
 	}
@@ -499,12 +580,17 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 // numbers reads a file's values in its locale and checks that they share one style.
 type numbers struct {
 	Options
-	check   styleCheck
-	columns colMap
-	machine map[int]bool // columns whose cells are JSON numbers (read as written)
+	check      styleCheck
+	columns    colMap
+	ragged     bool         // rows may leave trailing empty cells out (a sheet)
+	sheetCells bool         // cells are as a workbook stores them: numbers and serial dates
+	machine    map[int]bool // columns whose cells are JSON numbers (read as written)
 }
 
 func (n *numbers) read(line int, cell string, col int) (float64, error) {
+	if v, ok := machineNumber(cell); ok && n.sheetCells {
+		return v, nil
+	}
 	if n.machine[col] {
 		v, err := strconv.ParseFloat(strings.TrimSpace(cell), 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {

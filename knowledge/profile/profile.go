@@ -75,7 +75,9 @@ type DataFile struct {
 	// Columns maps the file's column names to period, a dimension (channel, source,
 	// medium, campaign, segment), a metric id or skip.
 	Columns map[string]string `yaml:"columns" json:"columns,omitempty"`
-	Line    int               `yaml:"-" json:"line,omitempty"`
+	// Sheet is the sheet of an .xlsx workbook to read; empty reads the first.
+	Sheet string `yaml:"sheet" json:"sheet,omitempty"`
+	Line  int    `yaml:"-" json:"line,omitempty"`
 }
 
 // DataFileFor is the data entry whose file is path (by its name), if any.

@@ -83,3 +83,25 @@ func TestHandleWhybotIsReserved(t *testing.T) {
 	_, err := profile.Parse("company.yaml", []byte(bad))
 	require.ErrorContains(t, err, `.handle: "whybot" is whybot's own name in the audit trail`)
 }
+
+// The data locale is said per file, else by the profile's locale or its written language;
+// a profile that says neither leaves it unstated.
+func TestDataLocale(t *testing.T) {
+	t.Parallel()
+	base := "company: X\npeople: [{handle: a, role: owner, reviewer: true}]\n"
+	p, err := profile.Parse("company.yaml", []byte(base+"language: it\ndata:\n  - {file: exports/ads.csv, locale: en, preset: google_ads}\n"))
+	require.NoError(t, err)
+	loc, where := p.DataLocale("/tmp/x/ads.csv")
+	require.Equal(t, "en", loc)
+	require.Equal(t, "company.yaml:5", where)
+	loc, _ = p.DataLocale("other.csv")
+	require.Equal(t, "it", loc, "the written language")
+	p, err = profile.Parse("company.yaml", []byte(base))
+	require.NoError(t, err)
+	loc, _ = p.DataLocale("other.csv")
+	require.Empty(t, loc, "the default language is not a stated locale")
+	_, err = profile.Parse("company.yaml", []byte(base+"locale: fr\ndata:\n  - {locale: de}\n"))
+	require.ErrorContains(t, err, `company.yaml:3: locale: "fr" is not a number style`)
+	require.ErrorContains(t, err, "data[0].file: missing")
+	require.ErrorContains(t, err, `data[0].locale: "de"`)
+}

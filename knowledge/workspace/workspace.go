@@ -57,7 +57,7 @@ func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
 	ds, err := kpi.Load(dataPaths, res, func(path string) kpi.Options {
 		locale, where := p.DataLocale(path)
 		d, _ := p.DataFileFor(path)
-		return kpi.Options{Locale: locale, Where: where, Preset: d.Preset, Columns: d.Columns}
+		return kpi.Options{Locale: locale, Where: where, Preset: d.Preset, Columns: d.Columns, Sheet: d.Sheet}
 	})
 	if err != nil {
 		return nil, err

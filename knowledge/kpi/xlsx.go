@@ -1,0 +1,98 @@
+package kpi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/whybot/whybot/knowledge/limits"
+	"github.com/whybot/whybot/knowledge/metric"
+)
+
+// readXLSX reads the first sheet of an .xlsx workbook (or the sheet opt names) as a table.
+// Cells are read as Excel stores them: a number is the number itself, whatever format it is
+// shown in, so no locale applies to it; a date is its serial day.
+func readXLSX(name string, r io.Reader, res *metric.Resolver, num *numbers) ([]Row, error) {
+	f, err := excelize.OpenReader(r, excelize.Options{RawCellValue: true, UnzipSizeLimit: limits.DataFileBytes * 4, UnzipXMLSizeLimit: limits.DataFileBytes})
+	if err != nil {
+		if errors.Is(err, limits.ErrTooLarge) {
+			return nil, withLine(&Error{}, name, 0, err)
+		}
+		return nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("not an .xlsx workbook Excel can open (%v): save it again as Excel Workbook (.xlsx) or export CSV", err)}}}
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	sheet := num.Sheet
+	if sheet == "" && len(sheets) > 0 {
+		sheet = sheets[0]
+	}
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("sheet %s is not in the workbook: its sheets are %s", limits.Quote(sheet), strings.Join(sheets, ", "))}}}
+	}
+	defer rows.Close()
+	num.ragged, num.sheetCells = true, true
+	return readTable(name+"["+sheet+"]", &sheetTable{rows: rows}, res, num)
+}
+
+type sheetTable struct {
+	rows *excelize.Rows
+	line int
+}
+
+func (t *sheetTable) next() ([]string, int, error) {
+	if !t.rows.Next() {
+		if err := t.rows.Error(); err != nil {
+			return nil, t.line, fmt.Errorf("read the sheet: %w", err)
+		}
+		return nil, t.line, io.EOF
+	}
+	t.line++
+	cols, err := t.rows.Columns()
+	if err != nil {
+		return nil, t.line, fmt.Errorf("read row %d: %w", t.line, err)
+	}
+	for i, c := range cols {
+		if len(c) > limits.FieldBytes {
+			return nil, t.line, limits.TooLarge(fmt.Sprintf("cell %d is longer than %s", i+1, limits.Size(limits.FieldBytes)))
+		}
+	}
+	return cols, t.line, nil
+}
+
+// machineNumber reads a cell as Excel stores a number: 3412, 0.125, 1.5E-3.
+func machineNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s, ", ") {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// sheetDate turns a date cell's serial day into the period its column means.
+func sheetDate(cell string, h hint) (string, bool) {
+	if len(cell) < 5 || len(cell) > 12 {
+		return "", false
+	}
+	v, ok := machineNumber(cell)
+	if !ok || v < 20000 || v > 80000 {
+		return "", false
+	}
+	t, err := excelize.ExcelDateToTime(v, false)
+	if err != nil {
+		return "", false
+	}
+	switch h {
+	case hintMonth:
+		return t.Format("2006-01"), true
+	case hintWeek:
+		y, w := t.ISOWeek()
+		return fmt.Sprintf("%04d-W%02d", y, w), true
+	}
+	return t.Format("2006-01-02"), true
+}
