@@ -158,6 +158,8 @@ type View struct {
 	Set      *Set
 	Currency string
 	People   []profile.Person
+	Metrics  *metric.Catalogue // the company's metrics (nil: the built-in ones)
+	profile  *profile.Profile  // for the company's own role names
 }
 
 // NewView builds the formatter for a profile in a language.
@@ -168,7 +170,7 @@ func NewView(lang string, p *profile.Profile) (View, error) {
 	}
 	v := View{Set: s, Currency: "EUR"}
 	if p != nil {
-		v.Currency, v.People = p.Currency, p.People
+		v.Currency, v.People, v.Metrics, v.profile = p.Currency, p.People, p.Catalogue(), p
 	}
 	return v, nil
 }
@@ -176,7 +178,7 @@ func NewView(lang string, p *profile.Profile) (View, error) {
 func (v View) lang() string { return v.Set.Lang }
 
 // Name is a metric's display name.
-func (v View) Name(id any) string { return metric.Name(fmt.Sprint(id), v.lang()) }
+func (v View) Name(id any) string { return v.Metrics.Name(fmt.Sprint(id), v.lang()) }
 
 // Plural guesses whether a metric's name is plural, for the verbs that follow it: in
 // Italian by its article ("i follower", "le ricerche"), in English by its ending.
@@ -188,8 +190,8 @@ func (v View) Plural(id any) bool {
 		}
 		return false
 	}
-	name, kind := v.Name(id), metric.KindOf(fmt.Sprint(id))
-	return (kind == metric.Count || kind == metric.Number && !metric.Known(fmt.Sprint(id))) && strings.HasSuffix(name, "s") && !strings.HasSuffix(name, "ss")
+	name, kind := v.Name(id), v.Metrics.KindOf(fmt.Sprint(id))
+	return (kind == metric.Count || kind == metric.Number && !v.Metrics.Known(fmt.Sprint(id))) && strings.HasSuffix(name, "s") && !strings.HasSuffix(name, "ss")
 }
 
 // Cap capitalises the first letter.
@@ -219,7 +221,7 @@ func (v View) Names(list any) string {
 
 // Val formats a value of a metric.
 func (v View) Val(id any, x any) string {
-	return metric.Format(fmt.Sprint(id), toFloat(x), v.lang(), v.Currency)
+	return v.Metrics.Format(fmt.Sprint(id), toFloat(x), v.lang(), v.Currency)
 }
 
 // Pct formats a share (0.4 → 40%).
@@ -353,7 +355,7 @@ func (v View) Drivers(id any, list any) string {
 // SPts is a part of a ratio's change with its sign: percentage points for a rate ("−2,1
 // punti"), the metric's own unit otherwise ("+€12").
 func (v View) SPts(id any, x any) string {
-	if metric.KindOf(fmt.Sprint(id)) != metric.Ratio {
+	if v.Metrics.KindOf(fmt.Sprint(id)) != metric.Ratio {
 		return v.SVal(id, x)
 	}
 	f := toFloat(x)
@@ -501,8 +503,36 @@ func (v View) Who(handle any) string {
 	return h
 }
 
-// Role is a role's localized name.
-func (v View) Role(role string) string { return v.Set.UI("role." + role) }
+// Role is a role's localized name: the company's own label for its own roles.
+func (v View) Role(role string) string {
+	if v.profile != nil {
+		if l := v.profile.RoleLabel(role, v.lang()); l != "" {
+			return l
+		}
+	}
+	return v.Set.UI("role." + role)
+}
+
+// OwnRole is how the company names the role of the person with handle, when it is one of
+// the company's own roles (reception); "" for a built-in role.
+func (v View) OwnRole(handle any) string {
+	h := fmt.Sprint(handle)
+	for _, p := range v.People {
+		if p.Handle == h && v.profile != nil {
+			return v.profile.RoleLabel(p.Role, v.lang())
+		}
+	}
+	return ""
+}
+
+// Ask is how a question addresses a person: the first name, with the company's name for
+// their role when it has its own ("Sara (reception)").
+func (v View) Ask(handle any) string {
+	if r := v.OwnRole(handle); r != "" {
+		return v.Who(handle) + " (" + r + ")"
+	}
+	return v.Who(handle)
+}
 
 // Groups lists the spellings of inconsistent sources: "facebook, Facebook, fb".
 func (v View) Groups(groups any) string {

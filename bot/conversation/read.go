@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/whybot/whybot/bot/understand"
-	"github.com/whybot/whybot/knowledge/metric"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/rules"
@@ -132,10 +131,11 @@ func (e *Engine) readAnswer(ctx context.Context, p *profile.Profile, in AnswerIn
 func metricChoices(ws *workspace.Workspace, lang string) []MetricChoice {
 	seen := map[string]bool{}
 	var out []MetricChoice
-	for _, id := range append(metric.IDs(), ws.Data.Metrics()...) {
+	cat := ws.Profile.Catalogue()
+	for _, id := range append(cat.IDs(), ws.Data.Metrics()...) {
 		if !seen[id] {
 			seen[id] = true
-			out = append(out, MetricChoice{ID: id, Name: metric.Name(id, lang)})
+			out = append(out, MetricChoice{ID: id, Name: cat.Name(id, lang)})
 		}
 	}
 	return out

@@ -422,11 +422,12 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 
 func kpiLines(ws *workspace.Workspace, p *profile.Profile) []kpiLine {
 	var out []kpiLine
+	cat := p.Catalogue()
 	for _, id := range p.Decisional() {
 		if !ws.Data.Has(id) {
 			continue
 		}
-		k := kpiLine{Metric: id, Name: metric.Name(id, "en")}
+		k := kpiLine{Metric: id, Name: cat.Name(id, "en")}
 		var vals []float64
 		start := max(0, ws.Data.Len()-6)
 		for i := start; i < ws.Data.Len(); i++ {
@@ -444,11 +445,11 @@ func kpiLines(ws *workspace.Workspace, p *profile.Profile) []kpiLine {
 			if g.Metric == id {
 				t := g.Target
 				goal = &t
-				k.Goal = fmt.Sprintf("%s: %s", g.ID, metric.Format(id, g.Target, "en", "EUR"))
+				k.Goal = fmt.Sprintf("%s: %s", g.ID, cat.Format(id, g.Target, "en", p.Currency))
 			}
 		}
 		if n := len(vals); n > 0 {
-			k.Latest = metric.Format(id, vals[n-1], "en", "EUR")
+			k.Latest = cat.Format(id, vals[n-1], "en", p.Currency)
 		}
 		k.Spark = sparkline(k.Values, goal)
 		out = append(out, k)

@@ -8,10 +8,11 @@ import (
 
 // Aggregation methods: how an aggregate was made from the periods of a span.
 const (
-	Summed     = "sum"   // counts and amounts, added up
-	Recomputed = "ratio" // a derived metric, recomputed from its summed inputs (CAC = spend / new customers)
-	Averaged   = "mean"  // a rate given as such, a duration: the mean of its periods
-	Listed     = "list"  // a metric of unknown kind over several periods: summing or averaging would be a guess, so each period's value
+	Summed     = "sum"     // counts and amounts, added up
+	Recomputed = "ratio"   // a derived metric, recomputed from its summed inputs (CAC = spend / new customers)
+	Computed   = "formula" // a company's formula, computed from its summed inputs
+	Averaged   = "mean"    // a rate given as such, a duration: the mean of its periods
+	Listed     = "list"    // a metric of unknown kind over several periods: summing or averaging would be a guess, so each period's value
 )
 
 // Aggregate is a metric over the periods that start within a span, with what it rests on.
@@ -25,7 +26,8 @@ type Aggregate struct {
 	// for a recomputed ratio: its numerator and denominator, summed
 	NumID, DenID string
 	Num, Den     float64
-	Rows         []Row // the data rows it rests on (the inputs' rows for a ratio)
+	Formula      string // for a recomputed metric: how it is computed from its inputs
+	Rows         []Row  // the data rows it rests on (the inputs' rows for a ratio)
 }
 
 // Aggregate is id over the periods starting in [from, to): false when the data has none.
@@ -47,20 +49,26 @@ func (d *Dataset) Aggregate(id string, from, to time.Time) (Aggregate, bool) {
 	if len(idx) == 0 {
 		return a, false
 	}
-	dv, derived := derivation(id)
+	cat := d.Catalogue()
+	dv, derived := cat.Derivation(id)
 	switch {
-	case metric.Additive(id):
+	case cat.Additive(id):
 		a.Method, a.Value = Summed, d.total(id, idx)
 		a.Rows = d.rowsOf(idx, id)
-	case derived && d.all(idx, dv.Inputs[0]) && d.all(idx, dv.Inputs[1]):
-		num, den := d.total(dv.Inputs[0], idx), d.total(dv.Inputs[1], idx)
-		if den == 0 {
+	case derived && d.allOf(idx, dv.Inputs):
+		v, ok := dv.Eval(func(in string) (float64, bool) { return d.total(in, idx), true })
+		if !ok {
 			return a, false
 		}
-		a.Method, a.Value = Recomputed, num/den
-		a.NumID, a.DenID, a.Num, a.Den = dv.Inputs[0], dv.Inputs[1], num, den
-		a.Rows = append(d.rowsOf(idx, dv.Inputs[0]), d.rowsOf(idx, dv.Inputs[1])...)
-	case metric.KindOf(id) == metric.Number && !metric.Known(id) && len(idx) > 1:
+		a.Method, a.Value, a.Formula = Computed, v, dv.Formula
+		if dv.Ratio {
+			a.Method = Recomputed
+			a.NumID, a.DenID, a.Num, a.Den = dv.Inputs[0], dv.Inputs[1], d.total(dv.Inputs[0], idx), d.total(dv.Inputs[1], idx)
+		}
+		for _, in := range dv.Inputs {
+			a.Rows = append(a.Rows, d.rowsOf(idx, in)...)
+		}
+	case cat.KindOf(id) == metric.Number && !cat.Known(id) && len(idx) > 1:
 		a.Method = Listed
 		for _, i := range idx {
 			v, _ := d.Value(i, id)
@@ -95,13 +103,13 @@ func firstPeriod(g Grain, t time.Time) Period {
 	return Period{Grain: Day, Start: t}
 }
 
-func derivation(id string) (metric.Derivation, bool) {
-	for _, dv := range metric.Derivations {
-		if dv.ID == id {
-			return dv, true
+func (d *Dataset) allOf(idx []int, ids []string) bool {
+	for _, id := range ids {
+		if !d.all(idx, id) {
+			return false
 		}
 	}
-	return metric.Derivation{}, false
+	return true
 }
 
 func (d *Dataset) total(id string, idx []int) float64 {

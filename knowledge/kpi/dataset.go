@@ -20,6 +20,7 @@ type Dataset struct {
 	totals  []map[string]float64 // per period: metric → total
 	given   []map[string]bool    // per period: metric given in the data (not derived)
 	index   map[string]int       // period label → index
+	cat     *metric.Catalogue    // the company's metrics (nil: the built-in ones)
 
 	// indexes built once with the dataset, so rules read only the rows they need
 	byPeriodMetric map[periodMetric][]int    // breakdown rows (indexes in Rows) of a period and metric
@@ -38,15 +39,19 @@ type rowKey struct {
 	dims   Dims
 }
 
-// Build validates rows from one or more files and computes totals and derived metrics.
-// Mixed grains and duplicate rows are rejected with the lines involved.
-func Build(rows []Row) (*Dataset, error) {
+// Build validates rows from one or more files and computes totals and derived metrics
+// with the built-in catalogue. Mixed grains and duplicate rows are rejected with the lines
+// involved.
+func Build(rows []Row) (*Dataset, error) { return BuildWith(rows, nil) }
+
+// BuildWith is Build with a company's catalogue (its own metrics and formulas).
+func BuildWith(rows []Row, cat *metric.Catalogue) (*Dataset, error) {
 	e := &Error{}
 	if len(rows) == 0 {
 		e.add("data", 0, "no rows")
 		return nil, e
 	}
-	ds := &Dataset{Grain: rows[0].Period.Grain, index: map[string]int{}, Input: rows}
+	ds := &Dataset{Grain: rows[0].Period.Grain, index: map[string]int{}, Input: rows, cat: cat}
 	first := rows[0]
 	seen := make(map[rowKey]Row, len(rows))
 	files := map[string]bool{}
@@ -137,28 +142,42 @@ func (ds *Dataset) sum(rows []Row) {
 				}
 			}
 		}
-		if explicit[k] || !metric.Additive(r.Metric) {
+		if explicit[k] || !ds.cat.Additive(r.Metric) {
 			continue
 		}
 		ds.totals[i][r.Metric] += r.Value
 		ds.given[i][r.Metric] = true
 	}
 	for i := range ds.totals {
-		Derive(ds.totals[i])
+		ds.Derive(ds.totals[i])
 	}
 }
 
-// Derive fills derived metrics (cost per lead, qualified rate, CAC, …) that are missing and
-// whose inputs are present with a non-zero denominator.
-func Derive(values map[string]float64) {
-	for _, dv := range metric.Derivations {
+// Derive fills derived metrics (cost per lead, qualified rate, CAC, …) of the built-in
+// catalogue that are missing and whose inputs are present with a non-zero denominator.
+func Derive(values map[string]float64) { DeriveWith(nil, values) }
+
+// Derive fills the derived metrics of the dataset's catalogue, the company's formulas too.
+func (d *Dataset) Derive(values map[string]float64) { DeriveWith(d.cat, values) }
+
+// Catalogue is the dataset's metric catalogue.
+func (d *Dataset) Catalogue() *metric.Catalogue {
+	if d == nil || d.cat == nil {
+		return metric.Builtin()
+	}
+	return d.cat
+}
+
+// DeriveWith fills the derived metrics of a catalogue (nil: the built-in one) that are
+// missing and can be computed from values.
+func DeriveWith(cat *metric.Catalogue, values map[string]float64) {
+	get := func(id string) (float64, bool) { v, ok := values[id]; return v, ok }
+	for _, dv := range cat.Derivations() {
 		if _, ok := values[dv.ID]; ok {
 			continue
 		}
-		num, ok1 := values[dv.Inputs[0]]
-		den, ok2 := values[dv.Inputs[1]]
-		if ok1 && ok2 && den != 0 {
-			values[dv.ID] = num / den
+		if v, ok := dv.Eval(get); ok {
+			values[dv.ID] = v
 		}
 	}
 }
@@ -313,5 +332,5 @@ func Load(paths []string, res *metric.Resolver, opts func(path string) Options) 
 	if len(errs) > 0 {
 		return nil, &Error{Problems: errs}
 	}
-	return Build(all)
+	return BuildWith(all, res.Catalogue())
 }

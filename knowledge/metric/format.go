@@ -10,7 +10,11 @@ import (
 // Format renders v for people: money with the currency symbol, ratios as percentages,
 // counts without decimals, using the number style of lang ("it": 1.234,5; "en": 1,234.5).
 func Format(id string, v float64, lang, currency string) string {
-	switch KindOf(id) {
+	return formatKind(KindOf(id), v, lang, currency)
+}
+
+func formatKind(k Kind, v float64, lang, currency string) string {
+	switch k {
 	case Ratio:
 		return Percent(v*100, lang)
 	case Money:

@@ -22,6 +22,10 @@ const (
 	Ratio               // a share between 0 and 1, shown as a percentage
 	Number              // any other number
 	Seconds             // a duration in seconds
+
+	// KindUnset marks a company's own metric that does not say its kind: it is guessed
+	// from the id, or kept from the built-in metric it refines.
+	KindUnset Kind = -1
 )
 
 // Better tells which way a metric should move.
@@ -32,34 +36,27 @@ const (
 	Neutral Better = iota
 	Up
 	Down
+
+	// BetterUnset marks a company's own metric that does not say which way is good.
+	BetterUnset Better = -1
 )
 
-// Def describes one metric of the catalogue.
+// Def describes one metric: the built-in catalogue's or a company's own (metrics: in
+// company.yaml).
 type Def struct {
-	ID       string
-	Kind     Kind
-	Better   Better
-	Names    map[string]string // language → display name
-	Synonyms []string          // lower-case phrases in any language
-}
-
-// Derivation computes a metric from others when it is not given.
-type Derivation struct {
-	ID     string
-	Inputs [2]string // numerator, denominator
-}
-
-// Derivations lists the derived metrics, in the order they are computed.
-var Derivations = []Derivation{
-	{"cost_per_lead", [2]string{"ad_spend", "leads"}},
-	{"qualified_rate", [2]string{"qualified_leads", "leads"}},
-	{"cost_per_qualified_lead", [2]string{"ad_spend", "qualified_leads"}},
-	{"followup_rate", [2]string{"leads_followed_up", "leads"}},
-	{"cac", [2]string{"ad_spend", "new_customers"}},
-	{"conversion_rate", [2]string{"new_customers", "leads"}},
-	{"ctr", [2]string{"clicks", "impressions"}},
-	{"roas", [2]string{"revenue", "ad_spend"}},
-	{"cpa", [2]string{"ad_spend", "conversions"}},
+	ID       string            `json:"id"`
+	Kind     Kind              `json:"-"`
+	Better   Better            `json:"-"`
+	Names    map[string]string `json:"names"`              // language → display name
+	Synonyms []string          `json:"synonyms,omitempty"` // lower-case phrases in any language
+	// Formula computes the metric from others (expr-lang over metric ids) when the data
+	// does not give it: no_shows / appointments.
+	Formula    string `json:"formula,omitempty"`
+	Decisional bool   `json:"decisional,omitempty"` // a KPI decisions are taken on
+	Vanity     bool   `json:"vanity,omitempty"`     // looks good, decides nothing
+	Stage      string `json:"stage,omitempty"`      // funnel stage: awareness, consideration, conversion, retention
+	// Source is where the metric is defined: "built-in" or "company.yaml:12".
+	Source string `json:"source"`
 }
 
 // DefaultVanity are the metrics treated as vanity metrics when a profile names none.
@@ -113,84 +110,32 @@ var catalogue = []Def{
 	d("nps", Number, Up, "NPS", "NPS", "nps", "net promoter score"),
 }
 
-var byID = func() map[string]Def {
-	m := make(map[string]Def, len(catalogue))
-	for _, c := range catalogue {
-		m[c.ID] = c
-	}
-	return m
-}()
+// The package functions below answer from the built-in catalogue; a company's workspace
+// answers from its own Catalogue (Builtin extended with its metrics:).
 
-// Lookup returns the catalogue entry for id.
-func Lookup(id string) (Def, bool) {
-	def, ok := byID[id]
-	return def, ok
-}
+// Lookup returns the built-in catalogue entry for id.
+func Lookup(id string) (Def, bool) { return builtin.Lookup(id) }
 
-// Known reports whether id is in the catalogue.
-func Known(id string) bool { _, ok := byID[id]; return ok }
+// Known reports whether id is in the built-in catalogue.
+func Known(id string) bool { return builtin.Known(id) }
 
-// IDs returns every catalogue id, sorted.
-func IDs() []string {
-	out := make([]string, 0, len(catalogue))
-	for _, c := range catalogue {
-		out = append(out, c.ID)
-	}
-	sort.Strings(out)
-	return out
-}
+// IDs returns every built-in id, sorted.
+func IDs() []string { return builtin.IDs() }
 
 // Name is the display name of id in lang ("it" or "en"); unknown ids are shown with spaces.
-func Name(id, lang string) string {
-	if def, ok := byID[id]; ok {
-		if n := def.Names[lang]; n != "" {
-			return n
-		}
-		return def.Names["en"]
-	}
-	return strings.ReplaceAll(id, "_", " ")
-}
+func Name(id, lang string) string { return builtin.Name(id, lang) }
 
-// KindOf is the kind of id; unknown metrics are counts when they look like counts, else numbers.
-func KindOf(id string) Kind {
-	if def, ok := byID[id]; ok {
-		return def.Kind
-	}
-	switch {
-	case strings.HasSuffix(id, "_rate") || strings.HasSuffix(id, "_share"):
-		return Ratio
-	case strings.HasPrefix(id, "cost_") || strings.HasSuffix(id, "_spend") || strings.HasSuffix(id, "_cost"):
-		return Money
-	}
-	return Number
-}
+// KindOf is the kind of id; unknown metrics are guessed from their id.
+func KindOf(id string) Kind { return builtin.KindOf(id) }
 
 // BetterOf tells which way id should move (Neutral when unknown).
-func BetterOf(id string) Better {
-	if def, ok := byID[id]; ok {
-		return def.Better
-	}
-	return Neutral
-}
+func BetterOf(id string) Better { return builtin.BetterOf(id) }
 
 // Additive reports whether breakdown rows of id can be summed into a total.
-func Additive(id string) bool {
-	switch KindOf(id) {
-	case Count, Money:
-		return !IsDerived(id) // derived money ratios (cost per lead) are not additive
-	}
-	return false
-}
+func Additive(id string) bool { return builtin.Additive(id) }
 
 // IsDerived reports whether id is computed from other metrics.
-func IsDerived(id string) bool {
-	for _, dv := range Derivations {
-		if dv.ID == id {
-			return true
-		}
-	}
-	return false
-}
+func IsDerived(id string) bool { return builtin.IsDerived(id) }
 
 // Normalize turns a free-form metric name into an id-like key: lower case, accents kept,
 // runs of spaces, dashes and dots folded into one underscore.
@@ -214,18 +159,35 @@ func Normalize(s string) string {
 // Resolver maps names (ids, catalogue synonyms, a profile's glossary) to metric ids.
 type Resolver struct {
 	names map[string]string // normalized name → id
+	cat   *Catalogue
 }
 
-// NewResolver builds a resolver from the catalogue plus glossary (id → synonyms).
-// Glossary entries win over catalogue synonyms.
-func NewResolver(glossary map[string][]string) *Resolver {
-	r := &Resolver{names: map[string]string{}}
-	for _, c := range catalogue {
-		r.names[c.ID] = c.ID
-		for _, s := range c.Synonyms {
+// NewResolver builds a resolver from the built-in catalogue plus glossary (id → synonyms).
+func NewResolver(glossary map[string][]string) *Resolver { return builtin.Resolver(glossary) }
+
+// Resolver builds a resolver from the catalogue plus glossary (id → synonyms). A
+// company's own metrics win over built-in synonyms, and glossary entries over both.
+func (c *Catalogue) Resolver(glossary map[string][]string) *Resolver {
+	c = c.orBuiltin()
+	r := &Resolver{names: map[string]string{}, cat: c}
+	for _, def := range c.defs {
+		r.names[def.ID] = def.ID
+	}
+	for _, def := range c.defs { // a company's own names first: they win over built-in synonyms
+		if def.Source == SourceBuiltin {
+			continue
+		}
+		for _, n := range append([]string{Normalize(def.Names["it"]), Normalize(def.Names["en"])}, normalizeAll(def.Synonyms)...) {
+			if n != "" && !c.Known(n) {
+				r.names[n] = def.ID
+			}
+		}
+	}
+	for _, def := range c.defs {
+		for _, s := range def.Synonyms {
 			if n := Normalize(s); n != "" {
 				if _, taken := r.names[n]; !taken {
-					r.names[n] = c.ID
+					r.names[n] = def.ID
 				}
 			}
 		}
@@ -240,6 +202,17 @@ func NewResolver(glossary map[string][]string) *Resolver {
 		}
 	}
 	return r
+}
+
+// Catalogue is the catalogue names are resolved against.
+func (r *Resolver) Catalogue() *Catalogue { return r.cat.orBuiltin() }
+
+func normalizeAll(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		out = append(out, Normalize(s))
+	}
+	return out
 }
 
 // Resolve maps a name to a metric id; ok is false when the name is not known, in which case

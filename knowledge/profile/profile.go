@@ -36,16 +36,38 @@ type Profile struct {
 	Funnel        Funnel              `yaml:"funnel" json:"funnel"`
 	VanityMetrics []string            `yaml:"vanity_metrics" json:"vanity_metrics"`
 	People        []Person            `yaml:"people" json:"people"`
+	// Roles are the company's own role names, each with the duties whybot asks about.
+	Roles []Role `yaml:"roles" json:"roles,omitempty"`
 	Glossary      map[string][]string `yaml:"glossary" json:"glossary,omitempty"`
-	Thresholds    Thresholds          `yaml:"thresholds" json:"thresholds"`
-	Slack         SlackSettings       `yaml:"slack" json:"slack,omitempty"`
-	Discord       DiscordSettings     `yaml:"discord" json:"discord,omitempty"`
+	// Metrics are the company's own metrics, or refinements of built-in ones.
+	Metrics    []Metric        `yaml:"metrics" json:"metrics,omitempty"`
+	Thresholds Thresholds      `yaml:"thresholds" json:"thresholds"`
+	Slack      SlackSettings   `yaml:"slack" json:"slack,omitempty"`
+	Discord    DiscordSettings `yaml:"discord" json:"discord,omitempty"`
 	// LLM is "off" to keep this company's data away from any language model even when
 	// one is configured; empty or "on" lets the configured one phrase drafts.
 	LLM string `yaml:"llm" json:"llm,omitempty"`
 
 	File       string `yaml:"-" json:"-"`
 	localeLine int
+	vanityLine int
+	cat        *metric.Catalogue
+}
+
+// Metric is one of the company's own metrics (metrics: in company.yaml), or a built-in
+// metric it refines (same id): labels, synonyms, kind, which way is good, a formula over
+// other metrics, whether it is decisional or vanity, and its funnel stage.
+type Metric struct {
+	ID         string            `yaml:"id" json:"id"`
+	Labels     map[string]string `yaml:"labels" json:"labels,omitempty"` // it / en → display name
+	Synonyms   []string          `yaml:"synonyms" json:"synonyms,omitempty"`
+	Kind       string            `yaml:"kind" json:"kind,omitempty"`     // count | money | percent | ratio | duration
+	Better     string            `yaml:"better" json:"better,omitempty"` // up | down | neutral
+	Formula    string            `yaml:"formula" json:"formula,omitempty"`
+	Decisional bool              `yaml:"decisional" json:"decisional,omitempty"`
+	Vanity     bool              `yaml:"vanity" json:"vanity,omitempty"`
+	Stage      string            `yaml:"stage" json:"stage,omitempty"` // awareness | consideration | conversion | retention
+	Line       int               `yaml:"-" json:"line,omitempty"`
 }
 
 // Value is a real value of the company, with the metrics that say whether it is lived.
@@ -134,6 +156,20 @@ type Funnel struct {
 
 // Stages are the funnel stages in order.
 var Stages = []string{"awareness", "consideration", "conversion", "retention"}
+
+func (f *Funnel) stagePtr(name string) *[]string {
+	switch name {
+	case "awareness":
+		return &f.Awareness
+	case "consideration":
+		return &f.Consideration
+	case "conversion":
+		return &f.Conversion
+	case "retention":
+		return &f.Retention
+	}
+	return nil
+}
 
 // Stage returns the KPIs of one stage.
 func (f Funnel) Stage(name string) []string {
@@ -270,8 +306,8 @@ func (t Thresholds) WithDefaults() Thresholds {
 	return t
 }
 
-// Roles people can have.
-var Roles = []string{"owner", "marketing", "sales", "agency", "other"}
+// BuiltinRoles are the roles every company has; roles: in company.yaml adds its own.
+var BuiltinRoles = []string{"owner", "marketing", "sales", "agency", "other"}
 
 // Person returns the person with a handle.
 func (p *Profile) Person(handle string) (Person, bool) {
@@ -283,10 +319,11 @@ func (p *Profile) Person(handle string) (Person, bool) {
 	return Person{}, false
 }
 
-// ByRole returns the first person with a role.
+// ByRole returns the first person with a built-in role, or with a company role that
+// carries its duties (a receptionist who follows up leads answers as sales).
 func (p *Profile) ByRole(role string) (Person, bool) {
 	for _, x := range p.People {
-		if x.Role == role {
+		if p.covers(x.Role, role) {
 			return x, true
 		}
 	}
@@ -304,13 +341,24 @@ func (p *Profile) DefaultAsker() Person {
 	return Person{Handle: "owner", Role: "owner"}
 }
 
+// VanityLine is the line of vanity_metrics (1 when the file does not list them).
+func (p *Profile) VanityLine() int { return max(p.vanityLine, 1) }
+
 // Vanity reports whether a metric is a vanity metric for this company.
 func (p *Profile) Vanity(id string) bool {
 	return slices.Contains(p.VanityMetrics, id)
 }
 
-// Resolver maps metric names through the catalogue and the glossary.
-func (p *Profile) Resolver() *metric.Resolver { return metric.NewResolver(p.Glossary) }
+// Resolver maps metric names through the company's catalogue and the glossary.
+func (p *Profile) Resolver() *metric.Resolver { return p.Catalogue().Resolver(p.Glossary) }
+
+// Catalogue is the built-in catalogue extended with the company's own metrics.
+func (p *Profile) Catalogue() *metric.Catalogue {
+	if p.cat == nil {
+		return metric.Builtin()
+	}
+	return p.cat
+}
 
 // IsDecisional reports whether a metric is one of the funnel's decisional KPIs.
 func (p *Profile) IsDecisional(id string) bool { return slices.Contains(p.Decisional(), id) }
@@ -469,6 +517,20 @@ func recordLines(doc *yaml.Node, p *Profile) {
 			}
 		case "funnel":
 			p.Funnel.Line = val.Line
+		case "vanity_metrics":
+			p.vanityLine = val.Line
+		case "roles":
+			for j := range p.Roles {
+				if j < len(items) {
+					p.Roles[j].Line = items[j].Line
+				}
+			}
+		case "metrics":
+			for j := range p.Metrics {
+				if j < len(items) {
+					p.Metrics[j].Line = items[j].Line
+				}
+			}
 		case "data":
 			for j := range p.Data {
 				if j < len(items) {
@@ -498,9 +560,11 @@ var idRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 func (p *Profile) normalize() error {
 	e := &Error{}
 	p.normalizeSettings(e)
+	p.normalizeMetrics(e)
 	if p.VanityMetrics == nil {
-		p.VanityMetrics = slices.Clone(metric.DefaultVanity)
+		p.VanityMetrics = p.Catalogue().Vanity()
 	}
+	p.addOwnKPIs()
 	res := p.Resolver()
 	norm := func(name string) string { id, _ := res.Resolve(name); return id }
 	p.normalizeEntries(e, norm)
@@ -513,6 +577,7 @@ func (p *Profile) normalize() error {
 	for i, m := range p.VanityMetrics {
 		p.VanityMetrics[i] = norm(m)
 	}
+	p.normalizeRoles(e)
 	p.normalizePeople(e)
 	p.Thresholds = p.Thresholds.WithDefaults()
 	if len(e.Problems) > 0 {
@@ -627,7 +692,7 @@ func (p *Profile) normalizeEntries(e *Error, norm func(string) string) {
 		switch g.Direction {
 		case "up", "down":
 		case "":
-			if b := metric.BetterOf(g.Metric); b == metric.Down {
+			if b := p.Catalogue().BetterOf(g.Metric); b == metric.Down {
 				g.Direction = "down"
 			} else {
 				g.Direction = "up"
@@ -660,8 +725,13 @@ func (p *Profile) normalizePeople(e *Error) {
 			e.add(f, x.Line, field+".handle", "%q is whybot's own name in the audit trail: give the person another handle", x.Handle)
 		}
 		handles[x.Handle] = true
-		if !slices.Contains(Roles, x.Role) {
-			e.add(f, x.Line, field+".role", "%q is not a role: use one of %s", x.Role, strings.Join(Roles, ", "))
+		if r, own := p.OwnRole(x.Role); own {
+			x.Role = r.Name
+			if slices.Contains(r.Duties, DutyReview) {
+				x.Reviewer = true
+			}
+		} else if !slices.Contains(BuiltinRoles, x.Role) {
+			e.add(f, x.Line, field+".role", "%q is not a role%s: use one of %s, or define it under roles:", x.Role, metric.SuggestFrom(x.Role, p.roleNames()), strings.Join(p.roleNames(), ", "))
 		}
 		if x.Language == "" {
 			x.Language = ""

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/whybot/whybot/knowledge/kpi"
+	"github.com/whybot/whybot/knowledge/metric"
 	"github.com/whybot/whybot/knowledge/profile"
 )
 
@@ -101,7 +102,8 @@ type eval struct {
 	in         Input
 	it         Intent
 	ds         *kpi.Dataset
-	L          int // index of the latest period
+	cat        *metric.Catalogue // the company's metrics
+	L          int               // index of the latest period
 	period     string
 	prevPeriod string
 	latest     map[string]float64
@@ -122,7 +124,7 @@ type eval struct {
 func newEval(s *Set, in Input) *eval {
 	ds := in.Data
 	L := ds.Len() - 1
-	e := &eval{s: s, p: s.Profile, th: s.Profile.Thresholds, in: in, it: in.Intent, ds: ds, L: L, period: ds.Periods[L].String(),
+	e := &eval{s: s, p: s.Profile, cat: s.Profile.Catalogue(), th: s.Profile.Thresholds, in: in, it: in.Intent, ds: ds, L: L, period: ds.Periods[L].String(),
 		res:   Result{Period: ds.Periods[L].String(), Findings: []Finding{}, Questions: []Question{}, Observed: []Observed{}},
 		asked: map[Topic]bool{}, seenObs: map[string]bool{}, previous: map[string]float64{}}
 	if L > 0 {
@@ -195,7 +197,7 @@ func (e *eval) latestValues() {
 	for id := range latest {
 		before[id] = true
 	}
-	kpi.Derive(latest)
+	kpi.DeriveWith(e.cat, latest)
 	for id := range latest {
 		if !before[id] {
 			sources[id] = "derived"

@@ -21,7 +21,7 @@ var driverDims = []string{"source", "channel", "medium", "campaign", "segment"}
 // breakdown names the drivers, the others follow ("also").
 func driversFamily(e *eval) {
 	id, ds, L := e.subject, e.ds, e.L
-	if id == "" || L == 0 || (e.it.Kind != KindWhy && e.it.Kind != KindStatus) || metric.KindOf(id) == metric.Ratio {
+	if id == "" || L == 0 || (e.it.Kind != KindWhy && e.it.Kind != KindStatus) || e.cat.KindOf(id) == metric.Ratio {
 		return
 	}
 	now, ok1 := ds.Value(L, id)

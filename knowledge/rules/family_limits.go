@@ -34,7 +34,7 @@ func valuesFamily(e *eval) {
 			if !ok {
 				continue
 			}
-			bad := (metric.BetterOf(m) == metric.Down && c >= th.ValueRiskPct) || (metric.BetterOf(m) == metric.Up && c <= -th.ValueRiskPct)
+			bad := (e.cat.BetterOf(m) == metric.Down && c >= th.ValueRiskPct) || (e.cat.BetterOf(m) == metric.Up && c <= -th.ValueRiskPct)
 			if !bad {
 				continue
 			}

@@ -23,7 +23,7 @@ func normalFamily(e *eval) {
 			hist[i] = series[i].Value
 		}
 	}
-	exp, ok := expectedRange(hist, seasonLag(e.ds.Grain), metric.KindOf(id) == metric.Count)
+	exp, ok := expectedRange(hist, seasonLag(e.ds.Grain), e.cat.KindOf(id) == metric.Count)
 	if !ok {
 		return
 	}

@@ -17,7 +17,7 @@ func ratioFamily(e *eval) {
 	if id == "" || L == 0 || (e.it.Kind != KindWhy && e.it.Kind != KindStatus) {
 		return
 	}
-	dv, ok := derivationOf(id)
+	dv, ok := e.ratioOf(id)
 	if !ok {
 		return
 	}
@@ -79,7 +79,7 @@ func (e *eval) mixAndRate(num, den string) (mix, rate float64, dim string, ok bo
 			mix += (w1 - w0) * r1
 		}
 		scale := 1.0
-		if metric.KindOf(e.subject) == metric.Ratio {
+		if e.cat.KindOf(e.subject) == metric.Ratio {
 			scale = 100 // percentage points
 		}
 		return mix * scale, rate * scale, dim, true
@@ -87,11 +87,8 @@ func (e *eval) mixAndRate(num, den string) (mix, rate float64, dim string, ok bo
 	return 0, 0, "", false
 }
 
-func derivationOf(id string) (metric.Derivation, bool) {
-	for _, dv := range metric.Derivations {
-		if dv.ID == id {
-			return dv, true
-		}
-	}
-	return metric.Derivation{}, false
+// ratioOf is how id is computed when it is a ratio of two metrics.
+func (e *eval) ratioOf(id string) (metric.Derivation, bool) {
+	dv, ok := e.cat.Derivation(id)
+	return dv, ok && dv.Ratio
 }

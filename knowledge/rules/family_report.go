@@ -137,18 +137,11 @@ func (e *eval) roleOf(id string) (role, stage string) {
 			}
 		}
 	}
+	def, _ := e.cat.Lookup(id) // the stage a vanity metric pretends to measure, or a platform indicator's
 	if e.p.Vanity(id) {
-		return RoleVanity, vanityStage[id]
+		return RoleVanity, def.Stage
 	}
-	return RolePlatform, platformStage[id]
-}
-
-// platformStage is the funnel stage a platform indicator belongs to.
-var platformStage = map[string]string{
-	"sessions": "awareness", "organic_sessions": "awareness", "avg_time_on_page": "consideration", "clicks": "consideration",
-	"leads": "consideration", "qualified_leads": "consideration", "cost_per_lead": "consideration", "conversions": "conversion",
-	"new_customers": "conversion", "revenue": "conversion", "ad_spend": "conversion", "conversion_rate": "conversion", "cpa": "conversion",
-	"roas": "conversion", "email_subscribers": "retention", "discount_rate": "conversion", "return_rate": "retention",
+	return RolePlatform, def.Stage
 }
 
 func checkOf(id, role string) string {

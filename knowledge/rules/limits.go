@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -38,7 +37,7 @@ type CompileError = profile.Error
 // error that names the rule id and its line.
 func Compile(p *profile.Profile, ds *kpi.Dataset) (*Set, error) {
 	universe := map[string]bool{}
-	for _, id := range metric.IDs() {
+	for _, id := range p.Catalogue().IDs() {
 		universe[id] = true
 	}
 	for id := range p.Glossary {
@@ -58,6 +57,7 @@ func Compile(p *profile.Profile, ds *kpi.Dataset) (*Set, error) {
 	}
 	s := &Set{Profile: p}
 	e := &profile.Error{}
+	checkMetricNames(p, universe, e)
 	for _, l := range p.Limits {
 		field := fmt.Sprintf("limits[%s].rule", l.ID)
 		line := l.RuleLine
@@ -101,6 +101,34 @@ func Compile(p *profile.Profile, ds *kpi.Dataset) (*Set, error) {
 		return nil, e
 	}
 	return s, nil
+}
+
+// checkMetricNames reports every goal, value, funnel stage and vanity entry that names a
+// metric neither the catalogue, the glossary, the company's own metrics nor the data know.
+func checkMetricNames(p *profile.Profile, universe map[string]bool, e *profile.Error) {
+	bad := func(line int, field, name string) {
+		if name == "" || universe[name] {
+			return
+		}
+		e.Problems = append(e.Problems, profile.Problem{File: p.File, Line: line, Field: field,
+			Msg: fmt.Sprintf("unknown metric %q%s: use a metric id (whybot metrics lists them), a name in the glossary, or define it under metrics:", name, suggest(name, universe))})
+	}
+	for _, g := range p.Goals {
+		bad(g.Line, fmt.Sprintf("goals[%s].metric", g.ID), g.Metric)
+	}
+	for _, v := range p.Values {
+		for _, m := range v.Metrics {
+			bad(v.Line, fmt.Sprintf("values[%s].metrics", v.ID), m)
+		}
+	}
+	for _, st := range profile.Stages {
+		for _, m := range p.Funnel.Stage(st) {
+			bad(p.Funnel.Line, "funnel."+st, m)
+		}
+	}
+	for _, m := range p.VanityMetrics {
+		bad(p.VanityLine(), "vanity_metrics", m)
+	}
 }
 
 func firstLine(err error) string {
@@ -166,53 +194,11 @@ func dedupe(in []string) []string {
 
 // suggest proposes the closest known names.
 func suggest(name string, universe map[string]bool) string {
-	type cand struct {
-		id string
-		d  int
-	}
-	var cs []cand
+	ids := make([]string, 0, len(universe))
 	for id := range universe {
-		if d := editDistance(name, id); d <= max(2, len(name)/4) || strings.Contains(id, name) || strings.Contains(name, id) {
-			cs = append(cs, cand{id, d})
-		}
+		ids = append(ids, id)
 	}
-	if len(cs) == 0 {
-		return ""
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].d != cs[j].d {
-			return cs[i].d < cs[j].d
-		}
-		return cs[i].id < cs[j].id
-	})
-	if len(cs) > 3 {
-		cs = cs[:3]
-	}
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = c.id
-	}
-	return " (did you mean " + strings.Join(names, ", ") + "?)"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return metric.SuggestFrom(name, ids)
 }
 
 // limitOutcome is the result of checking one limit.

@@ -44,18 +44,6 @@ type Play struct {
 	Limit  string   `json:"limit,omitempty"`  // for stop_practice: the limit's text
 }
 
-// stageKPIs are the decisional KPIs of each funnel stage the catalogue knows, in order of
-// preference, after the ones the profile names.
-var stageKPIs = map[string][]string{
-	"awareness":     {"non_branded_search", "organic_sessions"},
-	"consideration": {"cost_per_qualified_lead", "qualified_rate"},
-	"conversion":    {"cac", "conversion_rate", "cpa", "new_customers", "contribution_margin", "roas", "revenue"},
-	"retention":     {"repeat_rate", "ltv", "churn"},
-}
-
-// vanityStage is the funnel stage a vanity metric pretends to measure.
-var vanityStage = map[string]string{"followers": "awareness", "likes": "awareness", "impressions": "awareness", "reach": "awareness", "ctr": "consideration"}
-
 // playsFamily chooses the play for the situation, the most pressing first: a crossed
 // limit, leads not followed up, low lead quality, a vanity metric, unreliable data, a
 // question whose figure the data does not confirm, a rising acquisition cost, a fall,
@@ -78,7 +66,8 @@ func (e *eval) choosePlay() *Play {
 	case r.Fired(LeadQualityLow):
 		return e.withKPI(&Play{Kind: PlayTightenTargeting, Owner: "marketing"}, "consideration", "conversion")
 	case id != "" && e.p.Vanity(id):
-		stage := vanityStage[id]
+		def, _ := e.cat.Lookup(id)
+		stage := def.Stage // the funnel stage a vanity metric pretends to measure
 		if stage == "" {
 			stage = "awareness"
 		}
@@ -96,7 +85,7 @@ func (e *eval) choosePlay() *Play {
 	case r.Fired(CACRising) && (costMetrics[id] || e.overview()):
 		return e.withKPIs(&Play{Kind: PlayRetentionPlan, Owner: "owner"}, append(e.stageKPIs("retention"), "cac"))
 	case e.fell(id):
-		return &Play{Kind: PlayDiagnoseDecline, Owner: "agency", KPI: id, Better: betterWord(id)}
+		return &Play{Kind: PlayDiagnoseDecline, Owner: "agency", KPI: id, Better: e.betterWord(id)}
 	case leadMetrics[id] && (slices.ContainsFunc(r.Questions, func(q Question) bool { return q.Topic == TopicLeadQuality || q.Topic == TopicSalesFollowup }) || e.ranges["qualified_rate"] != nil):
 		return &Play{Kind: PlayMeasureQuality, Owner: "marketing"}
 	case e.overview() || id == "":
@@ -127,7 +116,7 @@ func (e *eval) withKPIs(p *Play, ids []string) *Play {
 	p.Metric = e.subject
 	for _, id := range ids {
 		if _, ok := e.latest[id]; ok {
-			p.KPI, p.Better = id, betterWord(id)
+			p.KPI, p.Better = id, e.betterWord(id)
 			for _, g := range e.p.Goals {
 				if g.Metric == id {
 					t := g.Target
@@ -143,7 +132,7 @@ func (e *eval) withKPIs(p *Play, ids []string) *Play {
 // stageKPIs are a stage's decisional KPIs: the profile's, then the catalogue's.
 func (e *eval) stageKPIs(stage string) []string {
 	out := slices.Clone(e.p.Funnel.Stage(stage))
-	for _, id := range stageKPIs[stage] {
+	for _, id := range e.cat.StageKPIs(stage) {
 		if !slices.Contains(out, id) {
 			out = append(out, id)
 		}
@@ -163,7 +152,7 @@ func (e *eval) fell(id string) bool {
 	if !e.firedOn(UnusualChange, id) && (pv == 0 || math.Abs(v-pv)/math.Abs(pv) < 0.1) {
 		return false
 	}
-	switch metric.BetterOf(id) {
+	switch e.cat.BetterOf(id) {
 	case metric.Up:
 		return v < pv
 	case metric.Down:
@@ -186,8 +175,8 @@ func (e *eval) sourcesSplit(id string) bool {
 	return slices.ContainsFunc(f.Evidence, func(d Datum) bool { return related[d.Metric] })
 }
 
-func betterWord(id string) string {
-	switch metric.BetterOf(id) {
+func (e *eval) betterWord(id string) string {
+	switch e.cat.BetterOf(id) {
 	case metric.Up:
 		return "up"
 	case metric.Down:

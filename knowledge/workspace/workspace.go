@@ -84,7 +84,7 @@ func FromSnapshot(w store.Workspace, rows []kpi.Row) (*Workspace, error) {
 	if len(rows) == 0 {
 		return build(p, w.DataFiles)
 	}
-	ds, err := kpi.Build(rows)
+	ds, err := kpi.BuildWith(rows, p.Catalogue())
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,9 @@ func StoredProfile(w store.Workspace) (*profile.Profile, error) {
 		return nil, fmt.Errorf("decode stored profile of %s: %w", w.ID, err)
 	}
 	p.File = w.ID + " (stored profile)"
-	p.Thresholds = p.Thresholds.WithDefaults()
+	if err := p.Restore(); err != nil {
+		return nil, fmt.Errorf("stored profile of %s: %w", w.ID, err)
+	}
 	return &p, nil
 }
 

@@ -75,6 +75,7 @@ Usage:
   whybot review reject DRAFT --as HANDLE --reason TEXT [--json]
   whybot audit THREAD [--json]                 a thread's full audit trail
   whybot validate --profile F --data F…        check a profile and data, list the rules that fire
+  whybot metrics [--profile F | --workspace W] [--json]   every metric name: built-in and the company's own, with synonyms and where each comes from
   whybot eval [--llm] DIR                      run the scenario cases in DIR (--llm: also through the language model)
   whybot migrate up|status [--json]            apply or show the database migrations
   whybot knowledge sync [--workspace W] [--dir D]   index the profile, glossary and knowledge folder
@@ -166,6 +167,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.validate(args[1:])
 	case "eval":
 		err = e.eval(args[1:])
+	case "metrics":
+		err = e.metricsCmd(args[1:])
 	case "migrate":
 		err = e.migrate(args[1:])
 	case "knowledge":
