@@ -194,6 +194,18 @@ func (v View) Plural(id any) bool {
 	return (kind == metric.Count || kind == metric.Number && !v.Metrics.Known(fmt.Sprint(id))) && strings.HasSuffix(name, "s") && !strings.HasSuffix(name, "ss")
 }
 
+// Of joins an amount to its metric's name: "1.800 € di spesa", but "50 appuntamenti"
+// for a count ("of" in English).
+func (v View) Of(id any) string {
+	if v.Metrics.KindOf(fmt.Sprint(id)) == metric.Count {
+		return ""
+	}
+	if v.lang() == "it" {
+		return "di "
+	}
+	return "of "
+}
+
 // Cap capitalises the first letter.
 func (v View) Cap(s string) string {
 	for i, r := range s {
@@ -282,10 +294,53 @@ func (v View) itArticle(id any) string {
 	if art, ok := itArticles[key]; ok {
 		return art
 	}
-	if r := []rune(strings.ToLower(name)); len(r) > 0 && strings.ContainsRune("aeiouàèéìòù", r[0]) {
+	if def, ok := v.Metrics.Lookup(key); ok && def.Article != "" {
+		return def.Article
+	}
+	return guessArticle(strings.ToLower(name))
+}
+
+// guessArticle is the Italian article a name most likely takes, from its first word:
+// "la quota", "i coperti", "gli appuntamenti", "le prenotazioni", "lo scontrino",
+// "il tasso", "l'incasso". A company can say it with article: in company.yaml.
+func guessArticle(name string) string {
+	word, _, _ := strings.Cut(name, " ")
+	r := []rune(word)
+	if len(r) == 0 {
+		return "il"
+	}
+	vowel := strings.ContainsRune("aeiouàèéìòù", r[0])
+	impure := r[0] == 'z' || r[0] == 'x' || r[0] == 'y' || strings.HasPrefix(word, "gn") || strings.HasPrefix(word, "ps") ||
+		len(r) > 1 && r[0] == 's' && !strings.ContainsRune("aeiouàèéìòù", r[1])
+	last := r[len(r)-1]
+	switch {
+	case last == 'i' && (strings.HasSuffix(word, "zioni") || strings.HasSuffix(word, "sioni")), last == 'e' && !singularE(word):
+		return "le"
+	case last == 'i' && (vowel || impure):
+		return "gli"
+	case last == 'i':
+		return "i"
+	case last == 'a' && vowel:
 		return "l'"
+	case last == 'a':
+		return "la"
+	case vowel:
+		return "l'"
+	case impure:
+		return "lo"
 	}
 	return "il"
+}
+
+// singularE reports whether an Italian word ending in e is most likely singular (valore,
+// margine, cliente).
+func singularE(word string) bool {
+	for _, suf := range []string{"ore", "ine", "ale", "ente", "ante", "one", "ile"} {
+		if strings.HasSuffix(word, suf) {
+			return true
+		}
+	}
+	return false
 }
 
 // itPreps are the Italian prepositions joined with the articles.
@@ -523,6 +578,18 @@ func (v View) OwnRole(handle any) string {
 		}
 	}
 	return ""
+}
+
+// Doer is who does a built-in role's work, as a sentence names them: the first name of
+// the person whose own role carries it (Sara, at the reception), else the role's phrase
+// ("il commerciale", "sales").
+func (v View) Doer(role string) string {
+	if v.profile != nil {
+		if x, ok := v.profile.ByRole(role); ok && x.Role != role {
+			return x.FirstName()
+		}
+	}
+	return v.Set.UI("doer." + role)
 }
 
 // Ask is how a question addresses a person: the first name, with the company's name for

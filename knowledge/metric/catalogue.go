@@ -231,6 +231,9 @@ func merge(base, own Def) Def {
 	if own.Stage != "" {
 		base.Stage = own.Stage
 	}
+	if own.Article != "" {
+		base.Article = own.Article
+	}
 	if own.Decisional || own.Vanity {
 		base.Decisional, base.Vanity = own.Decisional, own.Vanity
 	}

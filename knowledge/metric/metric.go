@@ -55,6 +55,7 @@ type Def struct {
 	Decisional bool   `json:"decisional,omitempty"` // a KPI decisions are taken on
 	Vanity     bool   `json:"vanity,omitempty"`     // looks good, decides nothing
 	Stage      string `json:"stage,omitempty"`      // funnel stage: awareness, consideration, conversion, retention
+	Article    string `json:"article,omitempty"`    // the Italian article of its name (il, lo, la, l', i, gli, le); empty: guessed
 	// Source is where the metric is defined: "built-in" or "company.yaml:12".
 	Source string `json:"source"`
 }

@@ -34,11 +34,9 @@ func (p *Profile) normalizeMetrics(e *Error) {
 			continue
 		}
 		seen[m.ID] = m.Line
-		def, ok := p.metricDef(e, field, m)
-		if ok {
-			defs = append(defs, def)
-			at = append(at, i)
-		}
+		def := p.metricDef(e, field, m) // a wrong field is reported; the formula is still checked
+		defs = append(defs, def)
+		at = append(at, i)
 	}
 	cat, errs := metric.Builtin().Extend(defs)
 	for _, x := range errs {
@@ -55,24 +53,21 @@ func (p *Profile) normalizeMetrics(e *Error) {
 // Line is the first line of the profile file.
 func (p *Profile) Line() int { return 1 }
 
-func (p *Profile) metricDef(e *Error, field string, m *Metric) (metric.Def, bool) {
+func (p *Profile) metricDef(e *Error, field string, m *Metric) metric.Def {
 	f := p.File
 	_, builtin := metric.Lookup(m.ID)
 	def := metric.Def{ID: m.ID, Kind: metric.KindUnset, Better: metric.BetterUnset, Names: map[string]string{},
 		Formula: strings.TrimSpace(m.Formula), Decisional: m.Decisional, Vanity: m.Vanity, Stage: m.Stage,
 		Source: fmt.Sprintf("%s:%d", f, m.Line)}
-	ok := true
 	for lang, label := range m.Labels {
 		if lang != "it" && lang != "en" {
 			e.add(f, m.Line, field+".labels", "%q is not a language whybot speaks: give labels for it and en", lang)
-			ok = false
 			continue
 		}
 		def.Names[lang] = strings.TrimSpace(label)
 	}
 	if !builtin && def.Names["it"] == "" && def.Names["en"] == "" {
 		e.add(f, m.Line, field+".labels", "missing: say how people name it, e.g. labels: {it: tasso di mancata presentazione, en: no-show rate}")
-		ok = false
 	}
 	for _, s := range m.Synonyms {
 		def.Synonyms = append(def.Synonyms, strings.ToLower(strings.TrimSpace(s)))
@@ -81,34 +76,34 @@ func (p *Profile) metricDef(e *Error, field string, m *Metric) (metric.Def, bool
 		k, known := metric.KindNames[m.Kind]
 		if !known {
 			e.add(f, m.Line, field+".kind", "%q is not a kind: use one of %s", m.Kind, names(metric.KindNames))
-			ok = false
 		}
 		def.Kind = k
 	} else if !builtin {
 		e.add(f, m.Line, field+".kind", "missing: say what it counts, one of %s (a percent is written 0.12 or 12%% in the data and shown as 12%%)", names(metric.KindNames))
-		ok = false
 	}
 	if m.Better != "" {
 		b, known := metric.BetterNames[m.Better]
 		if !known {
 			e.add(f, m.Line, field+".better", "%q is not a direction: use up, down or neutral", m.Better)
-			ok = false
 		}
 		def.Better = b
 	}
 	if m.Stage != "" && !slices.Contains(Stages, m.Stage) {
 		e.add(f, m.Line, field+".stage", "%q is not a funnel stage: use one of %s", m.Stage, strings.Join(Stages, ", "))
-		ok = false
+	}
+	switch m.Article {
+	case "", "il", "lo", "la", "l'", "i", "gli", "le":
+		def.Article = m.Article
+	default:
+		e.add(f, m.Line, field+".article", "%q is not an Italian article: use il, lo, la, l', i, gli or le", m.Article)
 	}
 	if m.Decisional && m.Vanity {
 		e.add(f, m.Line, field, "a metric is decisional or vanity, not both")
-		ok = false
 	}
 	if m.Decisional && m.Stage == "" {
 		e.add(f, m.Line, field+".stage", "missing: a decisional KPI belongs to a funnel stage (%s)", strings.Join(Stages, ", "))
-		ok = false
 	}
-	return def, ok
+	return def
 }
 
 // addOwnKPIs puts the company's decisional metrics in their funnel stage and its vanity

@@ -28,17 +28,17 @@ type Profile struct {
 	Currency  string `yaml:"currency" json:"currency,omitempty"`
 	// Locale is how the data files write numbers: it (1.250,5) or en (1,250.5); when it is
 	// not given it is the language, if that is given. Data can set it per file.
-	Locale        string              `yaml:"locale" json:"locale,omitempty"`
-	Data          []DataFile          `yaml:"data" json:"data,omitempty"`
-	Values        []Value             `yaml:"values" json:"values"`
-	Limits        []Limit             `yaml:"limits" json:"limits"`
-	Goals         []Goal              `yaml:"goals" json:"goals"`
-	Funnel        Funnel              `yaml:"funnel" json:"funnel"`
-	VanityMetrics []string            `yaml:"vanity_metrics" json:"vanity_metrics"`
-	People        []Person            `yaml:"people" json:"people"`
+	Locale        string     `yaml:"locale" json:"locale,omitempty"`
+	Data          []DataFile `yaml:"data" json:"data,omitempty"`
+	Values        []Value    `yaml:"values" json:"values"`
+	Limits        []Limit    `yaml:"limits" json:"limits"`
+	Goals         []Goal     `yaml:"goals" json:"goals"`
+	Funnel        Funnel     `yaml:"funnel" json:"funnel"`
+	VanityMetrics []string   `yaml:"vanity_metrics" json:"vanity_metrics"`
+	People        []Person   `yaml:"people" json:"people"`
 	// Roles are the company's own role names, each with the duties whybot asks about.
-	Roles []Role `yaml:"roles" json:"roles,omitempty"`
-	Glossary      map[string][]string `yaml:"glossary" json:"glossary,omitempty"`
+	Roles    []Role              `yaml:"roles" json:"roles,omitempty"`
+	Glossary map[string][]string `yaml:"glossary" json:"glossary,omitempty"`
 	// Metrics are the company's own metrics, or refinements of built-in ones.
 	Metrics    []Metric        `yaml:"metrics" json:"metrics,omitempty"`
 	Thresholds Thresholds      `yaml:"thresholds" json:"thresholds"`
@@ -66,7 +66,8 @@ type Metric struct {
 	Formula    string            `yaml:"formula" json:"formula,omitempty"`
 	Decisional bool              `yaml:"decisional" json:"decisional,omitempty"`
 	Vanity     bool              `yaml:"vanity" json:"vanity,omitempty"`
-	Stage      string            `yaml:"stage" json:"stage,omitempty"` // awareness | consideration | conversion | retention
+	Stage      string            `yaml:"stage" json:"stage,omitempty"`     // awareness | consideration | conversion | retention
+	Article    string            `yaml:"article" json:"article,omitempty"` // the Italian article of its name, when whybot guesses it wrong
 	Line       int               `yaml:"-" json:"line,omitempty"`
 }
 
@@ -411,7 +412,7 @@ func (e *Error) add(file string, line int, field, format string, args ...any) {
 	e.Problems = append(e.Problems, Problem{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// Load reads and validates a profile file (at most limits.ProfileBytes).
+// Load reads and validates a profile file (at most limits.ProfileBytes); see Parse.
 func Load(path string) (*Profile, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -429,6 +430,8 @@ func Load(path string) (*Profile, error) {
 }
 
 // Parse reads and validates a profile from YAML bytes; name is used in error messages.
+// A profile that decodes but does not validate is returned with its *Error, so that its
+// data can still be checked; never use it for anything else.
 func Parse(name string, data []byte) (*Profile, error) {
 	if len(data) > limits.ProfileBytes {
 		return nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("the file is larger than %s, the limit (a company profile is a few KiB)", limits.Size(limits.ProfileBytes))}}}
@@ -447,7 +450,7 @@ func Parse(name string, data []byte) (*Profile, error) {
 	p.File = name
 	recordLines(root.Content[0], p)
 	if err := p.normalize(); err != nil {
-		return nil, err
+		return p, err // what could be read, so the data can be checked too (every problem at once)
 	}
 	return p, nil
 }
@@ -721,6 +724,8 @@ func (p *Profile) normalizePeople(e *Error) {
 			e.add(f, x.Line, field+".handle", "missing: every person needs a handle (giulia)")
 		} else if handles[x.Handle] {
 			e.add(f, x.Line, field+".handle", "%q is used twice", x.Handle)
+		} else if !HandleOK(x.Handle) {
+			e.add(f, x.Line, field+".handle", "%q is not a handle: use lower case letters, digits, dots, dashes or _ (giulia)", x.Handle)
 		} else if x.Handle == "whybot" {
 			e.add(f, x.Line, field+".handle", "%q is whybot's own name in the audit trail: give the person another handle", x.Handle)
 		}
@@ -769,6 +774,11 @@ func (p *Profile) normalizePeople(e *Error) {
 		e.add(f, 1, "people", "missing: list at least the owner and one reviewer (reviewer: true)")
 	}
 }
+
+var handleRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+// HandleOK reports whether s can be a person's handle (giulia, marco.verdi).
+func HandleOK(s string) bool { return handleRe.MatchString(s) }
 
 // Slug makes a workspace id from a company name.
 func Slug(s string) string {

@@ -67,8 +67,8 @@ func FuzzProfile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data string) {
 		p, err := profile.Parse("company.yaml", []byte(data))
 		if err != nil {
-			require.Nil(t, p)
-			require.NotEmpty(t, err.Error())
+			require.NotEmpty(t, err.Error()) // p may be what could be read, for checking the data too
+			_ = p
 			return
 		}
 		require.NotEmpty(t, p.Workspace)

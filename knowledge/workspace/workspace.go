@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,11 +35,37 @@ type Workspace struct {
 
 // Load reads and validates a profile and its data files, and compiles the rules.
 func Load(profilePath string, dataPaths []string) (*Workspace, error) {
-	p, err := profile.Load(profilePath)
-	if err != nil {
-		return nil, err
+	p, perr := profile.Load(profilePath)
+	if p == nil {
+		return nil, perr
 	}
-	return build(p, dataPaths)
+	ws, err := build(p, dataPaths)
+	if perr == nil {
+		return ws, err
+	}
+	return nil, joinProblems(perr, err) // every problem of profile and data in one run
+}
+
+// joinProblems adds the data's and the rules' problems to the profile's.
+func joinProblems(perr, err error) error {
+	var pe *profile.Error
+	if !errors.As(perr, &pe) {
+		return perr
+	}
+	out := &profile.Error{Problems: slices.Clone(pe.Problems)}
+	var ke *kpi.Error
+	var re *profile.Error
+	switch {
+	case errors.As(err, &ke):
+		for _, x := range ke.Problems {
+			out.Problems = append(out.Problems, profile.Problem{File: x.File, Line: x.Line, Msg: x.Msg})
+		}
+	case errors.As(err, &re):
+		out.Problems = append(out.Problems, re.Problems...)
+	case err != nil:
+		out.Problems = append(out.Problems, profile.Problem{File: "data", Msg: err.Error()})
+	}
+	return out
 }
 
 func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {

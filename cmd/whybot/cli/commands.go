@@ -21,24 +21,6 @@ import (
 	"github.com/whybot/whybot/prompts"
 )
 
-func (e *env) initCmd(args []string) error {
-	fs := newFlags("init", e)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("init takes one folder: whybot init DIR")
-	}
-	prof, data, err := sample.Write(pos[0])
-	if err != nil {
-		return &conversation.UserError{Reason: err.Error()}
-	}
-	fmt.Fprintf(e.stdout, "Wrote %s, %s and the knowledge folder %s.\nNext: whybot chat --profile %s --data %s\n",
-		prof, data, knowledgeDir([]string{data}), prof, data)
-	return nil
-}
-
 func (e *env) chat(args []string) error {
 	fs := newFlags("chat", e)
 	var data strList
