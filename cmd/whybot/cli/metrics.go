@@ -23,8 +23,8 @@ type metricLine struct {
 	Use        string   `json:"use"` // decisional | vanity | indicator, for this company
 	Stage      string   `json:"stage,omitempty"`
 	Synonyms   []string `json:"synonyms"`
-	Source     string   `json:"source"`               // built-in, or company.yaml:12
-	Glossary   []string `json:"glossary,omitempty"`   // the company's glossary names for it
+	Source     string   `json:"source"`                // built-in, or company.yaml:12
+	Glossary   []string `json:"glossary,omitempty"`    // the company's glossary names for it
 	GlossaryAt string   `json:"glossary_at,omitempty"` // where those come from
 }
 
