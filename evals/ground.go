@@ -28,7 +28,7 @@ func ungrounded(ws *workspace.Workspace, lang string, r conversation.Reply, draf
 		ev.AddText(p.String())
 		ev.AddJSON(ds.Values(i))
 	}
-	for _, row := range ds.Rows {
+	for _, row := range ds.Input {
 		ev.Add(row.Value)
 	}
 	p := ws.Profile

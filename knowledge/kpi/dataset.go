@@ -5,6 +5,7 @@ package kpi
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/whybot/whybot/knowledge/metric"
@@ -15,7 +16,6 @@ type Dataset struct {
 	Grain   Grain
 	Periods []Period             // sorted, oldest first
 	Files   []string             // files it was read from
-	Rows    []Row                // breakdown rows (with dimensions)
 	Input   []Row                // every row read, in order (what a snapshot stores)
 	totals  []map[string]float64 // per period: metric → total
 	given   []map[string]bool    // per period: metric given in the data (not derived)
@@ -23,7 +23,7 @@ type Dataset struct {
 	cat     *metric.Catalogue    // the company's metrics (nil: the built-in ones)
 
 	// indexes built once with the dataset, so rules read only the rows they need
-	byPeriodMetric map[periodMetric][]int    // breakdown rows (indexes in Rows) of a period and metric
+	byPeriodMetric map[periodMetric][]int32  // breakdown rows (indexes in Input) of a period and metric
 	dimValues      map[string]map[string]Row // dimension → its values, each with the first row that used it
 }
 
@@ -33,11 +33,13 @@ type periodMetric struct {
 	m string
 }
 
-type rowKey struct {
-	period string
-	metric string
-	dims   Dims
+// periodKey is a period as a map key that does not depend on how its time was made.
+type periodKey struct {
+	g     Grain
+	start int64
 }
+
+func keyOf(p Period) periodKey { return periodKey{p.Grain, p.Start.Unix()} }
 
 // Build validates rows from one or more files and computes totals and derived metrics
 // with the built-in catalogue. Mixed grains and duplicate rows are rejected with the lines
@@ -53,7 +55,6 @@ func BuildWith(rows []Row, cat *metric.Catalogue) (*Dataset, error) {
 	}
 	ds := &Dataset{Grain: rows[0].Period.Grain, index: map[string]int{}, Input: rows, cat: cat}
 	first := rows[0]
-	seen := make(map[rowKey]Row, len(rows))
 	files := map[string]bool{}
 	for _, r := range rows {
 		if !files[r.File] {
@@ -66,22 +67,23 @@ func BuildWith(rows []Row, cat *metric.Catalogue) (*Dataset, error) {
 			}
 			continue
 		}
-		k := rowKey{r.Period.String(), r.Metric, r.Dims}
-		if prev, dup := seen[k]; dup {
-			if e.add(r.File, r.Line, "duplicate row: %s %s%s was already given at %s:%d", k.period, r.Metric, dimsLabel(r.Dims), prev.File, prev.Line) {
-				return nil, e
-			}
-			continue
+	}
+	if err := e.err(); err != nil {
+		return nil, err
+	}
+	for _, d := range duplicates(rows) {
+		r, prev := rows[d[0]], rows[d[1]]
+		if e.add(r.File, r.Line, "duplicate row: %s %s%s was already given at %s:%d", r.Period, r.Metric, dimsLabel(r.Dims), prev.File, prev.Line) {
+			return nil, e
 		}
-		seen[k] = r
 	}
 	if err := e.err(); err != nil {
 		return nil, err
 	}
 	// periods
-	byLabel := map[string]Period{}
+	byLabel := map[periodKey]Period{}
 	for _, r := range rows {
-		byLabel[r.Period.String()] = r.Period
+		byLabel[keyOf(r.Period)] = r.Period
 	}
 	for _, p := range byLabel {
 		ds.Periods = append(ds.Periods, p)
@@ -103,7 +105,7 @@ func BuildWith(rows []Row, cat *metric.Catalogue) (*Dataset, error) {
 // sum computes the totals (an explicit total row wins; otherwise additive breakdowns are
 // summed) and indexes the breakdown rows by period and metric and by dimension value.
 func (ds *Dataset) sum(rows []Row) {
-	at := make([]int, len(rows)) // each row's period index, its label formatted once
+	at := make([]int32, len(rows)) // each row's period index, its label formatted once
 	labels := map[Period]int{}
 	for j, r := range rows {
 		i, ok := labels[r.Period]
@@ -111,18 +113,18 @@ func (ds *Dataset) sum(rows []Row) {
 			i = ds.index[r.Period.String()]
 			labels[r.Period] = i
 		}
-		at[j] = i
+		at[j] = int32(i)
 	}
 	explicit := map[periodMetric]bool{}
 	for j, r := range rows {
 		if r.Dims.Empty() {
-			i := at[j]
+			i := int(at[j])
 			ds.totals[i][r.Metric] = r.Value
 			ds.given[i][r.Metric] = true
 			explicit[periodMetric{i, r.Metric}] = true
 		}
 	}
-	ds.byPeriodMetric = map[periodMetric][]int{}
+	ds.byPeriodMetric = map[periodMetric][]int32{}
 	ds.dimValues = map[string]map[string]Row{}
 	for _, n := range dimNames {
 		ds.dimValues[n] = map[string]Row{}
@@ -131,10 +133,9 @@ func (ds *Dataset) sum(rows []Row) {
 		if r.Dims.Empty() {
 			continue
 		}
-		i := at[j]
+		i := int(at[j])
 		k := periodMetric{i, r.Metric}
-		ds.byPeriodMetric[k] = append(ds.byPeriodMetric[k], len(ds.Rows))
-		ds.Rows = append(ds.Rows, r)
+		ds.byPeriodMetric[k] = append(ds.byPeriodMetric[k], int32(j))
 		for _, n := range dimNames {
 			if v := r.Dims.Get(n); v != "" {
 				if _, seen := ds.dimValues[n][v]; !seen {
@@ -278,7 +279,7 @@ type Point struct {
 func (d *Dataset) Breakdown(i int, id, dim string) map[string]float64 {
 	out := map[string]float64{}
 	for _, j := range d.byPeriodMetric[periodMetric{i, id}] {
-		r := d.Rows[j]
+		r := d.Input[j]
 		if v := r.Dims.Get(dim); v != "" {
 			out[v] += r.Value
 		}
@@ -312,7 +313,7 @@ func (d *Dataset) Gaps() []Period {
 
 // Load reads and validates data files.
 func Load(paths []string, res *metric.Resolver, opts func(path string) Options) (*Dataset, error) {
-	var all []Row
+	var files [][]Row
 	var errs []Problem
 	for _, p := range paths {
 		var opt Options
@@ -327,10 +328,16 @@ func Load(paths []string, res *metric.Resolver, opts func(path string) Options) 
 			}
 			return nil, err
 		}
-		all = append(all, rows...)
+		files = append(files, rows)
 	}
 	if len(errs) > 0 {
 		return nil, &Error{Problems: errs}
+	}
+	var all []Row
+	if len(files) == 1 {
+		all = files[0] // no copy of a large file
+	} else {
+		all = slices.Concat(files...) // one allocation
 	}
 	return BuildWith(all, res.Catalogue())
 }

@@ -126,11 +126,15 @@ var totalLabels = []string{"total", "totale", "totals", "totali", "grand_total",
 // isTotalRow reports whether a row is an export's totals row: its period or a dimension
 // cell says total (a total is recomputed from the rows, never read twice).
 func isTotalRow(rec []string, c columns) bool {
-	cells := []int{c.period}
+	var buf [8]int
+	cells := append(buf[:0], c.period)
 	for _, i := range c.dims {
 		cells = append(cells, i)
 	}
 	for _, i := range cells {
+		if !maybeTotal(rec[i]) {
+			continue
+		}
 		k := metric.Normalize(rec[i])
 		if k == "" {
 			continue
@@ -139,6 +143,23 @@ func isTotalRow(rec []string, c columns) bool {
 			if k == t || strings.HasPrefix(k, t+"_") {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// maybeTotal is a cheap first look: every total label starts with total, grand or somma.
+func maybeTotal(cell string) bool {
+	cell = strings.TrimLeft(cell, " \t\u00a0")
+	if cell == "" {
+		return false
+	}
+	if len(cell) > 5 {
+		cell = cell[:5]
+	}
+	for _, p := range []string{"total", "grand", "somma"} {
+		if strings.EqualFold(cell, p) {
+			return true
 		}
 	}
 	return false

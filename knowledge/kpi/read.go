@@ -11,10 +11,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unique"
 
 	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/metric"
@@ -53,6 +55,9 @@ var dimNames = []string{"channel", "segment", "campaign", "source", "medium"}
 
 func (d *Dims) set(name, v string) {
 	v = strings.TrimSpace(v)
+	if v != "" {
+		v = unique.Make(v).Value() // one copy of each channel name, not a hold on every line read
+	}
 	switch name {
 	case "channel":
 		d.Channel = v
@@ -128,7 +133,11 @@ func ReadFile(path string, res *metric.Resolver, opt Options) ([]Row, error) {
 		return nil, fmt.Errorf("open data file: %w", err)
 	}
 	defer f.Close()
-	return ReadWith(path, f, res, opt)
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	return readWith(path, f, res, opt, size)
 }
 
 // Read parses data from r with no locale stated; name is used in error messages and to
@@ -139,6 +148,11 @@ func Read(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
 
 // ReadWith parses data from r as opt says.
 func ReadWith(name string, r io.Reader, res *metric.Resolver, opt Options) ([]Row, error) {
+	return readWith(name, r, res, opt, 0)
+}
+
+// readWith is ReadWith knowing the file's size (0: unknown), to size the rows once.
+func readWith(name string, r io.Reader, res *metric.Resolver, opt Options, size int64) ([]Row, error) {
 	br := bufio.NewReaderSize(&limits.Reader{R: r, Max: limits.DataFileBytes, What: "the file"}, 64<<10)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
 		br.Discard(3) // Excel's UTF-8 mark, before a # preamble too
@@ -172,7 +186,7 @@ func ReadWith(name string, r io.Reader, res *metric.Resolver, opt Options) ([]Ro
 	if err != nil {
 		return nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
 	}
-	num := &numbers{Options: opt, columns: cols}
+	num := &numbers{Options: opt, columns: cols, size: size}
 	var rows []Row
 	switch ext {
 	case ".json":
@@ -330,12 +344,34 @@ type table interface {
 	// next returns the next record and its line, io.EOF at the end; an error stops the
 	// read when it is limits.ErrTooLarge and is reported at its line otherwise.
 	next() ([]string, int, error)
+	// offset is how many bytes of the file were read so far (0: not known).
+	offset() int64
+}
+
+// presizeAfter is how many records are read before the rows are sized for the whole file.
+const presizeAfter = 64
+
+// presize grows rows once to what the whole file will likely hold, judging by the rows
+// the first records gave and how much of the file they took, so that a large file is not
+// copied again and again as it is read.
+func presize(rows []Row, read, size int64) []Row {
+	if read <= 0 || size <= read {
+		return rows
+	}
+	est := int(float64(len(rows)) * float64(size) / float64(read) * 1.05)
+	est = min(est, limits.DataRows)
+	if est > cap(rows) {
+		rows = slices.Grow(rows, est-len(rows))
+	}
+	return rows
 }
 
 type csvTable struct {
 	cr  *csv.Reader
 	lim *recordLimit
 }
+
+func (t *csvTable) offset() int64 { return t.cr.InputOffset() }
 
 func (t *csvTable) next() ([]string, int, error) {
 	t.lim.start(t.cr.InputOffset())
@@ -387,7 +423,10 @@ func readTable(name string, t table, res *metric.Resolver, num *numbers) ([]Row,
 		return nil, e
 	}
 	rows := make([]Row, 0, 1024)
-	for {
+	for records := 0; ; records++ {
+		if records == presizeAfter && num.size > 0 {
+			rows = presize(rows, t.offset(), num.size)
+		}
 		fields, line, err := t.next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -539,7 +578,7 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 	if c.periodEnd >= 0 && strings.TrimSpace(rec[c.periodEnd]) != "" {
 		cell = strings.TrimSpace(cell) + " - " + strings.TrimSpace(rec[c.periodEnd])
 	}
-	p, err := parseExportPeriod(cell, c.hint, num.Locale)
+	p, err := num.period(cell, c.hint)
 	if err != nil {
 		return e.add(name, line, "%v", err)
 	}
@@ -552,7 +591,7 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 		if raw == "" {
 			return e.add(name, line, "empty metric name")
 		}
-		id, _ := res.Resolve(raw)
+		id := num.metric(raw, res)
 		v, err := num.read(line, rec[c.value], c.value)
 		if err != nil {
 			return e.add(name, line, "metric %s: %v", limits.Cut(raw), err)
@@ -585,6 +624,41 @@ type numbers struct {
 	ragged     bool         // rows may leave trailing empty cells out (a sheet)
 	sheetCells bool         // cells are as a workbook stores them: numbers and serial dates
 	machine    map[int]bool // columns whose cells are JSON numbers (read as written)
+	size       int64        // the file's size in bytes, when known
+	// what a file repeats on every row, read once: period cells and metric names
+	periods map[string]Period
+	metrics map[string]string
+}
+
+// cacheMax bounds the per-file caches of periods and metric names.
+const cacheMax = 4096
+
+func (n *numbers) period(cell string, h hint) (Period, error) {
+	if p, ok := n.periods[cell]; ok {
+		return p, nil
+	}
+	p, err := parseExportPeriod(cell, h, n.Locale)
+	if err == nil && len(n.periods) < cacheMax {
+		if n.periods == nil {
+			n.periods = map[string]Period{}
+		}
+		n.periods[cell] = p
+	}
+	return p, err
+}
+
+func (n *numbers) metric(raw string, res *metric.Resolver) string {
+	if id, ok := n.metrics[raw]; ok {
+		return id
+	}
+	id, _ := res.Resolve(raw)
+	if len(n.metrics) < cacheMax {
+		if n.metrics == nil {
+			n.metrics = map[string]string{}
+		}
+		n.metrics[raw] = id
+	}
+	return id
 }
 
 func (n *numbers) read(line int, cell string, col int) (float64, error) {

@@ -44,6 +44,8 @@ type sheetTable struct {
 	line int
 }
 
+func (t *sheetTable) offset() int64 { return 0 } // a workbook is unzipped: its size says little
+
 func (t *sheetTable) next() ([]string, int, error) {
 	if !t.rows.Next() {
 		if err := t.rows.Error(); err != nil {

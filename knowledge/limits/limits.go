@@ -13,14 +13,14 @@ import (
 
 // Input size limits (documented in the README under "Input limits").
 const (
-	DataFileBytes = 64 << 20 // one KPI data file (CSV or JSON)
-	DataLineBytes = 64 << 10 // one CSV record (one line, or several inside quotes)
-	DataRows      = 500_000  // values in one data file
-	FieldBytes    = 1 << 10  // one CSV field or JSON value: a period, a metric name, a number, a dimension
-	ProfileBytes  = 1 << 20  // company.yaml
-	DocumentBytes = 4 << 20  // one knowledge document (Markdown or text)
-	MessageRunes  = 4000     // one chat message: a question or an answer
-	QuoteRunes    = 80       // how much of a bad value an error message quotes
+	DataFileBytes = 64 << 20  // one KPI data file (CSV or JSON)
+	DataLineBytes = 64 << 10  // one CSV record (one line, or several inside quotes)
+	DataRows      = 1_000_000 // values in one data file
+	FieldBytes    = 1 << 10   // one CSV field or JSON value: a period, a metric name, a number, a dimension
+	ProfileBytes  = 1 << 20   // company.yaml
+	DocumentBytes = 4 << 20   // one knowledge document (Markdown or text)
+	MessageRunes  = 4000      // one chat message: a question or an answer
+	QuoteRunes    = 80        // how much of a bad value an error message quotes
 )
 
 // Quote is s as an error message shows it: quoted, at most QuoteRunes characters, with
