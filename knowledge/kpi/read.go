@@ -137,6 +137,9 @@ func ReadFile(path string, res *metric.Resolver, opt Options) ([]Row, error) {
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
 	}
+	if size > limits.DataFileBytes { // refused before a byte is read
+		return nil, &Error{Problems: []Problem{{File: path, Msg: fmt.Sprintf("the file is larger than %s, the limit: split it by year, or export fewer columns", limits.Size(limits.DataFileBytes))}}}
+	}
 	return readWith(path, f, res, opt, size)
 }
 

@@ -88,3 +88,35 @@ func TestReadNotText(t *testing.T) {
 		require.ErrorContains(t, err, want)
 	}
 }
+
+// sheet is a workbook of one sheet holding rows, as Excel writes it.
+func sheet(rows ...[]any) string {
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			panic(err)
+		}
+	}
+	var b bytes.Buffer
+	if err := f.Write(&b); err != nil {
+		panic(err)
+	}
+	return b.String()
+}
+
+// FuzzReadXLSX fuzzes the workbook reader: a broken zip, a sheet of any cells, never a
+// panic or a figure that was not in a cell.
+func FuzzReadXLSX(f *testing.F) {
+	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	good := sheet([]any{"Mese", "Sessioni", "Tasso"}, []any{jan, 3412, 0.125}, []any{jan.AddDate(0, 1, 0), 3650, 0.131})
+	fuzzRead(f, "f.xlsx", []string{
+		good,
+		good[:len(good)/2], // cut in the middle
+		sheet([]any{"Report"}, []any{"Settimana", "Lead"}, []any{"2026-W03", 12}, []any{"Totale", 12}),
+		sheet([]any{"period", "leads"}, []any{46023.0, "--"}, []any{"2026-02", "1.250"}),
+		sheet(),
+		"PK\x03\x04",
+	})
+}

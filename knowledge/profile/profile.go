@@ -443,6 +443,9 @@ func Parse(name string, data []byte) (*Profile, error) {
 	if len(root.Content) == 0 {
 		return nil, &Error{Problems: []Problem{{File: name, Msg: "file is empty: start from `whybot init DIR`, which writes a commented example"}}}
 	}
+	if line := aliasLine(&root); line > 0 {
+		return nil, &Error{Problems: []Problem{{File: name, Line: line, Msg: "YAML aliases (*name) are not read in a company profile: write the entry out where it is used"}}}
+	}
 	p := &Profile{File: name}
 	if err := root.Content[0].Decode(p); err != nil {
 		return nil, &Error{Problems: []Problem{{File: name, Line: yamlLine(err), Msg: yamlMsg(err)}}}
@@ -453,6 +456,20 @@ func Parse(name string, data []byte) (*Profile, error) {
 		return p, err // what could be read, so the data can be checked too (every problem at once)
 	}
 	return p, nil
+}
+
+// aliasLine is the line of the first alias in the document, 0 with none: a profile has no
+// use for them, and refusing them refuses every "billion laughs" document at once.
+func aliasLine(n *yaml.Node) int {
+	if n.Kind == yaml.AliasNode {
+		return max(n.Line, 1)
+	}
+	for _, c := range n.Content {
+		if l := aliasLine(c); l > 0 {
+			return l
+		}
+	}
+	return 0
 }
 
 var lineRe = regexp.MustCompile(`line (\d+)`)

@@ -64,6 +64,9 @@ func FuzzProfile(f *testing.F) {
 	f.Add("company: X\ngoals: [{id: g, metric: leads, target: 1e400}]\n")
 	f.Add("limits:\n  - {id: l, rule: \"leads >\"}\n")
 	f.Add("&a [*a, *a]")
+	f.Add(clinic) // own metrics with a formula, company roles
+	f.Add("company: X\nmetrics:\n  - {id: a_x, labels: {it: a}, kind: count, formula: b_x * 2}\n  - {id: b_x, labels: {it: b}, kind: count, formula: a_x / 2}\n")
+	f.Add("company: X\nroles: [{name: front desk, duties: [follow_up, review]}]\npeople: [{handle: s, role: front desk}]\n")
 	f.Fuzz(func(t *testing.T, data string) {
 		p, err := profile.Parse("company.yaml", []byte(data))
 		if err != nil {

@@ -1,0 +1,92 @@
+package main_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Bad input of every kind gets a clear error naming the file, in bounded memory (the
+// process's peak RSS, measured by the kernel, at most 200 MB), and nothing is imported.
+func TestBadInputBoundedMemory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, stderr, code := run(t, "", "init", filepath.Join(dir, "ws"))
+	require.Zero(t, code, stderr)
+	goodProfile, goodData := filepath.Join(dir, "ws", "company.yaml"), filepath.Join(dir, "ws", "kpis.csv")
+	write := func(name string, fill func(f *os.File)) string {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		require.NoError(t, err)
+		fill(f)
+		require.NoError(t, f.Close())
+		return path
+	}
+	repeat := func(s string, n int) func(f *os.File) {
+		return func(f *os.File) {
+			chunk := []byte(strings.Repeat(s, max(1, (1<<20)/len(s))))
+			for written := 0; written < n; written += len(chunk) {
+				_, err := f.Write(chunk)
+				require.NoError(t, err)
+			}
+		}
+	}
+	text := func(s string) func(f *os.File) { return func(f *os.File) { f.WriteString(s) } }
+
+	bomb := "company: X\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	for i := 1; i < 10; i++ {
+		bomb += "a" + string(rune('0'+i)) + ": &a" + string(rune('0'+i)) + " [" + strings.Repeat("*a"+string(rune('0'+i-1))+", ", 8) + "*a" + string(rune('0'+i-1)) + "]\n"
+	}
+	bomb += "people: *a9\n"
+
+	for _, tc := range []struct {
+		name          string
+		profile, data string
+		want          string
+	}{
+		{"200 MB file", goodProfile, write("big.csv", func(f *os.File) {
+			f.WriteString("period,metric,value\n")
+			repeat("2026-10,leads,5\n", 200<<20)(f)
+		}), "big.csv: the file is larger than 64 MiB"},
+		{"50 MB line", goodProfile, write("line.csv", func(f *os.File) {
+			f.WriteString("period,metric,value\n2026-10,leads,")
+			repeat("7", 50<<20)(f)
+		}), "line.csv:2: a row is longer than 64 KiB"},
+		{"binary file", goodProfile, write("bin.csv", func(f *os.File) {
+			b := make([]byte, 1<<20)
+			rand.Read(b)
+			b[0] = 0
+			f.Write(b)
+		}), "bin.csv: a binary file, not text"},
+		{"binary workbook", goodProfile, write("fake.xlsx", text("PK\x03\x04 not really a zip")), "fake.xlsx: not an .xlsx workbook Excel can open"},
+		{"billion laughs", write("bomb.yaml", text(bomb)), goodData, "bomb.yaml:3: YAML aliases (*name) are not read in a company profile"},
+		{"deep nesting", write("deep.yaml", text("company: X\nx: "+strings.Repeat("[", 200_000)+strings.Repeat("]", 200_000)+"\n")), goodData, "deep.yaml:2: not valid YAML: exceeded max depth"},
+		{"huge profile", write("huge.yaml", repeat("# a comment line\n", 100<<20)), goodData, "huge.yaml: the file is larger than 1 MiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "w.db")
+			cmd := exec.Command(bin, "ask", "--profile", tc.profile, "--data", tc.data, "--db", db, "--as", "anna", "why did leads rise?")
+			cmd.Env = append(os.Environ(), "DATABASE_URL=")
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			err := cmd.Run()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			require.Equal(t, 2, ee.ExitCode(), errb.String())
+			require.Contains(t, errb.String(), tc.want)
+			require.Contains(t, errb.String(), "nothing was imported")
+			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+			require.LessOrEqual(t, rss, int64(200<<10), "peak RSS %d KiB", rss)
+			out, _, code := run(t, "", "review", "list", "--db", db, "--json")
+			require.Zero(t, code)
+			require.Equal(t, "[]\n", out, "nothing half-written")
+		})
+	}
+}
