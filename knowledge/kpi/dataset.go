@@ -21,6 +21,9 @@ type Dataset struct {
 	given   []map[string]bool    // per period: metric given in the data (not derived)
 	index   map[string]int       // period label → index
 	cat     *metric.Catalogue    // the company's metrics (nil: the built-in ones)
+	// Units are the signs the files wrote each metric with (% or a currency), when read
+	// from files; a snapshot does not keep them (the profile does, see profile.InferKinds).
+	Units Units
 
 	// indexes built once with the dataset, so rules read only the rows they need
 	byPeriodMetric map[periodMetric][]int32  // breakdown rows (indexes in Input) of a period and metric
@@ -315,12 +318,13 @@ func (d *Dataset) Gaps() []Period {
 func Load(paths []string, res *metric.Resolver, opts func(path string) Options) (*Dataset, error) {
 	var files [][]Row
 	var errs []Problem
+	units := Units{}
 	for _, p := range paths {
 		var opt Options
 		if opts != nil {
 			opt = opts(p)
 		}
-		rows, err := ReadFile(p, res, opt)
+		rows, u, err := readFile(p, res, opt)
 		if err != nil {
 			if ke, ok := err.(*Error); ok {
 				errs = append(errs, ke.Problems...)
@@ -329,6 +333,11 @@ func Load(paths []string, res *metric.Resolver, opts func(path string) Options) 
 			return nil, err
 		}
 		files = append(files, rows)
+		for id, x := range u {
+			if _, seen := units[id]; !seen {
+				units[id] = x
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return nil, &Error{Problems: errs}
@@ -339,5 +348,10 @@ func Load(paths []string, res *metric.Resolver, opts func(path string) Options) 
 	} else {
 		all = slices.Concat(files...) // one allocation
 	}
-	return BuildWith(all, res.Catalogue())
+	ds, err := BuildWith(all, res.Catalogue())
+	if err != nil {
+		return nil, err
+	}
+	ds.Units = units
+	return ds, nil
 }

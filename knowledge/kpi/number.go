@@ -31,6 +31,9 @@ type Options struct {
 	Columns map[string]string
 	// Sheet is the sheet of an .xlsx workbook to read; empty reads the first.
 	Sheet string
+	// Currency is the company's currency (EUR); amounts written in another are an error.
+	// CurrencyWhere is where it was said, for the message.
+	Currency, CurrencyWhere string
 }
 
 // style is what a value's own form says about how the file writes decimals.

@@ -128,9 +128,15 @@ func (e *Error) err() error {
 
 // ReadFile reads a CSV or JSON data file (chosen by extension, else by content).
 func ReadFile(path string, res *metric.Resolver, opt Options) ([]Row, error) {
+	rows, _, err := readFile(path, res, opt)
+	return rows, err
+}
+
+// readFile is ReadFile with the units the file's cells were written in.
+func readFile(path string, res *metric.Resolver, opt Options) ([]Row, Units, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open data file: %w", err)
+		return nil, nil, fmt.Errorf("open data file: %w", err)
 	}
 	defer f.Close()
 	var size int64
@@ -138,7 +144,7 @@ func ReadFile(path string, res *metric.Resolver, opt Options) ([]Row, error) {
 		size = st.Size()
 	}
 	if size > limits.DataFileBytes { // refused before a byte is read
-		return nil, &Error{Problems: []Problem{{File: path, Msg: fmt.Sprintf("the file is larger than %s, the limit: split it by year, or export fewer columns", limits.Size(limits.DataFileBytes))}}}
+		return nil, nil, &Error{Problems: []Problem{{File: path, Msg: fmt.Sprintf("the file is larger than %s, the limit: split it by year, or export fewer columns", limits.Size(limits.DataFileBytes))}}}
 	}
 	return readWith(path, f, res, opt, size)
 }
@@ -151,11 +157,12 @@ func Read(name string, r io.Reader, res *metric.Resolver) ([]Row, error) {
 
 // ReadWith parses data from r as opt says.
 func ReadWith(name string, r io.Reader, res *metric.Resolver, opt Options) ([]Row, error) {
-	return readWith(name, r, res, opt, 0)
+	rows, _, err := readWith(name, r, res, opt, 0)
+	return rows, err
 }
 
 // readWith is ReadWith knowing the file's size (0: unknown), to size the rows once.
-func readWith(name string, r io.Reader, res *metric.Resolver, opt Options, size int64) ([]Row, error) {
+func readWith(name string, r io.Reader, res *metric.Resolver, opt Options, size int64) ([]Row, Units, error) {
 	br := bufio.NewReaderSize(&limits.Reader{R: r, Max: limits.DataFileBytes, What: "the file"}, 64<<10)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
 		br.Discard(3) // Excel's UTF-8 mark, before a # preamble too
@@ -166,13 +173,13 @@ func readWith(name string, r io.Reader, res *metric.Resolver, opt Options, size 
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		ext = ".xlsx" // a zip: a workbook, whatever its name
 	case ext == ".xlsx":
-		return nil, &Error{Problems: []Problem{{File: name, Msg: "not an .xlsx workbook (it is not a zip file): save it again as Excel Workbook (.xlsx) or export CSV"}}}
+		return nil, nil, &Error{Problems: []Problem{{File: name, Msg: "not an .xlsx workbook (it is not a zip file): save it again as Excel Workbook (.xlsx) or export CSV"}}}
 	case bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")):
-		return nil, &Error{Problems: []Problem{{File: name, Msg: "UTF-16 text (Google Ads' \"CSV for Excel\"): download it as plain CSV, or save it again as CSV UTF-8"}}}
+		return nil, nil, &Error{Problems: []Problem{{File: name, Msg: "UTF-16 text (Google Ads' \"CSV for Excel\"): download it as plain CSV, or save it again as CSV UTF-8"}}}
 	case bytes.IndexByte(head, 0) >= 0:
-		return nil, &Error{Problems: []Problem{{File: name, Msg: "a binary file, not text: export the report as CSV (UTF-8), JSON or .xlsx"}}}
+		return nil, nil, &Error{Problems: []Problem{{File: name, Msg: "a binary file, not text: export the report as CSV (UTF-8), JSON or .xlsx"}}}
 	case !utf8.Valid(head[:utf8Prefix(head)]):
-		return nil, &Error{Problems: []Problem{{File: name, Msg: "not UTF-8 text (Excel's \"CSV\" on Windows writes Windows-1252): save it again as \"CSV UTF-8\" or as .xlsx"}}}
+		return nil, nil, &Error{Problems: []Problem{{File: name, Msg: "not UTF-8 text (Excel's \"CSV\" on Windows writes Windows-1252): save it again as \"CSV UTF-8\" or as .xlsx"}}}
 	}
 	if ext != ".csv" && ext != ".json" && ext != ".xlsx" {
 		// sniff
@@ -183,13 +190,13 @@ func readWith(name string, r io.Reader, res *metric.Resolver, opt Options, size 
 		}
 	}
 	if opt.Locale != "" && opt.Locale != LocaleIT && opt.Locale != LocaleEN {
-		return nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("locale %s is not one whybot reads: use it (1.250,5) or en (1,250.5)", limits.Quote(opt.Locale))}}}
+		return nil, nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("locale %s is not one whybot reads: use it (1.250,5) or en (1,250.5)", limits.Quote(opt.Locale))}}}
 	}
 	cols, err := opt.mapping()
 	if err != nil {
-		return nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
+		return nil, nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
 	}
-	num := &numbers{Options: opt, columns: cols, size: size}
+	num := &numbers{Options: opt, columns: cols, size: size, name: name}
 	var rows []Row
 	switch ext {
 	case ".json":
@@ -200,14 +207,15 @@ func readWith(name string, r io.Reader, res *metric.Resolver, opt Options, size 
 		rows, err = readCSV(name, br, res, num)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e := &Error{}
 	num.check.problems(name, opt, e)
+	num.units.problems(opt.Currency, opt.CurrencyWhere, e)
 	if err := e.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return rows, nil
+	return rows, num.units.units(), nil
 }
 
 type columns struct {
@@ -595,7 +603,7 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 			return e.add(name, line, "empty metric name")
 		}
 		id := num.metric(raw, res)
-		v, err := num.read(line, rec[c.value], c.value)
+		v, err := num.read(line, rec[c.value], c.value, id)
 		if err != nil {
 			return e.add(name, line, "metric %s: %v", limits.Cut(raw), err)
 		}
@@ -607,7 +615,7 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 		if noValue(cell) {
 			continue // not measured that period
 		}
-		v, err := num.read(line, cell, i)
+		v, err := num.read(line, cell, i, id)
 		if err != nil {
 			if e.add(name, line, "column %s: %v", id, err) {
 				return true
@@ -623,6 +631,8 @@ func addRecord(name string, line int, rec []string, c columns, res *metric.Resol
 type numbers struct {
 	Options
 	check      styleCheck
+	units      unitCheck
+	name       string // the file, for where a unit was seen
 	columns    colMap
 	ragged     bool         // rows may leave trailing empty cells out (a sheet)
 	sheetCells bool         // cells are as a workbook stores them: numbers and serial dates
@@ -664,7 +674,7 @@ func (n *numbers) metric(raw string, res *metric.Resolver) string {
 	return id
 }
 
-func (n *numbers) read(line int, cell string, col int) (float64, error) {
+func (n *numbers) read(line int, cell string, col int, metric string) (float64, error) {
 	if v, ok := machineNumber(cell); ok && n.sheetCells {
 		return v, nil
 	}
@@ -680,6 +690,7 @@ func (n *numbers) read(line int, cell string, col int) (float64, error) {
 		return 0, err
 	}
 	n.check.see(line, cell, r)
+	n.units.see(n.name, metric, line, r)
 	return r.v, nil
 }
 

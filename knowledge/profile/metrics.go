@@ -59,6 +59,9 @@ func (p *Profile) metricDef(e *Error, field string, m *Metric) metric.Def {
 	def := metric.Def{ID: m.ID, Kind: metric.KindUnset, Better: metric.BetterUnset, Names: map[string]string{},
 		Formula: strings.TrimSpace(m.Formula), Decisional: m.Decisional, Vanity: m.Vanity, Stage: m.Stage,
 		Source: fmt.Sprintf("%s:%d", f, m.Line)}
+	if m.Inferred != "" {
+		def.Source, builtin = m.Inferred, true // what the data said: no labels to ask for
+	}
 	for lang, label := range m.Labels {
 		if lang != "it" && lang != "en" {
 			e.add(f, m.Line, field+".labels", "%q is not a language whybot speaks: give labels for it and en", lang)
@@ -119,6 +122,19 @@ func (p *Profile) addOwnKPIs() {
 			p.VanityMetrics = append(p.VanityMetrics, m.ID)
 		}
 	}
+}
+
+// InferKind records the kind a data file showed for a metric that neither the catalogue
+// nor the profile defines (a column written 12,5% is a percent, one written 1.250 € money),
+// and rebuilds the catalogue; it reports whether it added anything.
+func (p *Profile) InferKind(id, kind, where string) bool {
+	if p.Catalogue().Known(id) {
+		return false
+	}
+	p.Metrics = append(p.Metrics, Metric{ID: id, Kind: kind, Inferred: where})
+	e := &Error{}
+	p.normalizeMetrics(e)
+	return true
 }
 
 // Restore rebuilds what a stored profile does not keep (its catalogue).

@@ -69,6 +69,9 @@ type Metric struct {
 	Stage      string            `yaml:"stage" json:"stage,omitempty"`     // awareness | consideration | conversion | retention
 	Article    string            `yaml:"article" json:"article,omitempty"` // the Italian article of its name, when whybot guesses it wrong
 	Line       int               `yaml:"-" json:"line,omitempty"`
+	// Inferred is where the data showed the kind of a metric nobody defined: the first
+	// cell written with % or a currency ("kpis.csv:3"). Kept with the stored profile.
+	Inferred string `yaml:"-" json:"inferred,omitempty"`
 }
 
 // Value is a real value of the company, with the metrics that say whether it is lived.

@@ -84,16 +84,46 @@ func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
 	ds, err := kpi.Load(dataPaths, res, func(path string) kpi.Options {
 		locale, where := p.DataLocale(path)
 		d, _ := p.DataFileFor(path)
-		return kpi.Options{Locale: locale, Where: where, Preset: d.Preset, Columns: d.Columns, Sheet: d.Sheet}
+		return kpi.Options{Locale: locale, Where: where, Preset: d.Preset, Columns: d.Columns, Sheet: d.Sheet,
+			Currency: p.Currency, CurrencyWhere: p.File + ": currency"}
 	})
 	if err != nil {
 		return nil, err
+	}
+	if inferKinds(p, ds.Units) { // a metric nobody defined, written with % or €: rebuild with its kind
+		res = p.Resolver()
+		units := ds.Units
+		if ds, err = kpi.BuildWith(ds.Input, p.Catalogue()); err != nil {
+			return nil, err
+		}
+		ds.Units = units
 	}
 	set, err := rules.Compile(p, ds)
 	if err != nil {
 		return nil, err
 	}
 	return &Workspace{Profile: p, Data: ds, Rules: set, Resolver: res, Phrases: phrases(res, ds), DataFiles: abs}, nil
+}
+
+// inferKinds gives the metrics nobody defined the kind their cells were written with.
+func inferKinds(p *profile.Profile, units kpi.Units) bool {
+	ids := make([]string, 0, len(units))
+	for id := range units {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	added := false
+	for _, id := range ids {
+		u := units[id]
+		kind := "money"
+		if u.Sign == "%" {
+			kind = "percent"
+		}
+		if p.InferKind(id, kind, fmt.Sprintf("%s:%d (written with %s)", filepath.Base(u.File), u.Line, u.Sign)) {
+			added = true
+		}
+	}
+	return added
 }
 
 // FromStore rebuilds a workspace from its stored profile and the data files it recorded.
