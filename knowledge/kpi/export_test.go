@@ -1,6 +1,7 @@
 package kpi_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,10 @@ func TestReadExports(t *testing.T) {
 		}},
 		{"hubspot.csv", kpi.Options{Locale: "en", Preset: "hubspot"}, []want{
 			{"2026-01", "leads", 1204 + 312}, {"2026-02", "leads", 1330 + 298},
+		}},
+		{"hubspot_contacts_it.csv", kpi.Options{Locale: "it", Preset: kpi.PresetHubSpotContacts}, []want{
+			{"2026-01", "leads", 3}, {"2026-01", "qualified_leads", 2}, {"2026-01", "new_customers", 1}, {"2026-01", "leads_followed_up", 2},
+			{"2026-02", "leads", 3}, {"2026-02", "qualified_leads", 2}, {"2026-02", "leads_followed_up", 2}, {"2026-02", "new_customers", 0},
 		}},
 		{"looker_it.csv", kpi.Options{Locale: "it", Columns: map[string]string{"Entrate": "revenue"}}, []want{
 			{"2026-01", "sessions", 3412 + 1020}, {"2026-01", "revenue", 1560.5}, {"2026-02", "revenue", 1402.1},
@@ -138,3 +143,24 @@ func TestExportPeriods(t *testing.T) {
 }
 
 func bytesReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// A contacts export is counted, never kept: no name, email or phone reaches a row, and a
+// file without a Create Date says which column to export.
+func TestContactsExportKeepsNoPersonalData(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join("testdata", "exports", "hubspot_contacts_it.csv")
+	rows, err := kpi.ReadFile(path, res(), kpi.Options{Locale: "it", Preset: kpi.PresetHubSpotContacts})
+	require.NoError(t, err)
+	for _, r := range rows {
+		s := fmt.Sprintf("%+v", r)
+		for _, personal := range []string{"@", "Maria", "Bianchi", "333"} {
+			require.NotContains(t, s, personal)
+		}
+	}
+	require.Equal(t, "Ricerca organica", rows[0].Dims.Source)
+	require.Equal(t, 2, rows[0].Line, "a count points at the first contact it counts")
+	_, err = kpi.ReadWith("c.csv", strings.NewReader("Email,Create Date,Lifecycle Stage\na@b.c,,Lead\n"), res(), kpi.Options{Preset: kpi.PresetHubSpotContacts})
+	require.ErrorContains(t, err, "c.csv:2: contact with no Create Date")
+	_, err = kpi.ReadWith("c.csv", strings.NewReader("Email,Lifecycle Stage\na@b.c,Lead\n"), res(), kpi.Options{Preset: kpi.PresetHubSpotContacts})
+	require.ErrorContains(t, err, "no Create Date column: export the contacts with the Create Date property")
+}

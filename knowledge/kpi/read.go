@@ -429,6 +429,9 @@ func readTable(name string, t table, res *metric.Resolver, num *numbers) ([]Row,
 	if !hasPeriodColumn(header, num.columns) {
 		header, hl = firstHeader, firstLine // report the problems of the first line
 	}
+	if num.Preset == PresetHubSpotContacts {
+		return readContacts(name, t, header, hl, num) // one row per contact, counted
+	}
 	cols, ok := parseHeader(name, hl, header, res, num.columns, e)
 	if !ok {
 		return nil, e
