@@ -165,4 +165,3 @@ func sourceName(s string) string {
 func init() {
 	presets[PresetHubSpotContacts] = map[string]string{"create_date": ColumnPeriod, "data_di_creazione": ColumnPeriod, "createdate": ColumnPeriod}
 }
-
