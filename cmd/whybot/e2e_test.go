@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		panic("build whybot: " + err.Error() + "\n" + string(out))
 	}
+	if err := buildPeakRSS(dir); err != nil {
+		panic(err)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -424,7 +424,7 @@ func Load(path string) (*Profile, error) {
 	defer f.Close()
 	data, err := limits.ReadAll(f, limits.ProfileBytes, "the file")
 	if errors.Is(err, limits.ErrTooLarge) {
-		return nil, &Error{Problems: []Problem{{File: path, Msg: err.Error() + " (a company profile is a few KiB)"}}}
+		return nil, &Error{Problems: []Problem{{File: path, Msg: fmt.Sprintf("the file is larger than %s, the limit (a company profile is a few KiB)", limits.Size(limits.ProfileBytes))}}}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read profile: %w", err)
