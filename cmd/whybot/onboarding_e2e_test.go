@@ -78,6 +78,9 @@ func TestOnboardDentalClinic(t *testing.T) {
 		}
 	}
 	require.True(t, found)
+	out, stderr, code = run(t, "", "metrics", "--workspace", "studio_dentistico_sorriso", "--db", db)
+	require.Zero(t, code, stderr)
+	require.Regexp(t, `no_show_rate\s+percent\s+down\s+decisional\s+retention\s+\S*company\.yaml:\d+`, out, "a stored workspace keeps its own metrics")
 	out, _, code = run(t, "", "metrics")
 	require.Zero(t, code)
 	require.Contains(t, out, "cost_per_qualified_lead")

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -58,7 +59,7 @@ func (p *Profile) metricDef(e *Error, field string, m *Metric) metric.Def {
 	_, builtin := metric.Lookup(m.ID)
 	def := metric.Def{ID: m.ID, Kind: metric.KindUnset, Better: metric.BetterUnset, Names: map[string]string{},
 		Formula: strings.TrimSpace(m.Formula), Decisional: m.Decisional, Vanity: m.Vanity, Stage: m.Stage,
-		Source: fmt.Sprintf("%s:%d", f, m.Line)}
+		Source: fmt.Sprintf("%s:%d", cmp.Or(p.Origin, f), m.Line)}
 	if m.Inferred != "" {
 		def.Source, builtin = m.Inferred, true // what the data said: no labels to ask for
 	}

@@ -48,7 +48,10 @@ type Profile struct {
 	// one is configured; empty or "on" lets the configured one phrase drafts.
 	LLM string `yaml:"llm" json:"llm,omitempty"`
 
-	File       string `yaml:"-" json:"-"`
+	File string `yaml:"-" json:"-"`
+	// Origin is the file the profile was first read from, kept when it is stored, so that
+	// a stored workspace still says where each of its metrics is defined.
+	Origin     string `yaml:"-" json:"origin,omitempty"`
 	localeLine int
 	vanityLine int
 	cat        *metric.Catalogue
@@ -453,7 +456,7 @@ func Parse(name string, data []byte) (*Profile, error) {
 	if err := root.Content[0].Decode(p); err != nil {
 		return nil, &Error{Problems: []Problem{{File: name, Line: yamlLine(err), Msg: yamlMsg(err)}}}
 	}
-	p.File = name
+	p.File, p.Origin = name, name
 	recordLines(root.Content[0], p)
 	if err := p.normalize(); err != nil {
 		return p, err // what could be read, so the data can be checked too (every problem at once)
