@@ -97,7 +97,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	require.Zero(t, code, stderr)
 	b, err := os.ReadFile(filepath.Join(ws, "company.yaml"))
 	require.NoError(t, err)
-	bad := strings.NewReplacer("kind: percent", "kind: percentage", `role: "receptionist"`, `role: "receptionst"`).Replace(string(b))
+	bad := strings.NewReplacer("kind: percent", "kind: percentage", `role: "receptionist"`, `role: "receptionst"`, "metric: new_patients,", "metric: new_patiens,").Replace(string(b))
 	require.NoError(t, os.WriteFile(filepath.Join(ws, "company.yaml"), []byte(bad), 0o644))
 	csv := filepath.Join(dir, "more.csv")
 	require.NoError(t, os.WriteFile(csv, []byte("period,metric,value\n2026-11,leads,abc\n"), 0o644))
@@ -106,6 +106,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	require.Regexp(t, `company\.yaml:\d+: metrics\[no_show_rate\]\.kind: "percentage" is not a kind`, stderr)
 	require.Regexp(t, `company\.yaml:\d+: people\[1\]\.role: "receptionst" is not a role \(did you mean receptionist\?\)`, stderr)
 	require.Contains(t, stderr, `more.csv:2: metric leads: value "abc" is not a number`)
+	require.Regexp(t, `company\.yaml:\d+: goals\[new_patients_goal\]\.metric: unknown metric "new_patiens" \(did you mean new_patients\?\)`, stderr, "the goal's metric is checked against the data read, though a file failed")
 
 	good := strings.NewReplacer("metric: new_patients,", "metric: new_patiens,", "retention: [no_show_rate]", "retention: [no_show_rate, churm]").Replace(string(b))
 	require.NoError(t, os.WriteFile(filepath.Join(ws, "company.yaml"), []byte(good), 0o644))

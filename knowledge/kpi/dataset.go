@@ -319,6 +319,7 @@ func Load(paths []string, res *metric.Resolver, opts func(path string) Options) 
 	var files [][]Row
 	var errs []Problem
 	units := Units{}
+	readAll, seen := true, map[string]bool{}
 	for _, p := range paths {
 		var opt Options
 		if opts != nil {
@@ -328,6 +329,10 @@ func Load(paths []string, res *metric.Resolver, opts func(path string) Options) 
 		if err != nil {
 			if ke, ok := err.(*Error); ok {
 				errs = append(errs, ke.Problems...)
+				readAll = readAll && ke.Read
+				for _, m := range ke.Metrics {
+					seen[m] = true
+				}
 				continue
 			}
 			return nil, err
@@ -340,7 +345,17 @@ func Load(paths []string, res *metric.Resolver, opts func(path string) Options) 
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &Error{Problems: errs}
+		e := &Error{Problems: errs, Read: readAll}
+		for _, rows := range files { // the files that were fine name metrics too
+			for _, r := range rows {
+				seen[r.Metric] = true
+			}
+		}
+		for m := range seen {
+			e.Metrics = append(e.Metrics, m)
+		}
+		slices.Sort(e.Metrics)
+		return nil, e
 	}
 	var all []Row
 	if len(files) == 1 {

@@ -97,7 +97,27 @@ func (p Problem) String() string {
 }
 
 // Error lists every problem found; a file with any problem is rejected whole.
-type Error struct{ Problems []Problem }
+type Error struct {
+	Problems []Problem
+	// Read is set when every file was read to its end despite its problems; Metrics are
+	// then the metric ids of every row that could be read, so that a profile naming a
+	// metric none of the files has can still be told in the same run.
+	Read    bool
+	Metrics []string
+}
+
+// readToEnd marks a file read to its end and keeps the metrics its good rows named.
+func (e *Error) readToEnd(rows []Row) *Error {
+	e.Read = true
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if !seen[r.Metric] {
+			seen[r.Metric] = true
+			e.Metrics = append(e.Metrics, r.Metric)
+		}
+	}
+	return e
+}
 
 const maxProblems = 20
 
@@ -212,8 +232,8 @@ func readWith(name string, r io.Reader, res *metric.Resolver, opt Options, size 
 	e := &Error{}
 	num.check.problems(name, opt, e)
 	num.units.problems(opt.Currency, opt.CurrencyWhere, e)
-	if err := e.err(); err != nil {
-		return nil, nil, err
+	if e.err() != nil {
+		return nil, nil, e.readToEnd(rows)
 	}
 	return rows, num.units.units(), nil
 }
@@ -473,8 +493,8 @@ func readTable(name string, t table, res *metric.Resolver, num *numbers) ([]Row,
 	if len(rows) == 0 && len(e.Problems) == 0 {
 		e.add(name, 0, "no data rows after the header")
 	}
-	if err := e.err(); err != nil {
-		return nil, err
+	if e.err() != nil {
+		return nil, e.readToEnd(rows)
 	}
 	return rows, nil
 }
@@ -766,8 +786,8 @@ func readJSON(name string, r io.Reader, res *metric.Resolver, num *numbers) ([]R
 	if len(rows) == 0 && len(e.Problems) == 0 {
 		e.add(name, 0, "the array has no rows")
 	}
-	if err := e.err(); err != nil {
-		return nil, err
+	if e.err() != nil {
+		return nil, e.readToEnd(rows)
 	}
 	return rows, nil
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -36,18 +37,14 @@ type CompileError = profile.Error
 // and every metric in the data; a rule naming anything else, or not yielding a boolean, is an
 // error that names the rule id and its line.
 func Compile(p *profile.Profile, ds *kpi.Dataset) (*Set, error) {
-	universe := map[string]bool{}
-	for _, id := range p.Catalogue().IDs() {
-		universe[id] = true
-	}
-	for id := range p.Glossary {
-		universe[metric.Normalize(id)] = true
-	}
+	var data []string
 	if ds != nil {
-		for _, id := range ds.Metrics() {
-			universe[id] = true
-		}
+		data = ds.Metrics()
 	}
+	return compile(p, metricUniverse(p, data))
+}
+
+func compile(p *profile.Profile, universe map[string]bool) (*Set, error) {
 	env := map[string]any{
 		"prev":       map[string]float64{},
 		"change_pct": func(string) float64 { return 0 },
@@ -101,6 +98,33 @@ func Compile(p *profile.Profile, ds *kpi.Dataset) (*Set, error) {
 		return nil, e
 	}
 	return s, nil
+}
+
+// metricUniverse is every metric a profile may name: the catalogue's (the company's own
+// included), the glossary's and the data's.
+func metricUniverse(p *profile.Profile, data []string) map[string]bool {
+	universe := map[string]bool{}
+	for _, id := range p.Catalogue().IDs() {
+		universe[id] = true
+	}
+	for id := range p.Glossary {
+		universe[metric.Normalize(id)] = true
+	}
+	for _, id := range data {
+		universe[id] = true
+	}
+	return universe
+}
+
+// CheckNames reports what Compile would for data holding these metrics: the goals, values,
+// funnel stages and vanity entries naming a metric nobody knows, and the limits that do
+// not compile. It is for data that could not be built.
+func CheckNames(p *profile.Profile, data []string) []profile.Problem {
+	var pe *profile.Error
+	if _, err := compile(p, metricUniverse(p, data)); errors.As(err, &pe) {
+		return pe.Problems
+	}
+	return nil
 }
 
 // checkMetricNames reports every goal, value, funnel stage and vanity entry that names a

@@ -87,6 +87,13 @@ func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
 		return kpi.Options{Locale: locale, Where: where, Preset: d.Preset, Columns: d.Columns, Sheet: d.Sheet,
 			Currency: p.Currency, CurrencyWhere: p.File + ": currency"}
 	})
+	if ke := (*kpi.Error)(nil); errors.As(err, &ke) && ke.Read {
+		// every file was read to its end: the profile's metric names can be checked against
+		// what they hold, in the same run
+		for _, x := range rules.CheckNames(p, ke.Metrics) {
+			ke.Problems = append(ke.Problems, kpi.Problem{File: fmt.Sprintf("%s:%d: %s", x.File, x.Line, x.Field), Msg: x.Msg})
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
