@@ -457,38 +457,21 @@ func readTable(name string, t table, res *metric.Resolver, num *numbers) ([]Row,
 		return nil, e
 	}
 	rows := make([]Row, 0, 1024)
-	for records := 0; ; records++ {
-		if records == presizeAfter && num.size > 0 {
+	n := 0
+	err = eachRecord(name, t, e, func(fields []string, line int) bool {
+		if n++; n == presizeAfter && num.size > 0 {
 			rows = presize(rows, t.offset(), num.size)
-		}
-		fields, line, err := t.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if errors.Is(err, limits.ErrTooLarge) {
-			return nil, withLine(e, name, line, err)
-		}
-		if err != nil {
-			if e.add(name, line, "%v", err) {
-				return nil, e
-			}
-			continue
-		}
-		if blank(fields) {
-			continue
 		}
 		if num.ragged && len(fields) < len(header) {
 			fields = append(fields, make([]string, len(header)-len(fields))...) // a sheet leaves trailing empty cells out
 		}
 		if len(fields) != len(header) {
-			if e.add(name, line, "row has %d fields, the header has %d", len(fields), len(header)) {
-				return nil, e
-			}
-			continue
+			return e.add(name, line, "row has %d fields, the header has %d", len(fields), len(header))
 		}
-		if stop := addRecord(name, line, fields, cols, res, num, &rows, e); stop {
-			return nil, e
-		}
+		return addRecord(name, line, fields, cols, res, num, &rows, e)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 && len(e.Problems) == 0 {
 		e.add(name, 0, "no data rows after the header")
@@ -497,6 +480,30 @@ func readTable(name string, t table, res *metric.Resolver, num *numbers) ([]Row,
 		return nil, e.readToEnd(rows)
 	}
 	return rows, nil
+}
+
+// eachRecord calls fn with each record of t that is not blank, and its line, until the end
+// of the file or until fn or a record's problem says to stop (the problems are in e); an
+// error is returned when the read stopped before the end.
+func eachRecord(name string, t table, e *Error, fn func(fields []string, line int) (stop bool)) error {
+	for {
+		fields, line, err := t.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if errors.Is(err, limits.ErrTooLarge) {
+			return withLine(e, name, line, err)
+		}
+		if err != nil {
+			if e.add(name, line, "%v", err) {
+				return e
+			}
+			continue
+		}
+		if !blank(fields) && fn(fields, line) {
+			return e
+		}
+	}
 }
 
 // blank reports whether a record has no text at all.

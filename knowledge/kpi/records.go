@@ -1,8 +1,6 @@
 package kpi
 
 import (
-	"errors"
-	"io"
 	"sort"
 	"strings"
 	"time"
@@ -67,23 +65,7 @@ func readContacts(name string, t table, header []string, hl int, num *numbers) (
 	}
 	counts := map[contactKey]*contactCount{}
 	var order []contactKey
-	for {
-		fields, line, err := t.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if errors.Is(err, limits.ErrTooLarge) {
-			return nil, withLine(e, name, line, err)
-		}
-		if err != nil {
-			if e.add(name, line, "%v", err) {
-				return nil, e
-			}
-			continue
-		}
-		if blank(fields) {
-			continue
-		}
+	err := eachRecord(name, t, e, func(fields []string, line int) bool {
 		cell := func(target string) string {
 			if i, ok := col[target]; ok && i < len(fields) {
 				return strings.TrimSpace(fields[i])
@@ -92,17 +74,11 @@ func readContacts(name string, t table, header []string, hl int, num *numbers) (
 		}
 		day, _, _ := strings.Cut(cell("created"), " ") // 2026-01-15 10:32, 15/01/2026 10:32
 		if created >= len(fields) || day == "" {
-			if e.add(name, line, "contact with no Create Date") {
-				return nil, e
-			}
-			continue
+			return e.add(name, line, "contact with no Create Date")
 		}
 		p, err := num.period(day, hintMonth)
 		if err != nil {
-			if e.add(name, line, "%v", err) {
-				return nil, e
-			}
-			continue
+			return e.add(name, line, "%v", err)
 		}
 		if p.Grain != Month { // contacts are counted by the month they were created
 			p = Period{Grain: Month, Start: time.Date(p.Start.Year(), p.Start.Month(), 1, 0, 0, 0, 0, time.UTC)}
@@ -112,7 +88,7 @@ func readContacts(name string, t table, header []string, hl int, num *numbers) (
 		if !seen {
 			if len(counts) >= limits.DataRows/4 {
 				e.add(name, line, "more than %d month and source groups in one file, the limit", limits.DataRows/4)
-				return nil, e
+				return true
 			}
 			c = &contactCount{period: p, line: line}
 			counts[k] = c
@@ -129,6 +105,10 @@ func readContacts(name string, t table, header []string, hl int, num *numbers) (
 		if cell("contacted") != "" {
 			c.followed++
 		}
+		return false
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := e.err(); err != nil {
 		return nil, err

@@ -507,6 +507,13 @@ func yamlMsg(err error) string {
 	return strings.TrimSpace(strings.Trim(strings.TrimSpace(msg), ":"))
 }
 
+// setLines gives each of the first n items of a list its node's line.
+func setLines(items []*yaml.Node, n int, set func(j, line int)) {
+	for j := 0; j < n && j < len(items); j++ {
+		set(j, items[j].Line)
+	}
+}
+
 // recordLines copies node lines into the items that report errors by line.
 func recordLines(doc *yaml.Node, p *Profile) {
 	if doc.Kind != yaml.MappingNode {
@@ -517,11 +524,7 @@ func recordLines(doc *yaml.Node, p *Profile) {
 		items := val.Content
 		switch key {
 		case "values":
-			for j := range p.Values {
-				if j < len(items) {
-					p.Values[j].Line = items[j].Line
-				}
-			}
+			setLines(items, len(p.Values), func(j, line int) { p.Values[j].Line = line })
 		case "limits":
 			for j := range p.Limits {
 				if j < len(items) {
@@ -530,39 +533,19 @@ func recordLines(doc *yaml.Node, p *Profile) {
 				}
 			}
 		case "goals":
-			for j := range p.Goals {
-				if j < len(items) {
-					p.Goals[j].Line = items[j].Line
-				}
-			}
+			setLines(items, len(p.Goals), func(j, line int) { p.Goals[j].Line = line })
 		case "people":
-			for j := range p.People {
-				if j < len(items) {
-					p.People[j].Line = items[j].Line
-				}
-			}
+			setLines(items, len(p.People), func(j, line int) { p.People[j].Line = line })
 		case "funnel":
 			p.Funnel.Line = val.Line
 		case "vanity_metrics":
 			p.vanityLine = val.Line
 		case "roles":
-			for j := range p.Roles {
-				if j < len(items) {
-					p.Roles[j].Line = items[j].Line
-				}
-			}
+			setLines(items, len(p.Roles), func(j, line int) { p.Roles[j].Line = line })
 		case "metrics":
-			for j := range p.Metrics {
-				if j < len(items) {
-					p.Metrics[j].Line = items[j].Line
-				}
-			}
+			setLines(items, len(p.Metrics), func(j, line int) { p.Metrics[j].Line = line })
 		case "data":
-			for j := range p.Data {
-				if j < len(items) {
-					p.Data[j].Line = items[j].Line
-				}
-			}
+			setLines(items, len(p.Data), func(j, line int) { p.Data[j].Line = line })
 		case "locale", "language":
 			if key == "locale" || p.localeLine == 0 {
 				p.localeLine = val.Line

@@ -79,8 +79,23 @@ func trim(v float64) string {
 	return s
 }
 
-// Write creates dir/company.yaml and dir/kpis.csv; it refuses to overwrite existing files.
+// Write creates dir/company.yaml, dir/kpis.csv and the knowledge folder; it refuses to
+// overwrite existing files.
 func Write(dir string) (profilePath, dataPath string, err error) {
+	if profilePath, dataPath, err = WriteWorkspace(dir, profileYAML, CSV()); err != nil {
+		return "", "", err
+	}
+	if err := writeDocs(filepath.Join(dir, "knowledge")); err != nil {
+		os.Remove(profilePath)
+		os.Remove(dataPath)
+		return "", "", err
+	}
+	return profilePath, dataPath, nil
+}
+
+// WriteWorkspace creates dir/company.yaml and dir/kpis.csv with the given contents: both or
+// neither, and never over an existing file.
+func WriteWorkspace(dir string, profile, data []byte) (profilePath, dataPath string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -90,17 +105,12 @@ func Write(dir string) (profilePath, dataPath string, err error) {
 			return "", "", fmt.Errorf("%s already exists: choose an empty folder, or remove it first", p)
 		}
 	}
-	if err := os.WriteFile(profilePath, profileYAML, 0o644); err != nil {
+	if err := os.WriteFile(profilePath, profile, 0o644); err != nil {
 		return "", "", fmt.Errorf("write profile: %w", err)
 	}
-	if err := os.WriteFile(dataPath, CSV(), 0o644); err != nil {
+	if err := os.WriteFile(dataPath, data, 0o644); err != nil {
 		os.Remove(profilePath)
 		return "", "", fmt.Errorf("write data: %w", err)
-	}
-	if err := writeDocs(filepath.Join(dir, "knowledge")); err != nil {
-		os.Remove(profilePath)
-		os.Remove(dataPath)
-		return "", "", err
 	}
 	return profilePath, dataPath, nil
 }

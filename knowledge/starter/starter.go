@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -154,15 +153,8 @@ func Validate(o Options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	prof, err := Profile(o)
+	p, d, err := write(tmp, o)
 	if err != nil {
-		return err
-	}
-	p, d := filepath.Join(tmp, "company.yaml"), filepath.Join(tmp, "kpis.csv")
-	if err := os.WriteFile(p, prof, 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(d, Data(o.Industry, o.Lang), 0o644); err != nil {
 		return err
 	}
 	_, err = workspace.Load(p, []string{d})
@@ -175,27 +167,15 @@ func Write(dir string, o Options) (profilePath, dataPath string, err error) {
 	if err := Validate(o); err != nil {
 		return "", "", err
 	}
+	return write(dir, o)
+}
+
+func write(dir string, o Options) (profilePath, dataPath string, err error) {
 	prof, err := Profile(o)
 	if err != nil {
 		return "", "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("create %s: %w", dir, err)
-	}
-	profilePath, dataPath = filepath.Join(dir, "company.yaml"), filepath.Join(dir, "kpis.csv")
-	for _, p := range []string{profilePath, dataPath} {
-		if _, err := os.Stat(p); err == nil {
-			return "", "", fmt.Errorf("%s already exists: choose an empty folder, or remove it first", p)
-		}
-	}
-	if err := os.WriteFile(profilePath, prof, 0o644); err != nil {
-		return "", "", fmt.Errorf("write profile: %w", err)
-	}
-	if err := os.WriteFile(dataPath, Data(o.Industry, o.Lang), 0o644); err != nil {
-		os.Remove(profilePath)
-		return "", "", fmt.Errorf("write data: %w", err)
-	}
-	return profilePath, dataPath, nil
+	return sample.WriteWorkspace(dir, prof, Data(o.Industry, o.Lang))
 }
 
 // series is one metric of the example data: its value in the first month, its growth per
