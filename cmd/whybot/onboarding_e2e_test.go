@@ -134,8 +134,8 @@ func TestInitInteractive(t *testing.T) {
 	}, "\n") + "\n"
 	out, stderr, code := run(t, answers, "init", ws, "-i")
 	require.Zero(t, code, stderr)
-	require.Contains(t, out, `"ristorante": use one of b2b, ecommerce, dental, restaurant, agency`, "a kind that does not exist is asked again")
-	require.Contains(t, out, `"cameriera" is not a role here`)
+	require.Contains(t, out, `"ristorante": usa uno di b2b, ecommerce, dental, restaurant, agency`, "a kind that does not exist is asked again, in Italian by default")
+	require.Contains(t, out, `"cameriera" non è un ruolo qui`)
 	out, stderr, code = run(t, "", "validate", "--profile", filepath.Join(ws, "company.yaml"), "--data", filepath.Join(ws, "kpis.csv"))
 	require.Zero(t, code, stderr)
 	b, err := os.ReadFile(filepath.Join(ws, "company.yaml"))
@@ -145,4 +145,16 @@ func TestInitInteractive(t *testing.T) {
 	require.Contains(t, string(b), `{handle: luca, name: "Luca Neri", role: "agency", reviewer: true}`)
 	require.Contains(t, string(b), `metric: "covers", target: 2500, by: "2027-09"`)
 	require.Contains(t, string(b), `rule: "no_show_rate <= 0.08"`)
+}
+
+// init -i --lang en asks in English.
+func TestInitInteractiveEnglish(t *testing.T) {
+	t.Parallel()
+	ws := filepath.Join(t.TempDir(), "ws")
+	out, stderr, code := run(t, "Smile Dental\ndentist\ndental\nen\n\n\n\n", "init", ws, "-i", "--lang", "en")
+	require.Zero(t, code, stderr)
+	require.Contains(t, out, "Company name: ")
+	require.Contains(t, out, `"dentist": use one of b2b, ecommerce, dental, restaurant, agency`)
+	_, stderr, code = run(t, "", "validate", "--profile", filepath.Join(ws, "company.yaml"), "--data", filepath.Join(ws, "kpis.csv"))
+	require.Zero(t, code, stderr)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -104,6 +105,12 @@ func (a *asker) ask(q, def string) string {
 // and one limit; an answer that does not fit is asked again (three times at most).
 func (e *env) askOptions(o starter.Options) (starter.Options, error) {
 	a := &asker{in: bufio.NewScanner(e.stdin), out: e.stdout}
+	tr := func(it, en string) string { // in the language chosen so far (--lang, then the answer)
+		if o.Lang == "en" {
+			return en
+		}
+		return it
+	}
 	retry := func(q, def string, ok func(string) string) string {
 		for range 3 {
 			v := a.ask(q, def)
@@ -113,35 +120,36 @@ func (e *env) askOptions(o starter.Options) (starter.Options, error) {
 			}
 			fmt.Fprintf(a.out, "  %q: %s\n", v, msg)
 		}
-		a.err = fmt.Errorf("%s: no usable answer after three tries", q)
+		a.err = fmt.Errorf("%s: %s", q, tr("nessuna risposta usabile dopo tre tentativi", "no usable answer after three tries"))
 		return def
 	}
-	o.Company = retry("Company name", o.Company, func(v string) string {
+	o.Company = retry(tr("Nome dell'azienda", "Company name"), o.Company, func(v string) string {
 		if v == "" {
-			return "the company needs a name"
+			return tr("l'azienda ha bisogno di un nome", "the company needs a name")
 		}
 		return ""
 	})
-	o.Industry = retry("Kind of business ("+strings.Join(starter.Industries, ", ")+")", or(o.Industry, "b2b"), func(v string) string {
+	o.Industry = retry(tr("Tipo di attività", "Kind of business")+" ("+strings.Join(starter.Industries, ", ")+")", or(o.Industry, "b2b"), func(v string) string {
 		if !slices.Contains(starter.Industries, v) {
-			return "use one of " + strings.Join(starter.Industries, ", ")
+			return tr("usa uno di ", "use one of ") + strings.Join(starter.Industries, ", ")
 		}
 		return ""
 	})
-	o.Lang = retry("Language of the answers (it, en)", or(o.Lang, "it"), func(v string) string {
+	o.Lang = retry(tr("Lingua delle risposte (it, en)", "Language of the answers (it, en)"), or(o.Lang, "it"), func(v string) string {
 		if v != "it" && v != "en" {
-			return "use it or en"
+			return tr("usa it o en", "use it or en")
 		}
 		return ""
 	})
 	roles := roleChoices(o.Industry)
-	fmt.Fprintf(a.out, "People: one per line as «handle, Name Surname, role» (roles: %s); an empty line ends. The first reviewer approves answers.\n", strings.Join(roles, ", "))
+	fmt.Fprintf(a.out, tr("Persone: una per riga come «handle, Nome Cognome, ruolo[, reviewer]» (ruoli: %s); una riga vuota per finire. Chi è reviewer approva le risposte.\n",
+		"People: one per line as «handle, Name Surname, role[, reviewer]» (roles: %s); an empty line ends. A reviewer approves answers.\n"), strings.Join(roles, ", "))
 	for a.err == nil {
-		line := a.ask("  person", "")
+		line := a.ask(tr("  persona", "  person"), "")
 		if line == "" {
 			break
 		}
-		p, msg := parsePerson(line, roles, o.People)
+		p, msg := parsePerson(line, roles, o.People, tr)
 		if msg != "" {
 			fmt.Fprintln(a.out, "  "+msg)
 			continue
@@ -149,9 +157,9 @@ func (e *env) askOptions(o starter.Options) (starter.Options, error) {
 		o.People = append(o.People, p)
 	}
 	if len(o.People) > 0 && !slices.ContainsFunc(o.People, func(p starter.Person) bool { return p.Reviewer }) {
-		who := retry("Who reviews whybot's answers before they are posted (a handle)", o.People[0].Handle, func(v string) string {
+		who := retry(tr("Chi rivede le risposte di whybot prima che siano pubblicate (un handle)", "Who reviews whybot's answers before they are posted (a handle)"), o.People[0].Handle, func(v string) string {
 			if !slices.ContainsFunc(o.People, func(p starter.Person) bool { return p.Handle == v }) {
-				return "give the handle of one of the people above"
+				return tr("scrivi l'handle di una delle persone qui sopra", "give the handle of one of the people above")
 			}
 			return ""
 		})
@@ -159,15 +167,17 @@ func (e *env) askOptions(o starter.Options) (starter.Options, error) {
 			o.People[i].Reviewer = o.People[i].Handle == who
 		}
 	}
-	if g := a.ask("One goal as «metric target by YYYY-MM», e.g. new_customers 10 by 2027-06 (empty: the example)", ""); g != "" {
-		goal, err := parseGoal(g)
+	if g := a.ask(tr("Un obiettivo come «metrica valore by AAAA-MM», per esempio new_customers 10 by 2027-06 (vuoto: quello d'esempio)",
+		"One goal as «metric target by YYYY-MM», e.g. new_customers 10 by 2027-06 (empty: the example)"), ""); g != "" {
+		goal, err := parseGoal(g, tr)
 		if err != nil {
-			fmt.Fprintln(a.out, "  "+err.Error()+": the example goal is kept; change it in company.yaml")
+			fmt.Fprintln(a.out, "  "+err.Error()+tr(": resta l'obiettivo d'esempio; cambialo in company.yaml", ": the example goal is kept; change it in company.yaml"))
 		} else {
 			o.Goal = goal
 		}
 	}
-	if l := a.ask("One limit as a condition that must hold, e.g. discount_rate <= 0.15 (empty: the example)", ""); l != "" {
+	if l := a.ask(tr("Un limite come condizione che deve restare vera, per esempio discount_rate <= 0.15 (vuoto: quello d'esempio)",
+		"One limit as a condition that must hold, e.g. discount_rate <= 0.15 (empty: the example)"), ""); l != "" {
 		o.Limit = &profile.Limit{ID: "my_limit", Text: l, Rule: l}
 	}
 	if a.err != nil && a.err != io.ErrUnexpectedEOF {
@@ -195,13 +205,13 @@ func roleChoices(industry string) []string {
 }
 
 // parsePerson reads «handle, Name Surname, role[, reviewer]».
-func parsePerson(line string, roles []string, have []starter.Person) (starter.Person, string) {
+func parsePerson(line string, roles []string, have []starter.Person, tr func(it, en string) string) (starter.Person, string) {
 	parts := strings.Split(line, ",")
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
 	if len(parts) < 3 {
-		return starter.Person{}, "write handle, name and role separated by commas: giulia, Giulia Bianchi, marketing"
+		return starter.Person{}, tr("scrivi handle, nome e ruolo separati da virgole: giulia, Giulia Bianchi, marketing", "write handle, name and role separated by commas: giulia, Giulia Bianchi, marketing")
 	}
 	p := starter.Person{Handle: strings.ToLower(parts[0]), Name: parts[1], Role: parts[2]}
 	if len(parts) > 3 && strings.EqualFold(parts[3], "reviewer") {
@@ -209,24 +219,24 @@ func parsePerson(line string, roles []string, have []starter.Person) (starter.Pe
 	}
 	switch {
 	case !profile.HandleOK(p.Handle):
-		return p, fmt.Sprintf("%q is not a handle: use lower case letters, digits, dots or dashes (giulia)", parts[0])
+		return p, fmt.Sprintf(tr("%q non è un handle: usa lettere minuscole, cifre, punti o trattini (giulia)", "%q is not a handle: use lower case letters, digits, dots or dashes (giulia)"), parts[0])
 	case slices.ContainsFunc(have, func(x starter.Person) bool { return x.Handle == p.Handle }):
-		return p, fmt.Sprintf("%q is already listed", p.Handle)
+		return p, fmt.Sprintf(tr("%q c'è già", "%q is already listed"), p.Handle)
 	case !slices.Contains(roles, p.Role):
-		return p, fmt.Sprintf("%q is not a role here: use one of %s", p.Role, strings.Join(roles, ", "))
+		return p, fmt.Sprintf(tr("%q non è un ruolo qui: usa uno di %s", "%q is not a role here: use one of %s"), p.Role, strings.Join(roles, ", "))
 	}
 	return p, ""
 }
 
 // parseGoal reads «metric target [by YYYY-MM]».
-func parseGoal(s string) (*profile.Goal, error) {
+func parseGoal(s string, tr func(it, en string) string) (*profile.Goal, error) {
 	f := strings.Fields(s)
 	if len(f) < 2 {
-		return nil, fmt.Errorf("write the metric and the target: new_customers 10 by 2027-06")
+		return nil, errors.New(tr("scrivi la metrica e il valore: new_customers 10 by 2027-06", "write the metric and the target: new_customers 10 by 2027-06"))
 	}
 	target, err := strconv.ParseFloat(strings.Replace(f[1], ",", ".", 1), 64)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a number", f[1])
+		return nil, fmt.Errorf(tr("%q non è un numero", "%q is not a number"), f[1])
 	}
 	g := &profile.Goal{ID: "my_goal", Metric: f[0], Target: target}
 	if len(f) >= 4 && f[2] == "by" {
