@@ -164,3 +164,26 @@ func TestContactsExportKeepsNoPersonalData(t *testing.T) {
 	_, err = kpi.ReadWith("c.csv", strings.NewReader("Email,Lifecycle Stage\na@b.c,Lead\n"), res(), kpi.Options{Preset: kpi.PresetHubSpotContacts})
 	require.ErrorContains(t, err, "no Create Date column: export the contacts with the Create Date property")
 }
+
+// The separator is the one that splits the file's lines alike: a short semicolon file of
+// Italian amounts is not taken for a comma file because its one value has a comma.
+func TestDelimiter(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		data string
+		want float64
+	}{
+		"semicolon, one amount":    {"periodo;spesa_ads\n2026-09;1.250,50 €\n", 1250.5},
+		"semicolon, a title above": {"Report spesa, gennaio\nperiodo;spesa_ads\n2026-09;1.250,50\n2026-10;2.000,00\n", 1250.5},
+		"comma, quoted decimals":   {"period,ad_spend\n2026-09,\"1.250,50\"\n", 1250.5},
+		"tab":                      {"period\tad_spend\n2026-09\t1.250,50\n", 1250.5},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rows, err := kpi.ReadWith("k.csv", strings.NewReader(tc.data), res(), kpi.Options{Locale: "it"})
+			require.NoError(t, err)
+			require.Equal(t, "ad_spend", rows[0].Metric)
+			require.InDelta(t, tc.want, rows[0].Value, 1e-9)
+		})
+	}
+}

@@ -343,14 +343,8 @@ func readCSV(name string, r *bufio.Reader, res *metric.Resolver, num *numbers) (
 	}
 	rec := &recordLimit{r: r, max: limits.DataLineBytes}
 	cr := csv.NewReader(rec)
-	headLine := delimiterLine(first)
-	switch {
-	case bytes.Count(headLine, []byte("\t")) > max(bytes.Count(headLine, []byte(",")), bytes.Count(headLine, []byte(";"))):
-		cr.Comma = '\t' // "CSV for Excel" exports and pasted spreadsheets
-	case bytes.Count(headLine, []byte(";")) > bytes.Count(headLine, []byte(",")):
-		cr.Comma = ';' // spreadsheet exports in Italian locales
-	}
-	cr.Comment = '#' // the preamble of GA4 and Looker Studio exports
+	cr.Comma = delimiter(first) // comma, or semicolon (Italian spreadsheets), or tab ("CSV for Excel")
+	cr.Comment = '#'            // the preamble of GA4 and Looker Studio exports
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	return readTable(name, &csvTable{cr: cr, lim: rec}, res, num)
@@ -519,23 +513,55 @@ func blank(fields []string) bool {
 // maxPreamble is how many lines above the header a file may have besides # comments.
 const maxPreamble = 10
 
-// delimiterLine is the line of head, among the first lines that are neither blank nor a #
-// comment, with the most separators: the header, under any title lines above it.
-func delimiterLine(head []byte) []byte {
-	var best []byte
-	bestN := -1
-	for n := 0; len(head) > 0 && n <= maxPreamble; {
+// delimiter is the separator of a CSV, judged on its first lines that are neither blank
+// nor # comments: the one that splits the most of them into the same number of fields
+// (two or more), quotes respected; a title line above the header does not count against
+// it. With none, the comma.
+func delimiter(head []byte) rune {
+	var lines [][]byte
+	for len(head) > 0 && len(lines) <= maxPreamble+5 {
 		line, rest, _ := bytes.Cut(head, []byte("\n"))
 		head = rest
-		if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
-			continue
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			lines = append(lines, line)
 		}
-		n++
-		if k := bytes.Count(line, []byte(",")) + bytes.Count(line, []byte(";")) + bytes.Count(line, []byte("\t")); k > bestN {
-			best, bestN = line, k
+	}
+	if len(lines) > 1 && len(head) > 0 {
+		lines = lines[:len(lines)-1] // the last may be cut in the middle
+	}
+	best, bestScore := ',', 0
+	// on a tie the semicolon or the tab wins: both splitting alike means the commas are
+	// inside the values (1.250,50), as Italian spreadsheets write them
+	for _, sep := range []rune{';', '\t', ','} {
+		counts := map[int]int{}
+		for _, l := range lines {
+			if n := fieldCount(l, byte(sep)); n > 1 {
+				counts[n]++
+			}
+		}
+		score := 0 // the most lines that share one field count
+		for _, c := range counts {
+			score = max(score, c)
+		}
+		if score > bestScore {
+			best, bestScore = sep, score
 		}
 	}
 	return best
+}
+
+// fieldCount is how many fields sep splits a line into, outside double quotes.
+func fieldCount(line []byte, sep byte) int {
+	n, quoted := 1, false
+	for _, c := range line {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == sep && !quoted:
+			n++
+		}
+	}
+	return n
 }
 
 // hasPeriodColumn reports whether a header row names a period column.
