@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/rand"
 	"errors"
@@ -68,6 +69,7 @@ func TestBadInputBoundedMemory(t *testing.T) {
 			f.Write(b)
 		}), "bin.csv: a binary file, not text"},
 		{"binary workbook", goodProfile, write("fake.xlsx", text("PK\x03\x04 not really a zip")), "fake.xlsx: not an .xlsx workbook Excel can open"},
+		{"zip bomb workbook", goodProfile, write("bomb.xlsx", zipBomb(t, 80<<20)), "bomb.xlsx: the workbook unzips to more than 64 MiB, the limit"},
 		{"billion laughs", write("bomb.yaml", text(bomb)), goodData, "bomb.yaml:3: YAML aliases (*name) are not read in a company profile"},
 		{"deep nesting", write("deep.yaml", text("company: X\nx: "+strings.Repeat("[", 200_000)+strings.Repeat("]", 200_000)+"\n")), goodData, "deep.yaml:2: not valid YAML: exceeded max depth"},
 		{"huge profile", write("huge.yaml", repeat("# a comment line\n", 100<<20)), goodData, "huge.yaml: the file is larger than 1 MiB"},
@@ -154,4 +156,29 @@ func measured(t *testing.T, bin string, args ...string) (int, string, int64) {
 	rss, err := strconv.ParseInt(strings.TrimSpace(out[i+len("\npeak-rss-kib: "):]), 10, 64)
 	require.NoError(t, err)
 	return code, out[:i], rss
+}
+
+// zipBomb writes a workbook of a few hundred KB whose sheet unzips to n bytes.
+func zipBomb(t *testing.T, n int) func(f *os.File) {
+	return func(f *os.File) {
+		z := zip.NewWriter(f)
+		part := func(name, body string) {
+			w, err := z.Create(name)
+			require.NoError(t, err)
+			w.Write([]byte(body))
+		}
+		part("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+		part("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+		part("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+		part("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+		w, err := z.Create("xl/worksheets/sheet1.xml")
+		require.NoError(t, err)
+		w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`))
+		row := bytes.Repeat([]byte(`<row><c t="inlineStr"><is><t>2026-01</t></is></c><c><v>1</v></c></row>`), 10_000)
+		for written := 0; written < n; written += len(row) {
+			w.Write(row)
+		}
+		w.Write([]byte(`</sheetData></worksheet>`))
+		require.NoError(t, z.Close())
+	}
 }

@@ -17,10 +17,15 @@ import (
 // Cells are read as Excel stores them: a number is the number itself, whatever format it is
 // shown in, so no locale applies to it; a date is its serial day.
 func readXLSX(name string, r io.Reader, res *metric.Resolver, num *numbers) ([]Row, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{RawCellValue: true, UnzipSizeLimit: limits.DataFileBytes * 4, UnzipXMLSizeLimit: limits.DataFileBytes})
+	// a workbook unzips to at most what a data file may be (a zip bomb is refused at
+	// once); sheets over 1 MiB are read from a temporary file, not held in memory
+	f, err := excelize.OpenReader(r, excelize.Options{RawCellValue: true, UnzipSizeLimit: limits.DataFileBytes, UnzipXMLSizeLimit: 1 << 20})
 	if err != nil {
 		if errors.Is(err, limits.ErrTooLarge) {
 			return nil, withLine(&Error{}, name, 0, err)
+		}
+		if strings.Contains(err.Error(), "unzip size exceeds") { // excelize has no error value for it
+			return nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("the workbook unzips to more than %s, the limit: export the sheet as CSV, or split it by year", limits.Size(limits.DataFileBytes))}}}
 		}
 		return nil, &Error{Problems: []Problem{{File: name, Msg: fmt.Sprintf("not an .xlsx workbook Excel can open (%v): save it again as Excel Workbook (.xlsx) or export CSV", err)}}}
 	}
