@@ -62,6 +62,11 @@ func TestBadInputBoundedMemory(t *testing.T) {
 			f.WriteString("period,metric,value\n2026-10,leads,")
 			repeat("7", 50<<20)(f)
 		}), "line.csv:2: a row is longer than 64 KiB"},
+		{"60 MB JSON value", goodProfile, write("big.json", func(f *os.File) {
+			f.WriteString(`[{"period":"2026-10","leads":"`)
+			repeat("7", 60<<20)(f)
+			f.WriteString(`"}]`)
+		}), `big.json:1: a value is longer than 1 KiB`},
 		{"binary file", goodProfile, write("bin.csv", func(f *os.File) {
 			b := make([]byte, 1<<20)
 			rand.Read(b)

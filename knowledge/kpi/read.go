@@ -750,9 +750,63 @@ func (n *numbers) read(line int, cell string, col int, metric string) (float64, 
 	return r.v, nil
 }
 
+// lineCounter turns byte offsets that only grow into line numbers, counting each newline
+// once (a file of many objects is not counted again from the start for each).
+type lineCounter struct {
+	data []byte
+	off  int
+	line int
+}
+
+func (c *lineCounter) at(off int64) int {
+	o := min(int(off), len(c.data))
+	if o < c.off { // an earlier offset: count from the start
+		c.off, c.line = 0, 1
+	}
+	c.line += bytes.Count(c.data[c.off:o], []byte("\n"))
+	c.off = o
+	return c.line
+}
+
+// longToken finds the first string or number in JSON data longer than a field may be: its
+// offset and length. It reads strings with their escapes and nothing else.
+func longToken(data []byte) (off, n int, ok bool) {
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			j := i + 1
+			for j < len(data) && data[j] != '"' {
+				if data[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j-i-1 > limits.FieldBytes {
+				return i + 1, j - i - 1, true
+			}
+			i = j
+		case c == '-' || c >= '0' && c <= '9':
+			j := i
+			for j < len(data) && (data[j] >= '0' && data[j] <= '9' || strings.IndexByte("+-.eE", data[j]) >= 0) {
+				j++
+			}
+			if j-i > limits.FieldBytes {
+				return i, j - i, true
+			}
+			i = j - 1
+		}
+	}
+	return 0, 0, false
+}
+
 func readJSON(name string, r io.Reader, res *metric.Resolver, num *numbers) ([]Row, error) {
 	e := &Error{}
-	data, err := io.ReadAll(r)
+	var buf bytes.Buffer
+	if num.size > 0 {
+		buf.Grow(int(num.size) + 1) // read once into its size, not doubled up to it
+	}
+	_, err := buf.ReadFrom(r)
+	data := buf.Bytes()
 	if errors.Is(err, limits.ErrTooLarge) {
 		return nil, withLine(e, name, 0, err)
 	}
@@ -763,7 +817,12 @@ func readJSON(name string, r io.Reader, res *metric.Resolver, num *numbers) ([]R
 		e.add(name, 0, "file is empty: expected a JSON array of objects such as {\"period\":\"2025-10\",\"metric\":\"leads\",\"value\":52}")
 		return nil, e
 	}
-	lineAt := func(off int64) int { return 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n")) }
+	lines := lineCounter{data: data, line: 1}
+	lineAt := lines.at
+	if off, n, ok := longToken(data); ok { // before the decoder copies a huge value around
+		e.add(name, lineAt(int64(off)), "a value is longer than %s: %q… (%d characters)", limits.Size(limits.FieldBytes), data[off:off+limits.QuoteRunes], n)
+		return nil, e
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -772,7 +831,10 @@ func readJSON(name string, r io.Reader, res *metric.Resolver, num *numbers) ([]R
 		return nil, e
 	}
 	var rows []Row
-	for dec.More() {
+	for n := 0; dec.More(); n++ {
+		if n == presizeAfter {
+			rows = presize(rows, dec.InputOffset(), int64(len(data)))
+		}
 		off := dec.InputOffset()
 		var obj map[string]any
 		if err := dec.Decode(&obj); err != nil {

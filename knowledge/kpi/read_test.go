@@ -76,7 +76,7 @@ func TestReadErrors(t *testing.T) {
 		"truncated quote": {"k.csv", "period,leads\n2026-09,5\n\"2026-10,7", `k.csv:3: extraneous or missing " in quoted-field`},
 		"long field":      {"k.csv", "period,leads\n2026-10," + strings.Repeat("9", 2000) + "\n", `k.csv:2: field 2 is longer than 1 KiB: "99999`},
 		"long header":     {"k.csv", "period," + strings.Repeat("x", 2000) + "\n2026-10,5\n", "k.csv:1: column 2's name is longer than 1 KiB"},
-		"json long value": {"k.json", `[{"period":"2026-10","leads":"` + strings.Repeat("1", 2000) + `"}]`, "k.json:1: field 1 is longer than 1 KiB"},
+		"json long value": {"k.json", `[{"period":"2026-10","leads":"` + strings.Repeat("1", 2000) + `"}]`, "k.json:1: a value is longer than 1 KiB"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
