@@ -801,12 +801,16 @@ func longToken(data []byte) (off, n int, ok bool) {
 
 func readJSON(name string, r io.Reader, res *metric.Resolver, num *numbers) ([]Row, error) {
 	e := &Error{}
-	var buf bytes.Buffer
+	var data []byte
+	var err error
 	if num.size > 0 {
-		buf.Grow(int(num.size) + 1) // read once into its size, not doubled up to it
+		var buf bytes.Buffer
+		buf.Grow(int(num.size) + bytes.MinRead) // read once into its size, not doubled up to it
+		_, err = buf.ReadFrom(r)
+		data = buf.Bytes()
+	} else {
+		data, err = io.ReadAll(r)
 	}
-	_, err := buf.ReadFrom(r)
-	data := buf.Bytes()
 	if errors.Is(err, limits.ErrTooLarge) {
 		return nil, withLine(e, name, 0, err)
 	}
