@@ -66,12 +66,12 @@ func TestBrowser(t *testing.T) {
 		require.NoError(t, chromedp.Run(ctx, actions...), what)
 	}
 	// settle runs read-only steps after a click that navigates: a query that lands while
-	// the old page is torn down fails with "Cannot find context", and is tried again
+	// the old page is torn down fails (its context or its nodes are gone), and is tried again
 	settle := func(what string, actions ...chromedp.Action) {
 		t.Helper()
 		var err error
 		for range 5 {
-			if err = chromedp.Run(ctx, actions...); err == nil || !strings.Contains(err.Error(), "Cannot find context") {
+			if err = chromedp.Run(ctx, actions...); err == nil || !navigating(err) {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -101,6 +101,15 @@ func TestBrowser(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+	// textOf reads an element's text through the page's own JavaScript, once it is there:
+	// no DOM node id of chromedp's, which a page replaced under it invalidates
+	textOf := func(sel string) string {
+		t.Helper()
+		var out string
+		until(fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+		settle(sel, chromedp.Evaluate(fmt.Sprintf(`(document.querySelector(%q) || {innerText: ""}).innerText`, sel), &out))
+		return out
 	}
 	var text string
 	say := func(as, msg string) {
@@ -166,7 +175,7 @@ func TestBrowser(t *testing.T) {
 	run("approve", chromedp.Click(`#approve-edited`, chromedp.ByQuery))
 	// wait for the new page's state, not for the element (the old page has one too)
 	until(`(() => { const s = document.querySelector("strong.state"); return !!s && s.innerText === "posted"; })()`)
-	settle("approved", chromedp.Text(`strong.state`, &text, chromedp.ByQuery))
+	text = textOf("strong.state")
 	require.Equal(t, "posted", text)
 	d, err = b.st.Draft(context.Background(), rossi, draftID)
 	require.NoError(t, err)
@@ -188,7 +197,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(`#reject-box summary`, chromedp.ByQuery), chromedp.SendKeys(`#reject-reason`, "the October data is still being corrected", chromedp.ByQuery),
 		chromedp.Click(`#reject`, chromedp.ByQuery))
 	until(`(() => { const m = document.querySelector("p.meta"); return !!m && m.innerText.includes("rejected"); })()`)
-	settle("rejected", chromedp.Text(`p.meta`, &text, chromedp.ByQuery))
+	text = textOf("p.meta")
 	require.Contains(t, text, "rejected")
 	require.Contains(t, text, "the October data is still being corrected")
 
@@ -204,4 +213,15 @@ func TestBrowser(t *testing.T) {
 	require.Contains(t, text, "Not found")
 	require.NotContains(t, text, edited)
 	t.Logf("screenshots in %s", shots)
+}
+
+// navigating reports whether a browser error comes from a page being replaced under the
+// query: its execution context or the node it found are gone.
+func navigating(err error) bool {
+	for _, s := range []string{"Cannot find context", "No node with given id", "does not belong to the document", "Execution context was destroyed"} {
+		if strings.Contains(err.Error(), s) {
+			return true
+		}
+	}
+	return false
 }
