@@ -55,14 +55,16 @@ func joinProblems(perr, err error) error {
 	out := &profile.Error{Problems: slices.Clone(pe.Problems)}
 	var ke *kpi.Error
 	var re *profile.Error
-	switch {
-	case errors.As(err, &ke):
+	isData, isProfile := errors.As(err, &ke), errors.As(err, &re)
+	if isData {
 		for _, x := range ke.Problems {
 			out.Problems = append(out.Problems, profile.Problem{File: x.File, Line: x.Line, Msg: x.Msg})
 		}
-	case errors.As(err, &re):
+	}
+	if isProfile {
 		out.Problems = append(out.Problems, re.Problems...)
-	case err != nil:
+	}
+	if err != nil && !isData && !isProfile {
 		out.Problems = append(out.Problems, profile.Problem{File: "data", Msg: err.Error()})
 	}
 	return out
@@ -90,8 +92,8 @@ func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
 	if ke := (*kpi.Error)(nil); errors.As(err, &ke) && ke.Read {
 		// every file was read to its end: the profile's metric names can be checked against
 		// what they hold, in the same run
-		for _, x := range rules.CheckNames(p, ke.Metrics) {
-			ke.Problems = append(ke.Problems, kpi.Problem{File: fmt.Sprintf("%s:%d: %s", x.File, x.Line, x.Field), Msg: x.Msg})
+		if names := rules.CheckNames(p, ke.Metrics); len(names) > 0 {
+			return nil, joinProblems(&profile.Error{}, errors.Join(ke, &profile.Error{Problems: names}))
 		}
 	}
 	if err != nil {
