@@ -103,3 +103,46 @@ func sheetDate(cell string, h hint) (string, bool) {
 	}
 	return t.Format("2006-01-02"), true
 }
+
+// ReadCells reads a table of cells as a workbook's sheet is read (numbers and dates as a
+// spreadsheet stores them, unformatted): the Google Sheets API's values. name is used in
+// error messages ("Foglio1:3: …").
+func ReadCells(name string, cells [][]string, res *metric.Resolver, opt Options) ([]Row, error) {
+	cols, err := opt.mapping()
+	if err != nil {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: err.Error()}}}
+	}
+	num := &numbers{Options: opt, columns: cols, name: name, ragged: true, sheetCells: true}
+	rows, err := readTable(name, &cellTable{cells: cells}, res, num)
+	if err != nil {
+		return nil, err
+	}
+	e := &Error{}
+	num.check.problems(name, opt, e)
+	num.units.problems(opt.Currency, opt.CurrencyWhere, e)
+	if e.err() != nil {
+		return nil, e.readToEnd(rows)
+	}
+	return rows, nil
+}
+
+type cellTable struct {
+	cells [][]string
+	line  int
+}
+
+func (t *cellTable) offset() int64 { return 0 }
+
+func (t *cellTable) next() ([]string, int, error) {
+	if t.line >= len(t.cells) {
+		return nil, t.line, io.EOF
+	}
+	t.line++
+	row := t.cells[t.line-1]
+	for i, c := range row {
+		if len(c) > limits.FieldBytes {
+			return nil, t.line, limits.TooLarge(fmt.Sprintf("cell %d is longer than %s", i+1, limits.Size(limits.FieldBytes)))
+		}
+	}
+	return row, t.line, nil
+}

@@ -28,14 +28,16 @@ type Profile struct {
 	Currency  string `yaml:"currency" json:"currency,omitempty"`
 	// Locale is how the data files write numbers: it (1.250,5) or en (1,250.5); when it is
 	// not given it is the language, if that is given. Data can set it per file.
-	Locale        string     `yaml:"locale" json:"locale,omitempty"`
-	Data          []DataFile `yaml:"data" json:"data,omitempty"`
-	Values        []Value    `yaml:"values" json:"values"`
-	Limits        []Limit    `yaml:"limits" json:"limits"`
-	Goals         []Goal     `yaml:"goals" json:"goals"`
-	Funnel        Funnel     `yaml:"funnel" json:"funnel"`
-	VanityMetrics []string   `yaml:"vanity_metrics" json:"vanity_metrics"`
-	People        []Person   `yaml:"people" json:"people"`
+	Locale string     `yaml:"locale" json:"locale,omitempty"`
+	Data   []DataFile `yaml:"data" json:"data,omitempty"`
+	// Sources are the places whybot pulls KPI aggregates from on a schedule.
+	Sources       []Source `yaml:"sources" json:"sources,omitempty"`
+	Values        []Value  `yaml:"values" json:"values"`
+	Limits        []Limit  `yaml:"limits" json:"limits"`
+	Goals         []Goal   `yaml:"goals" json:"goals"`
+	Funnel        Funnel   `yaml:"funnel" json:"funnel"`
+	VanityMetrics []string `yaml:"vanity_metrics" json:"vanity_metrics"`
+	People        []Person `yaml:"people" json:"people"`
 	// Roles are the company's own role names, each with the duties whybot asks about.
 	Roles    []Role              `yaml:"roles" json:"roles,omitempty"`
 	Glossary map[string][]string `yaml:"glossary" json:"glossary,omitempty"`
@@ -546,6 +548,8 @@ func recordLines(doc *yaml.Node, p *Profile) {
 			setLines(items, len(p.Metrics), func(j, line int) { p.Metrics[j].Line = line })
 		case "data":
 			setLines(items, len(p.Data), func(j, line int) { p.Data[j].Line = line })
+		case "sources":
+			setLines(items, len(p.Sources), func(j, line int) { p.Sources[j].Line = line })
 		case "locale", "language":
 			if key == "locale" || p.localeLine == 0 {
 				p.localeLine = val.Line
@@ -577,6 +581,7 @@ func (p *Profile) normalize() error {
 	res := p.Resolver()
 	norm := func(name string) string { id, _ := res.Resolve(name); return id }
 	p.normalizeEntries(e, norm)
+	p.normalizeSources(e, res)
 	for _, s := range Stages {
 		list := p.Funnel.Stage(s)
 		for j, m := range list {
