@@ -559,6 +559,7 @@ type Store interface {
 	InboxStore
 	KnowledgeStore
 	AccountStore
+	SourceStore
 	Close() error
 }
 

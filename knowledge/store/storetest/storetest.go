@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	runInbox(t, newStore)
 	runDelivery(t, newStore)
 	runWorkspaces(t, newStore)
+	runSources(t, newStore)
 }
 
 // The suite's clock and context.
