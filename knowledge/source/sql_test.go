@@ -106,4 +106,6 @@ func TestSQL(t *testing.T) {
 	})
 }
 
-func sourcetest_key(r kpi.Row) string { return r.Period.String() + "|" + r.Metric + "|" + r.Dims.Channel }
+func sourcetest_key(r kpi.Row) string {
+	return r.Period.String() + "|" + r.Metric + "|" + r.Dims.Channel
+}

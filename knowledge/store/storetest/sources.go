@@ -68,7 +68,7 @@ func runSources(t *testing.T, newStore func(t *testing.T) store.Store) {
 		prov := json.RawMessage(`{"api":"GA4 Data API v1beta","source":"ga4"}`)
 		for i := 1; i <= 4; i++ {
 			v := store.SourceVersion{Workspace: "acme", Conn: "ga4", PulledAt: now.Add(time.Duration(i) * time.Hour), Provenance: prov,
-				Rows: []store.SourceRow{{Period: "2026-10", Metric: "sessions", Value: float64(40 + i), Dims: kpi.Dims{Channel: "Email"}, Line: 1}},
+				Rows:      []store.SourceRow{{Period: "2026-10", Metric: "sessions", Value: float64(40 + i), Dims: kpi.Dims{Channel: "Email"}, Line: 1}},
 				Revisions: []store.Revision{{Period: "2026-10", Metric: "sessions", Dims: kpi.Dims{Channel: "Email"}, Old: float64(39 + i), New: float64(40 + i)}}}
 			st := store.SourceState{Workspace: "acme", Conn: "ga4", Started: true, ETag: "e" + string(rune('0'+i)), UpdatedAt: v.PulledAt}
 			n, err := b.s.PublishSource(ctx, v, st, 3)
