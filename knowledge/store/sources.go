@@ -56,6 +56,9 @@ type SourceState struct {
 	// Backfill is the first month not yet pulled ("2025-01"), or "" once the backfill is done.
 	Backfill string `json:"backfill,omitempty"`
 	Started  bool   `json:"started"` // a first pull has begun
+	// Through is the last day pulled ("2026-11-30"): the next pull starts no later than
+	// the day after, however long whybot was stopped.
+	Through string `json:"through,omitempty"`
 	// Failing is the reason of the failure now under way ("" when the last pull worked),
 	// Message its words, and Notified the reason the reviewers were last told about: each
 	// failure is sent once.
