@@ -317,4 +317,3 @@ func reviewers(prof *profile.Profile) []string {
 	}
 	return to
 }
-
