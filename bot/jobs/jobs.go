@@ -1,6 +1,6 @@
 // Package jobs runs whybot's side effects durably: posting approved answers, reminding
 // reviewers of drafts past the workspace's review deadline (then escalating to the owner),
-// reloading KPI data on a schedule, and pruning the inbox of handled deliveries. On PostgreSQL, River runs them (RunRiver); on the
+// reloading KPI data and pulling the workspaces' sources on their schedules, and pruning the inbox of handled deliveries. On PostgreSQL, River runs them (RunRiver); on the
 // embedded SQLite store, an in-process worker with the same semantics (RunLocal). Either
 // way all state lives in the database, so work resumes after a restart.
 package jobs
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/whybot/whybot/knowledge/kpi"
+	"github.com/whybot/whybot/knowledge/source/pull"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
 	"github.com/whybot/whybot/prompts"
@@ -30,6 +31,7 @@ type Store interface {
 	DueAnswerReminders(ctx context.Context, now time.Time, limit int) ([]store.AnswerReminder, error)
 	MarkAnswerReminded(ctx context.Context, r store.AnswerReminder, at time.Time) (bool, error)
 	ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error
+	LatestSource(ctx context.Context, workspace, conn string) (store.SourceVersion, bool, error)
 	PruneInbox(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -66,12 +68,15 @@ type Config struct {
 	Notifier Notifier
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Sources pulls the workspaces' sources on their schedules; nil: none are pulled.
+	Sources *pull.Puller
 
 	Poll           time.Duration // local worker: how often it looks for work (default 2 s)
 	SweepEvery     time.Duration // re-post rows whose lease expired or backoff passed (default 1 min)
 	RemindEvery    time.Duration // check review deadlines (default 5 min)
 	ReloadKPIEvery time.Duration // reload KPI data files (default 1 h; negative: never)
 	PruneEvery     time.Duration // prune the inbox (default 1 h)
+	PullEvery      time.Duration // look for sources whose scheduled slot has come (default 1 min)
 	InboxRetention time.Duration // how long handled deliveries are kept (default 7 days: longer than any platform retries)
 	Grace          time.Duration // local worker: after it is told to stop, how long the pass under way may take (default 25 s)
 }
@@ -94,6 +99,7 @@ func (c *Config) defaults() {
 	def(&c.RemindEvery, 5*time.Minute)
 	def(&c.ReloadKPIEvery, time.Hour)
 	def(&c.PruneEvery, time.Hour)
+	def(&c.PullEvery, time.Minute)
 	def(&c.InboxRetention, 7*24*time.Hour)
 }
 
@@ -284,13 +290,28 @@ func (j *Jobs) ReloadKPI(ctx context.Context) (int, error) {
 			errs = append(errs, fmt.Errorf("reload KPI of %s: %w", w.ID, err))
 			continue
 		}
-		if err := j.cfg.Store.ReplaceKPI(ctx, w.ID, ws.KPIRows(), j.cfg.Now().UTC()); err != nil {
+		rows, err := pull.Snapshot(ctx, j.cfg.Store, ws) // the sources' pulled numbers stay
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reload KPI of %s: %w", w.ID, err))
+			continue
+		}
+		if err := j.cfg.Store.ReplaceKPI(ctx, w.ID, rows, j.cfg.Now().UTC()); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// PullSources pulls every source whose scheduled slot has come, once whichever replica
+// runs it.
+func (j *Jobs) PullSources(ctx context.Context) (int, error) {
+	if j.cfg.Sources == nil {
+		return 0, nil
+	}
+	out, err := j.cfg.Sources.Due(ctx)
+	return len(out), err
 }
 
 // PruneInbox deletes the platform deliveries handled (or failed for good) longer ago than

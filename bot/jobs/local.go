@@ -48,7 +48,7 @@ func (l *Local) Run(ctx context.Context) error {
 // pass does the work due now. It is finished even when ctx ends half-way (for up to
 // Grace): an answer being posted is not cut off between the post and its record.
 // lasts are when the periodic jobs last ran.
-type lasts struct{ remind, reload, prune time.Time }
+type lasts struct{ remind, reload, prune, pull time.Time }
 
 func (l *Local) pass(run context.Context, last *lasts) {
 	cfg := l.j.cfg
@@ -73,6 +73,12 @@ func (l *Local) pass(run context.Context, last *lasts) {
 		last.reload = now
 		if _, err := l.j.ReloadKPI(ctx); err != nil {
 			cfg.Log.WarnContext(ctx, "KPI reload", "err", err)
+		}
+	}
+	if cfg.Sources != nil && now.Sub(last.pull) >= cfg.PullEvery {
+		last.pull = now
+		if _, err := l.j.PullSources(ctx); err != nil {
+			cfg.Log.WarnContext(ctx, "source pulls", "err", err)
 		}
 	}
 	if now.Sub(last.prune) >= cfg.PruneEvery {

@@ -41,6 +41,24 @@ type pruneArgs struct{}
 
 func (pruneArgs) Kind() string { return "inbox_prune" }
 
+type pullArgs struct{}
+
+func (pullArgs) Kind() string { return "source_pulls" }
+
+// pullWorker pulls the sources due; a backfill may take minutes, past River's default
+// timeout of one.
+type pullWorker struct {
+	river.WorkerDefaults[pullArgs]
+	j *Jobs
+}
+
+func (w *pullWorker) Work(ctx context.Context, _ *river.Job[pullArgs]) error {
+	_, err := w.j.PullSources(ctx)
+	return err
+}
+
+func (w *pullWorker) Timeout(*river.Job[pullArgs]) time.Duration { return 30 * time.Minute }
+
 type reloadArgs struct{}
 
 func (reloadArgs) Kind() string { return "kpi_reload" }
@@ -68,6 +86,7 @@ func NewRiver(j *Jobs, pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
 		_, err := j.ReloadKPI(ctx)
 		return err
 	}))
+	river.AddWorker(workers, &pullWorker{j: j})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery), func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "sweep_outbox", RunOnStart: true}),
@@ -75,6 +94,13 @@ func NewRiver(j *Jobs, pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
 			&river.PeriodicJobOpts{ID: "review_reminders", RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(cfg.PruneEvery), func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "inbox_prune", RunOnStart: true}),
+	}
+	if cfg.Sources != nil {
+		// the leader enqueues one job a minute; each source's slot is claimed in the
+		// database, so even two leaders in a split second pull it once
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.PullEvery), func() (river.JobArgs, *river.InsertOpts) {
+			return pullArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: cfg.PullEvery}}
+		}, &river.PeriodicJobOpts{ID: "source_pulls", RunOnStart: true}))
 	}
 	if cfg.ReloadKPIEvery > 0 {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.ReloadKPIEvery), func() (river.JobArgs, *river.InsertOpts) { return reloadArgs{}, nil },

@@ -72,6 +72,18 @@ func (d *Dims) set(name, v string) {
 	}
 }
 
+// PulledFile is the File a row pulled from a declared source carries: "source:NAME".
+func PulledFile(name string) string { return "source:" + name }
+
+// PulledFrom is the source a row's File names, if the row was pulled from one.
+func PulledFrom(file string) (string, bool) {
+	const p = "source:"
+	if len(file) > len(p) && file[:len(p)] == p {
+		return file[len(p):], true
+	}
+	return "", false
+}
+
 // Row is one value read from a data file.
 type Row struct {
 	Period Period

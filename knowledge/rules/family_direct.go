@@ -63,7 +63,7 @@ func directFamily(e *eval) {
 	if a.Method == kpi.Recomputed {
 		params["num_metric"], params["num"], params["den_metric"], params["den"] = a.NumID, round(a.Num), a.DenID, round(a.Den)
 	}
-	params["source"] = sourceOf(a.Rows)
+	params["source"] = e.sourceOf(a.Rows)
 	ev := evidenceOf(a)
 	if span.Compare != "" {
 		if pf, pt, ok := compareTimes(span); ok {
@@ -108,18 +108,34 @@ func spanTimes(s *Span, years int) (time.Time, time.Time, bool) {
 	return from.AddDate(years, 0, 0), to.AddDate(years, 1, 0), true
 }
 
-// sourceOf names where the rows come from: the file, and the line when there is one row.
-func sourceOf(rows []kpi.Row) map[string]any {
+// sourceOf names where the rows come from: the file, and the line when there is one row;
+// a source pulled from a platform by its name and kind (a row number there means nothing).
+func (e *eval) sourceOf(rows []kpi.Row) map[string]any {
 	files := map[string]bool{}
 	var names []string
+	var pulled []any
 	for _, r := range rows {
+		if name, ok := kpi.PulledFrom(r.File); ok {
+			if !files[r.File] {
+				files[r.File] = true
+				kind := ""
+				if d, ok := e.p.SourceByName(name); ok {
+					kind = d.Kind
+				}
+				pulled = append(pulled, map[string]any{"name": name, "kind": kind})
+			}
+			continue
+		}
 		if f := filepath.Base(r.File); !files[f] {
 			files[f] = true
 			names = append(names, f)
 		}
 	}
 	out := map[string]any{"files": names, "rows": len(rows)}
-	if len(rows) == 1 {
+	if len(pulled) > 0 {
+		out["pulled"] = pulled
+	}
+	if len(rows) == 1 && len(pulled) == 0 {
 		out["line"] = rows[0].Line
 	}
 	return out

@@ -62,6 +62,9 @@ type Env struct {
 	Brand []string
 	// Currency is the company's currency, recorded with money.
 	Currency string
+	// AdsDeveloperToken is the agency's Google Ads developer token, used by every Google
+	// Ads source whose credential carries none.
+	AdsDeveloperToken string
 	// SQLTimeout is the statement timeout of a SQL source's query (default 30 s).
 	SQLTimeout time.Duration
 }

@@ -59,7 +59,10 @@ func (g *googleAds) Pull(ctx context.Context, req Request) (Result, error) {
 	res := Result{}
 	rs := newRowSet(g.decl)
 	if g.cred.DeveloperToken == "" {
-		return res, &Error{Source: g.decl.Name, Kind: g.decl.Kind, Reason: ReasonConfig, Detail: "no developer token (Google Ads → Tools → API Center): whybot source connect " + g.decl.Name}
+		g.cred.DeveloperToken = g.env.AdsDeveloperToken
+	}
+	if g.cred.DeveloperToken == "" {
+		return res, &Error{Source: g.decl.Name, Kind: g.decl.Kind, Reason: ReasonConfig, Detail: "no developer token (Google Ads → Tools → API Center): set WHYBOT_GOOGLE_ADS_DEVELOPER_TOKEN"}
 	}
 	hc, err := g.env.googleClient(ctx, g.decl, g.cred, &res.Requests, "https://www.googleapis.com/auth/adwords")
 	if err != nil {

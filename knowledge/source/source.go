@@ -76,13 +76,7 @@ type Source interface {
 
 // FileOf is the File a pulled row carries: "source:NAME". Answers name the source by it and
 // look up its provenance.
-func FileOf(name string) string { return "source:" + name }
+func FileOf(name string) string { return kpi.PulledFile(name) }
 
 // NameOf is the source a row's File names, if it is a pulled row.
-func NameOf(file string) (string, bool) {
-	const p = "source:"
-	if len(file) > len(p) && file[:len(p)] == p {
-		return file[len(p):], true
-	}
-	return "", false
-}
+func NameOf(file string) (string, bool) { return kpi.PulledFrom(file) }

@@ -76,6 +76,12 @@ Usage:
   whybot audit THREAD [--json]                 a thread's full audit trail
   whybot validate --profile F --data F…        check a profile and data, list the rules that fire
   whybot metrics [--profile F | --workspace W] [--json]   every metric name: built-in and the company's own, with synonyms and where each comes from
+  whybot source list [--workspace W] [--json]  the workspace's sources: connected, last version, failing or backfilling
+  whybot source test NAME [--workspace W]      pull once and show what would be stored, storing nothing
+  whybot source pull NAME [--workspace W] [--from DAY --to DAY]   pull now (again over a range)
+  whybot source connect NAME [--workspace W] [--key SA.json]      store its credential sealed (a token on stdin)
+  whybot source disconnect NAME [--workspace W]
+  whybot secret new | rotate                   make a secret key; seal every credential again with the current key
   whybot eval [--llm] DIR                      run the scenario cases in DIR (--llm: also through the language model)
   whybot migrate up|status [--json]            apply or show the database migrations
   whybot knowledge sync [--workspace W] [--dir D]   index the profile, glossary and knowledge folder
@@ -169,6 +175,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = e.eval(args[1:])
 	case "metrics":
 		err = e.metricsCmd(args[1:])
+	case "source":
+		err = e.sourceCmd(args[1:])
+	case "secret":
+		err = e.secretCmd(args[1:])
 	case "migrate":
 		err = e.migrate(args[1:])
 	case "knowledge":

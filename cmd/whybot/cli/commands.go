@@ -99,6 +99,9 @@ func (e *env) ask(args []string) error {
 	default:
 		return usagef("ask needs --profile and --data (only a --thread continuation may omit both)")
 	}
+	if err == nil {
+		ws, err = e.withSources(s, ws)
+	}
 	if err != nil {
 		return err
 	}

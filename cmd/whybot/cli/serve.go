@@ -21,6 +21,7 @@ import (
 	"github.com/whybot/whybot/bot/ops"
 	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/source/pull"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/backend"
 	"github.com/whybot/whybot/knowledge/store/pgstore"
@@ -56,6 +57,19 @@ func (n notifiers) Notify(ctx context.Context, x jobs.Notice) error {
 		return to.RemindInThread(ctx, x.Workspace, x.Channel, x.Text, x.To)
 	}
 	return to.Remind(ctx, x.Workspace, x.Text, x.To)
+}
+
+// sourceBroke tells a workspace's reviewers that one of its sources broke, where its
+// review cards go: Slack, else Discord, else the console.
+func (n notifiers) sourceBroke(ctx context.Context, ws string, to []string, text string) error {
+	t := store.TransportConsole
+	switch {
+	case n.slack != nil:
+		t = store.TransportSlack
+	case n.discord != nil:
+		t = store.TransportDiscord
+	}
+	return n.Notify(ctx, jobs.Notice{Workspace: ws, Transport: t, To: to, Text: text})
 }
 
 // workspaceDirs are the folders --workspace and WHYBOT_WORKSPACES name.
@@ -161,7 +175,11 @@ func (e *env) loadDirs(dirs []string) ([]*workspace.Workspace, []string, error) 
 func (e *env) storeWorkspaces(s backend.DB, loaded []*workspace.Workspace) error {
 	for _, ws := range loaded {
 		e.syncKnowledge(s, ws)
-		if err := s.ReplaceKPI(e.ctx, ws.Profile.Workspace, ws.KPIRows(), time.Now().UTC()); err != nil {
+		rows, err := pull.Snapshot(e.ctx, s, ws) // with the sources' pulled numbers
+		if err != nil {
+			return fmt.Errorf("KPI snapshot of %s: %w", ws.Profile.Workspace, err)
+		}
+		if err := s.ReplaceKPI(e.ctx, ws.Profile.Workspace, rows, time.Now().UTC()); err != nil {
 			return fmt.Errorf("store KPI snapshot of %s: %w", ws.Profile.Workspace, err)
 		}
 	}
@@ -190,6 +208,7 @@ type serving struct {
 	slackWork *slack.Worker
 	dside     *discordSide
 	reg       *workspace.Registry // the workspaces built from the store, shared by the transports
+	dbPath    string              // the embedded store's file (its secret key file is beside it)
 }
 
 func (e *env) serve(args []string) error {
@@ -204,7 +223,7 @@ func (e *env) serve(args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	sv := &serving{e: e, poll: *poll, reload: *reload, webAddr: *webAddr}
+	sv := &serving{e: e, poll: *poll, reload: *reload, webAddr: *webAddr, dbPath: *db}
 	if sv.reload == 0 {
 		sv.reload = -1
 	}
@@ -316,6 +335,11 @@ func (sv *serving) jobs() error {
 	e, s := sv.e, sv.s
 	cfg := jobs.Config{Store: s, Notifier: sv.notify, Log: e.log, Poll: sv.poll, ReloadKPIEvery: sv.reload, SweepEvery: sv.timing.Sweep, Grace: sv.timing.Grace,
 		InboxRetention: sv.timing.Retention}
+	puller, err := e.puller(sv.s, sv.dbPath, sv.notify.sourceBroke)
+	if err != nil {
+		return err
+	}
+	cfg.Sources = puller
 	if sv.pgs != nil {
 		sv.eng = e.engine(s, append(sv.opts, conversation.WithQueuedDelivery(nil))...)
 		cfg.Engine = sv.eng

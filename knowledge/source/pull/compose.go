@@ -23,15 +23,8 @@ type Versions interface {
 // newest version (override replaces some sources' rows: a version not stored yet), with
 // each metric from one place: where two give it, the source declared its truth, never the
 // sum. The result is checked to build a valid workspace.
-func Compose(ctx context.Context, vs Versions, rec store.Workspace, prof *profile.Profile, override map[string][]kpi.Row) ([]kpi.Row, error) {
-	var rows []kpi.Row
-	if len(rec.DataFiles) > 0 {
-		ws, err := workspace.FromStore(store.Workspace{ID: rec.ID, Profile: rec.Profile, DataFiles: rec.DataFiles})
-		if err != nil {
-			return nil, fmt.Errorf("data files of %s: %w", rec.ID, err)
-		}
-		rows = append(rows, ws.KPIRows()...)
-	}
+func Compose(ctx context.Context, vs Versions, rec store.Workspace, prof *profile.Profile, fileRows []kpi.Row, override map[string][]kpi.Row) ([]kpi.Row, error) {
+	rows := slices.Clip(FileRows(fileRows))
 	for _, decl := range prof.Sources {
 		if r, ok := override[decl.Name]; ok {
 			rows = append(rows, r...)
@@ -54,6 +47,34 @@ func Compose(ctx context.Context, vs Versions, rec store.Workspace, prof *profil
 	}
 	if _, err := workspace.FromSnapshot(rec, rows); err != nil {
 		return nil, fmt.Errorf("the numbers do not make a valid workspace: %w", err)
+	}
+	return rows, nil
+}
+
+// FileRows are the rows of a snapshot that came from data files, not from a source.
+func FileRows(rows []kpi.Row) []kpi.Row {
+	out := make([]kpi.Row, 0, len(rows))
+	for _, r := range rows {
+		if _, pulled := source.NameOf(r.File); !pulled {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Snapshot is the KPI snapshot of a workspace loaded from its files, its sources' newest
+// versions composed in: what serve and the data reload store.
+func Snapshot(ctx context.Context, vs Versions, ws *workspace.Workspace) ([]kpi.Row, error) {
+	if len(ws.Profile.Sources) == 0 {
+		return ws.KPIRows(), nil
+	}
+	rec, err := ws.Record()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := Compose(ctx, vs, rec, ws.Profile, ws.KPIRows(), nil)
+	if err != nil || rows == nil {
+		return ws.KPIRows(), err
 	}
 	return rows, nil
 }

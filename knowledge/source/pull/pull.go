@@ -28,6 +28,7 @@ type Store interface {
 	Workspace(ctx context.Context, id string) (store.Workspace, error)
 	Workspaces(ctx context.Context) ([]store.Workspace, error)
 	ReplaceKPI(ctx context.Context, workspace string, rows []kpi.Row, at time.Time) error
+	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
 }
 
 // Notifier tells a workspace's reviewers that a source broke.

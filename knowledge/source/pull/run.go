@@ -74,7 +74,11 @@ func (p *Puller) pull(ctx context.Context, rec store.Workspace, prof *profile.Pr
 		return o
 	}
 	// the numbers must make a workspace that validates before anything is stored
-	composed, err := Compose(ctx, p.Store, rec, prof, map[string][]kpi.Row{decl.Name: toKPI(next, decl.Name)})
+	stored, _, err := p.Store.KPI(ctx, rec.ID)
+	if err != nil {
+		return p.failed(ctx, o, st, prof, err, opt)
+	}
+	composed, err := Compose(ctx, p.Store, rec, prof, stored, map[string][]kpi.Row{decl.Name: toKPI(next, decl.Name)})
 	if err != nil {
 		return p.failed(ctx, o, st, prof, err, opt)
 	}

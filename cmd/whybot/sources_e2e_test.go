@@ -1,0 +1,136 @@
+package main_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/whybot/whybot/knowledge/secret"
+	"github.com/whybot/whybot/knowledge/source/sourcetest"
+)
+
+const sourcesProfile = `company: Ceramiche Rossi S.r.l.
+workspace: rossi
+language: it
+locale: it
+people:
+  - {handle: anna, name: Anna Rossi, role: owner, reviewer: true}
+  - {handle: giulia, role: marketing}
+sources:
+  - name: ga4_web
+    kind: ga4
+    property: "123456"
+    by: [channel]
+    timezone: Europe/Rome
+    backfill_months: 12
+  - name: meta
+    kind: meta_ads
+    account: act_555
+`
+
+// An agency connects a client's GA4 from the command line: the credential is sealed in
+// the database, a test pull stores nothing, a pull stores a version, and the next answer
+// takes its numbers from GA4 and says so.
+func TestSourcesFromTheCommandLine(t *testing.T) {
+	t.Parallel()
+	data := sourcetest.NewData()
+	ga4 := sourcetest.NewGA4(t, data)
+	oauth := sourcetest.NewOAuth(t, ga4.Token)
+	dir := t.TempDir()
+	prof, csv, db := filepath.Join(dir, "company.yaml"), filepath.Join(dir, "kpis.csv"), filepath.Join(dir, "w.db")
+	require.NoError(t, os.WriteFile(prof, []byte(sourcesProfile), 0o644))
+	var b strings.Builder
+	b.WriteString("period,metric,value\n")
+	for m := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC); m.Before(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)); m = m.AddDate(0, 1, 0) {
+		fmt.Fprintf(&b, "%s,leads,%d\n", m.Format("2006-01"), 50+m.Month())
+	}
+	require.NoError(t, os.WriteFile(csv, []byte(b.String()), 0o644))
+	env := []string{"DATABASE_URL=", "WHYBOT_DB=" + db, "WHYBOT_SECRET_KEY=", "WHYBOT_SECRET_KEY_FILE=",
+		"WHYBOT_SOURCE_ENDPOINTS=ga4=" + ga4.URL + ",google_token=" + oauth.TokenURL(),
+		"WHYBOT_GOOGLE_CLIENT_ID=" + oauth.ClientID, "WHYBOT_GOOGLE_CLIENT_SECRET=" + oauth.ClientSecret}
+	sh := func(stdin string, args ...string) (string, string, int) { return runIn(t, stdin, env, args...) }
+
+	_, stderr, code := sh("", "ask", "--profile", prof, "--data", csv, "--as", "anna", "--json", "quante sessioni a ottobre 2026?")
+	require.Zero(t, code, stderr)
+
+	out, stderr, code := sh("", "source", "list", "--json")
+	require.Zero(t, code, stderr)
+	var list struct {
+		Sources []struct {
+			Name      string
+			Connected bool
+			Version   int64
+			Failing   string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &list))
+	require.Len(t, list.Sources, 2)
+	require.False(t, list.Sources[0].Connected)
+
+	_, stderr, code = sh(oauth.RefreshToken+"\n", "source", "connect", "ga4_web")
+	require.Zero(t, code, stderr)
+	st, err := os.Stat(db + ".key")
+	require.NoError(t, err, "a key file is made beside the embedded database")
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	for _, f := range []string{db, db + "-wal"} {
+		raw, _ := os.ReadFile(f)
+		require.NotContains(t, string(raw), oauth.RefreshToken, "the token is sealed in %s", f)
+	}
+
+	out, stderr, code = sh("", "source", "test", "ga4_web")
+	require.Zero(t, code, stderr)
+	require.Contains(t, out, "Would store (test: nothing stored) ga4_web: 108 rows", "12 months × 3 metrics × 3 channels")
+	require.Contains(t, out, "From: GA4 Data API v1beta, properties/123456:runReport")
+	require.Equal(t, 12, ga4.Count())
+	out, _, _ = sh("", "source", "list", "--json")
+	require.NoError(t, json.Unmarshal([]byte(out), &list))
+	require.Zero(t, list.Sources[0].Version, "a test stores nothing")
+
+	out, stderr, code = sh("", "source", "pull", "ga4_web")
+	require.Zero(t, code, stderr)
+	require.Contains(t, out, "Version 1.")
+	out, _, _ = sh("", "source", "list", "--json")
+	require.NoError(t, json.Unmarshal([]byte(out), &list))
+	require.EqualValues(t, 1, list.Sources[0].Version)
+	require.True(t, list.Sources[0].Connected)
+
+	out, stderr, code = sh("", "ask", "--profile", prof, "--data", csv, "--as", "anna", "--json", "quante sessioni a ottobre 2026?")
+	require.Zero(t, code, stderr)
+	var r struct{ Draft *struct{ Text string } }
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	require.NotNil(t, r.Draft)
+	oct := data.Sum(sourcetest.Sessions, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), -1, 3)
+	require.Contains(t, r.Draft.Text, fmt.Sprintf("%.0f", oct))
+	require.Contains(t, r.Draft.Text, "Fonte: Google Analytics 4 (fonte ga4_web)", r.Draft.Text)
+
+	// meta was never connected: a clear reason, in Italian, with the fix
+	_, stderr, code = sh("", "source", "pull", "meta")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "La fonte meta (meta_ads) non si è aggiornata")
+	require.Contains(t, stderr, "whybot source connect meta")
+
+	// rotation: the file's key becomes old, a new key seals again
+	fileKey := strings.TrimSpace(readFile(t, db+".key"))
+	newKey := secret.NewKey("k2027")
+	rot := append(env, "WHYBOT_SECRET_KEY="+newKey, "WHYBOT_SECRET_KEYS_OLD="+fileKey)
+	out, stderr, code = runIn(t, "", rot, "secret", "rotate")
+	require.Zero(t, code, stderr)
+	require.Contains(t, out, "Sealed 1 credentials again with key k2027")
+	ga4.Reset()
+	out, stderr, code = runIn(t, "", append(env, "WHYBOT_SECRET_KEY="+newKey), "source", "pull", "ga4_web", "--from", "2026-11-01", "--to", "2026-11-30")
+	require.Zero(t, code, stderr, "only the new key is needed now")
+	require.Contains(t, out, "Version 2.")
+	require.Equal(t, 1, ga4.Count())
+}
+
+func readFile(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
+}
