@@ -163,6 +163,12 @@ func (e *Engine) takeAnswer(ctx context.Context, t *turn) error {
 		if q.To == t.speaker.Handle && !textTopics[q.Topic] {
 			shareAsked = append(shareAsked, q)
 			rc.Open = append(rc.Open, q.Topic)
+			if p, ok := q.Params["proposed"].(float64); ok { // the CRM's figure, put to them to confirm
+				if rc.Proposed == nil {
+					rc.Proposed = map[rules.Topic]float64{}
+				}
+				rc.Proposed[q.Topic] = p
+			}
 		}
 	}
 	for _, f := range t.given {

@@ -70,6 +70,10 @@ var (
 		"~", "grosso modo", "sulla", "close to", "vicino al", "un")
 	approxAfter = phrases("circa", "ish", "- ish", "or so", "give or take", "o giu di li", "piu o meno", "more or less", "o poco piu",
 		"o poco meno", "roughly")
+	yesWords = phrases("si", "sì", "confermo", "confermato", "confermata", "confermati", "esatto", "esattamente", "giusto", "corretto",
+		"torna", "tornano", "va bene", "ok", "okay", "certo", "certamente", "proprio cosi", "yes", "yep", "yeah", "correct", "confirmed",
+		"confirm", "right", "exactly", "that s right", "sounds right", "accurate", "true")
+	denyWords       = map[string]bool{"no": true, "nope": true, "nah": true, "sbagliato": true, "wrong": true, "isn": true, "don": true, "doesn": true}
 	correctionWords = phrases("no", "anzi", "scusa", "scusate", "correggo", "correction", "actually", "sorry", "i meant", "volevo dire",
 		"intendevo", "rettifico", "oops", "wait", "aspetta", "errore", "mistake", "sbagliato")
 	conjWords = map[string]bool{"e": true, "ed": true, "and": true, "but": true, "ma": true, "pero": true, "mentre": true, "while": true,

@@ -1,6 +1,7 @@
 package understand
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -14,6 +15,9 @@ type Context struct {
 	Base     float64       // the period's leads, to turn counts into shares; 0 when unknown
 	Open     []rules.Topic // share questions put to the writer and still open, in the order asked
 	Answered []rules.Topic // share questions the writer answered before: a new figure corrects the old
+	// Proposed are shares a question put to the writer to confirm (what the CRM says):
+	// a plain yes ("sì, confermo") answers it with that share.
+	Proposed map[rules.Topic]float64
 }
 
 // Answer is a share read for a topic, with the words it was read from.
@@ -149,7 +153,39 @@ func Read(text string, ctx Context) Reading {
 			r.Answers = append(r.Answers, byTopic[t])
 		}
 	}
+	if len(r.Answers) == 0 && !r.Later && !r.Unsure && !r.Correction && len(ctx.Proposed) > 0 && affirms(ts) {
+		for _, t := range ctx.Open {
+			if p, ok := ctx.Proposed[t]; ok {
+				q := Quantity{Low: p, High: p}
+				if ctx.Base > 0 {
+					n := math.Round(p * ctx.Base)
+					q.Count, q.Of = &n, ctx.Base
+				}
+				r.Answers = append(r.Answers, Answer{Topic: t, Quantity: q, Words: clip(strings.TrimSpace(text), 120)})
+			}
+		}
+		r.Ambiguous = false
+	}
 	return r
+}
+
+// affirms reports whether a reply says yes and nothing against it: "sì", "confermo",
+// "esatto, torna", "yes that's right" — not "no", "non torna", "sì ma sono di meno".
+func affirms(ts []token) bool {
+	yes := false
+	for i := 0; i < len(ts); i++ {
+		if ts[i].isNum {
+			return false // a figure is an answer of its own, read above
+		}
+		if _, neg := matchAny(ts, i, negWords); neg || denyWords[ts[i].w] || ts[i].w == "ma" || ts[i].w == "but" || ts[i].w == "pero" {
+			return false
+		}
+		if n, ok := matchAny(ts, i, yesWords); ok {
+			yes = true
+			i += n - 1
+		}
+	}
+	return yes
 }
 
 // bareTopic is the topic a figure with no topic answers: the one share question open for

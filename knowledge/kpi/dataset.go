@@ -28,6 +28,7 @@ type Dataset struct {
 	// indexes built once with the dataset, so rules read only the rows they need
 	byPeriodMetric map[periodMetric][]int32  // breakdown rows (indexes in Input) of a period and metric
 	dimValues      map[string]map[string]Row // dimension → its values, each with the first row that used it
+	pulled         map[periodMetric]string   // the source a period's metric was pulled from, when it was
 }
 
 // periodMetric is a period's index and a metric id.
@@ -119,6 +120,12 @@ func (ds *Dataset) sum(rows []Row) {
 		at[j] = int32(i)
 	}
 	explicit := map[periodMetric]bool{}
+	ds.pulled = map[periodMetric]string{}
+	for j, r := range rows {
+		if name, ok := PulledFrom(r.File); ok {
+			ds.pulled[periodMetric{int(at[j]), r.Metric}] = name
+		}
+	}
 	for j, r := range rows {
 		if r.Dims.Empty() {
 			i := int(at[j])
@@ -155,6 +162,13 @@ func (ds *Dataset) sum(rows []Row) {
 	for i := range ds.totals {
 		ds.Derive(ds.totals[i])
 	}
+}
+
+// PulledFrom is the source a period's metric was pulled from (a declared source's name),
+// if it was.
+func (d *Dataset) PulledFrom(i int, id string) (string, bool) {
+	name, ok := d.pulled[periodMetric{i, id}]
+	return name, ok
 }
 
 // Derive fills derived metrics (cost per lead, qualified rate, CAC, …) of the built-in

@@ -15,6 +15,19 @@ func leadsFamily(e *eval) {
 		}
 	}
 	if leadQuestion && ds.Has("leads") {
+		// the CRM's counts draft the facts: the person who knows confirms them, and their
+		// word is the fact
+		for _, c := range []struct {
+			topic       Topic
+			rule        RuleID
+			rate, count string
+			roles       []string
+		}{{TopicLeadQuality, LeadQualityUnknown, "qualified_rate", "qualified_leads", []string{"marketing", "agency", "owner"}},
+			{TopicSalesFollowup, FollowupUnknown, "followup_rate", "leads_followed_up", []string{"sales", "owner"}}} {
+			if params, ok := e.crmDraft(c.rate, c.count); ok {
+				ask(c.topic, holder(c.roles...), c.rule, params)
+			}
+		}
 		if _, ok := latest["qualified_rate"]; !ok && e.ranges["qualified_rate"] == nil {
 			add(Finding{Rule: LeadQualityUnknown, Severity: Warning, Subject: "leads", Params: map[string]any{"period": period, "leads": latest["leads"]}, Evidence: []Datum{datum("leads")}})
 			ask(TopicLeadQuality, holder("marketing", "agency", "owner"), LeadQualityUnknown, map[string]any{"period": period, "leads": latest["leads"]})
@@ -71,4 +84,23 @@ func (e *eval) belowMin(id string, minimum float64, topic Topic) (map[string]any
 		params["probably"] = true
 	}
 	return params, []Datum{}, true
+}
+
+// crmDraft is the question that asks a person to confirm a rate the CRM gives (HubSpot's
+// MQL or follow-up counts): the CRM's count, the leads and the rate proposed. Until they
+// answer, the CRM's figure is what the data says; once they do, their word is the fact.
+func (e *eval) crmDraft(rate, count string) (map[string]any, bool) {
+	r, ok := e.latest[rate]
+	if !ok || e.sources[rate] != "derived" {
+		return nil, false
+	}
+	name, ok := e.ds.PulledFrom(e.L, count)
+	if !ok {
+		return nil, false
+	}
+	d, ok := e.p.SourceByName(name)
+	if !ok || d.Kind != "hubspot" {
+		return nil, false
+	}
+	return map[string]any{"period": e.period, "leads": e.latest["leads"], "count": e.latest[count], "proposed": r, "crm": "HubSpot", "source": name}, true
 }
