@@ -81,6 +81,7 @@ type Server struct {
 	mux        *http.ServeMux
 	ipLimit    *limiter
 	workspaces *workspace.Registry
+	sources    *Sources
 }
 
 // Config configures a Server.
@@ -91,12 +92,13 @@ type Config struct {
 	Log        *slog.Logger
 	Now        func() time.Time // default time.Now
 	SessionTTL time.Duration    // default 12h
+	Sources    *Sources         // the workspaces' sources and their OAuth connections; nil: none
 }
 
 // New builds the console.
 func New(c Config) (*Server, error) {
 	s := &Server{store: c.Store, engine: c.Engine, log: c.Log, now: c.Now, sessionTTL: c.SessionTTL,
-		pages: map[string]*template.Template{}, mux: http.NewServeMux(), ipLimit: newLimiter(20, time.Minute), workspaces: c.Workspaces}
+		pages: map[string]*template.Template{}, mux: http.NewServeMux(), ipLimit: newLimiter(20, time.Minute), workspaces: c.Workspaces, sources: c.Sources}
 	if s.workspaces == nil {
 		s.workspaces = workspace.NewRegistry(c.Store)
 	}
@@ -150,6 +152,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /w/{ws}/drafts/{id}/reject", s.granted(s.reject))
 	s.mux.HandleFunc("GET /w/{ws}/threads/{id}", s.granted(s.threadPage))
 	s.mux.HandleFunc("GET /w/{ws}/threads/{id}/audit.json", s.granted(s.auditJSON))
+	s.mux.HandleFunc("GET /w/{ws}/sources", s.granted(s.sourcesPage))
+	s.mux.HandleFunc("GET /w/{ws}/sources/{name}/connect", s.granted(s.connectSource))
+	s.mux.HandleFunc("POST /w/{ws}/sources/{name}/disconnect", s.granted(s.disconnectSource))
+	s.mux.HandleFunc("POST /w/{ws}/sources/{name}/pull", s.granted(s.pullSource))
+	s.mux.HandleFunc("GET /oauth/callback", s.signedIn(s.oauthCallback))
 	s.mux.HandleFunc("GET /w/{ws}/chat", s.granted(s.chatPage))
 	s.mux.HandleFunc("POST /w/{ws}/chat", s.granted(s.chatPost))
 }

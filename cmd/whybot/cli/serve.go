@@ -209,6 +209,7 @@ type serving struct {
 	dside     *discordSide
 	reg       *workspace.Registry // the workspaces built from the store, shared by the transports
 	dbPath    string              // the embedded store's file (its secret key file is beside it)
+	puller    *pull.Puller        // the sources' pulls, shared by the jobs and the console
 }
 
 func (e *env) serve(args []string) error {
@@ -339,7 +340,7 @@ func (sv *serving) jobs() error {
 	if err != nil {
 		return err
 	}
-	cfg.Sources = puller
+	cfg.Sources, sv.puller = puller, puller
 	if sv.pgs != nil {
 		sv.eng = e.engine(s, append(sv.opts, conversation.WithQueuedDelivery(nil))...)
 		cfg.Engine = sv.eng
@@ -389,7 +390,11 @@ func (sv *serving) web() error {
 	if sv.webAddr == "" {
 		return nil
 	}
-	srv, err := sv.e.webConsole(sv.s, sv.eng, sv.reg)
+	ws, err := sv.e.webSources(sv.s, sv.dbPath, sv.puller)
+	if err != nil {
+		return err
+	}
+	srv, err := sv.e.webConsole(sv.s, sv.eng, sv.reg, ws)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func sourceEnv(getenv func(string) string) (source.Env, string, error) {
 
 // puller is the pulls of the store's sources.
 func (e *env) puller(s backend.DB, db string, notify pull.Notifier) (*pull.Puller, error) {
-	keys, err := keyring(db, false)
+	keys, err := keyring(db, true) // the console may connect a source before any key file exists
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/whybot/whybot/knowledge/source/pull"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -140,8 +141,22 @@ func addAccount(ctx context.Context, s backend.DB, name, password string, grants
 
 // webConsole builds the console on an engine that lets accounts review and posts web
 // chat answers.
-func (e *env) webConsole(s backend.DB, eng *conversation.Engine, reg *workspace.Registry) (*web.Server, error) {
-	return web.New(web.Config{Store: s, Engine: eng, Log: e.log, Workspaces: reg})
+func (e *env) webConsole(s backend.DB, eng *conversation.Engine, reg *workspace.Registry, sources *web.Sources) (*web.Server, error) {
+	return web.New(web.Config{Store: s, Engine: eng, Log: e.log, Workspaces: reg, Sources: sources})
+}
+
+// webSources is the console's view of the sources: their state, OAuth connections (the
+// apps the settings configure) and "pull now".
+func (e *env) webSources(s backend.DB, db string, p *pull.Puller) (*web.Sources, error) {
+	keys, err := keyring(db, true)
+	if err != nil {
+		return nil, err
+	}
+	env, _, err := sourceEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &web.Sources{Store: s, Keys: keys, OAuth: env.OAuth, Puller: p, PublicURL: os.Getenv("WHYBOT_PUBLIC_URL")}, nil
 }
 
 // webOptions are the engine options the console needs.
@@ -201,7 +216,7 @@ func (e *env) demo(args []string) error {
 		opts = append(opts, conversation.WithKnowledge(idx))
 	}
 	eng := e.engine(s, opts...)
-	srv, err := e.webConsole(s, eng, nil)
+	srv, err := e.webConsole(s, eng, nil, nil)
 	if err != nil {
 		return err
 	}

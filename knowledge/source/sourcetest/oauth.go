@@ -27,6 +27,37 @@ type OAuth struct {
 	Email  string
 	Grants []url.Values
 	gmu    sync.Mutex
+	codes  map[string]authCode
+}
+
+type authCode struct{ challenge, redirect string }
+
+// Authorize is the provider's consent page said yes to an authorization URL: it checks the
+// URL (client, redirect, PKCE S256, offline access) and returns the code it would send to
+// the redirect.
+func (o *OAuth) Authorize(t testing.TB, authURL string) (code, redirect, state string) {
+	t.Helper()
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	for k, want := range map[string]string{"client_id": o.ClientID, "response_type": "code", "code_challenge_method": "S256", "access_type": "offline", "prompt": "consent"} {
+		if q.Get(k) != want {
+			t.Fatalf("authorization URL: %s=%q, want %q (%s)", k, q.Get(k), want, authURL)
+		}
+	}
+	if q.Get("code_challenge") == "" || q.Get("state") == "" || q.Get("redirect_uri") == "" || q.Get("scope") == "" {
+		t.Fatalf("authorization URL lacks the challenge, state, redirect or scope: %s", authURL)
+	}
+	o.gmu.Lock()
+	defer o.gmu.Unlock()
+	if o.codes == nil {
+		o.codes = map[string]authCode{}
+	}
+	code = "code-" + q.Get("state")[:8]
+	o.codes[code] = authCode{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
+	return code, q.Get("redirect_uri"), q.Get("state")
 }
 
 // NewOAuth starts a fake token endpoint that hands out token (the access token the
@@ -89,6 +120,28 @@ func (o *OAuth) handle(f *Fake, w http.ResponseWriter, r *http.Request, body []b
 			refuse("invalid_grant", "Bad Request")
 			return
 		}
+	case "authorization_code":
+		o.gmu.Lock()
+		c, ok := o.codes[form.Get("code")]
+		delete(o.codes, form.Get("code")) // a code is used once
+		o.gmu.Unlock()
+		sum := sha256.Sum256([]byte(form.Get("code_verifier")))
+		switch {
+		case !ok:
+			refuse("invalid_grant", "Malformed auth code.")
+			return
+		case form.Get("redirect_uri") != c.redirect:
+			refuse("redirect_uri_mismatch", "Bad Request")
+			return
+		case base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge:
+			refuse("invalid_grant", "Invalid code verifier.")
+			return
+		case form.Get("client_id") != o.ClientID || form.Get("client_secret") != o.ClientSecret:
+			refuse("invalid_client", "Unauthorized")
+			return
+		}
+		writeJSON(w, map[string]any{"access_token": f.Token, "refresh_token": o.RefreshToken, "token_type": "Bearer", "expires_in": 3599})
+		return
 	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
 		if !o.validJWT(form.Get("assertion")) {
 			refuse("invalid_grant", "Invalid JWT Signature.")
