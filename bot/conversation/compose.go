@@ -208,7 +208,7 @@ func clip(s string, n int) (string, bool) {
 // data's reliability before anything drawn from it, then what makes a number worth
 // less than it looks.
 var importance = []rules.RuleID{
-	rules.LimitBreached, rules.DataGap, rules.UTMInconsistent, rules.LeadQualityLow, rules.FollowupGap, rules.VanityMetric,
+	rules.LimitBreached, rules.DataGap, rules.DataRevised, rules.UTMInconsistent, rules.LeadQualityLow, rules.FollowupGap, rules.VanityMetric,
 	rules.ValueAtRisk, rules.GoalOffTrack, rules.CACRising, rules.ChannelConcentrated, rules.GoalOnTrack,
 	rules.StrategySignals, rules.MissingFunnelKPI,
 }

@@ -55,7 +55,7 @@ func setupSources(t *testing.T, be storetest.Backend) *sourcesBundle {
 	require.NoError(t, err)
 	app := &oauth2.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, Endpoint: oauth2.Endpoint{AuthURL: o.URL + "/authorize", TokenURL: o.TokenURL(), AuthStyle: oauth2.AuthStyleInParams}}
 	log := slog.New(slog.DiscardHandler)
-	p := &pull.Puller{Store: st, Keys: keys, Log: log, Env: source.Env{Endpoints: map[string]string{"ga4": ga4.URL}, OAuth: map[string]*oauth2.Config{"google": app}}}
+	p := &pull.Puller{Store: st, Keys: keys, Log: log, Now: func() time.Time { return time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC) }, Env: source.Env{Endpoints: map[string]string{"ga4": ga4.URL}, OAuth: map[string]*oauth2.Config{"google": app}}}
 	clk := &clock{t: now}
 	eng := conversation.New(st, conversation.WithLogger(log), conversation.WithAccounts(st), conversation.WithClock(clk.now))
 	srv, err := web.New(web.Config{Store: st, Engine: eng, Log: log, Now: clk.now, SessionTTL: time.Hour,

@@ -83,7 +83,9 @@ func TestSourcesFromTheCommandLine(t *testing.T) {
 		require.NotContains(t, string(raw), oauth.RefreshToken, "the token is sealed in %s", f)
 	}
 
-	out, stderr, code = sh("", "source", "test", "ga4_web")
+	// ranges given, so the test reads the same months whatever day it runs
+	year := []string{"--from", "2025-12-01", "--to", "2026-11-30"}
+	out, stderr, code = sh("", append([]string{"source", "test", "ga4_web"}, year...)...)
 	require.Zero(t, code, stderr)
 	require.Contains(t, out, "Would store (test: nothing stored) ga4_web: 108 rows", "12 months × 3 metrics × 3 channels")
 	require.Contains(t, out, "From: GA4 Data API v1beta, properties/123456:runReport")
@@ -92,7 +94,7 @@ func TestSourcesFromTheCommandLine(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &list))
 	require.Zero(t, list.Sources[0].Version, "a test stores nothing")
 
-	out, stderr, code = sh("", "source", "pull", "ga4_web")
+	out, stderr, code = sh("", append([]string{"source", "pull", "ga4_web"}, year...)...)
 	require.Zero(t, code, stderr)
 	require.Contains(t, out, "Version 1.")
 	out, _, _ = sh("", "source", "list", "--json")
@@ -108,6 +110,20 @@ func TestSourcesFromTheCommandLine(t *testing.T) {
 	oct := data.Sum(sourcetest.Sessions, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), -1, 3)
 	require.Contains(t, r.Draft.Text, fmt.Sprintf("%.0f", oct))
 	require.Contains(t, r.Draft.Text, "Fonte: Google Analytics 4 (fonte ga4_web)", r.Draft.Text)
+
+	// GA4 restates 29 November: the next pull records it, and the answer says so
+	nov29 := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	nov1, nov30 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	before := data.Sum(sourcetest.Sessions, nov1, nov30, -1, 3)
+	data.Revise(sourcetest.Sessions, nov29, 0, data.Value(sourcetest.Sessions, nov29, 0)+40)
+	out, stderr, code = sh("", "source", "pull", "ga4_web", "--from", "2026-11-01", "--to", "2026-11-30")
+	require.Zero(t, code, stderr)
+	require.Contains(t, out, "Revised: sessions 2026-11 Organic Search from")
+	out, stderr, code = sh("", "ask", "--profile", prof, "--data", csv, "--as", "anna", "--json", "perché le sessioni sono aumentate?")
+	require.Zero(t, code, stderr)
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	require.NotNil(t, r.Draft)
+	require.Contains(t, r.Draft.Text, fmt.Sprintf("Il dato delle sessioni a novembre 2026 è stato rivisto dalla piattaforma da %.0f a %.0f (fonte ga4_web)", before, before+40), r.Draft.Text)
 
 	// meta was never connected: a clear reason, in Italian, with the fix
 	_, stderr, code = sh("", "source", "pull", "meta")
@@ -125,7 +141,7 @@ func TestSourcesFromTheCommandLine(t *testing.T) {
 	ga4.Reset()
 	out, stderr, code = runIn(t, "", append(env, "WHYBOT_SECRET_KEY="+newKey), "source", "pull", "ga4_web", "--from", "2026-11-01", "--to", "2026-11-30")
 	require.Zero(t, code, stderr, "only the new key is needed now")
-	require.Contains(t, out, "Version 2.")
+	require.Contains(t, out, "Version 3.")
 	require.Equal(t, 1, ga4.Count())
 }
 

@@ -29,6 +29,17 @@ type Dataset struct {
 	byPeriodMetric map[periodMetric][]int32  // breakdown rows (indexes in Input) of a period and metric
 	dimValues      map[string]map[string]Row // dimension → its values, each with the first row that used it
 	pulled         map[periodMetric]string   // the source a period's metric was pulled from, when it was
+
+	// Revisions are the numbers a source's platform restated in its latest pull, summed
+	// over the breakdowns it restated (set by whoever composed the snapshot).
+	Revisions []Revision
+}
+
+// Revision is a platform restating a period's metric: Old and New are the sums of the rows
+// it changed, so the total before was the total now less (New − Old).
+type Revision struct {
+	Source, Period, Metric string
+	Old, New               float64
 }
 
 // periodMetric is a period's index and a metric id.

@@ -76,6 +76,9 @@ var SourceKinds = map[string]string{
 // SourceKindNames lists SourceKinds in a stable order.
 var SourceKindNames = []string{"https", "sheets", "ga4", "search_console", "google_ads", "meta_ads", "hubspot", "sql"}
 
+// kindList is SourceKindNames as an error lists them (a constant part of the message, never cut).
+var kindList = strings.Join(SourceKindNames, ", ")
+
 // DefaultWindowDays are the days each platform revises after the fact.
 var DefaultWindowDays = map[string]int{"ga4": 3, "search_console": 3, "google_ads": 14, "meta_ads": 28, "hubspot": 7}
 
@@ -160,13 +163,11 @@ func (p *Profile) normalizeSources(e *Error, res *metric.Resolver) {
 		names[s.Name] = true
 		need, ok := SourceKinds[s.Kind]
 		if !ok {
-			msg := fmt.Sprintf("%q is not a kind of source whybot pulls: use one of %s", s.Kind, strings.Join(SourceKindNames, ", "))
 			if s.Kind == "" {
-				msg = "missing: say what to pull from: " + strings.Join(SourceKindNames, ", ")
+				e.add(f, s.Line, field+".kind", "missing: say what to pull from: "+kindList+"%s", "")
 			} else {
-				msg += metric.SuggestFrom(s.Kind, SourceKindNames)
+				e.add(f, s.Line, field+".kind", "%q is not a kind of source whybot pulls%s: use one of "+kindList, s.Kind, metric.SuggestFrom(s.Kind, SourceKindNames))
 			}
-			e.add(f, s.Line, field+".kind", "%s", msg)
 			continue
 		}
 		if need != "" && strings.TrimSpace(s.field(need)) == "" {

@@ -153,7 +153,9 @@ func (e *eval) latestValues() {
 	latest := ds.Values(L)
 	sources := map[string]string{}
 	for id := range latest {
-		if ds.Given(L, id) {
+		if name, pulled := ds.PulledFrom(L, id); pulled && ds.Given(L, id) {
+			sources[id] = "source:" + name // pulled from a platform: the evidence names it
+		} else if ds.Given(L, id) {
 			sources[id] = "data"
 		} else {
 			sources[id] = "derived"

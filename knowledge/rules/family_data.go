@@ -6,6 +6,7 @@ import "sort"
 // in the period before or stopped being reported, and UTM sources written several ways
 // (data_gap, utm_inconsistent); it asks who can fix the data.
 func dataQualityFamily(e *eval) {
+	e.revisions()
 	latest, previous, period, prevPeriod, it, p, ds, L, subject := e.latest, e.previous, e.period, e.prevPeriod, e.it, e.p, e.ds, e.L, e.subject
 	add, ask, holder := e.add, e.ask, e.holder
 	gaps := ds.Gaps()
@@ -64,4 +65,28 @@ func dataQualityFamily(e *eval) {
 		}
 	}
 
+}
+
+// revisions says when a platform restated the metric asked about in the latest period or
+// the one before (data_revised): «rivisto da 41 a 44», with the source.
+func (e *eval) revisions() {
+	if e.subject == "" {
+		return
+	}
+	for _, r := range e.ds.Revisions {
+		if r.Metric != e.subject || (r.Period != e.period && r.Period != e.prevPeriod) {
+			continue
+		}
+		i, ok := e.ds.Index(r.Period)
+		if !ok {
+			continue
+		}
+		now, ok := e.ds.Value(i, r.Metric)
+		if !ok {
+			continue
+		}
+		was := now - (r.New - r.Old)
+		e.add(Finding{Rule: DataRevised, Severity: Info, Subject: r.Metric, Params: map[string]any{"metric": r.Metric, "period": r.Period, "old": round(was), "new": round(now), "source": r.Source},
+			Evidence: []Datum{{Metric: r.Metric, Period: r.Period, Value: now, Source: "source:" + r.Source}}})
+	}
 }

@@ -35,6 +35,7 @@ const (
 	MissingFunnelKPI           = "missing_funnel_kpi"
 	DataGap                    = "data_gap"
 	UTMInconsistent            = "utm_inconsistent"
+	DataRevised                = "data_revised" // a platform restated a number the answer uses
 	ChannelConcentrated        = "channel_concentration"
 	StrategySignals            = "strategy_signals"
 	UnknownMetric              = "unknown_metric"
@@ -55,7 +56,7 @@ const (
 
 // AllRules lists every rule id in the order findings are reported.
 var AllRules = []RuleID{
-	UnknownMetric, MetricValue, ReportItem, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, RatioDrivers, DataGap, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
+	UnknownMetric, MetricValue, ReportItem, PremiseMismatch, UnusualChange, WithinNormalRange, ChangeDrivers, RatioDrivers, DataGap, DataRevised, UTMInconsistent, LeadQualityUnknown, FollowupUnknown,
 	LeadQualityLow, FollowupGap, VanityMetric, LimitBreached, ValueAtRisk, GoalOffTrack, GoalOnTrack,
 	CACRising, ChannelConcentrated, ChannelDependence, MissingFunnelKPI, StrategySignals,
 }

@@ -77,8 +77,49 @@ func (r *Registry) Find(ctx context.Context, key store.WorkspaceKey) (*Workspace
 		return nil, b.err
 	}
 	ws.Stored = st
+	if rv, ok := r.store.(revisionStore); ok && len(ws.Profile.Sources) > 0 {
+		if ws.Data.Revisions, err = SourceRevisions(ctx, rv, st.ID, ws.Profile); err != nil {
+			return nil, err
+		}
+	}
 	b.stamp, b.ws, b.err = st, ws, nil
 	return ws, nil
+}
+
+// revisionStore reads the sources' versions, where the store keeps them.
+type revisionStore = RevisionReader
+
+// RevisionReader reads the sources' newest versions.
+type RevisionReader interface {
+	LatestSource(ctx context.Context, workspace, conn string) (store.SourceVersion, bool, error)
+}
+
+// SourceRevisions are what the sources' latest versions restated, per source, period and
+// metric (summed over the breakdowns restated), for the answers: «rivisto da 41 a 44».
+func SourceRevisions(ctx context.Context, vs RevisionReader, ws string, prof *profile.Profile) ([]kpi.Revision, error) {
+	var out []kpi.Revision
+	for _, d := range prof.Sources {
+		v, ok, err := vs.LatestSource(ctx, ws, d.Name)
+		if err != nil {
+			return nil, fmt.Errorf("read source %s of %s: %w", d.Name, ws, err)
+		}
+		if !ok {
+			continue
+		}
+		idx := map[[2]string]int{}
+		for _, r := range v.Revisions {
+			k := [2]string{r.Period, r.Metric}
+			i, seen := idx[k]
+			if !seen {
+				i = len(out)
+				idx[k] = i
+				out = append(out, kpi.Revision{Source: d.Name, Period: r.Period, Metric: r.Metric})
+			}
+			out[i].Old += r.Old
+			out[i].New += r.New
+		}
+	}
+	return out, nil
 }
 
 func (r *Registry) entry(id string) *built {

@@ -107,6 +107,9 @@ func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
 		}
 		ds.Units = units
 	}
+	if err := sourceGrains(p, ds); err != nil {
+		return nil, err
+	}
 	set, err := rules.Compile(p, ds)
 	if err != nil {
 		return nil, err
@@ -260,4 +263,20 @@ func phrases(res *metric.Resolver, ds *kpi.Dataset) []metric.Phrase {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Words) > len(out[j].Words) })
 	return out
+}
+
+// sourceGrains refuses a source whose periods are not the data files': a daily source
+// beside monthly files would make a dataset of two grains.
+func sourceGrains(p *profile.Profile, ds *kpi.Dataset) error {
+	e := &profile.Error{}
+	for _, src := range p.Sources {
+		if src.Grain != "" && ds.Grain != "" && kpi.Grain(src.Grain) != ds.Grain {
+			e.Problems = append(e.Problems, profile.Problem{File: p.File, Line: src.Line, Field: "sources[" + src.Name + "].grain",
+				Msg: fmt.Sprintf("%s, but the data files are by %s: use grain: %s, so the source's periods are the files'", src.Grain, ds.Grain, ds.Grain)})
+		}
+	}
+	if len(e.Problems) > 0 {
+		return e
+	}
+	return nil
 }

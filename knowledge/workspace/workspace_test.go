@@ -76,3 +76,17 @@ func TestKindsFromTheData(t *testing.T) {
 		require.ErrorContains(t, err, want)
 	}
 }
+
+// A source whose grain is not the data files' is refused at load with its line, before
+// any pull could make a dataset of two grains.
+func TestSourceGrainMustMatchTheData(t *testing.T) {
+	t.Parallel()
+	p, d, err := starter.Write(filepath.Join(t.TempDir(), "ws"), starter.Options{Company: "Studio", Industry: "dental", Lang: "it"})
+	require.NoError(t, err)
+	raw, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p, append(raw, []byte("sources:\n  - {name: ga4, kind: ga4, property: \"1\", grain: day}\n  - {name: crm, kind: hubspot}\n")...), 0o644))
+	_, err = workspace.Load(p, []string{d})
+	require.ErrorContains(t, err, "sources[ga4].grain: day, but the data files are by month: use grain: month")
+	require.NotContains(t, err.Error(), "sources[crm]", "a source of the files' grain is fine")
+}

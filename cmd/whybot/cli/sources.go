@@ -483,5 +483,8 @@ func (e *env) withSources(s backend.DB, ws *workspace.Workspace) (*workspace.Wor
 		return nil, err
 	}
 	out.Profile.File = ws.Profile.File
+	if out.Data.Revisions, err = workspace.SourceRevisions(e.ctx, s, rec.ID, out.Profile); err != nil {
+		return nil, err
+	}
 	return out, nil
 }

@@ -137,3 +137,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return slices.Clip(out)
 }
+
