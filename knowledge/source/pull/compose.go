@@ -137,4 +137,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return slices.Clip(out)
 }
-
