@@ -41,6 +41,9 @@ type Profile struct {
 	// Roles are the company's own role names, each with the duties whybot asks about.
 	Roles    []Role              `yaml:"roles" json:"roles,omitempty"`
 	Glossary map[string][]string `yaml:"glossary" json:"glossary,omitempty"`
+	// Brand are the words a search naming the company uses (its name, its products'):
+	// Search Console's branded queries are told by them.
+	Brand []string `yaml:"brand" json:"brand,omitempty"`
 	// Metrics are the company's own metrics, or refinements of built-in ones.
 	Metrics    []Metric        `yaml:"metrics" json:"metrics,omitempty"`
 	Thresholds Thresholds      `yaml:"thresholds" json:"thresholds"`

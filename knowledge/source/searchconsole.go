@@ -76,7 +76,7 @@ func (sc *searchConsole) Pull(ctx context.Context, req Request) (Result, error) 
 	res.Provenance = Provenance{Source: sc.decl.Name, Kind: "search_console", Endpoint: "sites/" + sc.decl.Site + "/searchAnalytics/query",
 		API: "Search Console API v1", PulledAt: sc.env.Now().UTC(), TimeZone: "America/Los_Angeles"}
 	if brand == "" && to["non_branded_clicks"] != "" {
-		res.Provenance.Attribution = "no brand terms in the glossary (glossary: brand: [...]): non-branded clicks not pulled"
+		res.Provenance.Attribution = "no brand terms (brand: [...] in company.yaml): non-branded clicks not pulled"
 	}
 	return res, nil
 }

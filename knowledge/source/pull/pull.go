@@ -218,11 +218,11 @@ func (p *Puller) env(prof *profile.Profile) source.Env {
 	return env
 }
 
-// Brand are the brand terms Search Console tells branded queries by: the glossary's
-// brand: entry, else the company's name without its legal form.
+// Brand are the brand terms Search Console tells branded queries by: the profile's
+// brand: list, else the company's name without its legal form.
 func Brand(prof *profile.Profile) []string {
-	if b := prof.Glossary["brand"]; len(b) > 0 {
-		return b
+	if len(prof.Brand) > 0 {
+		return prof.Brand
 	}
 	name := strings.ToLower(prof.Company)
 	for _, suffix := range []string{" s.r.l.", " srl", " s.p.a.", " spa", " s.n.c.", " snc", " s.a.s.", " sas", " ltd", " inc.", " inc", " llc"} {
