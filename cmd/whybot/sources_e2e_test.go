@@ -150,3 +150,68 @@ func readFile(t *testing.T, path string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// A company whose numbers all come from GA4 has no data file: its profile is stored by
+// the source commands, it cannot answer before the first pull, and answers from GA4 after.
+func TestSourcesOnlyCompany(t *testing.T) {
+	t.Parallel()
+	data := sourcetest.NewData()
+	ga4 := sourcetest.NewGA4(t, data)
+	dir := t.TempDir()
+	prof, db, key := filepath.Join(dir, "company.yaml"), filepath.Join(dir, "w.db"), filepath.Join(dir, "sa.json")
+	require.NoError(t, os.WriteFile(prof, []byte(`company: Ceramiche Verdi
+workspace: verdi
+language: it
+people:
+  - {handle: anna, name: Anna Verdi, role: owner, reviewer: true}
+sources:
+  - {name: ga4_web, kind: ga4, property: "777", timezone: Europe/Rome}
+`), 0o644))
+	o := sourcetest.NewOAuth(t, ga4.Token)
+	require.NoError(t, os.WriteFile(key, o.ServiceAccountJSON(), 0o600))
+	env := []string{"DATABASE_URL=", "WHYBOT_DB=" + db, "WHYBOT_SECRET_KEY=", "WHYBOT_SECRET_KEY_FILE=", "WHYBOT_SOURCE_ENDPOINTS=ga4=" + ga4.URL}
+	sh := func(args ...string) (string, string, int) { return runIn(t, "", env, args...) }
+
+	_, stderr, code := sh("source", "connect", "ga4_web", "--profile", prof, "--key", key)
+	require.Zero(t, code, stderr)
+	_, stderr, code = sh("ask", "--profile", prof, "--as", "anna", "quante sessioni a ottobre 2026?")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "its sources have not been pulled")
+
+	_, stderr, code = sh("source", "pull", "ga4_web", "--from", "2025-12-01", "--to", "2026-11-30")
+	require.Zero(t, code, stderr)
+	require.Equal(t, "urn:ietf:params:oauth:grant-type:jwt-bearer", o.Grants[0].Get("grant_type"), "the service account signed in")
+	out, stderr, code := sh("ask", "--profile", prof, "--as", "anna", "--json", "quante sessioni a ottobre 2026?")
+	require.Zero(t, code, stderr)
+	var r struct{ Draft *struct{ Text string } }
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	require.NotNil(t, r.Draft)
+	oct := data.Sum(sourcetest.Sessions, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), -1, 3)
+	require.Contains(t, r.Draft.Text, fmt.Sprintf("Sessioni a ottobre 2026: %.0f. Fonte: Google Analytics 4 (fonte ga4_web)", oct))
+}
+
+// serve stores a folder with no data file whose numbers come from its sources, and its job
+// worker pulls them at once: the slot of the day was never taken.
+func TestServePullsASourcesOnlyCompany(t *testing.T) {
+	t.Parallel()
+	data := sourcetest.NewData()
+	ga4 := sourcetest.NewGA4(t, data)
+	o := sourcetest.NewOAuth(t, ga4.Token)
+	dir := t.TempDir()
+	ws, db, key := filepath.Join(dir, "verdi"), filepath.Join(dir, "w.db"), filepath.Join(dir, "sa.json")
+	require.NoError(t, os.MkdirAll(ws, 0o755))
+	prof := filepath.Join(ws, "company.yaml")
+	require.NoError(t, os.WriteFile(prof, []byte("company: Ceramiche Verdi\nworkspace: verdi\nlanguage: it\npeople:\n  - {handle: anna, role: owner, reviewer: true}\nsources:\n  - {name: ga4_web, kind: ga4, property: \"777\", backfill_months: 2}\n"), 0o644))
+	require.NoError(t, os.WriteFile(key, o.ServiceAccountJSON(), 0o600))
+	env := []string{"DATABASE_URL=", "WHYBOT_DB=" + db, "WHYBOT_SECRET_KEY=", "WHYBOT_SECRET_KEY_FILE=", "WHYBOT_SOURCE_ENDPOINTS=ga4=" + ga4.URL, "WHYBOT_WORKSPACES="}
+	_, stderr, code := runIn(t, "", env, "source", "connect", "ga4_web", "--profile", prof, "--key", key)
+	require.Zero(t, code, stderr)
+
+	out := started(t, env, "serve", "--db", db, "--workspace", ws, "--poll", "100ms")
+	var list struct{ Sources []struct{ Version int64 } }
+	require.Eventually(t, func() bool {
+		got, _, code := runIn(t, "", env, "source", "list", "--workspace", "verdi", "--json")
+		return code == 0 && json.Unmarshal([]byte(got), &list) == nil && len(list.Sources) == 1 && list.Sources[0].Version == 1
+	}, 30*time.Second, 200*time.Millisecond, "serve pulled the source: %s", out.String())
+	require.Equal(t, 2, ga4.Count(), "two months of backfill, pulled once")
+}

@@ -71,6 +71,9 @@ func joinProblems(perr, err error) error {
 }
 
 func build(p *profile.Profile, dataPaths []string) (*Workspace, error) {
+	if len(dataPaths) == 0 && len(p.Sources) > 0 {
+		return nil, ErrNotPulled
+	}
 	if len(dataPaths) == 0 {
 		return nil, errors.New("no KPI data: pass at least one --data file (CSV or JSON)")
 	}
@@ -238,14 +241,22 @@ func LoadStored(ctx context.Context, s SnapshotStore, match func(*profile.Profil
 }
 
 // Record is the store row for this workspace.
-func (w *Workspace) Record() (store.Workspace, error) {
-	b, err := json.Marshal(w.Profile)
+func (w *Workspace) Record() (store.Workspace, error) { return RecordOf(w.Profile, w.DataFiles) }
+
+// RecordOf is the store row of a profile and the data files it is read with (none for a
+// company whose numbers all come from its sources).
+func RecordOf(p *profile.Profile, dataFiles []string) (store.Workspace, error) {
+	b, err := json.Marshal(p)
 	if err != nil {
 		return store.Workspace{}, fmt.Errorf("encode profile: %w", err)
 	}
-	return store.Workspace{ID: w.Profile.Workspace, Company: w.Profile.Company, Profile: b, DataFiles: w.DataFiles,
-		SlackTeam: w.Profile.Slack.Team, DiscordGuild: w.Profile.Discord.Guild}, nil
+	return store.Workspace{ID: p.Workspace, Company: p.Company, Profile: b, DataFiles: dataFiles,
+		SlackTeam: p.Slack.Team, DiscordGuild: p.Discord.Guild}, nil
 }
+
+// ErrNotPulled is a workspace whose numbers all come from its sources, before their first
+// pull: it cannot answer yet.
+var ErrNotPulled = errors.New("no KPI numbers yet: its sources have not been pulled (whybot source pull NAME, or wait for their schedule)")
 
 // phrases are the names a question may use for a metric: the catalogue's and the
 // glossary's, and every metric of the data by its own id's words ("no_show_rate": "no show

@@ -112,6 +112,9 @@ type env struct {
 	// model is the configured language model (WHYBOT_LLM), or nil: the parser reads and the
 	// rules write
 	model llm.Model
+	// pending are the workspace folders serve found with no data files, whose numbers all
+	// come from their sources
+	pending []*profile.Profile
 }
 
 // exit codes

@@ -96,6 +96,8 @@ func (e *env) ask(args []string) error {
 		ws, err = workspace.Load(*prof, data)
 	case *prof == "" && len(data) == 0 && *thread != "":
 		ws, err = e.threadWorkspace(s, *thread)
+	case *prof != "" && len(data) == 0:
+		ws, err = e.pulledWorkspace(s, *prof) // a company whose numbers all come from its sources
 	default:
 		return usagef("ask needs --profile and --data (only a --thread continuation may omit both)")
 	}

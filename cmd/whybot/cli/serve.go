@@ -99,9 +99,22 @@ func loadDir(dir string) (*workspace.Workspace, error) {
 		data = append(data, m...)
 	}
 	if len(data) == 0 {
-		return nil, &conversation.UserError{Reason: fmt.Sprintf("workspace folder %s has no KPI data file (.csv or .json)", dir)}
+		if p, err := profile.Load(prof); err == nil && len(p.Sources) > 0 {
+			return nil, &pendingError{Profile: p} // its numbers all come from its sources
+		} else if err != nil {
+			return nil, err
+		}
+		return nil, &conversation.UserError{Reason: fmt.Sprintf("workspace folder %s has no KPI data file (.csv or .json) and no sources: in company.yaml", dir)}
 	}
 	return workspace.Load(prof, data)
+}
+
+// pendingError is a workspace folder with no data files whose numbers come from its
+// sources: it is stored and pulled, and answers once its first pull is in.
+type pendingError struct{ Profile *profile.Profile }
+
+func (p *pendingError) Error() string {
+	return p.Profile.Workspace + ": " + workspace.ErrNotPulled.Error()
 }
 
 // serveOps serves /healthz, /readyz and /metrics on addr, when one is set.
@@ -150,6 +163,11 @@ func (e *env) loadDirs(dirs []string) ([]*workspace.Workspace, []string, error) 
 	var errs []error
 	for _, d := range dirs {
 		ws, err := loadDir(d)
+		var pe *pendingError
+		if errors.As(err, &pe) {
+			e.pending = append(e.pending, pe.Profile)
+			continue
+		}
 		if err != nil {
 			bad[d] = err
 			errs = append(errs, err)
@@ -157,7 +175,7 @@ func (e *env) loadDirs(dirs []string) ([]*workspace.Workspace, []string, error) 
 		}
 		loaded = append(loaded, ws)
 	}
-	if len(loaded) == 0 && len(errs) > 0 {
+	if len(loaded) == 0 && len(e.pending) == 0 && len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
 	var aside []string
@@ -173,6 +191,17 @@ func (e *env) loadDirs(dirs []string) ([]*workspace.Workspace, []string, error) 
 
 // storeWorkspaces indexes each workspace's knowledge and stores its KPI snapshot.
 func (e *env) storeWorkspaces(s backend.DB, loaded []*workspace.Workspace) error {
+	for _, p := range e.pending { // stored so that their sources are pulled; no snapshot until then
+		rec, err := workspace.RecordOf(p, nil)
+		if err != nil {
+			return err
+		}
+		rec.UpdatedAt = time.Now().UTC()
+		if err := s.UpsertWorkspace(e.ctx, rec); err != nil {
+			return fmt.Errorf("store workspace %s: %w", rec.ID, err)
+		}
+		e.log.Info("workspace waits for its sources' first pull", "workspace", rec.ID)
+	}
 	for _, ws := range loaded {
 		e.syncKnowledge(s, ws)
 		rows, err := pull.Snapshot(e.ctx, s, ws) // with the sources' pulled numbers

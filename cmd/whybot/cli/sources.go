@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/whybot/whybot/bot/conversation"
 	"io"
 	"os"
 	"strings"
@@ -94,6 +95,7 @@ func (e *env) sourceCmd(args []string) error {
 	fs := newFlags("source "+args[0], e)
 	db := fs.String("db", DefaultDBPath(), "database file (embedded SQLite)")
 	wsID := fs.String("workspace", "", "the stored workspace (its id)")
+	profPath := fs.String("profile", "", "a company.yaml: stored (or updated) first, so its sources can be connected and pulled")
 	asJSON := fs.Bool("json", false, "print JSON")
 	from := fs.String("from", "", "pull: first day to read again (YYYY-MM-DD)")
 	to := fs.String("to", "", "pull: last day to read again (YYYY-MM-DD)")
@@ -107,6 +109,11 @@ func (e *env) sourceCmd(args []string) error {
 		return err
 	}
 	defer s.Close()
+	if *profPath != "" {
+		if *wsID, err = e.storeProfile(s, *profPath); err != nil {
+			return err
+		}
+	}
 	rec, prof, err := e.sourceWorkspace(s, *wsID)
 	if err != nil {
 		return err
@@ -150,6 +157,25 @@ func (e *env) sourceCmd(args []string) error {
 		return nil
 	}
 	return usagef("source %s is not a subcommand: use list, test, pull, connect or disconnect", args[0])
+}
+
+// storeProfile stores a company profile as its workspace (keeping the data files it was
+// stored with), for a company whose numbers come from its sources.
+func (e *env) storeProfile(s backend.DB, path string) (string, error) {
+	p, err := profile.Load(path)
+	if err != nil {
+		return "", err
+	}
+	var files []string
+	if old, err := s.Workspace(e.ctx, p.Workspace); err == nil {
+		files = old.DataFiles
+	}
+	rec, err := workspace.RecordOf(p, files)
+	if err != nil {
+		return "", err
+	}
+	rec.UpdatedAt = time.Now().UTC()
+	return rec.ID, s.UpsertWorkspace(e.ctx, rec)
 }
 
 // sourceWorkspace is the stored workspace the command is about: the one given, else the
@@ -487,4 +513,35 @@ func (e *env) withSources(s backend.DB, ws *workspace.Workspace) (*workspace.Wor
 		return nil, err
 	}
 	return out, nil
+}
+
+// pulledWorkspace is a company with no data files, built from its sources' pulled numbers.
+func (e *env) pulledWorkspace(s backend.DB, path string) (*workspace.Workspace, error) {
+	p, err := profile.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Sources) == 0 {
+		return nil, usagef("ask needs --data, or sources: in %s to pull the numbers from", path)
+	}
+	rows, _, err := s.KPI(e.ctx, p.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, &conversation.UserError{Reason: fmt.Sprintf("%s has %s", p.Company, workspace.ErrNotPulled)}
+	}
+	rec, err := workspace.RecordOf(p, nil)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := workspace.FromSnapshot(rec, rows)
+	if err != nil {
+		return nil, err
+	}
+	ws.Profile.File = p.File
+	if ws.Data.Revisions, err = workspace.SourceRevisions(e.ctx, s, rec.ID, ws.Profile); err != nil {
+		return nil, err
+	}
+	return ws, nil
 }
