@@ -97,9 +97,10 @@ func NewRiver(j *Jobs, pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
 	}
 	if cfg.Sources != nil {
 		// the leader enqueues one job a minute; each source's slot is claimed in the
-		// database, so even two leaders in a split second pull it once
+		// database (source_pulls), so jobs that overlap, or two leaders in a split second,
+		// still pull a slot once
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.PullEvery), func() (river.JobArgs, *river.InsertOpts) {
-			return pullArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: cfg.PullEvery}}
+			return pullArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "source_pulls", RunOnStart: true}))
 	}
 	if cfg.ReloadKPIEvery > 0 {

@@ -67,7 +67,7 @@ Usage:
   whybot demo [--addr HOST:PORT]               the sample company, a demo reviewer and the web console on localhost
   whybot init DIR                              write a sample workspace (company.yaml, kpis.csv, knowledge/)
   whybot chat [--profile F --data F…]          interactive conversation (sample workspace by default)
-  whybot ask --profile F --data F [--thread ID] [--as HANDLE] [--lang it|en] [--json] QUESTION
+  whybot ask --profile F [--data F…] [--thread ID] [--as HANDLE] [--lang it|en] [--json] QUESTION
   whybot review list [--json]                  drafts waiting for approval
   whybot review show DRAFT [--json]
   whybot review approve DRAFT --as HANDLE [--json]
