@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/whybot/whybot/knowledge/kpi"
@@ -47,6 +48,8 @@ type Puller struct {
 	Lease time.Duration
 	// Keep is how many versions of each source are kept (default 10).
 	Keep int
+
+	once sync.Once // the defaults are filled once: pulls run concurrently
 }
 
 // Options change one pull.
@@ -76,7 +79,12 @@ type Outcome struct {
 	Error      string            `json:"error,omitempty"`
 }
 
-func (p *Puller) defaults() {
+func (p *Puller) defaults() { p.once.Do(p.fill) }
+
+func (p *Puller) fill() {
+	if p.Env.Limiters == nil {
+		p.Env.Limiters = &source.Limiters{} // one token bucket per provider and connection for every pull
+	}
 	if p.Now == nil {
 		p.Now = time.Now
 	}

@@ -256,7 +256,7 @@ func TestTwoReplicasPullOnce(t *testing.T) {
 	t.Parallel()
 	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
 		f := setup(t, be, "", "")
-		other := *f.p
+		other := pull.Puller{Store: f.p.Store, Keys: f.p.Keys, Now: f.p.Now, Env: f.p.Env, Notify: f.p.Notify} // another replica
 		var wg sync.WaitGroup
 		results := make([][]pull.Outcome, 2)
 		for i, p := range []*pull.Puller{f.p, &other} {
