@@ -262,6 +262,33 @@ var itArticles = map[string]string{
 	"followers": "i", "likes": "i", "clicks": "i", "email_subscribers": "gli", "discount_rate": "lo", "nps": "l'",
 }
 
+// sourceKinds are the platforms' names, as answers say where a pulled number comes from.
+var sourceKinds = map[string]string{"ga4": "Google Analytics 4", "search_console": "Search Console", "google_ads": "Google Ads",
+	"meta_ads": "Meta Ads", "hubspot": "HubSpot", "sheets": "Google Sheets"}
+
+// Pulled names the platform a value was pulled from ("Google Analytics 4, fonte ga4_web"),
+// when its source says it was pulled; "" for a value from the data files or a person.
+func (v View) Pulled(src string) string {
+	name, ok := kpi.PulledFrom(src)
+	if !ok {
+		return ""
+	}
+	label := ""
+	if v.profile != nil {
+		if d, ok := v.profile.SourceByName(name); ok {
+			label = sourceKinds[d.Kind]
+		}
+	}
+	word := "source "
+	if v.lang() == "it" {
+		word = "fonte "
+	}
+	if label == "" {
+		return word + name
+	}
+	return label + ", " + word + name
+}
+
 // ArtName is a metric's name with its Italian article: "il costo per lead qualificato",
 // "la quota di lead qualificati", "i nuovi clienti" (English: "the cost per qualified lead").
 func (v View) ArtName(id any) string {

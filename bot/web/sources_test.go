@@ -16,12 +16,10 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/web"
-	"github.com/whybot/whybot/bot/web/auth"
 	"github.com/whybot/whybot/knowledge/secret"
 	"github.com/whybot/whybot/knowledge/source"
 	"github.com/whybot/whybot/knowledge/source/pull"
 	"github.com/whybot/whybot/knowledge/source/sourcetest"
-	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
 
@@ -36,19 +34,10 @@ type sourcesBundle struct {
 // a Google OAuth app pointed at a fake provider, and pulls against a fake GA4.
 func setupSources(t *testing.T, be storetest.Backend) *sourcesBundle {
 	t.Helper()
-	ctx := context.Background()
 	st := be.Open(t)
 	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: meccanica_rossi\nsources:\n  - {name: ga4_web, kind: ga4, property: \"123456\", by: [channel], backfill_months: 3}\n  - {name: meta, kind: meta_ads, account: act_555}")
 	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: "+bianchi, "company: Meccanica Rossi S.r.l.", "company: Forno Bianchi")
-	now := time.Now().UTC()
-	for name, c := range map[string]struct {
-		pw string
-		ws []string
-	}{"sara": {saraPassword, []string{rossi}}, "bob": {bobPassword, []string{bianchi}}} {
-		h, err := auth.Hash(c.pw)
-		require.NoError(t, err)
-		require.NoError(t, st.PutAccount(ctx, store.Account{Name: name, PasswordHash: h, Workspaces: c.ws, CreatedAt: now, UpdatedAt: now}))
-	}
+	now := addAccounts(t, st)
 	ga4 := sourcetest.NewGA4(t, sourcetest.NewData())
 	o := sourcetest.NewOAuth(t, ga4.Token)
 	keys, err := secret.Parse(secret.NewKey("k1"))

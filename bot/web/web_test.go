@@ -61,19 +61,10 @@ func setup(t testing.TB, b storetest.Backend) *bundle {
 // setupLinked is setup with meccanica_rossi's profile edited by replacements (old, new, …).
 func setupLinked(t testing.TB, b storetest.Backend, rossiEdits ...string) *bundle {
 	t.Helper()
-	ctx := context.Background()
 	st := b.Open(t)
 	storetest.SeedSample(t, st, rossiEdits...)
 	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: "+bianchi, "company: Meccanica Rossi S.r.l.", "company: Forno Bianchi")
-	now := time.Now().UTC()
-	for name, c := range map[string]struct {
-		pw string
-		ws []string
-	}{"sara": {saraPassword, []string{rossi}}, "bob": {bobPassword, []string{bianchi}}} {
-		h, err := auth.Hash(c.pw)
-		require.NoError(t, err)
-		require.NoError(t, st.PutAccount(ctx, store.Account{Name: name, PasswordHash: h, Workspaces: c.ws, CreatedAt: now, UpdatedAt: now}))
-	}
+	now := addAccounts(t, st)
 	clk := &clock{t: now}
 	log := slog.New(slog.DiscardHandler)
 	eng := conversation.New(st, conversation.WithLogger(log), conversation.WithAccounts(st), conversation.WithPoster("web", web.Poster{}), conversation.WithClock(clk.now))
@@ -82,6 +73,21 @@ func setupLinked(t testing.TB, b storetest.Backend, rossiEdits ...string) *bundl
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &bundle{st: st, srv: hs, clock: clk, engine: eng}
+}
+
+// addAccounts adds sara (who may see meccanica_rossi) and bob (forno_bianchi).
+func addAccounts(t testing.TB, st store.Store) time.Time {
+	t.Helper()
+	now := time.Now().UTC()
+	for name, c := range map[string]struct {
+		pw string
+		ws []string
+	}{"sara": {saraPassword, []string{rossi}}, "bob": {bobPassword, []string{bianchi}}} {
+		h, err := auth.Hash(c.pw)
+		require.NoError(t, err)
+		require.NoError(t, st.PutAccount(context.Background(), store.Account{Name: name, PasswordHash: h, Workspaces: c.ws, CreatedAt: now, UpdatedAt: now}))
+	}
+	return now
 }
 
 // browser keeps cookies by hand: the console's cookies are Secure, which Go's cookie jar

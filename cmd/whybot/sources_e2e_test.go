@@ -123,6 +123,7 @@ func TestSourcesFromTheCommandLine(t *testing.T) {
 	require.Zero(t, code, stderr)
 	require.NoError(t, json.Unmarshal([]byte(out), &r))
 	require.NotNil(t, r.Draft)
+	require.Contains(t, r.Draft.Text, "a novembre 2026 (Google Analytics 4, fonte ga4_web), contro", "the opening says where the figure comes from")
 	require.Contains(t, r.Draft.Text, fmt.Sprintf("Il dato delle sessioni a novembre 2026 è stato rivisto dalla piattaforma da %.0f a %.0f (fonte ga4_web)", before, before+40), r.Draft.Text)
 
 	// meta was never connected: a clear reason, in Italian, with the fix

@@ -53,6 +53,9 @@ func (d Dims) Get(name string) string {
 
 var dimNames = []string{"channel", "segment", "campaign", "source", "medium"}
 
+// Set sets one dimension by name (channel, segment, campaign, source, medium).
+func (d *Dims) Set(name, v string) { d.set(name, v) }
+
 func (d *Dims) set(name, v string) {
 	v = strings.TrimSpace(v)
 	if v != "" {

@@ -148,22 +148,12 @@ func ga4Period(g kpi.Grain, v string) (kpi.Period, error) {
 	return kpi.Period{Grain: kpi.Day, Start: t}, nil
 }
 
-// setDim sets one breakdown; "(not set)" and "(other)" are GA4's words for none.
+// setDim sets one breakdown; an empty value is GA4's "(not set)".
 func setDim(d *kpi.Dims, name, v string) {
-	switch v {
-	case "(not set)", "":
+	if v == "" {
 		v = "(not set)"
 	}
-	switch name {
-	case "channel":
-		d.Channel = v
-	case "source":
-		d.Source = v
-	case "medium":
-		d.Medium = v
-	case "campaign":
-		d.Campaign = v
-	}
+	d.Set(name, v)
 }
 
 // ga4Low: under 2% of a token quota is left, or under 100 tokens (about ten reports):

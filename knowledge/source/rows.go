@@ -37,6 +37,9 @@ func fields(defaults map[string]string, s profile.Source) (names []string, to ma
 	return names, to
 }
 
+// PeriodOf is the period of a grain that holds the day.
+func PeriodOf(g kpi.Grain, day time.Time) kpi.Period { return periodOf(g, day) }
+
 // periodOf is the period of a grain that holds the day.
 func periodOf(g kpi.Grain, day time.Time) kpi.Period {
 	d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)

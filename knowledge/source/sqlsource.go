@@ -138,12 +138,7 @@ func (s *sqlSource) addRow(rs *rowSet, grain kpi.Grain, n int, vals []any, cols 
 	for _, dim := range []string{"channel", "source", "medium", "campaign", "segment"} {
 		if i, ok := cols[dim]; ok {
 			if str, ok := vals[i].(string); ok && str != "" {
-				switch dim {
-				case "segment":
-					d.Segment = str
-				default:
-					setDim(&d, dim, str)
-				}
+				d.Set(dim, str)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -76,10 +77,15 @@ func (e *env) configCmd(args []string) error {
 	if c := discord.FromEnv(os.Getenv); c.Enabled() {
 		report("Discord", c.Validate(), "settings complete (start-up checks the token with Discord)")
 	}
+	report("sources", sourceSettings(*db), sourcesWhat(*db))
 	for _, d := range workspaceDirs(nil) {
 		ws, err := loadDir(d)
 		what := ""
-		if err == nil {
+		var pe *pendingError
+		switch {
+		case errors.As(err, &pe):
+			what, err = fmt.Sprintf("%s (%s), no data file: waits for its sources' first pull", pe.Profile.Workspace, pe.Profile.Company), nil
+		case err == nil:
 			what = fmt.Sprintf("%s (%s), %d KPI rows", ws.Profile.Workspace, ws.Profile.Company, len(ws.KPIRows()))
 		}
 		report("workspace "+d, err, what)
@@ -96,6 +102,42 @@ func (e *env) configCmd(args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "the configuration is usable")
 	return nil
+}
+
+// sourceSettings checks the settings the source pulls need: the secret key (one every
+// replica shares on PostgreSQL), the OAuth app pairs and the platforms' addresses.
+func sourceSettings(db string) error {
+	if _, err := keyring(db, false); err != nil {
+		return err
+	}
+	_, _, err := sourceEnv(os.Getenv)
+	return err
+}
+
+func sourcesWhat(db string) string {
+	keys, err := keyring(db, false)
+	if err != nil {
+		return ""
+	}
+	env, dev, _ := sourceEnv(os.Getenv)
+	var apps []string
+	for _, a := range []string{"google", "hubspot"} {
+		if env.OAuth[a] != nil {
+			apps = append(apps, a)
+		}
+	}
+	what := "no secret key yet: connecting a source makes one beside the database"
+	if os.Getenv("DATABASE_URL") != "" {
+		what = "no secret key: set WHYBOT_SECRET_KEY (the same on every replica) before connecting a source"
+	}
+	if keys.Has() {
+		what = "secret key " + keys.Current()
+	}
+	what += "; OAuth apps: " + orNone(apps)
+	if dev != "" {
+		what += "; a Google Ads developer token"
+	}
+	return what
 }
 
 // checkStoredWorkspaces builds every stored workspace as serve would, and reports any that

@@ -193,16 +193,7 @@ func chunkEnd(g kpi.Grain, start, to time.Time) time.Time {
 	return minTime(end, to)
 }
 
-func periodStart(g kpi.Grain, day time.Time) kpi.Period {
-	d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-	switch g {
-	case kpi.Month:
-		return kpi.Period{Grain: kpi.Month, Start: time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)}
-	case kpi.Week:
-		return kpi.Period{Grain: kpi.Week, Start: d.AddDate(0, 0, -(int(d.Weekday())+6)%7)}
-	}
-	return kpi.Period{Grain: kpi.Day, Start: d}
-}
+var periodStart = source.PeriodOf
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
