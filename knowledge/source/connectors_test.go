@@ -1,12 +1,14 @@
 package source_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/oauth2"
 
 	"github.com/whybot/whybot/knowledge/kpi"
@@ -66,6 +68,25 @@ func TestGA4(t *testing.T) {
 		require.Equal(t, []any{map[string]any{"startDate": "2026-10-01", "endDate": "2026-11-30"}}, body["dateRanges"])
 		require.Contains(t, res.Provenance.Quota, "GA4 tokens today")
 		require.Equal(t, "GA4 Data API v1beta", res.Provenance.API)
+	})
+
+	t.Run("by source, medium and campaign", func(t *testing.T) {
+		d := decl
+		d.By = []string{"source", "medium", "campaign"}
+		s, _ := source.New(d, cred, env)
+		res, err := s.Pull(t.Context(), source.Request{From: oct1, To: oct31, Grain: kpi.Month})
+		require.NoError(t, err)
+		got := map[kpi.Dims]float64{}
+		for _, r := range res.Rows {
+			if r.Metric == "sessions" {
+				got[r.Dims] = r.Value
+			}
+		}
+		require.Equal(t, data.Sum(sourcetest.Sessions, oct1, oct31, 1, 0), got[kpi.Dims{Source: "facebook", Medium: "paid", Campaign: "Promo autunno"}])
+		require.Len(t, got, 3)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(fake.Requests()[len(fake.Requests())-1].Body, &body))
+		require.Equal(t, []any{map[string]any{"name": "yearMonth"}, map[string]any{"name": "sessionSource"}, map[string]any{"name": "sessionMedium"}, map[string]any{"name": "sessionCampaignName"}}, body["dimensions"])
 	})
 
 	t.Run("a service account signs a JWT the token endpoint verifies", func(t *testing.T) {
@@ -212,6 +233,27 @@ func TestHTTPSFile(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, source.ReasonData, e.Reason)
 		require.Contains(t, e.Detail, ":2:")
+	})
+
+	t.Run("a workbook over HTTPS is read as Excel stores it", func(t *testing.T) {
+		f := excelize.NewFile()
+		defer f.Close()
+		sh := f.GetSheetName(0)
+		require.NoError(t, f.SetSheetRow(sh, "A1", &[]any{"Mese", "Lead", "Spesa pubblicitaria"}))
+		require.NoError(t, f.SetSheetRow(sh, "A2", &[]any{time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), 78, 1850.5}))
+		var buf bytes.Buffer
+		require.NoError(t, f.Write(&buf))
+		files.Put("/export", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+		wb := decl
+		wb.URL, wb.Locale = files.URL+"/export", ""
+		s, _ := source.New(wb, source.Credential{}, source.Env{})
+		res, err := s.Pull(t.Context(), source.Request{Grain: kpi.Month})
+		require.NoError(t, err)
+		got := map[string]float64{}
+		for _, r := range res.Rows {
+			got[r.Period.String()+"|"+r.Metric] = r.Value
+		}
+		require.Equal(t, map[string]float64{"2026-10|leads": 78, "2026-10|ad_spend": 1850.5}, got)
 	})
 
 	t.Run("a web page instead of the CSV says how to publish", func(t *testing.T) {

@@ -82,11 +82,16 @@ type SealedCredential struct {
 
 // SourceStore keeps the pulls of every workspace's sources.
 type SourceStore interface {
-	// ClaimPull takes one source's scheduled slot for this replica: true when no replica
-	// has it, or the one that had it let its lease run out (killed mid-pull).
-	ClaimPull(ctx context.Context, workspace, conn string, slot, now time.Time, lease time.Duration) (bool, error)
-	// FinishPull records how a claimed pull ended.
-	FinishPull(ctx context.Context, workspace, conn string, slot time.Time, state PullState, reason, message string, now time.Time) error
+	// ClaimPull takes one source's scheduled slot for owner (one replica's pull): true when
+	// no replica has it, or the one that had it let its lease run out (killed mid-pull).
+	ClaimPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, now time.Time, lease time.Duration) (bool, error)
+	// HoldsPull reports whether owner still holds a slot it claimed: its lease has not run
+	// out and no other replica took the slot over. A pull slower than its lease stores
+	// nothing.
+	HoldsPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, now time.Time) (bool, error)
+	// FinishPull records how owner's pull of a slot ended (nothing when another replica
+	// took the slot over).
+	FinishPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, state PullState, reason, message string, now time.Time) error
 	// PublishSource stores a new version (the next number) and the source's state in one
 	// transaction, keeping the newest keep versions.
 	PublishSource(ctx context.Context, v SourceVersion, st SourceState, keep int) (int64, error)

@@ -7,6 +7,8 @@ package pull
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +59,14 @@ type Options struct {
 	From, To time.Time // a range to pull again (both or neither); zero: as the schedule would
 	// DryRun pulls and reports what would be stored, storing nothing.
 	DryRun bool
+
+	slot  time.Time // the scheduled slot pulled, and the claim that holds it (Due)
+	owner string
 }
+
+// ErrLostSlot is a scheduled pull slower than its lease: another replica took its slot
+// over, so it stores nothing.
+var ErrLostSlot = errors.New("the pull ran past its lease and another replica took the slot over: nothing of it was stored")
 
 // Outcome is what one pull did.
 type Outcome struct {
@@ -107,6 +116,7 @@ func (p *Puller) Due(ctx context.Context) ([]Outcome, error) {
 		return nil, err
 	}
 	now := p.Now().UTC()
+	owner := randomID()
 	var out []Outcome
 	var errs []error
 	for _, rec := range wss {
@@ -120,7 +130,7 @@ func (p *Puller) Due(ctx context.Context) ([]Outcome, error) {
 			if !ok {
 				continue
 			}
-			mine, err := p.Store.ClaimPull(ctx, rec.ID, decl.Name, slot, now, p.Lease)
+			mine, err := p.Store.ClaimPull(ctx, rec.ID, decl.Name, slot, owner, now, p.Lease)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -128,14 +138,14 @@ func (p *Puller) Due(ctx context.Context) ([]Outcome, error) {
 			if !mine {
 				continue
 			}
-			o := p.pull(ctx, rec, prof, decl, Options{})
+			o := p.pull(ctx, rec, prof, decl, Options{slot: slot, owner: owner})
 			state, reason, msg := o.State, "", ""
 			if e, ok := source.AsError(o.Err); ok {
 				reason, msg = string(e.Reason), e.Error()
 			} else if o.Err != nil {
 				reason, msg = "error", o.Err.Error()
 			}
-			if err := p.Store.FinishPull(ctx, rec.ID, decl.Name, slot, state, reason, msg, p.Now().UTC()); err != nil {
+			if err := p.Store.FinishPull(ctx, rec.ID, decl.Name, slot, owner, state, reason, msg, p.Now().UTC()); err != nil {
 				errs = append(errs, err)
 			}
 			out = append(out, o)
@@ -241,4 +251,10 @@ func Brand(prof *profile.Profile) []string {
 		return nil
 	}
 	return []string{name}
+}
+
+func randomID() string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -277,7 +277,7 @@ func TestReplicaKilledMidPullIsTakenOver(t *testing.T) {
 	f := setup(t, storetest.Backends()[0], "", "")
 	ctx := context.Background()
 	slot := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC) // 06:00 in Rome
-	ok, err := f.s.ClaimPull(ctx, "rossi", "ga4_web", slot, f.now, 15*time.Minute)
+	ok, err := f.s.ClaimPull(ctx, "rossi", "ga4_web", slot, "dead-replica", f.now, 15*time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok, "a replica takes the slot, then dies")
 	out, err := f.p.Due(ctx)
@@ -335,4 +335,34 @@ func TestBrand(t *testing.T) {
 	p, err := workspace.ProfileByID(context.Background(), f.s, "rossi")
 	require.NoError(t, err)
 	require.Equal(t, []string{"ceramiche rossi"}, pull.Brand(p))
+}
+
+// A replica whose pull runs past its lease stores nothing: another took the slot over and
+// published; the late one's numbers never overwrite it, and its end does not end the
+// other's pull.
+func TestSlowPullPastTheLeaseStoresNothing(t *testing.T) {
+	t.Parallel()
+	f := setup(t, storetest.Backends()[0], "", "")
+	ctx := context.Background()
+	f.p.Lease = time.Minute
+	other := &pull.Puller{Store: f.p.Store, Keys: f.p.Keys, Now: f.p.Now, Env: f.p.Env, Lease: time.Minute}
+	f.ga4.Queue(sourcetest.Fault{Delay: 1500 * time.Millisecond}) // the first report of the slow replica
+	slow := make(chan []pull.Outcome, 1)
+	go func() {
+		out, err := f.p.Due(ctx)
+		require.NoError(t, err)
+		slow <- out
+	}()
+	require.Eventually(t, func() bool { return f.ga4.Count() >= 1 }, 5*time.Second, 10*time.Millisecond)
+	f.at(f.now.Add(2 * time.Minute)) // past the slow replica's lease
+	out, err := other.Due(ctx)
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	require.Equal(t, store.PullDone, out[0].State, out[0].Error)
+	late := <-slow
+	require.Len(t, late, 1)
+	require.ErrorIs(t, late[0].Err, pull.ErrLostSlot)
+	vs, err := f.s.SourceVersions(ctx, "rossi", "ga4_web")
+	require.NoError(t, err)
+	require.Len(t, vs, 1, "only the replica holding the slot published")
 }

@@ -73,6 +73,17 @@ func (p *Puller) pull(ctx context.Context, rec store.Workspace, prof *profile.Pr
 		}
 		return o
 	}
+	if opt.owner != "" { // a scheduled pull stores only while its claim holds
+		held, err := p.Store.HoldsPull(ctx, rec.ID, decl.Name, opt.slot, opt.owner, p.Now().UTC())
+		if err != nil {
+			return p.failed(ctx, o, st, prof, err, opt)
+		}
+		if !held {
+			p.Log.WarnContext(ctx, "source pull lost its slot", "workspace", rec.ID, "source", decl.Name)
+			o.State, o.Err, o.Error = store.PullFailed, ErrLostSlot, ErrLostSlot.Error()
+			return o
+		}
+	}
 	// the numbers must make a workspace that validates before anything is stored
 	stored, _, err := p.Store.KPI(ctx, rec.ID)
 	if err != nil {

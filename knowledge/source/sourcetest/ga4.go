@@ -98,13 +98,13 @@ func (g *GA4) handle(f *Fake, w http.ResponseWriter, r *http.Request, body []byt
 		f.fail(w, 400, "Field "+timeDim+" is not a valid dimension here.")
 		return
 	}
-	byChannel := false
+	var dims []string
 	for _, d := range req.Dimensions[1:] {
-		if d.Name != "sessionDefaultChannelGroup" {
-			f.fail(w, 400, "Field "+d.Name+" is not served by this fake.")
+		if ga4Parts(f.Data, d.Name) == nil {
+			f.fail(w, 400, "Field "+d.Name+" is not a valid dimension here.")
 			return
 		}
-		byChannel = true
+		dims = append(dims, d.Name)
 	}
 	if !g.spend(m[1]) {
 		f.fail(w, http.StatusTooManyRequests, "Exhausted property tokens per day for a property.")
@@ -119,8 +119,8 @@ func (g *GA4) handle(f *Fake, w http.ResponseWriter, r *http.Request, body []byt
 		parts := len(f.Data.Channels)
 		for p := range parts {
 			keys := []string{keyOf(day)}
-			if byChannel {
-				keys = append(keys, f.Data.Channels[p])
+			for _, d := range dims {
+				keys = append(keys, ga4Parts(f.Data, d)[p])
 			}
 			k := strings.Join(keys, "|")
 			rr := idx[k]
@@ -190,4 +190,20 @@ func (g *GA4) spend(property string) bool {
 	}
 	g.used[property] += g.TokensPerRequest
 	return true
+}
+
+// ga4Parts are a dimension's value for each breakdown part of the data: part p is one
+// channel, arriving from one source and medium under one campaign.
+func ga4Parts(d *Data, dim string) []string {
+	switch dim {
+	case "sessionDefaultChannelGroup":
+		return d.Channels
+	case "sessionSource":
+		return []string{"google", "facebook", "newsletter"}
+	case "sessionMedium":
+		return []string{"organic", "paid", "email"}
+	case "sessionCampaignName":
+		return []string{"(not set)", "Promo autunno", "Newsletter novembre"}
+	}
+	return nil
 }

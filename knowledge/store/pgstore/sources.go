@@ -14,21 +14,32 @@ import (
 )
 
 // ClaimPull takes a source's slot: a new row, or a running one whose lease ran out.
-func (s *Store) ClaimPull(ctx context.Context, workspace, conn string, slot, now time.Time, lease time.Duration) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO source_pulls (workspace, conn, slot, state, lease_until) VALUES ($1, $2, $3, 'running', $4)
-		ON CONFLICT (workspace, conn, slot) DO UPDATE SET lease_until = excluded.lease_until, attempts = source_pulls.attempts + 1
-		WHERE source_pulls.state = 'running' AND source_pulls.lease_until < $5`,
-		workspace, conn, slot, now.Add(lease), now)
+func (s *Store) ClaimPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, now time.Time, lease time.Duration) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO source_pulls (workspace, conn, slot, state, owner, lease_until) VALUES ($1, $2, $3, 'running', $4, $5)
+		ON CONFLICT (workspace, conn, slot) DO UPDATE SET lease_until = excluded.lease_until, owner = excluded.owner, attempts = source_pulls.attempts + 1
+		WHERE source_pulls.state = 'running' AND source_pulls.lease_until < $6`,
+		workspace, conn, slot, owner, now.Add(lease), now)
 	if err != nil {
 		return false, fmt.Errorf("claim pull of %s/%s: %w", workspace, conn, err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
 
+// HoldsPull reports whether owner still holds the slot.
+func (s *Store) HoldsPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, now time.Time) (bool, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM source_pulls WHERE workspace = $1 AND conn = $2 AND slot = $3 AND owner = $4 AND state = 'running' AND lease_until >= $5`,
+		workspace, conn, slot, owner, now).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check pull of %s/%s: %w", workspace, conn, err)
+	}
+	return n == 1, nil
+}
+
 // FinishPull records how a pull ended.
-func (s *Store) FinishPull(ctx context.Context, workspace, conn string, slot time.Time, state store.PullState, reason, message string, now time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE source_pulls SET state = $1, reason = $2, message = $3, finished_at = $4 WHERE workspace = $5 AND conn = $6 AND slot = $7`,
-		string(state), reason, message, now, workspace, conn, slot)
+func (s *Store) FinishPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, state store.PullState, reason, message string, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE source_pulls SET state = $1, reason = $2, message = $3, finished_at = $4 WHERE workspace = $5 AND conn = $6 AND slot = $7 AND owner = $8`,
+		string(state), reason, message, now, workspace, conn, slot, owner)
 	if err != nil {
 		return fmt.Errorf("finish pull of %s/%s: %w", workspace, conn, err)
 	}

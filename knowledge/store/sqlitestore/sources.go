@@ -12,11 +12,11 @@ import (
 )
 
 // ClaimPull takes a source's slot: a new row, or a running one whose lease ran out.
-func (s *Store) ClaimPull(ctx context.Context, workspace, conn string, slot, now time.Time, lease time.Duration) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO source_pulls (workspace, conn, slot, state, lease_until) VALUES (?, ?, ?, 'running', ?)
-		ON CONFLICT (workspace, conn, slot) DO UPDATE SET lease_until = excluded.lease_until, attempts = source_pulls.attempts + 1
+func (s *Store) ClaimPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, now time.Time, lease time.Duration) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO source_pulls (workspace, conn, slot, state, owner, lease_until) VALUES (?, ?, ?, 'running', ?, ?)
+		ON CONFLICT (workspace, conn, slot) DO UPDATE SET lease_until = excluded.lease_until, owner = excluded.owner, attempts = source_pulls.attempts + 1
 		WHERE source_pulls.state = 'running' AND source_pulls.lease_until < ?`,
-		workspace, conn, ts(slot), ts(now.Add(lease)), ts(now))
+		workspace, conn, ts(slot), owner, ts(now.Add(lease)), ts(now))
 	if err != nil {
 		return false, fmt.Errorf("claim pull of %s/%s: %w", workspace, conn, err)
 	}
@@ -24,10 +24,21 @@ func (s *Store) ClaimPull(ctx context.Context, workspace, conn string, slot, now
 	return n == 1, err
 }
 
+// HoldsPull reports whether owner still holds the slot.
+func (s *Store) HoldsPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, now time.Time) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM source_pulls WHERE workspace = ? AND conn = ? AND slot = ? AND owner = ? AND state = 'running' AND lease_until >= ?`,
+		workspace, conn, ts(slot), owner, ts(now)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check pull of %s/%s: %w", workspace, conn, err)
+	}
+	return n == 1, nil
+}
+
 // FinishPull records how a pull ended.
-func (s *Store) FinishPull(ctx context.Context, workspace, conn string, slot time.Time, state store.PullState, reason, message string, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE source_pulls SET state = ?, reason = ?, message = ?, finished_at = ? WHERE workspace = ? AND conn = ? AND slot = ?`,
-		string(state), reason, message, ts(now), workspace, conn, ts(slot))
+func (s *Store) FinishPull(ctx context.Context, workspace, conn string, slot time.Time, owner string, state store.PullState, reason, message string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE source_pulls SET state = ?, reason = ?, message = ?, finished_at = ? WHERE workspace = ? AND conn = ? AND slot = ? AND owner = ?`,
+		string(state), reason, message, ts(now), workspace, conn, ts(slot), owner)
 	if err != nil {
 		return fmt.Errorf("finish pull of %s/%s: %w", workspace, conn, err)
 	}

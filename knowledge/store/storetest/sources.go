@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,7 @@ func runSources(t *testing.T, newStore func(t *testing.T) store.Store) {
 		errs := make([]error, 6)
 		for i := range errs {
 			wg.Go(func() {
-				ok, err := b.s.ClaimPull(ctx, "acme", "ga4", slot, now, time.Minute)
+				ok, err := b.s.ClaimPull(ctx, "acme", "ga4", slot, fmt.Sprintf("r%d", i), now, time.Minute)
 				errs[i] = err
 				if ok {
 					won.Add(1)
@@ -39,22 +40,37 @@ func runSources(t *testing.T, newStore func(t *testing.T) store.Store) {
 			require.NoError(t, err)
 		}
 		require.EqualValues(t, 1, won.Load(), "six replicas, one pull")
-		ok, err := b.s.ClaimPull(ctx, "beta", "ga4", slot, now, time.Minute)
+		ok, err := b.s.ClaimPull(ctx, "beta", "ga4", slot, "r1", now, time.Minute)
 		require.NoError(t, err)
 		require.True(t, ok, "another workspace's slot is its own")
-		ok, err = b.s.ClaimPull(ctx, "acme", "ga4", slot.Add(time.Hour), now, time.Minute)
+		ok, err = b.s.ClaimPull(ctx, "acme", "ga4", slot.Add(time.Hour), "r1", now, time.Minute)
 		require.NoError(t, err)
 		require.True(t, ok, "the next slot is a new pull")
 
-		// the replica that had it dies: after its lease another takes it over
-		ok, err = b.s.ClaimPull(ctx, "acme", "ga4", slot, now.Add(30*time.Second), time.Minute)
+		// the replica that had it dies, or is slower than its lease: another takes it over,
+		// and the first one no longer holds it (it stores nothing, and cannot finish it)
+		var first string
+		for i := range errs {
+			if h, _ := b.s.HoldsPull(ctx, "acme", "ga4", slot, fmt.Sprintf("r%d", i), now.Add(30*time.Second)); h {
+				first = fmt.Sprintf("r%d", i)
+			}
+		}
+		require.NotEmpty(t, first, "the winner holds the slot inside its lease")
+		ok, err = b.s.ClaimPull(ctx, "acme", "ga4", slot, "late", now.Add(30*time.Second), time.Minute)
 		require.NoError(t, err)
 		require.False(t, ok, "inside the lease")
-		ok, err = b.s.ClaimPull(ctx, "acme", "ga4", slot, now.Add(2*time.Minute), time.Minute)
+		ok, err = b.s.ClaimPull(ctx, "acme", "ga4", slot, "late", now.Add(2*time.Minute), time.Minute)
 		require.NoError(t, err)
 		require.True(t, ok, "the lease ran out")
-		require.NoError(t, b.s.FinishPull(ctx, "acme", "ga4", slot, store.PullDone, "", "", now.Add(3*time.Minute)))
-		ok, err = b.s.ClaimPull(ctx, "acme", "ga4", slot, now.Add(time.Hour), time.Minute)
+		held, err := b.s.HoldsPull(ctx, "acme", "ga4", slot, first, now.Add(2*time.Minute))
+		require.NoError(t, err)
+		require.False(t, held, "the slow replica lost the slot")
+		require.NoError(t, b.s.FinishPull(ctx, "acme", "ga4", slot, first, store.PullFailed, "timeout", "", now.Add(2*time.Minute)))
+		held, err = b.s.HoldsPull(ctx, "acme", "ga4", slot, "late", now.Add(2*time.Minute))
+		require.NoError(t, err)
+		require.True(t, held, "the slow replica's finish does not end the new owner's pull")
+		require.NoError(t, b.s.FinishPull(ctx, "acme", "ga4", slot, "late", store.PullDone, "", "", now.Add(3*time.Minute)))
+		ok, err = b.s.ClaimPull(ctx, "acme", "ga4", slot, "again", now.Add(time.Hour), time.Minute)
 		require.NoError(t, err)
 		require.False(t, ok, "a finished slot is never pulled again")
 	})

@@ -9,6 +9,7 @@ CREATE TABLE source_pulls (
     slot        timestamptz NOT NULL,
     state       text NOT NULL CHECK (state IN ('running', 'done', 'stopped', 'failed')),
     lease_until timestamptz NOT NULL,
+    owner       text NOT NULL DEFAULT '',
     attempts    integer NOT NULL DEFAULT 1,
     reason      text NOT NULL DEFAULT '',
     message     text NOT NULL DEFAULT '',

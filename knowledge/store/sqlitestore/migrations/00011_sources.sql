@@ -9,6 +9,7 @@ CREATE TABLE source_pulls (
     slot        TEXT NOT NULL,
     state       TEXT NOT NULL CHECK (state IN ('running', 'done', 'stopped', 'failed')),
     lease_until TEXT NOT NULL,
+    owner       TEXT NOT NULL DEFAULT '',
     attempts    INTEGER NOT NULL DEFAULT 1,
     reason      TEXT NOT NULL DEFAULT '',
     message     TEXT NOT NULL DEFAULT '',
