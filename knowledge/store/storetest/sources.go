@@ -1,8 +1,8 @@
 package storetest
 
 import (
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
