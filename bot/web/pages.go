@@ -209,7 +209,7 @@ func (s *Server) renderDraft(w http.ResponseWriter, r *http.Request, status int,
 	}
 	set, _ := prompts.For("en")
 	data := map[string]any{"Title": "Draft " + id, "WS": wsID, "Company": rec.Company, "Review": rev, "Observed": full.Observed, "Facts": full.Facts,
-		"Source": rev.SourceLine(set), "Readings": rev.Readings(set, nil), "Lines": lines(events), "Pending": rev.Draft.State == store.DraftPending, "Problem": problem}
+		"Source": rev.SourceLine(set), "Readings": rev.Readings(set, nil), "Pulled": s.pulledFrom(ctx, wsID, full), "Lines": lines(events), "Pending": rev.Draft.State == store.DraftPending, "Problem": problem}
 	if edited != "" {
 		data["Edited"] = edited
 		data["Diff"] = wordDiff(rev.Draft.Text, edited)

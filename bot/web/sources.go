@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -12,7 +13,9 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/secret"
 	"github.com/whybot/whybot/knowledge/source"
 	"github.com/whybot/whybot/knowledge/source/pull"
@@ -280,4 +283,49 @@ func clipWords(s string) string {
 		s = s[:60] + "…"
 	}
 	return s
+}
+
+// pulledLine is where the numbers of a draft pulled from a source came from.
+type pulledLine struct {
+	Source, From string
+	Version      int64
+}
+
+// pulledFrom lists the provenance of every source a draft's evidence names: API and
+// version, endpoint, when it was pulled, time zone, attribution.
+func (s *Server) pulledFrom(ctx context.Context, ws string, ev record.Evidence) []pulledLine {
+	if s.sources == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var names []string
+	note := func(src string) { // "source:NAME", or "source:NAME:LINE" in a direct answer's evidence
+		name, ok := kpi.PulledFrom(src)
+		if i := strings.IndexByte(name, ':'); i > 0 {
+			name = name[:i]
+		}
+		if ok && !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
+	for _, o := range ev.Observed {
+		note(o.Source)
+	}
+	for _, f := range ev.Findings {
+		for _, d := range f.Evidence {
+			note(d.Source)
+		}
+	}
+	var out []pulledLine
+	for _, n := range names {
+		v, ok, err := s.sources.Store.LatestSource(ctx, ws, n)
+		if err != nil || !ok {
+			continue
+		}
+		var prov source.Provenance
+		_ = json.Unmarshal(v.Provenance, &prov)
+		out = append(out, pulledLine{Source: n, From: prov.Label(), Version: v.Version})
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,8 @@ type sourcesBundle struct {
 func setupSources(t *testing.T, be storetest.Backend) *sourcesBundle {
 	t.Helper()
 	st := be.Open(t)
-	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: meccanica_rossi\nsources:\n  - {name: ga4_web, kind: ga4, property: \"123456\", by: [channel], backfill_months: 3}\n  - {name: meta, kind: meta_ads, account: act_555}")
+	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: meccanica_rossi\nsources:\n  - {name: ga4_web, kind: ga4, property: \"123456\", by: [channel], backfill_months: 3}\n  - {name: meta, kind: meta_ads, account: act_555}",
+		"slack: U0ANNA", "slack: U0ANNA, web: sara")
 	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: "+bianchi, "company: Meccanica Rossi S.r.l.", "company: Forno Bianchi")
 	now := addAccounts(t, st)
 	ga4 := sourcetest.NewGA4(t, sourcetest.NewData())
@@ -113,6 +115,17 @@ func TestConnectSourceByOAuth(t *testing.T) {
 	_, page = br.do("GET", "/w/"+rossi+"/sources", nil)
 	require.Contains(t, page, "GA4 Data API v1beta, properties/123456:runReport")
 	require.Equal(t, 3, b.ga4.Count(), "three months of backfill")
+
+	// a draft on a pulled number says where it came from, to the reviewer too
+	_, page = br.do("GET", "/w/"+rossi+"/chat", nil)
+	resp, _ = br.do("POST", "/w/"+rossi+"/chat", url.Values{"csrf": {csrfOf(t, page)}, "as": {"anna"}, "text": {"quante sessioni a ottobre 2026?"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, page = br.do("GET", resp.Header.Get("Location"), nil)
+	m := regexp.MustCompile(`/w/` + rossi + `/drafts/(d_[a-z0-9]+)`).FindStringSubmatch(page)
+	require.NotNil(t, m, "a draft went to review:\n%s", page)
+	_, page = br.do("GET", m[0], nil)
+	require.Contains(t, page, "Pulled from")
+	require.Contains(t, page, "<strong>ga4_web</strong> (version 1): GA4 Data API v1beta, properties/123456:runReport, 2026-12-02")
 
 	// disconnect
 	resp, _ = br.do("POST", "/w/"+rossi+"/sources/ga4_web/disconnect", url.Values{"csrf": {csrfOf(t, page)}})
