@@ -153,6 +153,9 @@ func Read(text string, ctx Context) Reading {
 			r.Answers = append(r.Answers, byTopic[t])
 		}
 	}
+	if len(ctx.Proposed) > 0 && denies(ts) { // "non è giusto", "not right": a refusal of the figure put to them, no share
+		r.Answers = slices.DeleteFunc(r.Answers, func(a Answer) bool { _, proposed := ctx.Proposed[a.Topic]; return proposed })
+	}
 	if len(r.Answers) == 0 && !r.Later && !r.Unsure && !r.Correction && len(ctx.Proposed) > 0 && affirms(ts) {
 		for _, t := range ctx.Open {
 			if p, ok := ctx.Proposed[t]; ok {
@@ -167,6 +170,24 @@ func Read(text string, ctx Context) Reading {
 		r.Ambiguous = false
 	}
 	return r
+}
+
+// denies reports whether a reply says the figure put to it is wrong, with no figure of its
+// own: "non è giusto", "not right", "non torna", "non è corretto".
+func denies(ts []token) bool {
+	no, yes := false, false
+	for i := range ts {
+		if ts[i].isNum {
+			return false
+		}
+		if _, neg := matchAny(ts, i, negWords); neg || denyWords[ts[i].w] {
+			no = true
+		}
+		if _, ok := matchAny(ts, i, yesWords); ok {
+			yes = true
+		}
+	}
+	return no && yes
 }
 
 // affirms reports whether a reply says yes and nothing against it: "sì", "confermo",

@@ -11,7 +11,7 @@ var (
 // buildVocabulary gathers every word the reader knows, for typo correction.
 func buildVocabulary() {
 	lists := []*phraseSet{qualityPos, qualityNeg, followPos, followNeg, followWeak, negWords, flipWords, unsureWords, laterWords,
-		hedgeWords, approxBefore, approxAfter, correctionWords}
+		hedgeWords, approxBefore, approxAfter, correctionWords, yesWords}
 	for _, q := range quantityPhrases {
 		lists = append(lists, q.p)
 	}
