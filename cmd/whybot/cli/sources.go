@@ -121,11 +121,11 @@ func (e *env) sourceCmd(args []string) error {
 	name := ""
 	if args[0] != "list" {
 		if len(pos) != 1 {
-			return usagef("source %s needs the source's name: one of %s", args[0], names(prof))
+			return usagef("source %s needs the source's name: one of %s", args[0], pull.SourceNames(prof))
 		}
 		name = pos[0]
 		if _, ok := prof.SourceByName(name); !ok {
-			return usagef("%s has no source %q: its sources are %s", rec.ID, name, names(prof))
+			return usagef("%s has no source %q: its sources are %s", rec.ID, name, pull.SourceNames(prof))
 		}
 	}
 	switch args[0] {
@@ -210,17 +210,6 @@ func orNone(ids []string) string {
 	return strings.Join(ids, ", ")
 }
 
-func names(p *profile.Profile) string {
-	var n []string
-	for _, s := range p.Sources {
-		n = append(n, s.Name)
-	}
-	if len(n) == 0 {
-		return "none (add sources: to company.yaml)"
-	}
-	return strings.Join(n, ", ")
-}
-
 // sourceLine is one source as `whybot source list` shows it.
 type sourceLine struct {
 	Name      string            `json:"name"`
@@ -281,7 +270,11 @@ func (e *env) sourceList(s backend.DB, rec store.Workspace, prof *profile.Profil
 		case l.Version == 0:
 			status = "not pulled yet"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Kind, l.Schedule, l.TimeZone, yesNo(l.Connected), l.Version, pulled, l.Rows, status)
+		connected := yesNo(l.Connected)
+		if l.Kind == "https" {
+			connected = "not needed"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n", l.Name, l.Kind, l.Schedule, l.TimeZone, connected, l.Version, pulled, l.Rows, status)
 	}
 	return tw.Flush()
 }
@@ -325,7 +318,11 @@ func (e *env) printOutcome(o pull.Outcome, err error, lang string, asJSON bool) 
 	case o.Rows == 0:
 		fmt.Fprintf(e.stdout, "%s: nothing complete to read yet (a period is read once it is over).\n", o.Source)
 	default:
-		fmt.Fprintf(e.stdout, "%s %s: %d rows (%d read from %s to %s, %d requests).\n", verb, o.Source, o.Rows, o.Pulled, o.From, o.To, o.Requests)
+		if o.From != "" {
+			fmt.Fprintf(e.stdout, "%s %s: %d rows (%d read from %s to %s, %d requests).\n", verb, o.Source, o.Rows, o.Pulled, o.From, o.To, o.Requests)
+		} else {
+			fmt.Fprintf(e.stdout, "%s %s: %d rows (the file read whole, %d requests).\n", verb, o.Source, o.Rows, o.Requests)
+		}
 		if o.Version > 0 {
 			fmt.Fprintf(e.stdout, "Version %d.\n", o.Version)
 		}

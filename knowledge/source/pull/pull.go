@@ -167,13 +167,14 @@ func (p *Puller) Pull(ctx context.Context, workspaceID, name string, opt Options
 	}
 	decl, ok := prof.SourceByName(name)
 	if !ok {
-		return Outcome{}, fmt.Errorf("%s has no source %q: its sources are %s", workspaceID, name, sourceNames(prof))
+		return Outcome{}, fmt.Errorf("%s has no source %q: its sources are %s", workspaceID, name, SourceNames(prof))
 	}
 	o := p.pull(ctx, rec, prof, decl, opt)
 	return o, o.Err
 }
 
-func sourceNames(p *profile.Profile) string {
+// SourceNames lists a profile's sources for a message: "ga4_web, crm", or how to add one.
+func SourceNames(p *profile.Profile) string {
 	var n []string
 	for _, s := range p.Sources {
 		n = append(n, s.Name)
