@@ -560,6 +560,7 @@ type Store interface {
 	KnowledgeStore
 	AccountStore
 	SourceStore
+	SlackInstallStore
 	Close() error
 }
 

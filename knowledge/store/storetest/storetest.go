@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	runDelivery(t, newStore)
 	runWorkspaces(t, newStore)
 	runSources(t, newStore)
+	runSlackInstalls(t, newStore)
 }
 
 // The suite's clock and context.
