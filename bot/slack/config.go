@@ -24,6 +24,9 @@ type Config struct {
 	Listen        string // SLACK_LISTEN: HTTP mode address, e.g. :8080
 	ReviewChannel string // SLACK_REVIEW_CHANNEL: channel id of the review cards when a profile names none
 	APIURL        string // SLACK_API_URL: Web API base (tests, proxies); default Slack's
+	// ClientID and ClientSecret (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET) make the app one
+	// installed in many client teams: each team's bot token comes from its installation.
+	ClientID, ClientSecret string
 	// CallTimeout bounds one Web API call (default 30 s). serve keeps it well inside the
 	// lease, so a replica gives up on a slow post before another may take the work over.
 	CallTimeout time.Duration
@@ -35,14 +38,19 @@ func FromEnv(getenv func(string) string) Config {
 		BotToken: getenv("SLACK_BOT_TOKEN"), AppToken: getenv("SLACK_APP_TOKEN"),
 		SigningSecret: getenv("SLACK_SIGNING_SECRET"), Listen: getenv("SLACK_LISTEN"),
 		ReviewChannel: getenv("SLACK_REVIEW_CHANNEL"), APIURL: getenv("SLACK_API_URL"),
+		ClientID: getenv("SLACK_CLIENT_ID"), ClientSecret: getenv("SLACK_CLIENT_SECRET"),
 	}
 }
 
 // Enabled reports whether a Slack credential is given. SLACK_LISTEN alone does not turn
 // Slack on: deployments set the address whether or not the company uses Slack.
 func (c Config) Enabled() bool {
-	return c.BotToken != "" || c.AppToken != "" || c.SigningSecret != ""
+	return c.BotToken != "" || c.AppToken != "" || c.SigningSecret != "" || c.ClientID != ""
 }
+
+// MultiTeam reports whether the app is installed in many teams (its OAuth credentials
+// are set): GET /slack/install in the web console adds one.
+func (c Config) MultiTeam() bool { return c.ClientID != "" }
 
 // HTTPMode reports whether the HTTP endpoints serve (a signing secret and an address are
 // set); otherwise Socket Mode is used.
@@ -52,6 +60,14 @@ func (c Config) HTTPMode() bool { return c.SigningSecret != "" && c.Listen != ""
 func (c Config) Validate() error {
 	var errs []error
 	switch {
+	case c.MultiTeam() && c.ClientSecret == "":
+		errs = append(errs, errors.New("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is empty: copy both from your Slack app's Basic Information → App Credentials"))
+	case c.MultiTeam() && !clientIDRe.MatchString(c.ClientID):
+		errs = append(errs, fmt.Errorf("SLACK_CLIENT_ID %q is not a Client ID (digits.digits): copy it from Basic Information → App Credentials", prefix(c.ClientID)))
+	}
+	switch {
+	case c.BotToken == "" && c.MultiTeam():
+		// each team's token comes from its installation
 	case c.BotToken == "":
 		errs = append(errs, errors.New("SLACK_BOT_TOKEN is empty: copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page"))
 	case !strings.HasPrefix(c.BotToken, "xoxb-"):
@@ -80,6 +96,8 @@ func (c Config) Validate() error {
 }
 
 var channelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+
+var clientIDRe = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 
 // prefix shows the start of a secret without revealing it.
 func prefix(s string) string {

@@ -160,7 +160,7 @@ func (w *Worker) button(ctx context.Context, cb goslack.InteractionCallback, act
 		view = modal(set, callbackReject, "review.reject_title", "review.reject_submit", string(meta),
 			goslack.NewInputBlock("reason", plain(set.Text("review.reject_label", nil)), nil, input))
 	}
-	if _, err := w.API.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
+	if _, err := w.api(ctx).OpenViewContext(ctx, cb.TriggerID, view); err != nil {
 		return fmt.Errorf("views.open for %s of %s: %w", action, draftID, err)
 	}
 	return nil
@@ -223,7 +223,7 @@ func (a actor) Update(ctx context.Context) error {
 		return err
 	}
 	err = w.call(ctx, "chat.update", func() error {
-		_, _, _, err := w.API.UpdateMessageContext(ctx, a.channel, a.cardTS,
+		_, _, _, err := w.api(ctx).UpdateMessageContext(ctx, a.channel, a.cardTS,
 			goslack.MsgOptionText(a.set.Text("slack.card_title", nil)+": "+a.draftID, false), goslack.MsgOptionBlocks(c.blocks(a.set)...))
 		return err
 	})
@@ -239,7 +239,7 @@ func (a actor) Note(ctx context.Context, text string) error {
 		return nil
 	}
 	err := a.w.call(ctx, "chat.postEphemeral", func() error {
-		_, err := a.w.API.PostEphemeralContext(ctx, a.channel, a.user, goslack.MsgOptionText(text, false))
+		_, err := a.w.api(ctx).PostEphemeralContext(ctx, a.channel, a.user, goslack.MsgOptionText(text, false))
 		return err
 	})
 	if err != nil {
@@ -274,7 +274,7 @@ func (w *Worker) isBot(ctx context.Context, user string) (bool, error) {
 	var u *goslack.User
 	err := w.call(ctx, "users.info", func() error {
 		var err error
-		u, err = w.API.GetUserInfoContext(ctx, user)
+		u, err = w.api(ctx).GetUserInfoContext(ctx, user)
 		return err
 	})
 	if err != nil {

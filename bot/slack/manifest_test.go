@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,6 +29,7 @@ func TestManifest(t *testing.T) {
 			} `yaml:"slash_commands"`
 		} `yaml:"features"`
 		OAuth struct {
+			Redirects []string `yaml:"redirect_urls"`
 			Scopes struct {
 				Bot []string `yaml:"bot"`
 			} `yaml:"scopes"`
@@ -54,6 +56,8 @@ func TestManifest(t *testing.T) {
 	slices.Sort(got)
 	require.Equal(t, want, got, "exactly the scopes the code uses")
 	require.Equal(t, slack.BotEvents, m.Settings.Events.Bot)
+	require.Len(t, m.OAuth.Redirects, 1)
+	require.True(t, strings.HasSuffix(m.OAuth.Redirects[0], slack.CallbackPath), "the install flow's callback")
 	require.Len(t, m.Features.SlashCommands, 1)
 	require.Equal(t, "/why", m.Features.SlashCommands[0].Command)
 	require.True(t, m.Settings.Interactivity.Enabled, "buttons and modals need interactivity")

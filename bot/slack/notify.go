@@ -15,6 +15,7 @@ import (
 type Reviews struct {
 	chat.AtMarkup
 	api      *goslack.Client
+	teams    *Teams
 	fallback string
 }
 
@@ -24,14 +25,24 @@ func ReviewChannels(api *goslack.Client, fallback string) Reviews {
 	return Reviews{AtMarkup: markup, api: api, fallback: fallback}
 }
 
+// WithTeams posts each workspace's reminders with its own team's client.
+func (r Reviews) WithTeams(t *Teams) Reviews {
+	r.teams = t
+	return r
+}
+
 // PostReview posts text in the workspace's review channel.
 func (r Reviews) PostReview(ctx context.Context, p *profile.Profile, text string, _ []string) error {
 	channel, err := reviewChannel(p, r.fallback)
 	if err != nil {
 		return err
 	}
+	api, err := clientFor(ctx, r.api, r.teams, p.Workspace)
+	if err != nil {
+		return fmt.Errorf("post reminder of %s: %w", p.Workspace, err)
+	}
 	err = retryRateLimited(ctx, nil, 0, "chat.postMessage", func() error {
-		_, _, err := r.api.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false))
+		_, _, err := api.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false))
 		return err
 	})
 	if err != nil {
@@ -41,13 +52,17 @@ func (r Reviews) PostReview(ctx context.Context, p *profile.Profile, text string
 }
 
 // PostInThread posts text in a conversation's thread.
-func (r Reviews) PostInThread(ctx context.Context, _ *profile.Profile, thread, text string, _ []string) error {
+func (r Reviews) PostInThread(ctx context.Context, p *profile.Profile, thread, text string, _ []string) error {
 	channel, ts, err := SplitChannel(thread)
 	if err != nil {
 		return err
 	}
+	api, err := clientFor(ctx, r.api, r.teams, p.Workspace)
+	if err != nil {
+		return fmt.Errorf("post reminder of %s: %w", p.Workspace, err)
+	}
 	err = retryRateLimited(ctx, nil, 0, "chat.postMessage", func() error {
-		_, _, err := r.api.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(ts))
+		_, _, err := api.PostMessageContext(ctx, channel, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(ts))
 		return err
 	})
 	if err != nil {

@@ -28,7 +28,7 @@ func (w *Worker) postOnce(ctx context.Context, workspace, key, channel, threadTS
 	ref, err := delivery.Once(ctx, w.Store, delivery.Message{
 		Workspace: workspace, Key: key, Retry: h.Retry,
 		Find: func(ctx context.Context) (string, bool, error) {
-			ts, found, err := findMessage(ctx, w.API, channel, threadTS, h.Since, func(m goslack.SlackMetadata) bool {
+			ts, found, err := findMessage(ctx, w.api(ctx), channel, threadTS, h.Since, func(m goslack.SlackMetadata) bool {
 				return m.EventType == messageEventType && fmt.Sprint(m.EventPayload["key"]) == key
 			})
 			return ThreadChannel(channel, ts), found, err

@@ -47,7 +47,7 @@ func (t thread) SayWithPicks(ctx context.Context, set *prompts.Set, p *profile.P
 			goslack.NewActionBlock("picks_"+string(o.Topic), buttons...))
 	}
 	_, err := t.w.postOnce(ctx, p.Workspace, key, t.channel, t.ts, func(opts ...goslack.MsgOption) (string, error) {
-		_, ts, err := t.w.API.PostMessageContext(ctx, t.channel, append(opts, goslack.MsgOptionText(text, false), goslack.MsgOptionBlocks(blocks...), goslack.MsgOptionTS(t.ts))...)
+		_, ts, err := t.w.api(ctx).PostMessageContext(ctx, t.channel, append(opts, goslack.MsgOptionText(text, false), goslack.MsgOptionBlocks(blocks...), goslack.MsgOptionTS(t.ts))...)
 		return ts, err
 	})
 	if err != nil {
@@ -75,7 +75,7 @@ type picker struct {
 
 // note tells the clicker alone something, in the thread's channel.
 func (k picker) note(ctx context.Context, text string) error {
-	_, err := k.w.API.PostEphemeralContext(ctx, k.thread.channel, k.user, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(k.thread.ts))
+	_, err := k.w.api(ctx).PostEphemeralContext(ctx, k.thread.channel, k.user, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(k.thread.ts))
 	return err
 }
 
@@ -151,7 +151,7 @@ func (w *Worker) openPickModal(ctx context.Context, cb goslack.InteractionCallba
 	view := goslack.ModalViewRequest{Type: goslack.VTModal, CallbackID: callbackPick, PrivateMetadata: string(meta),
 		Title: plain(set.Text("pick.modal_title", nil)), Submit: plain(set.Text("pick.modal_submit", nil)), Close: plain(set.Text("review.cancel", nil)),
 		Blocks: goslack.Blocks{BlockSet: []goslack.Block{goslack.NewInputBlock("percent", plain(set.Text("pick.modal_label", nil)), nil, input)}}}
-	if _, err := w.API.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
+	if _, err := w.api(ctx).OpenViewContext(ctx, cb.TriggerID, view); err != nil {
 		return fmt.Errorf("views.open for a quick answer: %w", err)
 	}
 	return nil

@@ -58,7 +58,8 @@ func SplitChannel(s string) (channel, threadTS string, err error) {
 // idempotency key as message metadata; before posting again an answer whose earlier
 // attempt may have reached Slack, the thread is searched for it (conversations.replies).
 type Poster struct {
-	API         *goslack.Client
+	API         *goslack.Client // the single token's client; nil with Teams alone
+	Teams       *Teams          // each workspace's team's own client; nil: API for all
 	Log         *slog.Logger
 	MaxAttempts int // default 5
 }
@@ -71,6 +72,10 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	if err != nil {
 		return "", err
 	}
+	api, err := clientFor(ctx, p.API, p.Teams, post.Workspace)
+	if err != nil {
+		return "", fmt.Errorf("post answer of %s: %w", post.Workspace, err)
+	}
 	opts := []goslack.MsgOption{
 		// escaped exactly as the review card showed it: a <!channel>, a <@U…> or a masked
 		// <url|label> in the text is shown as typed, never acted on
@@ -80,7 +85,7 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 		goslack.MsgOptionMetadata(goslack.SlackMetadata{EventType: "whybot_answer", EventPayload: map[string]any{"idempotency_key": post.IdempotencyKey, "approved_by": post.ApprovedBy}}),
 	}
 	if post.Retry {
-		ts, found, err := findMessage(ctx, p.API, channel, threadTS, post.Since, func(m goslack.SlackMetadata) bool {
+		ts, found, err := findMessage(ctx, api, channel, threadTS, post.Since, func(m goslack.SlackMetadata) bool {
 			return m.EventType == "whybot_answer" && fmt.Sprint(m.EventPayload["idempotency_key"]) == post.IdempotencyKey
 		})
 		if err != nil {
@@ -93,13 +98,22 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	var ts string
 	err = retryRateLimited(ctx, p.Log, p.MaxAttempts, "chat.postMessage", func() error {
 		var err error
-		_, ts, err = p.API.PostMessageContext(ctx, channel, opts...)
+		_, ts, err = api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("chat.postMessage to %s: %w", channel, err)
 	}
 	return ThreadChannel(channel, ts), nil
+}
+
+// clientFor is the client of a workspace's team: its installation's with Teams, else the
+// single token's.
+func clientFor(ctx context.Context, single *goslack.Client, teams *Teams, workspace string) (*goslack.Client, error) {
+	if teams == nil {
+		return single, nil
+	}
+	return teams.ForWorkspace(ctx, workspace)
 }
 
 // noUnfurl turns off link and media previews: Slack would otherwise fetch any URL in a

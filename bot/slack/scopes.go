@@ -13,4 +13,4 @@ var BotScopes = map[string]string{
 }
 
 // BotEvents are the events whybot subscribes to.
-var BotEvents = []string{"app_mention", "message.channels", "message.groups", "message.im"}
+var BotEvents = []string{"app_mention", "message.channels", "message.groups", "message.im", "app_uninstalled", "tokens_revoked"}

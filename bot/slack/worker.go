@@ -28,7 +28,8 @@ import (
 // a holding note. Nothing is posted as an answer here: only approval does that.
 type Worker struct {
 	chat.Worker
-	API *goslack.Client
+	API   *goslack.Client // the single SLACK_BOT_TOKEN's client (one company); nil with Teams alone
+	Teams *Teams          // each installed team's own client; nil: API for every team
 
 	bots botCache
 }
@@ -45,6 +46,29 @@ func (w *Worker) Run(ctx context.Context, poll time.Duration) error { return w.i
 // Drain handles every delivery waiting now; it reports how many it handled.
 func (w *Worker) Drain(ctx context.Context) (int, error) { return w.inbox().Drain(ctx) }
 
+// api is the Web API client of the team whose delivery is being handled.
+func (w *Worker) api(ctx context.Context) *goslack.Client {
+	if api, ok := ctx.Value(apiKey{}).(*goslack.Client); ok {
+		return api
+	}
+	return w.API
+}
+
+// teamOf is the team a delivery came from and, for an event, its type.
+func teamOf(payload []byte) (team, event string) {
+	var p struct {
+		TeamID string `json:"team_id"`
+		Team   struct {
+			ID string `json:"id"`
+		} `json:"team"`
+		Event struct {
+			Type string `json:"type"`
+		} `json:"event"`
+	}
+	_ = json.Unmarshal(payload, &p) // a payload that does not decode fails in its handler
+	return firstNonEmpty(p.TeamID, p.Team.ID), p.Event.Type
+}
+
 // call is one Web API call that waits out rate limits.
 func (w *Worker) call(ctx context.Context, method string, fn func() error) error {
 	return retryRateLimited(ctx, w.Logger(), 0, method, fn)
@@ -56,6 +80,21 @@ func (w *Worker) call(ctx context.Context, method string, fn func() error) error
 func (w *Worker) Handle(ctx context.Context, in store.Inbound) error {
 	ctx = delivery.WithHandling(ctx, in)
 	kind, _, _ := strings.Cut(in.Key, ":")
+	team, event := teamOf(in.Payload)
+	if event == "app_uninstalled" || event == "tokens_revoked" {
+		return w.uninstalled(ctx, team, event, in.Payload)
+	}
+	if w.Teams != nil {
+		api, err := w.Teams.Client(ctx, team)
+		if errors.Is(err, ErrNotInstalled) {
+			w.Logger().WarnContext(ctx, "slack delivery from a team the app is not installed in; dropped", "team", team, "err", err)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ctx = withAPI(ctx, api)
+	}
 	switch kind {
 	case "event":
 		return w.event(ctx, in.Payload)
@@ -119,7 +158,7 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 	// the question becomes a message in the channel, whose thread holds the conversation
 	text := fmt.Sprintf("<@%s>: %s", c.UserID, escape(c.Text))
 	ts, err := w.postOnce(ctx, ws.Profile.Workspace, delivery.HandlingOf(ctx).Key+"/question", c.ChannelID, "", func(opts ...goslack.MsgOption) (string, error) {
-		_, ts, err := w.API.PostMessageContext(ctx, c.ChannelID, append(opts, goslack.MsgOptionText(text, false))...)
+		_, ts, err := w.api(ctx).PostMessageContext(ctx, c.ChannelID, append(opts, goslack.MsgOptionText(text, false))...)
 		return ts, err
 	})
 	if err != nil {
@@ -130,11 +169,63 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 
 var mentionRe = regexp.MustCompile(`<@[A-Z0-9]+(\|[^>]*)?>`)
 
+// workspaceFor is the workspace of a team: the one whose profile names it (slack.team),
+// else the one an installation of the app was linked to from the console.
 func (w *Worker) workspaceFor(ctx context.Context, team string) (*workspace.Workspace, error) {
 	if team == "" {
 		return nil, nil
 	}
-	return w.Registry().Find(ctx, store.WorkspaceKey{SlackTeam: team})
+	ws, err := w.Registry().Find(ctx, store.WorkspaceKey{SlackTeam: team})
+	if ws != nil || err != nil || w.Teams == nil || w.Teams.Store == nil {
+		return ws, err
+	}
+	// a team the app was installed in, linked from the console to a workspace whose profile
+	// names no other team
+	in, err := w.Teams.Store.SlackInstall(ctx, team)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && in.Workspace == "") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ws, err = w.Registry().Find(ctx, store.WorkspaceKey{ID: in.Workspace})
+	if ws != nil && ws.Profile.Slack.Team != "" && ws.Profile.Slack.Team != team {
+		return nil, nil
+	}
+	return ws, err
+}
+
+// uninstalled handles a team removing the app (app_uninstalled) or revoking its bot token
+// (tokens_revoked): the token is deleted and the installation marked, so nothing is sent
+// there until the team installs again.
+func (w *Worker) uninstalled(ctx context.Context, team, event string, payload []byte) error {
+	if w.Teams == nil || w.Teams.Store == nil || team == "" {
+		w.Logger().WarnContext(ctx, "slack "+event+" with no installations kept here; nothing to delete", "team", team)
+		return nil
+	}
+	state := store.InstallUninstalled
+	if event == "tokens_revoked" {
+		var p struct {
+			Event struct {
+				Tokens struct {
+					Bot []string `json:"bot"`
+				} `json:"tokens"`
+			} `json:"event"`
+		}
+		if err := json.Unmarshal(payload, &p); err != nil {
+			return fmt.Errorf("decode tokens_revoked: %w", err)
+		}
+		if len(p.Event.Tokens.Bot) == 0 {
+			return nil // only people's tokens: whybot holds none
+		}
+		state = store.InstallRevoked
+	}
+	if err := w.Teams.Store.EndSlackInstall(ctx, team, state, w.Clock()); err != nil {
+		return err
+	}
+	w.Teams.Forget(team)
+	w.Logger().InfoContext(ctx, "slack team disconnected: its token is deleted", "team", team, "event", event)
+	return nil
 }
 
 func (w *Worker) message(ctx context.Context, team string, ev messageEvent) error {
@@ -222,7 +313,7 @@ func mention(p *profile.Profile, handle string) string { return markup.Mention(p
 // say posts a message in a thread, once per key (postOnce).
 func (w *Worker) say(ctx context.Context, p *profile.Profile, key, channel, threadTS, text string) error {
 	_, err := w.postOnce(ctx, p.Workspace, key, channel, threadTS, func(opts ...goslack.MsgOption) (string, error) {
-		_, ts, err := w.API.PostMessageContext(ctx, channel, append(opts, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS))...)
+		_, ts, err := w.api(ctx).PostMessageContext(ctx, channel, append(opts, goslack.MsgOptionText(text, false), goslack.MsgOptionTS(threadTS))...)
 		return ts, err
 	})
 	if err != nil {
@@ -242,7 +333,7 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 		return err
 	}
 	_, err = w.postOnce(ctx, p.Workspace, key, review, "", func(opts ...goslack.MsgOption) (string, error) {
-		_, ts, err := w.API.PostMessageContext(ctx, review, append(opts, goslack.MsgOptionText(set.Text("slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...))...)
+		_, ts, err := w.api(ctx).PostMessageContext(ctx, review, append(opts, goslack.MsgOptionText(set.Text("slack.card_title", nil)+": "+draftID, false), goslack.MsgOptionBlocks(c.blocks(set)...))...)
 		return ts, err
 	})
 	if err != nil {

@@ -566,9 +566,10 @@ type Store interface {
 
 // Account is a web console user: agency staff or a company's reviewer.
 type Account struct {
-	Name         string    `json:"name"`       // lower case
-	PasswordHash string    `json:"-"`          // argon2id, PHC string
-	Workspaces   []string  `json:"workspaces"` // the workspaces it may see and review; "*": all
+	Name         string    `json:"name"`               // lower case
+	PasswordHash string    `json:"-"`                  // argon2id, PHC string
+	Workspaces   []string  `json:"workspaces"`         // the workspaces it may see and review; "*": all
+	Language     string    `json:"language,omitempty"` // the console's language for it (it, en); "": the browser's
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }
@@ -600,6 +601,8 @@ type Session struct {
 type AccountStore interface {
 	// PutAccount creates an account or replaces its password and workspaces, atomically.
 	PutAccount(ctx context.Context, a Account) error
+	// SetAccountLanguage records the language an account reads the console in.
+	SetAccountLanguage(ctx context.Context, name, lang string, at time.Time) error
 	// Account returns an account with its workspaces; ErrNotFound when there is none.
 	Account(ctx context.Context, name string) (Account, error)
 	// Accounts lists every account by name.

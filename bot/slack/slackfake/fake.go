@@ -37,6 +37,8 @@ type Server struct {
 	attempts int
 	times    []time.Time
 	bots     map[string]bool
+	tokens   map[string]string // bot token → team ("" for xoxb-test, any team)
+	grants   map[string]Grant  // oauth.v2.access: code → what it grants, used once
 
 	Envelopes chan string // Socket Mode: envelopes to send to the connected client
 	Acks      chan string // Socket Mode: envelope ids the client acknowledged
@@ -46,16 +48,32 @@ type Server struct {
 type Call struct {
 	Method string
 	Form   map[string]string // form fields, or the JSON body under "json"
+	Token  string            // the bot token it carried
+	Team   string            // the team of that token ("" for xoxb-test)
 }
+
+// Grant is what an OAuth code is exchanged for at oauth.v2.access.
+type Grant struct {
+	ClientID, ClientSecret, RedirectURI string // what the exchange must carry
+	Team, TeamName, Token, BotUser      string
+	Installer                           string // the Slack user who installed
+}
+
+// The app's OAuth credentials the fake's grants expect unless told otherwise.
+const (
+	ClientID     = "1111.2222"
+	ClientSecret = "fake-client-secret-0123456789"
+)
 
 // New starts a fake Slack.
 func New(t testing.TB) *Server {
 	t.Helper()
-	f := &Server{bots: map[string]bool{}, failing: map[string]int{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
+	f := &Server{bots: map[string]bool{}, failing: map[string]int{}, tokens: map[string]string{"xoxb-test": ""}, grants: map[string]Grant{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
 	f.Srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info", "conversations.replies", "conversations.history"} {
 			c.Handle("/"+m, f.handle(m))
 		}
+		c.Handle("/oauth.v2.access", f.oauthAccess)
 		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
 			f.mu.Lock()
 			f.calls = append(f.calls, Call{Method: "apps.connections.open", Form: map[string]string{}})
@@ -101,7 +119,9 @@ func (f *Server) handle(method string) http.HandlerFunc {
 				f.mu.Unlock()
 			}
 		}()
-		if r.Header.Get("Authorization") != "Bearer xoxb-test" && form["token"] != "xoxb-test" {
+		token := firstNonEmpty(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), form["token"])
+		team, known := f.tokens[token]
+		if !known {
 			_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
 			return
 		}
@@ -123,7 +143,7 @@ func (f *Server) handle(method string) http.HandlerFunc {
 				return
 			}
 		}
-		f.calls = append(f.calls, Call{Method: method, Form: form})
+		f.calls = append(f.calls, Call{Method: method, Form: form, Token: token, Team: team})
 		switch method {
 		case "chat.postMessage":
 			ts := fmt.Sprintf("%d.%06d", time.Now().Unix(), 200+len(f.posts)) // as Slack's: the time, then a sequence
@@ -298,4 +318,71 @@ func (f *Server) PostAttempts() (int, []time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.attempts, append([]time.Time(nil), f.times...)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Team makes token a bot token of a Slack team, as an installation gives one.
+func (f *Server) Team(team, token string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokens[token] = team
+}
+
+// Revoke makes a token invalid, as Slack does when a team uninstalls the app.
+func (f *Server) Revoke(token string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.tokens, token)
+}
+
+// Grant makes code exchangeable once at oauth.v2.access for g (its token then works).
+func (f *Server) Grant(code string, g Grant) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g.ClientID == "" {
+		g.ClientID, g.ClientSecret = ClientID, ClientSecret
+	}
+	f.grants[code] = g
+}
+
+// oauthAccess is oauth.v2.access for an authorization code: the client's id and secret
+// and the redirect URI of the authorization must match; a code works once.
+func (f *Server) oauthAccess(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, Call{Method: "oauth.v2.access", Form: map[string]string{"client_id": id, "code": r.PostForm.Get("code"), "redirect_uri": r.PostForm.Get("redirect_uri")}})
+	g, ok := f.grants[r.PostForm.Get("code")]
+	switch {
+	case !ok:
+		_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_code"}`))
+		return
+	case id != g.ClientID:
+		_, _ = w.Write([]byte(`{"ok":false,"error":"invalid_client_id"}`))
+		return
+	case secret != g.ClientSecret:
+		_, _ = w.Write([]byte(`{"ok":false,"error":"bad_client_secret"}`))
+		return
+	case g.RedirectURI != "" && r.PostForm.Get("redirect_uri") != g.RedirectURI:
+		_, _ = w.Write([]byte(`{"ok":false,"error":"bad_redirect_uri"}`))
+		return
+	}
+	delete(f.grants, r.PostForm.Get("code"))
+	f.tokens[g.Token] = g.Team
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "access_token": g.Token, "token_type": "bot", "scope": "app_mentions:read,chat:write",
+		"bot_user_id": g.BotUser, "app_id": "A0WHYBOT", "team": map[string]string{"id": g.Team, "name": g.TeamName},
+		"authed_user": map[string]string{"id": g.Installer}, "is_enterprise_install": false})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	goslack "github.com/slack-go/slack"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/whybot/whybot/bot/chat"
@@ -222,6 +223,8 @@ type serving struct {
 	pgs       *pgstore.Store // the store when it is PostgreSQL (jobs on River)
 	timing    serveTiming
 	slackCfg  slack.Config
+	// slackInstaller adds client teams from the console (SLACK_CLIENT_ID); nil otherwise
+	slackInstaller *slack.Installer
 	discord   discord.Config
 	health    *ops.Health
 	met       *metrics.Metrics
@@ -343,10 +346,18 @@ func (sv *serving) platforms() error {
 		if err := checkSlackWorkspaces(sv.ctx, s, sv.slackCfg); err != nil {
 			return err
 		}
-		api := slack.NewAPI(sv.slackCfg, e.log)
-		sv.opts = append(sv.opts, conversation.WithPoster(store.TransportSlack, &slack.Poster{API: api, Log: e.log}))
-		sv.notify.slack = &chat.Notifier{Store: s, Reviews: slack.ReviewChannels(api, sv.slackCfg.ReviewChannel)}
-		sv.slackWork = &slack.Worker{Worker: chat.Worker{Store: s, ReviewChannel: sv.slackCfg.ReviewChannel, Log: e.log, Timing: sv.timing.inbox(), Workspaces: sv.reg}, API: api}
+		var api *goslack.Client
+		if sv.slackCfg.BotToken != "" {
+			api = slack.NewAPI(sv.slackCfg, e.log)
+		}
+		teams, err := sv.slackTeams(api)
+		if err != nil {
+			return err
+		}
+		sv.opts = append(sv.opts, conversation.WithPoster(store.TransportSlack, &slack.Poster{API: api, Teams: teams, Log: e.log}))
+		sv.notify.slack = &chat.Notifier{Store: s, Reviews: slack.ReviewChannels(api, sv.slackCfg.ReviewChannel).WithTeams(teams)}
+		sv.slackWork = &slack.Worker{Worker: chat.Worker{Store: s, ReviewChannel: sv.slackCfg.ReviewChannel, Log: e.log, Timing: sv.timing.inbox(), Workspaces: sv.reg},
+			API: api, Teams: teams}
 	}
 	if sv.discord.Enabled() {
 		var err error
@@ -357,6 +368,21 @@ func (sv *serving) platforms() error {
 		sv.notify.discord = &chat.Notifier{Store: s, Reviews: discord.ReviewChannels(sv.dside.api, sv.discord.ReviewChannel, e.log)}
 	}
 	return nil
+}
+
+// slackTeams is each installed team's client when the app is installed in many teams
+// (SLACK_CLIENT_ID), falling back on the single token; nil for one company.
+func (sv *serving) slackTeams(single *goslack.Client) (*slack.Teams, error) {
+	if !sv.slackCfg.MultiTeam() {
+		return nil, nil
+	}
+	keys, err := keyring(sv.dbPath, true)
+	if err != nil {
+		return nil, err
+	}
+	sv.slackInstaller = &slack.Installer{ClientID: sv.slackCfg.ClientID, ClientSecret: sv.slackCfg.ClientSecret, PublicURL: os.Getenv("WHYBOT_PUBLIC_URL"),
+		APIURL: sv.slackCfg.APIURL, Keys: keys, Store: sv.s}
+	return &slack.Teams{Store: sv.s, Keys: keys, Config: sv.slackCfg, Single: single, Log: sv.e.log}, nil
 }
 
 // jobs makes the engine and starts the jobs: on River with PostgreSQL, in-process with
@@ -474,12 +500,14 @@ func checkSlackWorkspaces(ctx context.Context, s backend.DB, cfg slack.Config) e
 	return checkWorkspaces(ctx, s, platformCheck{place: "Slack team", fallback: cfg.ReviewChannel,
 		settings: func(p *profile.Profile) (string, string) { return p.Slack.Team, p.Slack.ReviewChannel },
 		how:      "slack.review_channel in its company.yaml, or SLACK_REVIEW_CHANNEL",
+		optional: cfg.MultiTeam(),
 		none:     "Slack is configured but no workspace names a Slack team: add `slack: {team: T…, review_channel: C…}` to company.yaml and start with --workspace DIR"})
 }
 
 // platformCheck says how a chat platform is named in profiles.
 type platformCheck struct {
 	place, fallback, how, none string
+	optional                   bool // teams are linked from the console: none named is fine
 	settings                   func(p *profile.Profile) (id, reviewChannel string)
 }
 
@@ -506,7 +534,7 @@ func checkWorkspaces(ctx context.Context, s backend.DB, c platformCheck) error {
 			errs = append(errs, fmt.Errorf("workspace %s (%s %s) has no review channel: set %s", rec.ID, c.place, id, c.how))
 		}
 	}
-	if found == 0 {
+	if found == 0 && !c.optional {
 		return &conversation.UserError{Reason: c.none}
 	}
 	if len(errs) > 0 {

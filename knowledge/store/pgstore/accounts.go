@@ -14,9 +14,10 @@ import (
 // PutAccount creates or replaces an account with its workspaces.
 func (s *Store) PutAccount(ctx context.Context, a store.Account) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO accounts (name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
-			a.Name, a.PasswordHash, a.CreatedAt, a.UpdatedAt); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO accounts (name, password_hash, language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at,
+			language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE accounts.language END`,
+			a.Name, a.PasswordHash, a.Language, a.CreatedAt, a.UpdatedAt); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM account_workspaces WHERE account = $1`, a.Name); err != nil {
@@ -38,9 +39,9 @@ func (s *Store) PutAccount(ctx context.Context, a store.Account) error {
 // Account returns one account.
 func (s *Store) Account(ctx context.Context, name string) (store.Account, error) {
 	var a store.Account
-	err := s.pool.QueryRow(ctx, `SELECT name, password_hash, created_at, updated_at,
+	err := s.pool.QueryRow(ctx, `SELECT name, password_hash, language, created_at, updated_at,
 		coalesce((SELECT array_agg(workspace ORDER BY workspace) FROM account_workspaces WHERE account = name), '{}')
-		FROM accounts WHERE name = $1`, name).Scan(&a.Name, &a.PasswordHash, &a.CreatedAt, &a.UpdatedAt, &a.Workspaces)
+		FROM accounts WHERE name = $1`, name).Scan(&a.Name, &a.PasswordHash, &a.Language, &a.CreatedAt, &a.UpdatedAt, &a.Workspaces)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, fmt.Errorf("account %s: %w", name, store.ErrNotFound)
 	}
@@ -133,4 +134,16 @@ func (s *Store) LoginFailures(ctx context.Context, account string, since time.Ti
 		return 0, fmt.Errorf("count failed logins of %s: %w", account, err)
 	}
 	return n, nil
+}
+
+// SetAccountLanguage records the language an account reads the console in.
+func (s *Store) SetAccountLanguage(ctx context.Context, name, lang string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE accounts SET language = $1, updated_at = $2 WHERE name = $3`, lang, at, name)
+	if err != nil {
+		return fmt.Errorf("set language of account %s: %w", name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("account %s: %w", name, store.ErrNotFound)
+	}
+	return nil
 }

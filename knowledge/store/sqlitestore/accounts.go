@@ -17,9 +17,10 @@ func (s *Store) PutAccount(ctx context.Context, a store.Account) error {
 		return fmt.Errorf("save account %s: %w", a.Name, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
-		a.Name, a.PasswordHash, ts(a.CreatedAt), ts(a.UpdatedAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (name, password_hash, language, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at,
+		language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE accounts.language END`,
+		a.Name, a.PasswordHash, a.Language, ts(a.CreatedAt), ts(a.UpdatedAt)); err != nil {
 		return fmt.Errorf("save account %s: %w", a.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM account_workspaces WHERE account = ?`, a.Name); err != nil {
@@ -37,8 +38,8 @@ func (s *Store) PutAccount(ctx context.Context, a store.Account) error {
 func (s *Store) Account(ctx context.Context, name string) (store.Account, error) {
 	var a store.Account
 	var created, updated string
-	err := s.db.QueryRowContext(ctx, `SELECT name, password_hash, created_at, updated_at FROM accounts WHERE name = ?`, name).
-		Scan(&a.Name, &a.PasswordHash, &created, &updated)
+	err := s.db.QueryRowContext(ctx, `SELECT name, password_hash, language, created_at, updated_at FROM accounts WHERE name = ?`, name).
+		Scan(&a.Name, &a.PasswordHash, &a.Language, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("account %s: %w", name, store.ErrNotFound)
 	}
@@ -156,4 +157,16 @@ func (s *Store) LoginFailures(ctx context.Context, account string, since time.Ti
 		return 0, fmt.Errorf("count failed logins of %s: %w", account, err)
 	}
 	return n, nil
+}
+
+// SetAccountLanguage records the language an account reads the console in.
+func (s *Store) SetAccountLanguage(ctx context.Context, name, lang string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET language = ?, updated_at = ? WHERE name = ?`, lang, ts(at), name)
+	if err != nil {
+		return fmt.Errorf("set language of account %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("account %s: %w", name, store.ErrNotFound)
+	}
+	return nil
 }

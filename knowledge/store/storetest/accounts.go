@@ -37,6 +37,16 @@ func runAccounts(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, []string{"beta"}, a.Workspaces)
 		require.True(t, now.Equal(a.CreatedAt))
 		require.True(t, later.Equal(a.UpdatedAt))
+
+		// the console's language: set, kept by a password change, refused when unknown
+		require.Empty(t, a.Language)
+		require.NoError(t, b.s.SetAccountLanguage(ctx, "sara", "it", later))
+		require.NoError(t, b.s.PutAccount(ctx, store.Account{Name: "sara", PasswordHash: hash + "3", Workspaces: []string{"beta"}, CreatedAt: later, UpdatedAt: later}))
+		a, err = b.s.Account(ctx, "sara")
+		require.NoError(t, err)
+		require.Equal(t, "it", a.Language)
+		require.Error(t, b.s.SetAccountLanguage(ctx, "sara", "klingon", later))
+		require.ErrorIs(t, b.s.SetAccountLanguage(ctx, "nobody", "en", later), store.ErrNotFound)
 		require.Error(t, b.s.PutAccount(ctx, store.Account{Name: "Bad", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}), "names are lower case")
 		require.Error(t, b.s.PutAccount(ctx, store.Account{Name: "plain", PasswordHash: "secret", CreatedAt: now, UpdatedAt: now}), "only argon2id hashes are stored")
 		require.NoError(t, b.s.PutAccount(ctx, store.Account{Name: "admin", PasswordHash: hash, Workspaces: []string{store.AllWorkspaces}, CreatedAt: now, UpdatedAt: now}))
