@@ -30,7 +30,7 @@ func TestManifest(t *testing.T) {
 		} `yaml:"features"`
 		OAuth struct {
 			Redirects []string `yaml:"redirect_urls"`
-			Scopes struct {
+			Scopes    struct {
 				Bot []string `yaml:"bot"`
 			} `yaml:"scopes"`
 		} `yaml:"oauth_config"`

@@ -218,30 +218,30 @@ func (e *env) storeWorkspaces(s backend.DB, loaded []*workspace.Workspace) error
 
 // serving is one run of serve: its settings, its store and what it started.
 type serving struct {
-	e         *env
-	s         backend.DB
-	pgs       *pgstore.Store // the store when it is PostgreSQL (jobs on River)
-	timing    serveTiming
-	slackCfg  slack.Config
+	e        *env
+	s        backend.DB
+	pgs      *pgstore.Store // the store when it is PostgreSQL (jobs on River)
+	timing   serveTiming
+	slackCfg slack.Config
 	// slackInstaller adds client teams from the console (SLACK_CLIENT_ID); nil otherwise
 	slackInstaller *slack.Installer
-	discord   discord.Config
-	health    *ops.Health
-	met       *metrics.Metrics
-	g         *errgroup.Group
-	ctx       context.Context
-	opts      []conversation.Option
-	notify    notifiers
-	eng       *conversation.Engine
-	mode      []string // what serves, for the log and the operator
-	poll      time.Duration
-	reload    time.Duration
-	webAddr   string
-	slackWork *slack.Worker
-	dside     *discordSide
-	reg       *workspace.Registry // the workspaces built from the store, shared by the transports
-	dbPath    string              // the embedded store's file (its secret key file is beside it)
-	puller    *pull.Puller        // the sources' pulls, shared by the jobs and the console
+	discord        discord.Config
+	health         *ops.Health
+	met            *metrics.Metrics
+	g              *errgroup.Group
+	ctx            context.Context
+	opts           []conversation.Option
+	notify         notifiers
+	eng            *conversation.Engine
+	mode           []string // what serves, for the log and the operator
+	poll           time.Duration
+	reload         time.Duration
+	webAddr        string
+	slackWork      *slack.Worker
+	dside          *discordSide
+	reg            *workspace.Registry // the workspaces built from the store, shared by the transports
+	dbPath         string              // the embedded store's file (its secret key file is beside it)
+	puller         *pull.Puller        // the sources' pulls, shared by the jobs and the console
 }
 
 func (e *env) serve(args []string) error {
