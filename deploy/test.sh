@@ -5,7 +5,8 @@
 # Usage: bash deploy/test.sh      (from the repository root)
 # It installs and starts PostgreSQL + pgvector with deploy/postgres.sh unless
 # TEST_DATABASE_URL already points at one, and installs Chromium (deploy/chromium.sh) for
-# the web console's browser tests; their screenshots go to artifacts/.
+# the web console's browser tests with axe-core (deploy/axe.sh); their screenshots go to
+# artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,8 @@ export TEST_DATABASE_URL
 
 echo "== Chromium for the browser tests (deploy/chromium.sh)"
 bash deploy/chromium.sh
+WHYBOT_AXE="$(bash deploy/axe.sh)"   # axe-core, for the accessibility checks in Chromium
+export WHYBOT_AXE
 export WHYBOT_ARTIFACTS="${WHYBOT_ARTIFACTS:-$PWD/artifacts}"   # the browser tests' screenshots
 
 echo "== go test"

@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/web/locale"
 	"github.com/whybot/whybot/knowledge/profile"
+	"github.com/whybot/whybot/knowledge/record"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
 )
@@ -29,7 +31,8 @@ func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	speakers := p.ByWeb(viewerOf(r).Account.Name)
-	data := map[string]any{"Title": "Chat · " + p.Company, "WS": wsID, "P": p, "Problem": problem, "As": r.FormValue("as"), "Speakers": speakers,
+	pr := printer(r)
+	data := map[string]any{"Title": pr.T("chat.title", "company", p.Company), "WS": wsID, "P": p, "Problem": problem, "As": r.FormValue("as"), "Speakers": speakers,
 		"Account": viewerOf(r).Account.Name}
 	if threadID != "" {
 		th, err := s.loadThread(ctx, wsID, threadID)
@@ -37,14 +40,13 @@ func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, 
 			s.fail(w, r, err)
 			return
 		}
-		data["Thread"], data["Lines"], data["Drafts"] = th.Thread, lines(th.Events), th.Drafts
+		data["Thread"], data["Chat"] = th.Thread, chatLines(pr, th.Events, th.Drafts)
 		data["Offers"] = s.offers(ctx, p, viewerOf(r).Account.Name, th)
 		if data["As"] == "" {
 			data["As"] = nextSpeaker(p, th.Events, th.Thread)
 		}
 	}
-	w.WriteHeader(status)
-	s.render(w, r, "chat", data)
+	s.renderStatus(w, r, status, "chat", data)
 }
 
 // speaksAs is who an account speaks as: the person asked for when linked to it, or its
@@ -63,11 +65,40 @@ func speaksAs(p *profile.Profile, account, as string) (string, bool) {
 }
 
 // notLinked says why an account may not speak, and how to link it.
-func notLinked(p *profile.Profile, account string) string {
+func notLinked(pr locale.Printer, p *profile.Profile, account string) string {
 	if len(p.ByWeb(account)) == 0 {
-		return "Your account " + account + " speaks for nobody in " + p.Company + ": add web: " + account + " to your person in " + p.File + " and reload it."
+		return pr.T("chat.speaks_for_nobody", "account", account, "company", p.Company, "file", p.File)
 	}
-	return "Your account " + account + " may speak only as the people linked to it (web: " + account + " in " + p.File + ")."
+	return pr.T("chat.speaks_only_as", "account", account, "file", p.File)
+}
+
+// chatLines are a thread as its asker sees it in the chat: the messages and the bot's
+// questions; where a draft is, «in review» until an answer is posted (then the posted
+// text) or «declined». No unapproved text and no record data ever shows.
+func chatLines(p locale.Printer, events []store.Event, drafts []store.Draft) []line {
+	state := map[string]store.DraftState{}
+	for _, d := range drafts {
+		state[d.ID] = d.State
+	}
+	var out []line
+	for _, e := range events {
+		switch e.Kind {
+		case store.EventQuestion, store.EventAnswer, store.EventQuestionAsked:
+			out = append(out, eventLine(p, e))
+		case store.EventDraft:
+			r, _ := record.Decode[record.Draft](e.Data)
+			switch state[r.Draft] {
+			case store.DraftPending, store.DraftApproved:
+				out = append(out, line{Kind: "review", By: "whybot", At: e.At})
+			case store.DraftRejected:
+				out = append(out, line{Kind: "declined", By: "whybot", At: e.At})
+			}
+		case store.EventPosted:
+			r, _ := record.Decode[record.Posted](e.Data)
+			out = append(out, line{Kind: "posted", By: "whybot", Text: r.Text, At: e.At})
+		}
+	}
+	return out
 }
 
 // nextSpeaker is who the chat offers to speak next: the first person asked who has not
@@ -80,10 +111,8 @@ func nextSpeaker(p *profile.Profile, events []store.Event, th store.Thread) stri
 		case store.EventAnswer:
 			answered[e.By.Name()] = true
 		case store.EventQuestionAsked:
-			for _, l := range lines([]store.Event{e}) {
-				if to := strings.TrimPrefix(strings.SplitN(l.Text, ":", 2)[0], "asks "); to != "" {
-					asked = append(asked, to)
-				}
+			if r, err := record.Decode[record.Asked](e.Data); err == nil && r.To != "" {
+				asked = append(asked, r.To)
 			}
 		}
 	}
@@ -110,14 +139,14 @@ func (s *Server) chatPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ws == nil {
-		s.notFound(w, r, "workspace "+wsID+" has no stored profile")
+		s.notFound(w, r, printer(r).T("error.no_workspace", "id", wsID))
 		return
 	}
 	// an account speaks only as the people of the workspace linked to it (web: in
 	// company.yaml), never as anyone else, the reviewer included
 	as, ok := speaksAs(ws.Profile, viewerOf(r).Account.Name, r.PostFormValue("as"))
 	if !ok {
-		s.renderChat(w, r, http.StatusForbidden, threadID, notLinked(ws.Profile, viewerOf(r).Account.Name))
+		s.renderChat(w, r, http.StatusForbidden, threadID, notLinked(printer(r), ws.Profile, viewerOf(r).Account.Name))
 		return
 	}
 	reply, err := s.engine.Ask(ctx, ws, conversation.Request{ThreadID: threadID, As: as, Text: r.PostFormValue("text"), Pick: pickOf(r),

@@ -11,6 +11,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/web/auth"
+	"github.com/whybot/whybot/bot/web/locale"
 	"github.com/whybot/whybot/knowledge/kpi"
 	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/workspace"
@@ -58,6 +60,7 @@ type Store interface {
 	Facts(ctx context.Context, workspace, threadID string) ([]store.Fact, error)
 	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
 	WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error)
+	SetAccountLanguage(ctx context.Context, name, lang string, at time.Time) error
 }
 
 // Lock-out: this many failed logins for an account within the window lock it until the
@@ -77,11 +80,12 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	sessionTTL time.Duration
-	pages      map[string]*template.Template
+	pages      map[string]map[string]*template.Template // language → page
 	mux        *http.ServeMux
 	ipLimit    *limiter
 	workspaces *workspace.Registry
 	sources    *Sources
+	slack      *SlackApp
 }
 
 // Config configures a Server.
@@ -93,12 +97,13 @@ type Config struct {
 	Now        func() time.Time // default time.Now
 	SessionTTL time.Duration    // default 12h
 	Sources    *Sources         // the workspaces' sources and their OAuth connections; nil: none
+	Slack      *SlackApp        // the Slack app installed in many teams; nil: one token or none
 }
 
 // New builds the console.
 func New(c Config) (*Server, error) {
 	s := &Server{store: c.Store, engine: c.Engine, log: c.Log, now: c.Now, sessionTTL: c.SessionTTL,
-		pages: map[string]*template.Template{}, mux: http.NewServeMux(), ipLimit: newLimiter(20, time.Minute), workspaces: c.Workspaces, sources: c.Sources}
+		pages: map[string]map[string]*template.Template{}, mux: http.NewServeMux(), ipLimit: newLimiter(20, time.Minute), workspaces: c.Workspaces, sources: c.Sources, slack: c.Slack}
 	if s.workspaces == nil {
 		s.workspaces = workspace.NewRegistry(c.Store)
 	}
@@ -123,16 +128,19 @@ func (s *Server) parse() error {
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
-			continue
+	for _, lang := range locale.Languages {
+		s.pages[lang] = map[string]*template.Template{}
+		for _, n := range names {
+			base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+			if base == "layout" || base == "lines" {
+				continue
+			}
+			t, err := template.New(base).Funcs(funcsFor(lang)).ParseFS(templateFiles, "templates/layout.html", "templates/lines.html", n)
+			if err != nil {
+				return fmt.Errorf("parse page %s: %w", base, err)
+			}
+			s.pages[lang][base] = t
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", n)
-		if err != nil {
-			return fmt.Errorf("parse page %s: %w", base, err)
-		}
-		s.pages[base] = t
 	}
 	return nil
 }
@@ -157,6 +165,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /w/{ws}/sources/{name}/disconnect", s.granted(s.disconnectSource))
 	s.mux.HandleFunc("POST /w/{ws}/sources/{name}/pull", s.granted(s.pullSource))
 	s.mux.HandleFunc("GET /oauth/callback", s.signedIn(s.oauthCallback))
+	s.mux.HandleFunc("POST /account/language", s.signedIn(s.setLanguage))
+	s.mux.HandleFunc("GET /slack", s.signedIn(s.slackPage))
+	s.mux.HandleFunc("GET /slack/install", s.signedIn(s.slackInstall))
+	s.mux.HandleFunc("GET /slack/oauth/callback", s.signedIn(s.slackCallback))
+	s.mux.HandleFunc("POST /slack/teams/{team}/link", s.signedIn(s.slackLink))
 	s.mux.HandleFunc("GET /w/{ws}/chat", s.granted(s.chatPage))
 	s.mux.HandleFunc("POST /w/{ws}/chat", s.granted(s.chatPost))
 }
@@ -169,11 +182,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	if r.Method == http.MethodPost && !sameOrigin(r) {
-		http.Error(w, "cross-site request refused", http.StatusForbidden)
+		http.Error(w, printer(r).T("error.cross_site"), http.StatusForbidden)
 		return
 	}
 	if r.ContentLength > MaxForm {
-		http.Error(w, "the form is larger than 256 KiB: send a shorter message", http.StatusRequestEntityTooLarge)
+		http.Error(w, printer(r).T("error.too_large"), http.StatusRequestEntityTooLarge)
 		return
 	}
 	if r.Body != nil {
@@ -240,7 +253,7 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 				http.Redirect(w, r, "/login?next="+urlQuery(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			http.Error(w, "your session has ended: sign in again", http.StatusUnauthorized)
+			http.Error(w, printer(r).T("error.session_ended"), http.StatusUnauthorized)
 			return
 		}
 		if err != nil {
@@ -248,7 +261,7 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if r.Method == http.MethodPost && !auth.Equal(r.PostFormValue("csrf"), v.Session.CSRF) {
-			http.Error(w, "the form has expired or did not come from this site: reload the page and try again", http.StatusForbidden)
+			http.Error(w, printer(r).T("error.form_expired"), http.StatusForbidden)
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, v)))
@@ -260,7 +273,7 @@ func (s *Server) signedIn(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) granted(h http.HandlerFunc) http.HandlerFunc {
 	return s.signedIn(func(w http.ResponseWriter, r *http.Request) {
 		if !viewerOf(r).Account.Sees(r.PathValue("ws")) {
-			s.notFound(w, r, "no workspace "+r.PathValue("ws")+" for your account")
+			s.notFound(w, r, printer(r).T("error.no_workspace", "id", r.PathValue("ws")))
 			return
 		}
 		h(w, r)
@@ -276,19 +289,18 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	tok := auth.NewToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	w.WriteHeader(status)
-	s.render(w, r, "login", map[string]any{"CSRF": tok, "Next": safeNext(r.FormValue("next")), "Problem": problem, "Name": r.PostFormValue("name")})
+	s.renderStatus(w, r, status, "login", map[string]any{"CSRF": tok, "Next": safeNext(r.FormValue("next")), "Problem": problem, "Name": r.PostFormValue("name")})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !auth.Equal(r.PostFormValue("csrf"), c.Value) {
-		s.renderLogin(w, r, http.StatusForbidden, "The sign-in form expired: try again.")
+		s.renderLogin(w, r, http.StatusForbidden, printer(r).T("login.expired"))
 		return
 	}
 	if !s.ipLimit.allow(clientIP(r), s.now()) {
-		s.renderLogin(w, r, http.StatusTooManyRequests, "Too many sign-in attempts from this address: wait a minute.")
+		s.renderLogin(w, r, http.StatusTooManyRequests, printer(r).T("login.too_many_ip"))
 		return
 	}
 	name := strings.ToLower(strings.TrimSpace(r.PostFormValue("name")))
@@ -300,7 +312,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if failures >= LockoutFailures {
 		s.log.WarnContext(ctx, "web sign-in refused: locked out", "account", name)
-		s.renderLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins for this account: try again in %d minutes.", int(LockoutWindow.Minutes())))
+		s.renderLogin(w, r, http.StatusTooManyRequests, printer(r).T("login.locked", "minutes", int(LockoutWindow.Minutes())))
 		return
 	}
 	acc, err := s.store.Account(ctx, name)
@@ -321,7 +333,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		s.log.InfoContext(ctx, "web sign-in failed", "account", name)
-		s.renderLogin(w, r, http.StatusUnauthorized, "Wrong account name or password.")
+		s.renderLogin(w, r, http.StatusUnauthorized, printer(r).T("login.wrong"))
 		return
 	}
 	tok := auth.NewToken()
@@ -421,41 +433,71 @@ func (l *limiter) allow(key string, now time.Time) bool {
 // rendering and errors
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, data map[string]any) {
-	t, ok := s.pages[page]
+	s.renderStatus(w, r, http.StatusOK, page, data)
+}
+
+// renderStatus renders a page with its language's words, whole, then sends it with status.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
+	p := printer(r)
+	t, ok := s.pages[p.Lang][page]
 	if !ok {
-		s.fail(w, r, fmt.Errorf("no page %s", page))
+		s.log.ErrorContext(r.Context(), "render page", "page", page, "err", "no such page")
+		http.Error(w, p.T("error.failed"), http.StatusInternalServerError)
 		return
 	}
 	if data == nil {
 		data = map[string]any{}
 	}
+	data["Lang"], data["Languages"], data["Here"] = p.Lang, languages, r.URL.RequestURI()
+	data["SlackTeams"] = s.slack != nil
+	if n := noticeOf(p, r.URL.Query().Get("notice")); n != "" && data["Notice"] == nil {
+		data["Notice"] = n
+	}
 	if v, ok := r.Context().Value(ctxKey{}).(*viewer); ok {
 		data["Viewer"] = v.Account.Name
 		data["CSRF"] = v.Session.CSRF
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := t.ExecuteTemplate(w, "layout", data); err != nil {
+	// the whole page first: a page that fails half-way is an error, not half a page
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", page, "err", err)
+		http.Error(w, p.T("error.failed"), http.StatusInternalServerError)
+		return
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", p.Lang)
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// noticeOf words a notice a redirect carries ("approved:D12"): only the catalogue's own
+// notices, with the argument as plain text; anything else shows nothing.
+func noticeOf(p locale.Printer, q string) string {
+	key, arg, _ := strings.Cut(q, ":")
+	if key == "" || !locale.Has(p.Lang, "notice."+key) {
+		return ""
+	}
+	if len(arg) > 80 {
+		arg = arg[:80]
+	}
+	return p.T("notice."+key, "name", arg)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, msg string) {
-	w.WriteHeader(http.StatusNotFound)
-	s.render(w, r, "error", map[string]any{"Title": "Not found", "Message": msg})
+	s.renderStatus(w, r, http.StatusNotFound, "error", map[string]any{"Title": printer(r).T("error.not_found"), "Message": msg})
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	p := printer(r)
 	var ue *conversation.UserError
 	if errors.As(err, &ue) {
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		s.render(w, r, "error", map[string]any{"Title": "Not done", "Message": ue.Reason})
+		s.renderStatus(w, r, http.StatusUnprocessableEntity, "error", map[string]any{"Title": p.T("error.not_done"), "Message": ue.Reason})
 		return
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, "not found")
+		s.notFound(w, r, p.T("error.not_found_text"))
 		return
 	}
 	s.log.ErrorContext(r.Context(), "web request failed", "path", r.URL.Path, "err", err)
-	w.WriteHeader(http.StatusInternalServerError)
-	s.render(w, r, "error", map[string]any{"Title": "Something went wrong", "Message": "whybot could not do this; the details are in its log."})
+	s.renderStatus(w, r, http.StatusInternalServerError, "error", map[string]any{"Title": p.T("error.went_wrong"), "Message": p.T("error.failed")})
 }

@@ -80,7 +80,7 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.sources == nil {
-		s.notFound(w, r, "sources are not set up on this console")
+		s.notFound(w, r, printer(r).T("src.not_set_up"))
 		return
 	}
 	var rows []sourceRow
@@ -117,8 +117,8 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
 		row.Failing, row.Backfill = st.Message, st.Backfill
 		rows = append(rows, row)
 	}
-	s.render(w, r, "sources", map[string]any{"WS": wsID, "Company": p.Company, "Sources": rows, "CanPull": s.sources.Puller != nil,
-		"Notice": r.URL.Query().Get("notice")})
+	s.render(w, r, "sources", map[string]any{"Title": printer(r).T("src.title", "company", p.Company), "WS": wsID, "Company": p.Company, "Sources": rows,
+		"CanPull": s.sources.Puller != nil})
 }
 
 // connectSource sends the reviewer to the provider's consent page.
@@ -131,13 +131,13 @@ func (s *Server) connectSource(w http.ResponseWriter, r *http.Request) {
 	}
 	d, ok := p.SourceByName(name)
 	if !ok || s.sources == nil {
-		s.notFound(w, r, "no source "+name+" in "+wsID)
+		s.notFound(w, r, printer(r).T("src.no_source", "name", name, "id", wsID))
 		return
 	}
 	a, ok := oauthApp[d.Kind]
 	app := s.sources.OAuth[a.app]
 	if !ok || app == nil || !s.sources.Keys.Has() {
-		s.userError(w, r, "This source is connected from the command line (whybot source connect "+name+"): no OAuth app is configured for "+d.Kind+", or no secret key is set.")
+		s.userError(w, r, printer(r).T("src.cli_only", "name", name, "kind", d.Kind))
 		return
 	}
 	st := oauthState{Workspace: wsID, Source: name, Account: viewerOf(r).Account.Name, State: random(24), Verifier: oauth2.GenerateVerifier(), Expires: s.now().Add(10 * time.Minute)}
@@ -157,35 +157,35 @@ func (s *Server) connectSource(w http.ResponseWriter, r *http.Request) {
 func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if s.sources == nil {
-		s.notFound(w, r, "sources are not set up on this console")
+		s.notFound(w, r, printer(r).T("src.not_set_up"))
 		return
 	}
 	c, err := r.Cookie(oauthCookie)
 	if err != nil {
-		s.userError(w, r, "The connection expired or was started in another browser: start it again from the workspace's Sources page.")
+		s.userError(w, r, printer(r).T("src.oauth_expired"))
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: oauthCookie, Value: "", Path: "/oauth", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
 	var st oauthState
 	plain, err := s.sources.Keys.Open(c.Value, "oauth", "state")
 	if err != nil || json.Unmarshal(plain, &st) != nil {
-		s.userError(w, r, "The connection could not be checked: start it again from the workspace's Sources page.")
+		s.userError(w, r, printer(r).T("src.oauth_unchecked"))
 		return
 	}
 	q := r.URL.Query()
 	v := viewerOf(r)
 	switch {
 	case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(st.State)) != 1:
-		s.userError(w, r, "The answer from the provider does not belong to the connection started here: start it again.")
+		s.userError(w, r, printer(r).T("src.oauth_forged"))
 		return
 	case s.now().After(st.Expires):
-		s.userError(w, r, "The connection took more than 10 minutes: start it again.")
+		s.userError(w, r, printer(r).T("src.oauth_slow"))
 		return
 	case st.Account != v.Account.Name || !v.Account.Sees(st.Workspace):
-		s.userError(w, r, "The connection was started by another account.")
+		s.userError(w, r, printer(r).T("src.oauth_other_account"))
 		return
 	case q.Get("error") != "":
-		s.userError(w, r, "The provider did not grant access ("+clipWords(q.Get("error"))+"): nothing was stored.")
+		s.userError(w, r, printer(r).T("src.oauth_denied", "error", clipWords(q.Get("error"))))
 		return
 	}
 	_, p, err := s.profileOf(ctx, st.Workspace)
@@ -197,7 +197,7 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	a := oauthApp[d.Kind]
 	app := s.sources.OAuth[a.app]
 	if !ok || app == nil {
-		s.userError(w, r, "The source is no longer in the profile, or its OAuth app is gone.")
+		s.userError(w, r, printer(r).T("src.oauth_gone"))
 		return
 	}
 	tok, err := s.redirectConfig(r, app, a.scopes).Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.Verifier))
@@ -208,11 +208,11 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 			msg += " (" + clipWords(re.ErrorCode) + ")"
 		}
 		s.log.WarnContext(ctx, "OAuth exchange failed", "workspace", st.Workspace, "source", st.Source, "err", msg)
-		s.userError(w, r, "Connecting "+st.Source+" failed: "+msg+". Start it again.")
+		s.userError(w, r, printer(r).T("src.oauth_failed", "name", st.Source, "why", printer(r).T("src.refused_code")+strings.TrimPrefix(msg, "the provider refused the code")))
 		return
 	}
 	if tok.RefreshToken == "" {
-		s.userError(w, r, "The provider gave no refresh token, so whybot could not pull on its own: remove whybot's access in the account's security settings and connect again.")
+		s.userError(w, r, printer(r).T("src.oauth_no_refresh"))
 		return
 	}
 	b, _ := json.Marshal(source.Credential{OAuth: tok})
@@ -232,7 +232,7 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 func (s *Server) disconnectSource(w http.ResponseWriter, r *http.Request) {
 	wsID, name := r.PathValue("ws"), r.PathValue("name")
 	if s.sources == nil {
-		s.notFound(w, r, "sources are not set up on this console")
+		s.notFound(w, r, printer(r).T("src.not_set_up"))
 		return
 	}
 	if err := s.sources.Store.DeleteCredential(r.Context(), wsID, name); err != nil {
@@ -245,7 +245,7 @@ func (s *Server) disconnectSource(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pullSource(w http.ResponseWriter, r *http.Request) {
 	wsID, name := r.PathValue("ws"), r.PathValue("name")
 	if s.sources == nil || s.sources.Puller == nil {
-		s.notFound(w, r, "pulls are not set up on this console")
+		s.notFound(w, r, printer(r).T("src.no_pulls"))
 		return
 	}
 	o, err := s.sources.Puller.Pull(r.Context(), wsID, name, pull.Options{})
@@ -268,8 +268,7 @@ func (s *Server) redirectConfig(r *http.Request, app *oauth2.Config, scopes []st
 }
 
 func (s *Server) userError(w http.ResponseWriter, r *http.Request, msg string) {
-	w.WriteHeader(http.StatusBadRequest)
-	s.render(w, r, "error", map[string]any{"Title": "Not done", "Message": msg})
+	s.renderStatus(w, r, http.StatusBadRequest, "error", map[string]any{"Title": printer(r).T("error.not_done"), "Message": msg})
 }
 
 func random(n int) string {

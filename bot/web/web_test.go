@@ -61,6 +61,12 @@ func setup(t testing.TB, b storetest.Backend) *bundle {
 // setupLinked is setup with meccanica_rossi's profile edited by replacements (old, new, …).
 func setupLinked(t testing.TB, b storetest.Backend, rossiEdits ...string) *bundle {
 	t.Helper()
+	return setupConsole(t, b, nil, rossiEdits...)
+}
+
+// setupConsole is setupLinked with the console's configuration changed by edit.
+func setupConsole(t testing.TB, b storetest.Backend, edit func(*web.Config), rossiEdits ...string) *bundle {
+	t.Helper()
 	st := b.Open(t)
 	storetest.SeedSample(t, st, rossiEdits...)
 	storetest.SeedSample(t, st, "workspace: meccanica_rossi", "workspace: "+bianchi, "company: Meccanica Rossi S.r.l.", "company: Forno Bianchi")
@@ -68,7 +74,11 @@ func setupLinked(t testing.TB, b storetest.Backend, rossiEdits ...string) *bundl
 	clk := &clock{t: now}
 	log := slog.New(slog.DiscardHandler)
 	eng := conversation.New(st, conversation.WithLogger(log), conversation.WithAccounts(st), conversation.WithPoster("web", web.Poster{}), conversation.WithClock(clk.now))
-	srv, err := web.New(web.Config{Store: st, Engine: eng, Log: log, Now: clk.now, SessionTTL: time.Hour})
+	cfg := web.Config{Store: st, Engine: eng, Log: log, Now: clk.now, SessionTTL: time.Hour}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := web.New(cfg)
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -115,6 +125,7 @@ func (br *browser) do(method, path string, form url.Values, hdr ...string) (*htt
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	req.Header.Set("Accept-Language", "en-GB,en;q=0.9") // the English pages, unless a test asks otherwise
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -168,8 +179,11 @@ func (br *browser) askForDraft(ws string) (thread, draft string) {
 		require.Equal(br.t, http.StatusSeeOther, resp.StatusCode)
 		_, page = br.do("GET", loc, nil)
 	}
-	m := regexp.MustCompile(`/w/` + ws + `/drafts/(d_[a-z0-9]+)`).FindStringSubmatch(page)
-	require.NotNil(br.t, m, "a draft went to review:\n%s", page)
+	require.Contains(br.t, page, `class="ev-review"`, "the asker sees the answer is in review")
+	_, audit := br.do("GET", "/w/"+ws+"/threads/"+thread, nil)
+	m := regexp.MustCompile(`/w/` + ws + `/drafts/(d_[a-z0-9]+)`).FindStringSubmatch(audit)
+	require.NotNil(br.t, m, "a draft went to review:\n%s", audit)
+	require.NotContains(br.t, page, m[1], "the chat does not show the unapproved draft")
 	return thread, m[1]
 }
 
@@ -200,7 +214,9 @@ func TestConsole(t *testing.T) {
 			thread, draft := br.askForDraft(rossi)
 			_, page = br.do("GET", "/inbox", nil)
 			require.Contains(t, page, "/w/"+rossi+"/drafts/"+draft)
-			require.Contains(t, page, "lead_quality_low")
+			require.Contains(t, page, "Low lead quality", "rules as words")
+			require.Contains(t, page, "perché i lead sono aumentati del 30%?", "the question")
+			require.Contains(t, page, `class="badge sev-`, "the severity")
 			require.Contains(t, page, "anna")
 
 			// edit: the changes are shown before anything is approved
@@ -210,6 +226,7 @@ func TestConsole(t *testing.T) {
 			require.Contains(t, page, "What was read from the answers")
 			require.Contains(t, page, "(leads in target): read as 40% — from: &#34;solo il 40% è in target&#34; (rules)")
 			require.Contains(t, page, "Written by the rules")
+			require.Contains(t, page, "lead_quality_low", "the rule id beside its words")
 			edited := "Ciao Anna <script>alert(1)</script>: i lead sono saliti del 30%, ma solo il 40% è in target."
 			resp, page = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/edit", url.Values{"csrf": {csrfOf(t, page)}, "text": {edited}})
 			require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -220,8 +237,10 @@ func TestConsole(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, store.DraftPending, d.State, "a preview changes nothing")
 
-			resp, _ = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/approve", url.Values{"csrf": {csrfOf(t, page)}, "text": {edited}})
+			require.Contains(t, page, `id="approve-edited"`)
+			resp, _ = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/approve", url.Values{"csrf": {csrfOf(t, page)}, "text": {edited}, "confirm": {"yes"}})
 			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			require.Equal(t, "/inbox?notice=posted_last%3A"+draft, resp.Header.Get("Location"), "no other draft: back to the inbox, saying what was done")
 			d, err = b.st.Draft(context.Background(), rossi, draft)
 			require.NoError(t, err)
 			require.Equal(t, store.DraftPosted, d.State, "approved and posted to the chat thread")
@@ -229,9 +248,14 @@ func TestConsole(t *testing.T) {
 			require.True(t, d.Edited)
 			require.Equal(t, edited, d.FinalText)
 
-			// posted once: approving again changes nothing
+			_, page = br.do("GET", "/inbox?notice=posted_last%3A"+draft, nil)
+			require.Contains(t, page, "Draft "+draft+" approved and posted. No other draft is waiting.")
+			// after an edit the page shows the text that was approved first
 			_, page = br.do("GET", "/w/"+rossi+"/drafts/"+draft, nil)
-			resp, _ = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/approve", url.Values{"csrf": {csrfOf(t, page)}})
+			require.Less(t, strings.Index(page, `id="final-text"`), strings.Index(page, "The draft before the edit"))
+			require.Contains(t, page, "Ciao Anna &lt;script&gt;")
+			// posted once: approving again changes nothing
+			resp, _ = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/approve", url.Values{"csrf": {csrfOf(t, page)}, "confirm": {"yes"}})
 			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 			evs, err := b.st.Events(context.Background(), rossi, thread)
 			require.NoError(t, err)
@@ -244,8 +268,13 @@ func TestConsole(t *testing.T) {
 			require.Equal(t, 1, posted)
 
 			_, page = br.do("GET", "/w/"+rossi+"/chat?thread="+thread, nil)
-			require.Contains(t, page, "posted")
+			require.Contains(t, page, `class="text final posted"`)
 			require.Contains(t, page, "solo il 40% è in target.")
+			require.NotContains(t, page, `{&#34;`, "no record data in the chat")
+			require.NotContains(t, page, `"draft":`)
+			_, page = br.do("GET", "/w/"+rossi+"/threads/"+thread, nil)
+			require.Contains(t, page, "rule(s) evaluated", "rule evaluations are one line")
+			require.NotContains(t, page, `{&#34;`, "the audit page shows no raw JSON")
 			resp, body := br.do("GET", "/w/"+rossi+"/threads/"+thread+"/audit.json", nil)
 			require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 			var audit struct {
@@ -292,11 +321,14 @@ func TestConsole(t *testing.T) {
 			br := &browser{t: t, base: hs.URL, cookies: map[string]string{}, client: b.browser(t).client}
 			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
 			_, page := br.do("GET", "/inbox", nil)
-			require.Contains(t, page, "slack")
+			require.Contains(t, page, "asked by anna on Slack")
 			_, page = br.do("GET", "/w/"+rossi+"/drafts/"+r.Draft.ID, nil)
+			resp, page := br.do("POST", "/w/"+rossi+"/drafts/"+r.Draft.ID+"/approve", url.Values{"csrf": {csrfOf(t, page)}})
+			require.Equal(t, http.StatusOK, resp.StatusCode, "the first press asks for confirmation")
+			require.Contains(t, page, `id="confirm-approve"`)
+			require.Empty(t, rec.all(), "nothing posted before the confirmation")
 			for range 2 {
-				resp, _ := br.do("POST", "/w/"+rossi+"/drafts/"+r.Draft.ID+"/approve", url.Values{"csrf": {csrfOf(t, page)}})
-				require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+				br.do("POST", "/w/"+rossi+"/drafts/"+r.Draft.ID+"/approve", url.Values{"csrf": {csrfOf(t, page)}, "confirm": {"yes"}})
 			}
 			posts := rec.all()
 			require.Len(t, posts, 1, "posted once")
@@ -419,15 +451,15 @@ func TestConsole(t *testing.T) {
 			sara := b.browser(t)
 			require.Equal(t, http.StatusSeeOther, sara.login("sara", saraPassword).StatusCode)
 			_, page := sara.do("GET", "/inbox", nil)
-			require.Equal(t, store.DraftPage, strings.Count(page, `class="open"`), "a page of 50")
+			require.Equal(t, store.DraftPage, strings.Count(page, `class="open question"`), "a page of 50")
 			require.Contains(t, page, "d_page000")
-			require.NotContains(t, page, "d_page050")
+			require.NotContains(t, page, "drafts/d_page050")
 			next := regexp.MustCompile(`rel="next" href="([^"]+)"`).FindStringSubmatch(page)
 			require.NotNil(t, next, "a link to the next page")
 			_, page = sara.do("GET", html.UnescapeString(next[1]), nil)
-			require.Equal(t, 7, strings.Count(page, `class="open"`))
+			require.Equal(t, 7, strings.Count(page, `class="open question"`))
 			require.Contains(t, page, "d_page056")
-			require.NotContains(t, page, "d_page049")
+			require.NotContains(t, page, "drafts/d_page049")
 			require.NotContains(t, page, `rel="next"`, "the last page")
 			resp, _ := sara.do("GET", "/inbox?after=nope/x", nil)
 			require.Equal(t, http.StatusBadRequest, resp.StatusCode)

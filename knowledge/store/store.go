@@ -323,6 +323,7 @@ type ListedDraft struct {
 	Draft
 	Asker     string    `json:"asker"`
 	Transport Transport `json:"transport"`
+	Question  string    `json:"question,omitempty"` // the thread's question ("" in threads older than 00008)
 }
 
 // Cursor is where a page ending with this draft ends.

@@ -78,7 +78,7 @@ func (s *Store) ListDrafts(ctx context.Context, q store.DraftQuery) ([]store.Lis
 	if q.After != nil {
 		after = *q.After
 	}
-	rows, err := s.pool.Query(ctx, `SELECT d.`+strings.ReplaceAll(draftCols, ", ", ", d.")+`, t.asker, t.transport FROM drafts d
+	rows, err := s.pool.Query(ctx, `SELECT d.`+strings.ReplaceAll(draftCols, ", ", ", d.")+`, t.asker, t.transport, t.question FROM drafts d
 		JOIN threads t ON t.workspace = d.workspace AND t.id = d.thread_id
 		WHERE ($1::text[] IS NULL OR d.workspace = ANY($1)) AND (cardinality($2::text[]) = 0 OR d.state = ANY($2))
 			AND ($3::timestamptz IS NULL OR (d.created_at, d.workspace, d.id) > ($3, $4, $5))
@@ -89,7 +89,7 @@ func (s *Store) ListDrafts(ctx context.Context, q store.DraftQuery) ([]store.Lis
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.ListedDraft, error) {
 		var l store.ListedDraft
-		d, err := scanDraft(r, &l.Asker, &l.Transport)
+		d, err := scanDraft(r, &l.Asker, &l.Transport, &l.Question)
 		l.Draft = d
 		return l, err
 	})

@@ -88,7 +88,7 @@ func (s *Store) Drafts(ctx context.Context, workspace string, states ...store.Dr
 
 // ListDrafts reads one page of drafts across workspaces, with their threads' askers.
 func (s *Store) ListDrafts(ctx context.Context, q store.DraftQuery) ([]store.ListedDraft, error) {
-	sel := `SELECT d.` + strings.ReplaceAll(draftCols, ", ", ", d.") + `, t.asker, t.transport FROM drafts d
+	sel := `SELECT d.` + strings.ReplaceAll(draftCols, ", ", ", d.") + `, t.asker, t.transport, t.question FROM drafts d
 		JOIN threads t ON t.workspace = d.workspace AND t.id = d.thread_id WHERE 1 = 1`
 	var args []any
 	if q.Workspaces != nil {
@@ -114,7 +114,7 @@ func (s *Store) ListDrafts(ctx context.Context, q store.DraftQuery) ([]store.Lis
 	out := []store.ListedDraft{}
 	for rows.Next() {
 		var l store.ListedDraft
-		d, err := scanDraft(rows, &l.Asker, &l.Transport)
+		d, err := scanDraft(rows, &l.Asker, &l.Transport, &l.Question)
 		if err != nil {
 			return nil, fmt.Errorf("list drafts: %w", err)
 		}
