@@ -94,7 +94,9 @@ func (s *Server) nextDraft(ctx context.Context, v *viewer, wsID, id string) (str
 	return "", nil
 }
 
-func draftURL(ws, id string) string { return "/w/" + url.PathEscape(ws) + "/drafts/" + url.PathEscape(id) }
+func draftURL(ws, id string) string {
+	return "/w/" + url.PathEscape(ws) + "/drafts/" + url.PathEscape(id)
+}
 
 // approve approves and posts, once the reviewer confirmed: the first press only asks.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
