@@ -147,3 +147,17 @@ type apiKey struct{}
 func withAPI(ctx context.Context, api *goslack.Client) context.Context {
 	return context.WithValue(ctx, apiKey{}, api)
 }
+
+// Reseal seals an installation's token again with the keyring's current key (secret
+// rotate); changed is false when it already was, or the team holds no token.
+func Reseal(keys *secret.Keyring, in store.SlackInstall) (out store.SlackInstall, changed bool, err error) {
+	if in.State != store.InstallActive || in.KeyID == keys.Current() {
+		return in, false, nil
+	}
+	tok, err := keys.Open(in.Sealed, sealedFor, in.Team)
+	if err != nil {
+		return in, false, fmt.Errorf("Slack team %s: %w", in.Team, err)
+	}
+	in.Sealed, in.KeyID, err = keys.Seal(tok, sealedFor, in.Team)
+	return in, err == nil, err
+}

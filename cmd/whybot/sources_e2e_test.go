@@ -138,7 +138,7 @@ func TestSourcesFromTheCommandLine(t *testing.T) {
 	rot := append(env, "WHYBOT_SECRET_KEY="+newKey, "WHYBOT_SECRET_KEYS_OLD="+fileKey)
 	out, stderr, code = runIn(t, "", rot, "secret", "rotate")
 	require.Zero(t, code, stderr)
-	require.Contains(t, out, "Sealed 1 credentials again with key k2027")
+	require.Contains(t, out, "Sealed 1 credentials and 0 Slack bot tokens again with key k2027")
 	ga4.Reset()
 	out, stderr, code = runIn(t, "", append(env, "WHYBOT_SECRET_KEY="+newKey), "source", "pull", "ga4_web", "--from", "2026-11-01", "--to", "2026-11-30")
 	require.Zero(t, code, stderr, "only the new key is needed now")

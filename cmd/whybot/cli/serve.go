@@ -449,7 +449,7 @@ func (sv *serving) web() error {
 	if err != nil {
 		return err
 	}
-	srv, err := sv.e.webConsole(sv.s, sv.eng, sv.reg, ws)
+	srv, err := sv.e.webConsole(sv.s, sv.eng, sv.reg, ws, sv.slackInstaller)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 
+	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/limits"
 	"github.com/whybot/whybot/knowledge/profile"
 	"github.com/whybot/whybot/knowledge/secret"
@@ -478,7 +479,27 @@ func (e *env) secretCmd(args []string) error {
 			}
 			n++
 		}
-		fmt.Fprintf(e.stdout, "Sealed %d credentials again with key %s (%d already were). The old key may now be dropped from WHYBOT_SECRET_KEYS_OLD.\n", n, keys.Current(), len(all)-n)
+		installs, err := s.SlackInstalls(e.ctx)
+		if err != nil {
+			return err
+		}
+		teams := 0
+		for _, in := range installs {
+			out, changed, err := slack.Reseal(keys, in)
+			if err != nil {
+				return err
+			}
+			if !changed {
+				continue
+			}
+			out.UpdatedAt = time.Now().UTC()
+			if err := s.PutSlackInstall(e.ctx, out); err != nil {
+				return err
+			}
+			teams++
+		}
+		fmt.Fprintf(e.stdout, "Sealed %d credentials and %d Slack bot tokens again with key %s (%d credentials already were). The old key may now be dropped from WHYBOT_SECRET_KEYS_OLD.\n",
+			n, teams, keys.Current(), len(all)-n)
 		return nil
 	}
 	return usagef("secret %s is not a subcommand: use new or rotate", args[0])

@@ -16,6 +16,7 @@ import (
 
 	"github.com/whybot/whybot/bot/console"
 	"github.com/whybot/whybot/bot/conversation"
+	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/bot/web"
 	"github.com/whybot/whybot/bot/web/auth"
 	"github.com/whybot/whybot/knowledge/sample"
@@ -141,8 +142,12 @@ func addAccount(ctx context.Context, s backend.DB, name, password string, grants
 
 // webConsole builds the console on an engine that lets accounts review and posts web
 // chat answers.
-func (e *env) webConsole(s backend.DB, eng *conversation.Engine, reg *workspace.Registry, sources *web.Sources) (*web.Server, error) {
-	return web.New(web.Config{Store: s, Engine: eng, Log: e.log, Workspaces: reg, Sources: sources})
+func (e *env) webConsole(s backend.DB, eng *conversation.Engine, reg *workspace.Registry, sources *web.Sources, installer *slack.Installer) (*web.Server, error) {
+	cfg := web.Config{Store: s, Engine: eng, Log: e.log, Workspaces: reg, Sources: sources}
+	if installer != nil {
+		cfg.Slack = &web.SlackApp{Installer: installer, Store: s}
+	}
+	return web.New(cfg)
 }
 
 // webSources is the console's view of the sources: their state, OAuth connections (the
@@ -216,7 +221,7 @@ func (e *env) demo(args []string) error {
 		opts = append(opts, conversation.WithKnowledge(idx))
 	}
 	eng := e.engine(s, opts...)
-	srv, err := e.webConsole(s, eng, nil, nil)
+	srv, err := e.webConsole(s, eng, nil, nil, nil)
 	if err != nil {
 		return err
 	}
