@@ -133,7 +133,7 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 		return false, errors.New(msg)
 	}
 	ref, err := poster.Post(ctx, Post{Workspace: o.Workspace, ThreadID: o.ThreadID, Channel: o.Channel, Text: o.Text, ApprovedBy: o.ApprovedBy, IdempotencyKey: o.IdempotencyKey,
-		Retry: o.Attempts > 1, Since: o.CreatedAt})
+		Retry: o.Attempts > 1, Since: o.CreatedAt, Picture: e.picture(ctx, workspaceID, draftID)})
 	if err != nil {
 		e.obs.PostFailed(string(o.Transport))
 		e.log.WarnContext(ctx, "post failed", "workspace", workspaceID, "draft", draftID, "err", err)
@@ -147,6 +147,19 @@ func (e *Engine) Deliver(ctx context.Context, workspaceID, draftID string) (bool
 	}
 	e.obs.Posted(string(o.Transport), e.now().Sub(o.CreatedAt), o.Attempts > 1)
 	return true, nil
+}
+
+// picture is an answer's picture; one that cannot be drawn is left out (the answer goes).
+func (e *Engine) picture(ctx context.Context, workspaceID, draftID string) *Picture {
+	if e.pictures == nil {
+		return nil
+	}
+	p, err := e.pictures.Picture(ctx, workspaceID, draftID)
+	if err != nil {
+		e.log.WarnContext(ctx, "the answer's chart could not be drawn; posted without it", "workspace", workspaceID, "draft", draftID, "err", err)
+		return nil
+	}
+	return p
 }
 
 // DeliverPending posts every approved answer still waiting (after a crash or a failed post).

@@ -59,7 +59,23 @@ type Post struct {
 	// thread and returns the message found instead of posting again.
 	Retry bool
 	Since time.Time // when the answer was approved: a message posted for it is newer
+	// Picture goes with the answer (a trend's chart); nil when it has none
+	Picture *Picture
 }
+
+// Picture goes with an answer where people read it: a chart, with its alt text.
+type Picture struct {
+	Name, Alt string
+	PNG       []byte
+}
+
+// Pictures draws the picture of an approved draft; nil when its answer has none.
+type Pictures interface {
+	Picture(ctx context.Context, workspace, draftID string) (*Picture, error)
+}
+
+// WithPictures sends a picture with the answers that have one (charts of trends).
+func WithPictures(p Pictures) Option { return func(e *Engine) { e.pictures = p } }
 
 // Poster delivers approved answers for one transport.
 type Poster interface {
@@ -117,6 +133,7 @@ type Engine struct {
 	phraser   Phraser
 	reader    Reader
 	accounts  Accounts
+	pictures  Pictures
 
 	registered sync.Map // workspace id → the version this engine stored (register)
 }

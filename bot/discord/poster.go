@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -100,7 +101,38 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 			ref = post.Channel + "/" + id
 		}
 	}
+	p.picture(ctx, post, len(parts))
 	return ref, nil
+}
+
+// picture attaches an answer's chart after its text, with its alt text as the
+// attachment's description, once (its own nonce); a failure leaves the answer posted.
+func (p *Poster) picture(ctx context.Context, post conversation.Post, part int) {
+	pic := post.Picture
+	if pic == nil || len(pic.PNG) == 0 {
+		return
+	}
+	payload := map[string]any{"content": "", "nonce": nonce(post.IdempotencyKey, part), "enforce_nonce": true, "allowed_mentions": noMentions(),
+		"attachments": []map[string]any{{"id": 0, "filename": pic.Name, "description": clipRunes(pic.Alt, 1024)}}}
+	ctype, body, err := discordgo.MultipartBodyWithJSON(payload, []*discordgo.File{{Name: pic.Name, ContentType: "image/png", Reader: bytes.NewReader(pic.PNG)}})
+	if err == nil {
+		endpoint := discordgo.EndpointChannelMessages(post.Channel)
+		err = call(ctx, p.Log, "send chart", func(opts ...discordgo.RequestOption) error {
+			_, err := p.API.RequestWithLockedBucket("POST", endpoint, ctype, body, p.API.Ratelimiter.LockBucket(endpoint), 0, opts...)
+			return err
+		})
+	}
+	if err != nil && p.Log != nil {
+		p.Log.WarnContext(ctx, "the answer's chart was not sent", "channel", post.Channel, "err", err)
+	}
+}
+
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // Reviews is a workspace's Discord review channel, where reminders go (chat.Notifier);

@@ -555,3 +555,27 @@ func answerIn(msgs []discordfake.Message) string {
 	}
 	return strings.Join(parts, "\n\n")
 }
+
+// An answer about a trend carries its chart: a PNG attachment after the text, its alt
+// text as the attachment's description, sent once.
+func TestAnswerWithChart(t *testing.T) {
+	t.Parallel()
+	f := newFlow(t, storetest.Backends()[0])
+	p := &discord.Poster{API: f.api}
+	pic := &conversation.Picture{Name: "leads.png", Alt: "Grafico: Lead da 2025-10 a 2026-10; ultimo valore 78.", PNG: []byte("\x89PNG fake")}
+	post := conversation.Post{Channel: "6000000000000000001", Text: "I lead sono saliti.", IdempotencyKey: "k-chart", Picture: pic}
+	_, err := p.Post(context.Background(), post)
+	require.NoError(t, err)
+	msgs := f.fake.Messages("6000000000000000001")
+	require.Len(t, msgs, 2, "the text, then the chart")
+	require.Equal(t, "I lead sono saliti.", msgs[0].Content())
+	require.Len(t, msgs[1].Files, 1)
+	require.Equal(t, "leads.png", msgs[1].Files[0].Name)
+	require.Equal(t, pic.PNG, msgs[1].Files[0].Bytes)
+	att, _ := msgs[1].Body["attachments"].([]any)
+	require.Len(t, att, 1)
+	require.Equal(t, pic.Alt, att[0].(map[string]any)["description"], "the alt text")
+	_, err = p.Post(context.Background(), post)
+	require.NoError(t, err)
+	require.Len(t, f.fake.Messages("6000000000000000001"), 2, "sent again, dropped by nonce")
+}

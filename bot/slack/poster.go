@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -104,7 +105,34 @@ func (p *Poster) Post(ctx context.Context, post conversation.Post) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("chat.postMessage to %s: %w", channel, err)
 	}
+	p.picture(ctx, api, channel, threadTS, post)
 	return ThreadChannel(channel, ts), nil
+}
+
+// picture shares an answer's chart in its thread, with its alt text, after the answer: a
+// failure leaves the answer posted and is logged. An answer found already posted on a
+// retry gets no second picture.
+func (p *Poster) picture(ctx context.Context, api *goslack.Client, channel, threadTS string, post conversation.Post) {
+	pic := post.Picture
+	if pic == nil || len(pic.PNG) == 0 {
+		return
+	}
+	err := retryRateLimited(ctx, p.Log, p.MaxAttempts, "files.uploadV2", func() error {
+		_, err := api.UploadFileContext(ctx, goslack.UploadFileParameters{Reader: bytes.NewReader(pic.PNG), FileSize: len(pic.PNG), Filename: pic.Name,
+			Title: pic.Alt, AltTxt: clipRunes(pic.Alt, 1000), Channel: channel, ThreadTimestamp: threadTS})
+		return err
+	})
+	if err != nil && p.Log != nil {
+		p.Log.WarnContext(ctx, "the answer's chart was not shared", "channel", channel, "err", err)
+	}
+}
+
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // clientFor is the client of a workspace's team: its installation's with Teams, else the

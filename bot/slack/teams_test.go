@@ -143,8 +143,20 @@ func TestTwoTeamsEachWithItsOwnToken(t *testing.T) {
 		require.Equal(t, map[string]int{"xoxb-bianchi-1": len(x.fake.Posts("C9", ""))}, x.tokensIn("C9"), "Bianchi's calls carry Bianchi's token only")
 
 		// an approved answer goes out with the token of the workspace's team
-		_, err = x.poster.Post(ctx, conversation.Post{Workspace: "bianchi", Channel: "C9/200.000001", Text: "ok", IdempotencyKey: "k-b"})
+		pic := &conversation.Picture{Name: "leads.png", Alt: "Grafico: Lead da 2025-10 a 2026-10; ultimo valore 78.", PNG: []byte("\x89PNG fake bytes")}
+		_, err = x.poster.Post(ctx, conversation.Post{Workspace: "bianchi", Channel: "C9/200.000001", Text: "ok", IdempotencyKey: "k-b", Picture: pic})
 		require.NoError(t, err)
+		ups := x.fake.Uploads()
+		require.Len(t, ups, 1, "the chart goes with the answer")
+		require.Equal(t, pic.PNG, ups[0].Bytes)
+		require.Equal(t, pic.Alt, ups[0].Alt, "with its alt text")
+		require.Equal(t, "C9", ups[0].Channel)
+		require.Equal(t, "200.000001", ups[0].ThreadTS, "in the answer's thread")
+		require.Equal(t, "xoxb-bianchi-1", ups[0].Token)
+		x.fake.Fail("files.getUploadURLExternal", 1)
+		_, err = x.poster.Post(ctx, conversation.Post{Workspace: "bianchi", Channel: "C9/200.000001", Text: "ok again", IdempotencyKey: "k-b3", Picture: pic})
+		require.NoError(t, err, "a chart that cannot be shared does not hold the answer back")
+		require.Len(t, x.fake.Uploads(), 1)
 		_, err = x.poster.Post(ctx, conversation.Post{Workspace: "meccanica_rossi", Channel: "C1/100.000001", Text: "ok", IdempotencyKey: "k-r"})
 		require.NoError(t, err)
 		require.Equal(t, []string{"xoxb-rossi-1"}, keys(x.tokensIn("C1")))

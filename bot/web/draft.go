@@ -63,7 +63,7 @@ func (s *Server) renderDraft(w http.ResponseWriter, r *http.Request, status int,
 	data := map[string]any{"Title": rev.Question, "WS": wsID, "Company": rec.Company, "Review": rev, "Observed": full.Observed, "Facts": full.Facts,
 		"Findings": full.Findings, "Source": rev.SourceLine(set), "Readings": rev.Readings(set, nil), "Pulled": s.pulledFrom(ctx, wsID, full),
 		"Lines": lines(p, events), "Pending": pending, "Problem": view.Problem, "Confirm": pending && view.Confirm && view.Edited == "", "Next": next,
-		"Chart": s.draftChart(ctx, wsID, id, full)}
+		"Chart": s.draftChart(ctx, p.Lang, wsID, id, full)}
 	if view.Edited != "" {
 		data["Edited"] = view.Edited
 		data["Diff"] = wordDiff(rev.Draft.Text, view.Edited)

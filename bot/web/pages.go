@@ -61,6 +61,9 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 			problems = err.Error()
 		} else {
 			kpis = kpiLines(ws, p, printer(r).Lang)
+			for i := range kpis {
+				kpis[i].Chart = metricChart(ws, wsID, kpis[i].Metric, printer(r).Lang)
+			}
 		}
 	}
 	// the profile file as it is now (company.yaml in the workspace folder, next to its

@@ -158,6 +158,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /w/{ws}/drafts/{id}/approve", s.granted(s.approve))
 	s.mux.HandleFunc("POST /w/{ws}/drafts/{id}/edit", s.granted(s.editPreview))
 	s.mux.HandleFunc("POST /w/{ws}/drafts/{id}/reject", s.granted(s.reject))
+	s.mux.HandleFunc("GET /w/{ws}/drafts/{id}/chart.png", s.granted(s.draftChartPNG))
+	s.mux.HandleFunc("GET /w/{ws}/kpis/{metric}/chart.png", s.granted(s.metricChartPNG))
 	s.mux.HandleFunc("GET /w/{ws}/threads/{id}", s.granted(s.threadPage))
 	s.mux.HandleFunc("GET /w/{ws}/threads/{id}/audit.json", s.granted(s.auditJSON))
 	s.mux.HandleFunc("GET /w/{ws}/sources", s.granted(s.sourcesPage))

@@ -227,6 +227,13 @@ func TestConsole(t *testing.T) {
 			require.Contains(t, page, "(leads in target): read as 40% — from: &#34;solo il 40% è in target&#34; (rules)")
 			require.Contains(t, page, "Written by the rules")
 			require.Contains(t, page, "lead_quality_low", "the rule id beside its words")
+			// the trend's chart, with its alt text, the same picture the chat platforms get
+			require.Contains(t, page, `src="/w/`+rossi+`/drafts/`+draft+`/chart.png"`)
+			require.Regexp(t, `alt="Chart: Leads from \d{4}-\d{2} to 2026-10; latest value 78`, page)
+			resp, img := br.do("GET", "/w/"+rossi+"/drafts/"+draft+"/chart.png", nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Equal(t, "image/png", resp.Header.Get("Content-Type"))
+			require.True(t, strings.HasPrefix(img, "\x89PNG"))
 			edited := "Ciao Anna <script>alert(1)</script>: i lead sono saliti del 30%, ma solo il 40% è in target."
 			resp, page = br.do("POST", "/w/"+rossi+"/drafts/"+draft+"/edit", url.Values{"csrf": {csrfOf(t, page)}, "text": {edited}})
 			require.Equal(t, http.StatusOK, resp.StatusCode)

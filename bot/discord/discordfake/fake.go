@@ -6,9 +6,12 @@
 package discordfake
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -31,9 +34,16 @@ const (
 type Message struct {
 	ID        string
 	ChannelID string
-	Body      map[string]any // the last JSON body sent for it (create or edit)
+	Body      map[string]any // the last JSON body sent for it (create or edit); payload_json of a multipart
+	Files     []File         // the files attached (multipart files[n])
 	Edits     int
 	At        time.Time
+}
+
+// File is a file attached to a message.
+type File struct {
+	Name  string
+	Bytes []byte
 }
 
 // Content is the message's text.
@@ -207,7 +217,12 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/api/v10")
 	raw, _ := io.ReadAll(r.Body)
 	var body map[string]any
-	_ = json.Unmarshal(raw, &body)
+	var files []File
+	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
+		body, files = multipartOf(raw, params["boundary"])
+	} else {
+		_ = json.Unmarshal(raw, &body)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, Call{Method: r.Method, Path: path, Body: body, Raw: raw, At: time.Now()})
@@ -290,7 +305,7 @@ func (f *Fake) rest(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		m := &Message{ID: f.id(), ChannelID: parts[1], Body: body, At: time.Now()}
+		m := &Message{ID: f.id(), ChannelID: parts[1], Body: body, Files: files, At: time.Now()}
 		f.messages[m.ChannelID] = append(f.messages[m.ChannelID], m)
 		if n, _ := body["nonce"].(string); n != "" {
 			f.nonces[parts[1]+"/"+n] = m
@@ -399,6 +414,26 @@ func (f *Fake) Dispatch(t testing.TB, event string, d any) {
 	for _, g := range conns {
 		if err := g.dispatch(event, d); err != nil {
 			t.Fatalf("dispatch %s: %v", event, err)
+		}
+	}
+}
+
+// multipartOf reads a message sent with files: the payload_json part and files[n].
+func multipartOf(raw []byte, boundary string) (map[string]any, []File) {
+	var body map[string]any
+	var files []File
+	mr := multipart.NewReader(bytes.NewReader(raw), boundary)
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return body, files
+		}
+		b, _ := io.ReadAll(part)
+		switch name := part.FormName(); {
+		case name == "payload_json":
+			_ = json.Unmarshal(b, &body)
+		case strings.HasPrefix(name, "files["):
+			files = append(files, File{Name: part.FileName(), Bytes: b})
 		}
 	}
 }

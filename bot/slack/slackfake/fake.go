@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,8 @@ type Server struct {
 	bots     map[string]bool
 	tokens   map[string]string // bot token → team ("" for xoxb-test, any team)
 	grants   map[string]Grant  // oauth.v2.access: code → what it grants, used once
+	uploads  map[string]*Upload
+	upOrder  []string
 
 	Envelopes chan string // Socket Mode: envelopes to send to the connected client
 	Acks      chan string // Socket Mode: envelope ids the client acknowledged
@@ -50,6 +53,16 @@ type Call struct {
 	Form   map[string]string // form fields, or the JSON body under "json"
 	Token  string            // the bot token it carried
 	Team   string            // the team of that token ("" for xoxb-test)
+}
+
+// Upload is a file shared through files.getUploadURLExternal, the upload itself and
+// files.completeUploadExternal.
+type Upload struct {
+	ID, Filename, Alt, Title string
+	Token                    string // the bot token of getUploadURLExternal
+	Length                   int    // the length announced
+	Bytes                    []byte // what was uploaded
+	Channel, ThreadTS        string // where it was shared ("" until completed)
 }
 
 // Grant is what an OAuth code is exchanged for at oauth.v2.access.
@@ -68,12 +81,15 @@ const (
 // New starts a fake Slack.
 func New(t testing.TB) *Server {
 	t.Helper()
-	f := &Server{bots: map[string]bool{}, failing: map[string]int{}, tokens: map[string]string{"xoxb-test": ""}, grants: map[string]Grant{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
+	f := &Server{bots: map[string]bool{}, failing: map[string]int{}, tokens: map[string]string{"xoxb-test": ""}, grants: map[string]Grant{}, uploads: map[string]*Upload{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
 	f.Srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info", "conversations.replies", "conversations.history"} {
 			c.Handle("/"+m, f.handle(m))
 		}
 		c.Handle("/oauth.v2.access", f.oauthAccess)
+		c.Handle("/files.getUploadURLExternal", f.handle("files.getUploadURLExternal"))
+		c.Handle("/files.completeUploadExternal", f.handle("files.completeUploadExternal"))
+		c.Handle("/upload/", f.upload)
 		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
 			f.mu.Lock()
 			f.calls = append(f.calls, Call{Method: "apps.connections.open", Form: map[string]string{}})
@@ -165,6 +181,25 @@ func (f *Server) handle(method string) http.HandlerFunc {
 			_, _ = w.Write([]byte(`{"ok":true,"channel":"` + form["channel"] + `","ts":"` + form["ts"] + `"}`))
 		case "chat.postEphemeral":
 			_, _ = w.Write([]byte(`{"ok":true,"message_ts":"1700000001.000001"}`))
+		case "files.getUploadURLExternal":
+			id := fmt.Sprintf("F%04d", len(f.upOrder)+1)
+			n, _ := strconv.Atoi(form["length"])
+			f.uploads[id] = &Upload{ID: id, Filename: form["filename"], Alt: form["alt_txt"], Token: token, Length: n}
+			f.upOrder = append(f.upOrder, id)
+			_, _ = fmt.Fprintf(w, `{"ok":true,"upload_url":"http://%s/upload/%s","file_id":%q}`, r.Host, id, id)
+		case "files.completeUploadExternal":
+			var files []struct {
+				ID    string `json:"id"`
+				Title string `json:"title"`
+			}
+			_ = json.Unmarshal([]byte(form["files"]), &files)
+			if len(files) != 1 || f.uploads[files[0].ID] == nil || f.uploads[files[0].ID].Bytes == nil {
+				_, _ = w.Write([]byte(`{"ok":false,"error":"file_not_found"}`))
+				return
+			}
+			u := f.uploads[files[0].ID]
+			u.Title, u.Channel, u.ThreadTS = files[0].Title, form["channel_id"], form["thread_ts"]
+			_, _ = fmt.Fprintf(w, `{"ok":true,"files":[{"id":%q,"title":%q}]}`, u.ID, u.Title)
 		case "views.open":
 			_, _ = w.Write([]byte(`{"ok":true,"view":{"id":"V1"}}`))
 		case "users.info":
@@ -385,4 +420,36 @@ func (f *Server) oauthAccess(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "access_token": g.Token, "token_type": "bot", "scope": "app_mentions:read,chat:write",
 		"bot_user_id": g.BotUser, "app_id": "A0WHYBOT", "team": map[string]string{"id": g.Team, "name": g.TeamName},
 		"authed_user": map[string]string{"id": g.Installer}, "is_enterprise_install": false})
+}
+
+// upload takes a file's bytes at the URL getUploadURLExternal gave (multipart, field
+// "file"); the length must be the one announced.
+func (f *Server) upload(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/upload/")
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, "no file", http.StatusBadRequest)
+		return
+	}
+	b, _ := io.ReadAll(file)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.uploads[id]
+	if u == nil || len(b) != u.Length {
+		http.Error(w, "unknown upload or wrong length", http.StatusBadRequest)
+		return
+	}
+	u.Bytes = b
+	_, _ = w.Write([]byte("OK - " + strconv.Itoa(len(b))))
+}
+
+// Uploads are the files shared, in the order they were announced.
+func (f *Server) Uploads() []Upload {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Upload
+	for _, id := range f.upOrder {
+		out = append(out, *f.uploads[id])
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	goslack "github.com/slack-go/slack"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/whybot/whybot/bot/chart"
 	"github.com/whybot/whybot/bot/chat"
 	"github.com/whybot/whybot/bot/conversation"
 	"github.com/whybot/whybot/bot/discord"
@@ -331,7 +332,8 @@ func (sv *serving) open(db string, dirs []string) (backend.DB, error) {
 		return out
 	})
 	sv.notify = notifiers{console: consoleNotifier{e}}
-	sv.opts = []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(sv.timing.Lease), conversation.WithObserver(sv.met)}
+	sv.opts = []conversation.Option{conversation.WithKnowledge(idx), conversation.WithLease(sv.timing.Lease), conversation.WithObserver(sv.met),
+		conversation.WithPictures(chart.Pictures{Drafts: s, Workspaces: sv.reg})}
 	if sv.webAddr != "" {
 		sv.opts = append(sv.opts, webOptions(sv.s)...)
 	}
