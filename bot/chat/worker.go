@@ -20,6 +20,7 @@ type Store interface {
 	conversation.ReviewStore
 	delivery.Marks
 	inbox.Claimer
+	store.PeopleStore
 }
 
 // Worker is what every chat platform's worker has: the store, the engine, the review

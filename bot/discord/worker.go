@@ -237,6 +237,16 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 	if text == "" || !known {
 		return w.notForTheEngine(ctx, p, set, m, key, id, channel, text, mentioned, known)
 	}
+	if mentioned {
+		reply, ok, err := w.people(m).Handle(ctx, p, person, text)
+		if err != nil {
+			return err
+		}
+		if ok {
+			w.Logger().InfoContext(ctx, "discord people command", "workspace", p.Workspace, "by", person.Handle)
+			return w.say(ctx, p.Workspace, key+"/people", m.ChannelID, reply)
+		}
+	}
 	if m.GuildID == "" {
 		return w.converse(ctx, ws, person, key, id, channel, text, true) // a direct-message conversation
 	}
@@ -381,4 +391,23 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 		return fmt.Errorf("post review card of %s: %w", draftID, err)
 	}
 	return nil
+}
+
+// people are the people commands; a user's name is the one the message's mentions carry.
+func (w *Worker) people(m *discordgo.Message) chat.People {
+	return chat.People{Store: w.Store, Platform: "discord", Now: w.Clock, NameOf: func(_ context.Context, id string) (string, error) {
+		for _, u := range m.Mentions {
+			if u.ID == id {
+				return firstNonEmpty(u.GlobalName, u.Username), nil
+			}
+		}
+		return "", nil
+	}}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -125,7 +125,7 @@ func (f *flow) say(t *testing.T, user, channel, content string, mentions ...stri
 	id := f.nextID()
 	var ms []map[string]any
 	for _, m := range mentions {
-		ms = append(ms, map[string]any{"id": m})
+		ms = append(ms, map[string]any{"id": m, "username": "u" + m})
 	}
 	payload, _ := json.Marshal(map[string]any{"id": id, "channel_id": channel, "guild_id": f.guild, "type": 0, "content": content,
 		"author": map[string]any{"id": user, "username": "u" + user}, "mentions": ms})
@@ -578,4 +578,30 @@ func TestAnswerWithChart(t *testing.T) {
 	_, err = p.Post(context.Background(), post)
 	require.NoError(t, err)
 	require.Len(t, f.fake.Messages("6000000000000000001"), 2, "sent again, dropped by nonce")
+}
+
+// An owner adds a person from Discord: stored with who added them, known on the next
+// message; someone who is neither owner nor reviewer may not.
+func TestJoinFromDiscord(t *testing.T) {
+	t.Parallel()
+	storetest.EachBackend(t, func(t *testing.T, be storetest.Backend) {
+		f := newFlow(t, be)
+		const sara = "2000000000000000042"
+		bot := "<@" + discordfake.BotUser + ">"
+		f.say(t, giulia, asked, bot+" aggiungi <@"+sara+"> come commerciale", discordfake.BotUser, sara)
+		msgs := f.fake.Messages(asked)
+		require.Contains(t, msgs[len(msgs)-1].Content(), "Solo il titolare o un revisore")
+		f.say(t, anna, asked, bot+" aggiungi <@"+sara+"> come commerciale", discordfake.BotUser, sara)
+		msgs = f.fake.Messages(asked)
+		require.Contains(t, msgs[len(msgs)-1].Content(), "come commerciale.")
+		people, err := f.st.ChatPeople(context.Background(), "meccanica_rossi")
+		require.NoError(t, err)
+		require.Len(t, people, 1)
+		require.Equal(t, sara, people[0].Discord)
+		require.Equal(t, "sales", people[0].Role)
+		require.Equal(t, "anna", people[0].AddedBy)
+		f.say(t, sara, asked, bot+" persone", discordfake.BotUser)
+		msgs = f.fake.Messages(asked)
+		require.Contains(t, msgs[len(msgs)-1].Content(), "aggiunta in chat da anna", "she is known now and may list the team")
+	})
 }

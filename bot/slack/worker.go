@@ -169,6 +169,32 @@ func (w *Worker) command(ctx context.Context, payload []byte) error {
 
 var mentionRe = regexp.MustCompile(`<@[A-Z0-9]+(\|[^>]*)?>`)
 
+// mentionAtStart drops the bot's mention the message starts with, keeping the others (the
+// person a people command names).
+func mentionAtStart(text string) string {
+	t := strings.TrimSpace(text)
+	if loc := mentionRe.FindStringIndex(t); loc != nil && loc[0] == 0 {
+		return t[loc[1]:]
+	}
+	return t
+}
+
+// people are the people commands, with Slack's names (users.info).
+func (w *Worker) people() chat.People {
+	return chat.People{Store: w.Store, Platform: "slack", Now: w.Clock, NameOf: func(ctx context.Context, id string) (string, error) {
+		var u *goslack.User
+		err := w.call(ctx, "users.info", func() error {
+			var err error
+			u, err = w.api(ctx).GetUserInfoContext(ctx, id)
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		return firstNonEmpty(firstNonEmpty(u.RealName, u.Profile.RealName), u.Name), nil
+	}}
+}
+
 // workspaceFor is the workspace of a team: the one whose profile names it (slack.team),
 // else the one an installation of the app was linked to from the console.
 func (w *Worker) workspaceFor(ctx context.Context, team string) (*workspace.Workspace, error) {
@@ -254,6 +280,16 @@ func (w *Worker) message(ctx context.Context, team string, ev messageEvent) erro
 	person, known := p.BySlack(ev.User)
 	if !known {
 		return w.unknownPerson(ctx, p, key, id, ev, threadTS, mentioned)
+	}
+	if mentioned {
+		reply, ok, err := w.people().Handle(ctx, p, person, strings.TrimSpace(mentionAtStart(ev.Text)))
+		if err != nil {
+			return err
+		}
+		if ok {
+			w.Logger().InfoContext(ctx, "slack people command", "workspace", p.Workspace, "by", person.Handle)
+			return w.say(ctx, p, key+"/people", ev.Channel, threadTS, reply)
+		}
 	}
 	// the engine starts the thread on a mention, or goes on in it; chatter elsewhere is not
 	// for the bot (chat.Turn says nothing for ErrNoThread)

@@ -129,11 +129,24 @@ type personRow struct {
 	Reviewer                 bool
 }
 
-// people are a workspace's people as its profile has them.
-func (s *Server) people(_ context.Context, pr locale.Printer, _ string, p *profile.Profile) ([]personRow, error) {
+// people are a workspace's people: company.yaml's, then those added from chat (which the
+// profile does not override), each with where it was added.
+func (s *Server) people(ctx context.Context, pr locale.Printer, wsID string, p *profile.Profile) ([]personRow, error) {
 	out := make([]personRow, 0, len(p.People))
 	for _, x := range p.People {
 		out = append(out, personRow{Handle: x.Handle, Name: x.Name, Role: x.Role, Reviewer: x.Reviewer, From: pr.T("ws.from_profile")})
+	}
+	added, err := s.store.ChatPeople(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range added {
+		person := profile.Person{Handle: x.Handle, Name: x.Name, Role: x.Role, Reviewer: x.Reviewer, Slack: x.Slack, Discord: x.Discord}
+		if len(p.AddChatPeople([]profile.Person{person})) == 0 {
+			continue // company.yaml names them: the profile wins
+		}
+		out = append(out, personRow{Handle: x.Handle, Name: x.Name, Role: x.Role, Reviewer: x.Reviewer,
+			From: pr.T("ws.from_chat", "who", x.AddedBy, "when", pr.When(x.AddedAt))})
 	}
 	return out, nil
 }

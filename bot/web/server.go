@@ -61,6 +61,7 @@ type Store interface {
 	KPI(ctx context.Context, workspace string) ([]kpi.Row, time.Time, error)
 	WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error)
 	SetAccountLanguage(ctx context.Context, name, lang string, at time.Time) error
+	ChatPeople(ctx context.Context, workspace string) ([]store.ChatPerson, error)
 }
 
 // Lock-out: this many failed logins for an account within the window lock it until the

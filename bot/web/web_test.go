@@ -360,6 +360,21 @@ func TestConsole(t *testing.T) {
 			require.Contains(t, page, "wizard")
 		})
 
+		t.Run("PeopleAddedFromChatShown", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			now := b.clock.now()
+			require.NoError(t, b.st.PutChatPerson(context.Background(), store.ChatPerson{Workspace: rossi, Handle: "chiara", Name: "Chiara Fontana", Role: "sales",
+				Slack: "U0CHIARA", AddedBy: "anna", AddedAt: now, ChangedBy: "anna", ChangedAt: now}))
+			require.NoError(t, b.st.PutChatPerson(context.Background(), store.ChatPerson{Workspace: rossi, Handle: "marco", Name: "Marco Altro", Role: "owner",
+				Slack: "U0MARCO", AddedBy: "anna", AddedAt: now, ChangedBy: "anna", ChangedAt: now}))
+			br := b.browser(t)
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
+			_, page := br.do("GET", "/w/"+rossi, nil)
+			require.Contains(t, page, "<td>chiara</td><td>Chiara Fontana</td><td>sales</td><td></td><td>chat, by anna,")
+			require.NotContains(t, page, "Marco Altro", "company.yaml's marco wins")
+		})
+
 		t.Run("RejectNeedsReason", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, be)

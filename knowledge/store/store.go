@@ -161,6 +161,7 @@ type WorkspaceStamp struct {
 	ID       string
 	Version  string
 	Snapshot int64
+	People   int64 // changes to the people added from chat
 }
 
 // Thread is one conversation started by a question.
@@ -562,6 +563,7 @@ type Store interface {
 	AccountStore
 	SourceStore
 	SlackInstallStore
+	PeopleStore
 	Close() error
 }
 

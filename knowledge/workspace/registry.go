@@ -77,6 +77,11 @@ func (r *Registry) Find(ctx context.Context, key store.WorkspaceKey) (*Workspace
 		return nil, b.err
 	}
 	ws.Stored = st
+	if ps, ok := r.store.(peopleStore); ok {
+		if err := addChatPeople(ctx, ps, ws); err != nil {
+			return nil, err
+		}
+	}
 	if rv, ok := r.store.(revisionStore); ok && len(ws.Profile.Sources) > 0 {
 		if ws.Data.Revisions, err = SourceRevisions(ctx, rv, st.ID, ws.Profile); err != nil {
 			return nil, err
@@ -84,6 +89,26 @@ func (r *Registry) Find(ctx context.Context, key store.WorkspaceKey) (*Workspace
 	}
 	b.stamp, b.ws, b.err = st, ws, nil
 	return ws, nil
+}
+
+// peopleStore reads the people added from chat, where the store keeps them.
+type peopleStore interface {
+	ChatPeople(ctx context.Context, workspace string) ([]store.ChatPerson, error)
+}
+
+// addChatPeople adds to a workspace's profile the people added from chat that
+// company.yaml does not name (the profile wins where both exist).
+func addChatPeople(ctx context.Context, ps peopleStore, ws *Workspace) error {
+	people, err := ps.ChatPeople(ctx, ws.Profile.Workspace)
+	if err != nil {
+		return err
+	}
+	extra := make([]profile.Person, 0, len(people))
+	for _, x := range people {
+		extra = append(extra, profile.Person{Handle: x.Handle, Name: x.Name, Role: x.Role, Reviewer: x.Reviewer, Slack: x.Slack, Discord: x.Discord})
+	}
+	ws.Profile.AddChatPeople(extra)
+	return nil
 }
 
 // revisionStore reads the sources' versions, where the store keeps them.

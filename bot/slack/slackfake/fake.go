@@ -38,6 +38,7 @@ type Server struct {
 	attempts int
 	times    []time.Time
 	bots     map[string]bool
+	names    map[string]string // users.info real_name
 	tokens   map[string]string // bot token → team ("" for xoxb-test, any team)
 	grants   map[string]Grant  // oauth.v2.access: code → what it grants, used once
 	uploads  map[string]*Upload
@@ -81,7 +82,7 @@ const (
 // New starts a fake Slack.
 func New(t testing.TB) *Server {
 	t.Helper()
-	f := &Server{bots: map[string]bool{}, failing: map[string]int{}, tokens: map[string]string{"xoxb-test": ""}, grants: map[string]Grant{}, uploads: map[string]*Upload{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
+	f := &Server{bots: map[string]bool{}, names: map[string]string{}, failing: map[string]int{}, tokens: map[string]string{"xoxb-test": ""}, grants: map[string]Grant{}, uploads: map[string]*Upload{}, Envelopes: make(chan string, 10), Acks: make(chan string, 10)}
 	f.Srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info", "conversations.replies", "conversations.history"} {
 			c.Handle("/"+m, f.handle(m))
@@ -204,7 +205,7 @@ func (f *Server) handle(method string) http.HandlerFunc {
 			_, _ = w.Write([]byte(`{"ok":true,"view":{"id":"V1"}}`))
 		case "users.info":
 			id := form["user"]
-			_, _ = fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":%q,"is_bot":%t}}`, id, strings.ToLower(id), f.bots[id])
+			_, _ = fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":%q,"real_name":%q,"is_bot":%t}}`, id, strings.ToLower(id), f.names[id], f.bots[id])
 		}
 	}
 }
@@ -452,4 +453,11 @@ func (f *Server) Uploads() []Upload {
 		out = append(out, *f.uploads[id])
 	}
 	return out
+}
+
+// SetName gives a user id a real name for users.info.
+func (f *Server) SetName(user, realName string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.names[user] = realName
 }

@@ -36,8 +36,8 @@ func (s *Store) UpsertWorkspace(ctx context.Context, w store.Workspace) error {
 func (s *Store) WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error) {
 	col, v := key.Column()
 	var st store.WorkspaceStamp
-	err := s.pool.QueryRow(ctx, `SELECT w.id, w.version, COALESCE(k.seq, 0) FROM workspaces w LEFT JOIN kpi_snapshots k ON k.workspace = w.id
-		WHERE w.`+col+` = $1 AND $1 <> '' ORDER BY w.id LIMIT 1`, v).Scan(&st.ID, &st.Version, &st.Snapshot)
+	err := s.pool.QueryRow(ctx, `SELECT w.id, w.version, COALESCE(k.seq, 0), w.people FROM workspaces w LEFT JOIN kpi_snapshots k ON k.workspace = w.id
+		WHERE w.`+col+` = $1 AND $1 <> '' ORDER BY w.id LIMIT 1`, v).Scan(&st.ID, &st.Version, &st.Snapshot, &st.People)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, fmt.Errorf("workspace %s %s: %w", col, v, store.ErrNotFound)
 	}

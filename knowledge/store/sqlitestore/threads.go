@@ -32,8 +32,8 @@ func (s *Store) UpsertWorkspace(ctx context.Context, w store.Workspace) error {
 func (s *Store) WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error) {
 	col, v := key.Column()
 	var st store.WorkspaceStamp
-	err := s.db.QueryRowContext(ctx, `SELECT w.id, w.version, COALESCE(k.seq, 0) FROM workspaces w LEFT JOIN kpi_snapshots k ON k.workspace = w.id
-		WHERE w.`+col+` = ? AND ? <> '' ORDER BY w.id LIMIT 1`, v, v).Scan(&st.ID, &st.Version, &st.Snapshot)
+	err := s.db.QueryRowContext(ctx, `SELECT w.id, w.version, COALESCE(k.seq, 0), w.people FROM workspaces w LEFT JOIN kpi_snapshots k ON k.workspace = w.id
+		WHERE w.`+col+` = ? AND ? <> '' ORDER BY w.id LIMIT 1`, v, v).Scan(&st.ID, &st.Version, &st.Snapshot, &st.People)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, fmt.Errorf("workspace %s %s: %w", col, v, store.ErrNotFound)
 	}

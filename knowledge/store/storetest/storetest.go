@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	runWorkspaces(t, newStore)
 	runSources(t, newStore)
 	runSlackInstalls(t, newStore)
+	runChatPeople(t, newStore)
 }
 
 // The suite's clock and context.

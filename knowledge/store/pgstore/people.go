@@ -1,0 +1,51 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/whybot/whybot/knowledge/store"
+)
+
+// PutChatPerson adds or changes a person added from chat.
+func (s *Store) PutChatPerson(ctx context.Context, p store.ChatPerson) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store person %s of %s: %w", p.Handle, p.Workspace, err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO chat_people (workspace, handle, name, role, reviewer, slack, discord, added_by, added_at, changed_by, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (workspace, handle) DO UPDATE SET name = excluded.name, role = excluded.role, reviewer = excluded.reviewer, slack = excluded.slack,
+		discord = excluded.discord, changed_by = excluded.changed_by, changed_at = excluded.changed_at`,
+		p.Workspace, p.Handle, p.Name, p.Role, p.Reviewer, p.Slack, p.Discord, p.AddedBy, p.AddedAt, p.ChangedBy, p.ChangedAt); err != nil {
+		return fmt.Errorf("store person %s of %s: %w", p.Handle, p.Workspace, err)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE workspaces SET people = people + 1 WHERE id = $1`, p.Workspace)
+	if err != nil {
+		return fmt.Errorf("store person %s of %s: %w", p.Handle, p.Workspace, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("workspace %s: %w", p.Workspace, store.ErrNotFound)
+	}
+	return tx.Commit(ctx)
+}
+
+// ChatPeople lists a workspace's people added from chat.
+func (s *Store) ChatPeople(ctx context.Context, workspace string) ([]store.ChatPerson, error) {
+	rows, err := s.pool.Query(ctx, `SELECT workspace, handle, name, role, reviewer, slack, discord, added_by, added_at, changed_by, changed_at
+		FROM chat_people WHERE workspace = $1 ORDER BY handle`, workspace)
+	if err != nil {
+		return nil, fmt.Errorf("people of %s: %w", workspace, err)
+	}
+	defer rows.Close()
+	var out []store.ChatPerson
+	for rows.Next() {
+		var p store.ChatPerson
+		if err := rows.Scan(&p.Workspace, &p.Handle, &p.Name, &p.Role, &p.Reviewer, &p.Slack, &p.Discord, &p.AddedBy, &p.AddedAt, &p.ChangedBy, &p.ChangedAt); err != nil {
+			return nil, fmt.Errorf("people of %s: %w", workspace, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

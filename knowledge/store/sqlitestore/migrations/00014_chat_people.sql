@@ -1,0 +1,25 @@
+-- +goose Up
+-- People an owner or reviewer added from Slack or Discord («@whybot aggiungi @giulia come
+-- marketing»): who added or last changed each, and when. company.yaml's people win where
+-- both name the same handle or platform id. workspaces.people counts the changes, so every
+-- replica rebuilds the workspace on its next message.
+CREATE TABLE chat_people (
+    workspace  TEXT NOT NULL,
+    handle     TEXT NOT NULL,
+    name       TEXT NOT NULL DEFAULT '',
+    role       TEXT NOT NULL,
+    reviewer   BOOLEAN NOT NULL DEFAULT FALSE,
+    slack      TEXT NOT NULL DEFAULT '',
+    discord    TEXT NOT NULL DEFAULT '',
+    added_by   TEXT NOT NULL,
+    added_at   TEXT NOT NULL,
+    changed_by TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    PRIMARY KEY (workspace, handle),
+    CHECK (slack <> '' OR discord <> '')
+);
+ALTER TABLE workspaces ADD COLUMN people INTEGER NOT NULL DEFAULT 0;
+
+-- +goose Down
+ALTER TABLE workspaces DROP COLUMN people;
+DROP TABLE chat_people;
