@@ -127,6 +127,7 @@ func TestConnectSourceByOAuth(t *testing.T) {
 	_, page = br.do("GET", m[0], nil)
 	require.Contains(t, page, "Pulled from")
 	require.Contains(t, page, "<strong>ga4_web</strong> (version 1): GA4 Data API v1beta, properties/123456:runReport, 2026-12-02")
+	require.Contains(t, page, `<a href="/w/`+rossi+`/sources#source-ga4_web"><code class="src">source:ga4_web`, "each pulled number links to its source")
 
 	// disconnect
 	resp, _ = br.do("POST", "/w/"+rossi+"/sources/ga4_web/disconnect", url.Values{"csrf": {csrfOf(t, page)}})

@@ -375,6 +375,36 @@ func TestConsole(t *testing.T) {
 			require.NotContains(t, page, "Marco Altro", "company.yaml's marco wins")
 		})
 
+		t.Run("LanguageOfThePages", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, be)
+			br := b.browser(t)
+			_, page := br.do("GET", "/login", nil, "Accept-Language", "it-IT,it;q=0.9,en;q=0.5")
+			require.Contains(t, page, `<html lang="it">`)
+			require.Contains(t, page, "Accedi")
+			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
+			resp, page := br.do("GET", "/inbox", nil, "Accept-Language", "it")
+			require.Equal(t, "it", resp.Header.Get("Content-Language"))
+			require.Contains(t, page, "<h1>Bozze da rivedere</h1>")
+			require.Contains(t, page, "Niente da mostrare con questi filtri.")
+			// the account's choice wins over the browser's, on every page after it
+			resp, _ = br.do("POST", "/account/language", url.Values{"csrf": {csrfOf(t, page)}, "lang": {"it"}, "next": {"/inbox?state=posted"}})
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			require.Equal(t, "/inbox?state=posted", resp.Header.Get("Location"))
+			_, page = br.do("GET", "/inbox?state=posted", nil, "Accept-Language", "en")
+			require.Contains(t, page, `<html lang="it">`)
+			require.Contains(t, page, `<option value="posted" selected>pubblicata</option>`, "states as words")
+			resp, _ = br.do("POST", "/account/language", url.Values{"csrf": {csrfOf(t, page)}, "lang": {"fr"}})
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			resp, _ = br.do("POST", "/account/language", url.Values{"csrf": {csrfOf(t, page)}, "lang": {"en"}, "next": {"//evil.example/"}})
+			require.Equal(t, "/inbox", resp.Header.Get("Location"), "only a path of the console")
+			// a notice is only the catalogue's, with its argument as text
+			_, page = br.do("GET", "/inbox?notice=posted_last:d_1", nil)
+			require.Contains(t, page, "Draft d_1 approved and posted. No other draft is waiting.")
+			_, page = br.do("GET", "/inbox?notice=hello:world", nil)
+			require.NotContains(t, page, `<p class="notice"`, "an unknown notice shows nothing")
+		})
+
 		t.Run("RejectNeedsReason", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, be)

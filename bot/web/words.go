@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -63,6 +64,7 @@ func funcsFor(lang string) template.FuncMap {
 		"sevIcon": func(s any) string {
 			return map[string]string{"critical": "■", "warning": "▲", "info": "●"}[fmt.Sprint(s)]
 		},
+		"srcArgs": func(ws, src string) map[string]string { return map[string]string{"Src": src, "Href": srcHref(ws, src)} },
 		"json": func(v any) string {
 			b, _ := json.MarshalIndent(v, "", "  ")
 			return string(b)
@@ -84,3 +86,17 @@ func printer(r *http.Request) locale.Printer {
 type language struct{ Code, Name string }
 
 var languages = []language{{"it", "Italiano"}, {"en", "English"}}
+
+// srcHref is where a number's source is shown in the console: a pulled source's entry on
+// the Sources page, the profile on the workspace page; "" for a data file's row (its
+// file:line is the reference).
+func srcHref(ws, src string) string {
+	switch {
+	case strings.HasPrefix(src, "source:"):
+		name, _, _ := strings.Cut(strings.TrimPrefix(src, "source:"), ":")
+		return "/w/" + url.PathEscape(ws) + "/sources#source-" + url.PathEscape(name)
+	case strings.HasPrefix(src, "company.yaml"):
+		return "/w/" + url.PathEscape(ws) + "#profile"
+	}
+	return ""
+}
