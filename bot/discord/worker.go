@@ -143,6 +143,12 @@ func (w *Worker) slash(ctx context.Context, i *discordgo.Interaction) error {
 		_, err := w.editOriginal(ctx, i, set.Text("discord.unknown_person", map[string]string{"User": user.ID}))
 		return err
 	}
+	if reply, ok, err := w.people(nil).Handle(ctx, p, person, question); err != nil || ok { // /why people
+		if err == nil {
+			_, err = w.editOriginal(ctx, i, reply)
+		}
+		return err
+	}
 	msg, err := w.editOriginal(ctx, i, set.Text("discord.asked", map[string]string{"Asker": "<@" + user.ID + ">", "Question": escape(question)}))
 	if err != nil {
 		return err
@@ -238,7 +244,7 @@ func (w *Worker) message(ctx context.Context, m *discordgo.Message) error {
 		return w.notForTheEngine(ctx, p, set, m, key, id, channel, text, mentioned, known)
 	}
 	if mentioned {
-		reply, ok, err := w.people(m).Handle(ctx, p, person, text)
+		reply, ok, err := w.people(m.Mentions).Handle(ctx, p, person, text)
 		if err != nil {
 			return err
 		}
@@ -393,10 +399,11 @@ func (w *Worker) card(ctx context.Context, set *prompts.Set, p *profile.Profile,
 	return nil
 }
 
-// people are the people commands; a user's name is the one the message's mentions carry.
-func (w *Worker) people(m *discordgo.Message) chat.People {
+// people are the people commands; a user's name is the one the message's mentions carry
+// (none for /why, whose option is plain text: the handle is then «persona»).
+func (w *Worker) people(mentions []*discordgo.User) chat.People {
 	return chat.People{Store: w.Store, Platform: "discord", Now: w.Clock, NameOf: func(_ context.Context, id string) (string, error) {
-		for _, u := range m.Mentions {
+		for _, u := range mentions {
 			if u.ID == id {
 				return firstNonEmpty(u.GlobalName, u.Username), nil
 			}

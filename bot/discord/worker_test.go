@@ -603,5 +603,9 @@ func TestJoinFromDiscord(t *testing.T) {
 		f.say(t, sara, asked, bot+" persone", discordfake.BotUser)
 		msgs = f.fake.Messages(asked)
 		require.Contains(t, msgs[len(msgs)-1].Content(), "aggiunta in chat da anna", "she is known now and may list the team")
+		f.why(t, anna, "persone")
+		f.drain(t)
+		msgs = f.fake.Messages(asked)
+		require.Contains(t, msgs[len(msgs)-1].Content(), "Persone di Meccanica Rossi S.r.l.:", "/why persone lists the team")
 	})
 }
