@@ -447,6 +447,14 @@ func phonesAndAccessibility(t *testing.T, actx context.Context) {
 				tb.settle("lang", chromedp.Evaluate(`document.documentElement.lang`, &htmlLang))
 				require.Equal(t, lang, htmlLang, p.name)
 				check(t, tb, axe, lang+"-"+screen.name+"-"+p.name, screen.width)
+				if p.name == "draft" { // the decision is in reach: in the first screen, and still there at the bottom
+					var top float64
+					tb.settle("approve", chromedp.Evaluate(`document.querySelector("#approve").getBoundingClientRect().bottom`, &top))
+					require.Less(t, top, float64(screen.height), "%s %s: Approve is above the fold", lang, screen.name)
+					tb.settle("scroll", chromedp.Evaluate(`window.scrollTo(0, document.body.scrollHeight); document.querySelector(".decide").getBoundingClientRect().top`, &top))
+					require.GreaterOrEqual(t, top, 0.0)
+					require.Less(t, top, float64(screen.height)/2, "%s %s: the decision bar stays on screen", lang, screen.name)
+				}
 			}
 		}
 	}
