@@ -92,3 +92,23 @@ func TestGoalLine(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, has(img, 0x17, 0x70, 0x3a), "the goal line is drawn")
 }
+
+// BenchmarkTrendPNG draws a 13-period chart with its goal and range, as an approved answer
+// about a trend gets it.
+func BenchmarkTrendPNG(b *testing.B) {
+	prof, data, err := sample.Write(filepath.Join(b.TempDir(), "ws"))
+	require.NoError(b, err)
+	ws, err := workspace.Load(prof, []string{data})
+	require.NoError(b, err)
+	c, ok := chart.ForMetric(ws, "leads", "", "it")
+	require.True(b, ok)
+	lo, hi := 40.0, 70.0
+	c.Low, c.High = &lo, &hi
+	size := 0
+	for b.Loop() {
+		png, err := c.PNG()
+		require.NoError(b, err)
+		size = len(png)
+	}
+	b.ReportMetric(float64(size), "bytes")
+}

@@ -39,7 +39,7 @@ func BenchmarkInbox(b *testing.B) {
 			for b.Loop() {
 				resp, page := sara.do("GET", "/inbox?after="+rossi+"/d_05000", nil)
 				require.Equal(b, http.StatusOK, resp.StatusCode)
-				require.Equal(b, store.DraftPage, strings.Count(page, `class="open"`))
+				require.Equal(b, store.DraftPage, strings.Count(page, `class="open question"`))
 			}
 		})
 	}
