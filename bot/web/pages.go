@@ -82,8 +82,13 @@ func (s *Server) workspacePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	changes, err := s.store.ChatPeopleLog(ctx, wsID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, "workspace", map[string]any{"Title": p.Company, "WS": wsID, "P": p, "File": file, "KPIs": kpis, "Loaded": loaded, "Problems": problems,
-		"Decisional": p.Decisional(), "People": people})
+		"Decisional": p.Decisional(), "People": people, "PeopleLog": changes})
 }
 
 func kpiLines(ws *workspace.Workspace, p *profile.Profile, lang string) []kpiLine {

@@ -62,6 +62,7 @@ type Store interface {
 	WorkspaceStamp(ctx context.Context, key store.WorkspaceKey) (store.WorkspaceStamp, error)
 	SetAccountLanguage(ctx context.Context, name, lang string, at time.Time) error
 	ChatPeople(ctx context.Context, workspace string) ([]store.ChatPerson, error)
+	ChatPeopleLog(ctx context.Context, workspace string) ([]store.PersonChange, error)
 }
 
 // Lock-out: this many failed logins for an account within the window lock it until the

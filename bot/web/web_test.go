@@ -371,8 +371,10 @@ func TestConsole(t *testing.T) {
 			br := b.browser(t)
 			require.Equal(t, http.StatusSeeOther, br.login("sara", saraPassword).StatusCode)
 			_, page := br.do("GET", "/w/"+rossi, nil)
-			require.Contains(t, page, "<td>chiara</td><td>Chiara Fontana</td><td>sales</td><td></td><td>chat, by anna,")
+			require.Contains(t, page, "<td>chiara</td><td>Chiara Fontana</td><td>sales</td><td></td><td>chat, by anna,", "roles in words")
 			require.NotContains(t, page, "Marco Altro", "company.yaml's marco wins")
+			require.Contains(t, page, "Changes made from chat")
+			require.Contains(t, page, "anna added chiara as sales")
 		})
 
 		t.Run("LanguageOfThePages", func(t *testing.T) {

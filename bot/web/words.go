@@ -11,6 +11,7 @@ import (
 
 	"github.com/whybot/whybot/bot/web/locale"
 	"github.com/whybot/whybot/knowledge/metric"
+	"github.com/whybot/whybot/prompts"
 )
 
 // funcsFor are the templates' functions in one language: every word through the
@@ -63,6 +64,12 @@ func funcsFor(lang string) template.FuncMap {
 		"installState": word("install."),
 		"sevIcon": func(s any) string {
 			return map[string]string{"critical": "■", "warning": "▲", "info": "●"}[fmt.Sprint(s)]
+		},
+		"role": func(r string) string {
+			if set, err := prompts.For(lang); err == nil && set.Has("ui.role."+r) {
+				return set.Text("ui.role."+r, nil)
+			}
+			return r
 		},
 		"srcArgs": func(ws, src string) map[string]string { return map[string]string{"Src": src, "Href": srcHref(ws, src)} },
 		"json": func(v any) string {

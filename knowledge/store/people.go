@@ -27,4 +27,17 @@ type PeopleStore interface {
 	PutChatPerson(ctx context.Context, p ChatPerson) error
 	// ChatPeople lists a workspace's people added from chat, by handle.
 	ChatPeople(ctx context.Context, workspace string) ([]ChatPerson, error)
+	// ChatPeopleLog lists every addition and change of a workspace's people from chat,
+	// oldest first.
+	ChatPeopleLog(ctx context.Context, workspace string) ([]PersonChange, error)
+}
+
+// PersonChange is one addition or change of a person from chat, as the audit keeps it.
+type PersonChange struct {
+	Handle   string    `json:"handle"`
+	Action   string    `json:"action"` // added | changed
+	Role     string    `json:"role"`
+	Reviewer bool      `json:"reviewer"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
 }

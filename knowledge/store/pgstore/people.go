@@ -14,6 +14,18 @@ func (s *Store) PutChatPerson(ctx context.Context, p store.ChatPerson) error {
 		return fmt.Errorf("store person %s of %s: %w", p.Handle, p.Workspace, err)
 	}
 	defer tx.Rollback(ctx)
+	action := "changed"
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM chat_people WHERE workspace = $1 AND handle = $2`, p.Workspace, p.Handle).Scan(&n); err != nil {
+		return fmt.Errorf("store person %s of %s: %w", p.Handle, p.Workspace, err)
+	}
+	if n == 0 {
+		action = "added"
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO chat_people_log (workspace, handle, action, role, reviewer, by_handle, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		p.Workspace, p.Handle, action, p.Role, p.Reviewer, p.ChangedBy, p.ChangedAt); err != nil {
+		return fmt.Errorf("store person %s of %s: %w", p.Handle, p.Workspace, err)
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO chat_people (workspace, handle, name, role, reviewer, slack, discord, added_by, added_at, changed_by, changed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (workspace, handle) DO UPDATE SET name = excluded.name, role = excluded.role, reviewer = excluded.reviewer, slack = excluded.slack,
@@ -46,6 +58,24 @@ func (s *Store) ChatPeople(ctx context.Context, workspace string) ([]store.ChatP
 			return nil, fmt.Errorf("people of %s: %w", workspace, err)
 		}
 		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ChatPeopleLog lists every addition and change of a workspace's people from chat.
+func (s *Store) ChatPeopleLog(ctx context.Context, workspace string) ([]store.PersonChange, error) {
+	rows, err := s.pool.Query(ctx, `SELECT handle, action, role, reviewer, by_handle, at FROM chat_people_log WHERE workspace = $1 ORDER BY at, ctid`, workspace)
+	if err != nil {
+		return nil, fmt.Errorf("people log of %s: %w", workspace, err)
+	}
+	defer rows.Close()
+	var out []store.PersonChange
+	for rows.Next() {
+		var c store.PersonChange
+		if err := rows.Scan(&c.Handle, &c.Action, &c.Role, &c.Reviewer, &c.By, &c.At); err != nil {
+			return nil, fmt.Errorf("people log of %s: %w", workspace, err)
+		}
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }

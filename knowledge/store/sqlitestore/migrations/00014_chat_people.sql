@@ -18,8 +18,20 @@ CREATE TABLE chat_people (
     PRIMARY KEY (workspace, handle),
     CHECK (slack <> '' OR discord <> '')
 );
+-- every addition and change, in order: the audit of who made whom what
+CREATE TABLE chat_people_log (
+    workspace TEXT NOT NULL,
+    handle    TEXT NOT NULL,
+    action    TEXT NOT NULL CHECK (action IN ('added', 'changed')),
+    role      TEXT NOT NULL,
+    reviewer  BOOLEAN NOT NULL,
+    by_handle TEXT NOT NULL,
+    at        TEXT NOT NULL
+);
+CREATE INDEX chat_people_log_workspace ON chat_people_log (workspace, at);
 ALTER TABLE workspaces ADD COLUMN people INTEGER NOT NULL DEFAULT 0;
 
 -- +goose Down
 ALTER TABLE workspaces DROP COLUMN people;
+DROP TABLE chat_people_log;
 DROP TABLE chat_people;
