@@ -2,10 +2,13 @@ package slack_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/knowledge/store"
 	"github.com/whybot/whybot/knowledge/store/storetest"
 )
 
@@ -63,5 +66,17 @@ func TestJoinFromSlack(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "luca", people[0].ChangedBy)
 		require.Len(t, people, 1, "nothing stored for the refused ones")
+
+		// /why persone: the slash command lists the team too
+		payload, err := json.Marshal(map[string]any{"team_id": "T0ROSSI", "user_id": "U0GIULIA", "channel_id": "C7", "text": "persone", "trigger_id": "tr-people"})
+		require.NoError(t, err)
+		ok, err := f.st.Receive(ctx, store.Inbound{Source: "slack", Key: "command:tr-people", Payload: payload, ReceivedAt: time.Now()})
+		require.NoError(t, err)
+		require.True(t, ok)
+		_, err = f.worker.Drain(ctx)
+		require.NoError(t, err)
+		posts := f.fake.Posts("C7", "")
+		require.Len(t, posts, 2, "the command as a message, and the list in its thread")
+		require.Contains(t, posts[1]["text"], "Persone di Meccanica Rossi S.r.l.:")
 	})
 }
