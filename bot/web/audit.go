@@ -19,6 +19,8 @@ type line struct {
 	Kind, By, Text string
 	Detail         []string
 	At             time.Time
+	Draft          string    // the draft a posted answer came from (the chat)
+	Chart          *chartRef // the posted answer's chart, when it is about a trend (the chat)
 }
 
 func lines(p locale.Printer, events []store.Event) []line {

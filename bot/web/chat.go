@@ -40,7 +40,17 @@ func (s *Server) renderChat(w http.ResponseWriter, r *http.Request, status int, 
 			s.fail(w, r, err)
 			return
 		}
-		data["Thread"], data["Chat"] = th.Thread, chatLines(pr, th.Events, th.Drafts)
+		chat := chatLines(pr, th.Events, th.Drafts)
+		for i, l := range chat {
+			for _, d := range th.Drafts {
+				if l.Kind == "posted" && d.ID == l.Draft {
+					if ev, err := record.Decode[record.Evidence](d.Evidence); err == nil {
+						chat[i].Chart = s.draftChart(ctx, pr.Lang, wsID, d.ID, ev)
+					}
+				}
+			}
+		}
+		data["Thread"], data["Chat"] = th.Thread, chat
 		data["Offers"] = s.offers(ctx, p, viewerOf(r).Account.Name, th)
 		if data["As"] == "" {
 			data["As"] = nextSpeaker(p, th.Events, th.Thread)
@@ -95,7 +105,7 @@ func chatLines(p locale.Printer, events []store.Event, drafts []store.Draft) []l
 			}
 		case store.EventPosted:
 			r, _ := record.Decode[record.Posted](e.Data)
-			out = append(out, line{Kind: "posted", By: "whybot", Text: r.Text, At: e.At})
+			out = append(out, line{Kind: "posted", By: "whybot", Text: r.Text, At: e.At, Draft: r.Draft})
 		}
 	}
 	return out

@@ -276,6 +276,7 @@ func TestConsole(t *testing.T) {
 
 			_, page = br.do("GET", "/w/"+rossi+"/chat?thread="+thread, nil)
 			require.Contains(t, page, `class="text final posted"`)
+			require.Contains(t, page, `<img class="chart" src="/w/`+rossi+`/drafts/`+draft+`/chart.png"`, "the posted answer's chart, as Slack and Discord get it")
 			require.Contains(t, page, "solo il 40% è in target.")
 			require.NotContains(t, page, `{&#34;`, "no record data in the chat")
 			require.NotContains(t, page, `"draft":`)
