@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,8 +12,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/whybot/whybot/bot/slack"
 	"github.com/whybot/whybot/knowledge/secret"
 	"github.com/whybot/whybot/knowledge/source/sourcetest"
+	"github.com/whybot/whybot/knowledge/store"
+	"github.com/whybot/whybot/knowledge/store/sqlitestore"
 )
 
 const sourcesProfile = `company: Ceramiche Rossi S.r.l.
@@ -136,9 +140,30 @@ func TestSourcesFromTheCommandLine(t *testing.T) {
 	fileKey := strings.TrimSpace(readFile(t, db+".key"))
 	newKey := secret.NewKey("k2027")
 	rot := append(env, "WHYBOT_SECRET_KEY="+newKey, "WHYBOT_SECRET_KEYS_OLD="+fileKey)
+	oldKeys, err := secret.Parse(fileKey)
+	require.NoError(t, err)
+	kdb, err := sqlitestore.Open(context.Background(), db)
+	require.NoError(t, err)
+	sealed, keyID, err := slack.Seal(oldKeys, "T0ROSSI", "xoxb-rossi-1")
+	require.NoError(t, err)
+	require.NoError(t, kdb.PutSlackInstall(context.Background(), store.SlackInstall{Team: "T0ROSSI", State: store.InstallActive, KeyID: keyID, Sealed: sealed,
+		InstalledAt: time.Now(), UpdatedAt: time.Now()}))
+	require.NoError(t, kdb.Close())
 	out, stderr, code = runIn(t, "", rot, "secret", "rotate")
 	require.Zero(t, code, stderr)
-	require.Contains(t, out, "Sealed 1 credentials and 0 Slack bot tokens again with key k2027")
+	require.Contains(t, out, "Sealed 1 credentials and 1 Slack bot tokens again with key k2027")
+	kdb, err = sqlitestore.Open(context.Background(), db)
+	require.NoError(t, err)
+	in, err := kdb.SlackInstall(context.Background(), "T0ROSSI")
+	require.NoError(t, err)
+	require.NoError(t, kdb.Close())
+	newKeys, err := secret.Parse(newKey)
+	require.NoError(t, err)
+	tok, err := newKeys.Open(in.Sealed, "slack-team", "T0ROSSI")
+	require.NoError(t, err, "the Slack token opens with the new key alone")
+	require.Equal(t, "xoxb-rossi-1", string(tok))
+	_, err = oldKeys.Open(in.Sealed, "slack-team", "T0ROSSI")
+	require.Error(t, err, "the old key no longer opens it")
 	ga4.Reset()
 	out, stderr, code = runIn(t, "", append(env, "WHYBOT_SECRET_KEY="+newKey), "source", "pull", "ga4_web", "--from", "2026-11-01", "--to", "2026-11-30")
 	require.Zero(t, code, stderr, "only the new key is needed now")
