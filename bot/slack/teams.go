@@ -55,27 +55,24 @@ func (t *Teams) Client(ctx context.Context, team string) (*goslack.Client, error
 		return nil, ErrNotInstalled
 	}
 	if t.Store == nil || team == "" {
-		return t.single(team, "")
+		return t.single(team)
 	}
 	in, err := t.Store.SlackInstall(ctx, team)
 	if errors.Is(err, store.ErrNotFound) {
-		return t.single(team, "")
+		return t.single(team)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if in.State != store.InstallActive {
-		return t.single(team, string(in.State))
+	if in.State != store.InstallActive { // a team that removed the app gets nothing, not another team's token
+		return nil, fmt.Errorf("team %s: %w (%s)", team, ErrNotInstalled, in.State)
 	}
 	return t.open(in)
 }
 
-func (t *Teams) single(team, state string) (*goslack.Client, error) {
+func (t *Teams) single(team string) (*goslack.Client, error) {
 	if t.Single != nil {
 		return t.Single, nil
-	}
-	if state != "" {
-		return nil, fmt.Errorf("team %s: %w (%s)", team, ErrNotInstalled, state)
 	}
 	return nil, fmt.Errorf("team %s: %w", team, ErrNotInstalled)
 }
@@ -110,7 +107,7 @@ func (t *Teams) ForWorkspace(ctx context.Context, workspace string) (*goslack.Cl
 		return nil, ErrNotInstalled
 	}
 	if t.Store == nil {
-		return t.single("", "")
+		return t.single("")
 	}
 	if ws, err := t.Store.Workspace(ctx, workspace); err == nil {
 		if team, _ := ws.PlatformKeys(); team != "" {
@@ -121,7 +118,7 @@ func (t *Teams) ForWorkspace(ctx context.Context, workspace string) (*goslack.Cl
 	}
 	in, err := t.Store.SlackInstallFor(ctx, workspace)
 	if errors.Is(err, store.ErrNotFound) {
-		return t.single("workspace "+workspace, "")
+		return t.single("workspace " + workspace)
 	}
 	if err != nil {
 		return nil, err

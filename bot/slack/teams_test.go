@@ -173,6 +173,9 @@ func TestTwoTeamsEachWithItsOwnToken(t *testing.T) {
 		require.Len(t, x.fake.Posts("C9", ""), before, "a team that removed the app gets nothing")
 		_, err = x.poster.Post(ctx, conversation.Post{Workspace: "bianchi", Channel: "C9/200.000001", Text: "late", IdempotencyKey: "k-b2"})
 		require.ErrorIs(t, err, slack.ErrNotInstalled)
+		withSingle := &slack.Teams{Store: x.st, Keys: x.keys, Config: slack.Config{APIURL: x.fake.URL()}, Single: slack.NewAPI(slack.Config{BotToken: "xoxb-test", APIURL: x.fake.URL()}, nil)}
+		_, err = withSingle.Client(ctx, "T0BIANCHI")
+		require.ErrorIs(t, err, slack.ErrNotInstalled, "a team that removed the app never gets the single token either")
 
 		// Rossi revokes the bot token
 		x.deliver(t, map[string]any{"type": "event_callback", "team_id": "T0ROSSI", "event": map[string]any{"type": "tokens_revoked",
