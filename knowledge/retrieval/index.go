@@ -280,7 +280,7 @@ const BulkMin = 2000
 // bulk runs a load of about n chunks, as a bulk load when it is large.
 func (x *Index) bulk(ctx context.Context, n int, load func(ctx context.Context) error) error {
 	if bl, ok := x.st.(store.BulkLoader); ok && n >= BulkMin {
-		return bl.BulkLoad(ctx, x.emb.Model().Dim, load)
+		return bl.BulkLoad(ctx, x.emb.Model().Dim, n, load)
 	}
 	return load(ctx)
 }

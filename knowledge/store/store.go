@@ -694,9 +694,11 @@ type KnowledgeStore interface {
 
 // BulkLoader is a store that loads many knowledge chunks of one embedding dimension faster
 // with its search index built once afterwards (PostgreSQL's HNSW); load runs the usual
-// ReplaceSource and Reembed calls.
+// ReplaceSource and Reembed calls and stores about n chunks. The store decides whether
+// rebuilding is worth it: not when the index already holds far more chunks than the load
+// brings (other workspaces' knowledge), which would wait for a graph of them all.
 type BulkLoader interface {
-	BulkLoad(ctx context.Context, dim int, load func(ctx context.Context) error) error
+	BulkLoad(ctx context.Context, dim, n int, load func(ctx context.Context) error) error
 }
 
 // Schema is where a database's schema stands against what this binary knows.

@@ -54,7 +54,7 @@ func TestBulkLoadRebuildsTheSearchIndex(t *testing.T) {
 	s := open(t)
 	require.NoError(t, s.UpsertWorkspace(ctx, store.Workspace{ID: "w", Company: "W", Profile: json.RawMessage(`{}`), UpdatedAt: time.Now()}))
 	require.True(t, hnswValid(t, s))
-	require.NoError(t, s.BulkLoad(ctx, 256, func(ctx context.Context) error {
+	require.NoError(t, s.BulkLoad(ctx, 256, 1200, func(ctx context.Context) error {
 		require.False(t, hnswValid(t, s), "no index maintained while loading")
 		loadChunks(t, s, "w", 1200)
 		return nil
@@ -65,8 +65,19 @@ func TestBulkLoadRebuildsTheSearchIndex(t *testing.T) {
 	require.Len(t, hits, 5)
 
 	boom := errors.New("embedder gone")
-	require.ErrorIs(t, s.BulkLoad(ctx, 256, func(context.Context) error { return boom }), boom)
+	require.ErrorIs(t, s.BulkLoad(ctx, 256, 1200, func(context.Context) error { return boom }), boom)
 	require.True(t, hnswValid(t, s), "built again after a failed load")
+
+	// 300 chunks beside the 1,200 indexed: the index is kept and maintained row by row
+	require.NoError(t, s.BulkLoad(ctx, 256, 300, func(ctx context.Context) error {
+		require.True(t, hnswValid(t, s), "a small load into a large index keeps it")
+		return nil
+	}))
+	require.NoError(t, s.BulkLoad(ctx, 256, 400, func(ctx context.Context) error {
+		require.False(t, hnswValid(t, s), "a third of the index or more is rebuilt")
+		return nil
+	}))
+	require.True(t, hnswValid(t, s))
 
 	_, err = s.Pool().Exec(ctx, `DROP INDEX knowledge_hnsw_256`) // a replica died mid-load
 	require.NoError(t, err)
@@ -94,7 +105,7 @@ func BenchmarkBulkLoad(b *testing.B) {
 				require.NoError(b, s.UpsertWorkspace(ctx, store.Workspace{ID: "w", Company: "W", Profile: json.RawMessage(`{}`), UpdatedAt: time.Now()}))
 				b.StartTimer()
 				if c.bulk {
-					require.NoError(b, s.BulkLoad(ctx, 256, func(context.Context) error { loadChunks(b, s, "w", c.n); return nil }))
+					require.NoError(b, s.BulkLoad(ctx, 256, c.n, func(context.Context) error { loadChunks(b, s, "w", c.n); return nil }))
 				} else {
 					loadChunks(b, s, "w", c.n)
 				}
