@@ -51,19 +51,7 @@ func (s *Store) BulkLoad(ctx context.Context, dim, n int, load func(ctx context.
 	}
 	lerr := load(ctx)
 	// the index comes back whatever the load did: searches of every workspace need it
-	// the graph is built in memory, with the server's parallel maintenance workers; the
-	// connection goes back to the pool with its settings reset
-	bctx := context.WithoutCancel(ctx)
-	for _, set := range []string{`SET maintenance_work_mem = '512MB'`, `SET max_parallel_maintenance_workers = 2`} {
-		if _, err := conn.Exec(bctx, set); err != nil {
-			return errors.Join(lerr, err)
-		}
-	}
-	defer func() {
-		_, _ = conn.Exec(bctx, `RESET maintenance_work_mem`)
-		_, _ = conn.Exec(bctx, `RESET max_parallel_maintenance_workers`)
-	}()
-	if err := createHNSW(bctx, conn.Conn(), dim); err != nil {
+	if err := createHNSW(context.WithoutCancel(ctx), conn.Conn(), dim); err != nil {
 		return errors.Join(lerr, fmt.Errorf("bulk load: build the search index: %w", err))
 	}
 	return lerr
@@ -136,10 +124,26 @@ func tryLock(ctx context.Context, conn *pgx.Conn, lock string) error {
 
 func hnswIndex(dim int) string { return "knowledge_hnsw_" + strconv.Itoa(dim) }
 
-// createHNSW builds the HNSW cosine index of a dimension, as migration 2 declares it.
-func createHNSW(ctx context.Context, conn *pgx.Conn, dim int) error {
-	d := strconv.Itoa(dim)
-	_, err := conn.Exec(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+hnswIndex(dim)+` ON knowledge_chunks
-		USING hnsw ((embedding::vector(`+d+`)) vector_cosine_ops) WHERE dim = `+d)
+// createHNSW builds the knowledge search index of a dimension: HNSW over half-precision
+// copies of the vectors (cosine), m 16, ef_construction 32 (migration 15). It is the one
+// definition of the index: Migrate builds it where missing, a bulk load builds it again.
+// The graph is built in memory, with the server's parallel maintenance workers; the
+// connection goes back to the pool with its settings reset.
+func createHNSW(ctx context.Context, conn *pgx.Conn, dim int) (err error) {
+	for _, set := range []string{`SET maintenance_work_mem = '512MB'`, `SET max_parallel_maintenance_workers = 2`} {
+		if _, err := conn.Exec(ctx, set); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		_, rerr := conn.Exec(context.WithoutCancel(ctx), `RESET maintenance_work_mem; RESET max_parallel_maintenance_workers`)
+		err = errors.Join(err, rerr)
+	}()
+	_, err = conn.Exec(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+hnswIndex(dim)+` ON knowledge_chunks
+		USING hnsw ((`+indexedVector(dim)+`) halfvec_cosine_ops) WITH (m = 16, ef_construction = 32) WHERE dim = `+strconv.Itoa(dim))
 	return err
 }
+
+// indexedVector is the expression the search index of a dimension holds; a search orders
+// by the same expression to use it.
+func indexedVector(dim int) string { return "embedding::halfvec(" + strconv.Itoa(dim) + ")" }

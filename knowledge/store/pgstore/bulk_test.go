@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/whybot/whybot/knowledge/store"
@@ -46,6 +49,34 @@ func hnswValid(t testing.TB, s *pgstore.Store) bool {
 	return valid
 }
 
+func indexDef(t testing.TB, s *pgstore.Store) string {
+	t.Helper()
+	var def string
+	require.NoError(t, s.Pool().QueryRow(context.Background(), `SELECT indexdef FROM pg_indexes
+		WHERE indexname = 'knowledge_hnsw_256' AND schemaname = current_schema()`).Scan(&def))
+	return def
+}
+
+// usesIndex asserts that SearchVector's statement can read the search index (its order
+// is the index's own expression): with table scans made dearer, as on a large table, its
+// plan reads it.
+func usesIndex(t testing.TB, s *pgstore.Store) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.Pool().Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	for _, q := range []string{`ANALYZE knowledge_chunks`, `SET LOCAL enable_seqscan = off`, `SET LOCAL enable_bitmapscan = off`} {
+		_, err = tx.Exec(ctx, q)
+		require.NoError(t, err)
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN `+pgstore.SearchVectorSQL(256), "w", pgvector.NewVector(make([]float32, 256)), 5, 256, 100)
+	require.NoError(t, err)
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(plan, "\n"), "Index Scan using knowledge_hnsw_256", "the search orders by the index's own expression")
+}
+
 // A bulk load builds the search index once at the end, also when the load fails; an index
 // a dead replica left missing comes back with Migrate.
 func TestBulkLoadRebuildsTheSearchIndex(t *testing.T) {
@@ -54,12 +85,17 @@ func TestBulkLoadRebuildsTheSearchIndex(t *testing.T) {
 	s := open(t)
 	require.NoError(t, s.UpsertWorkspace(ctx, store.Workspace{ID: "w", Company: "W", Profile: json.RawMessage(`{}`), UpdatedAt: time.Now()}))
 	require.True(t, hnswValid(t, s))
+	migrated := indexDef(t, s)
+	require.Contains(t, migrated, "halfvec_cosine_ops")
+	require.Contains(t, migrated, "m='16', ef_construction='32'")
 	require.NoError(t, s.BulkLoad(ctx, 256, 1200, func(ctx context.Context) error {
 		require.False(t, hnswValid(t, s), "no index maintained while loading")
 		loadChunks(t, s, "w", 1200)
 		return nil
 	}))
 	require.True(t, hnswValid(t, s), "built again")
+	require.Equal(t, migrated, indexDef(t, s), "the bulk load builds the index Migrate builds")
+	usesIndex(t, s)
 	hits, err := s.SearchVector(ctx, "w", bulkModel, make([]float32, 256), 5)
 	require.NoError(t, err)
 	require.Len(t, hits, 5)

@@ -66,7 +66,7 @@ func TestSchemaStatus(t *testing.T) {
 	require.NoError(t, s.Migrate(ctx, nil))
 	st, err = s.SchemaStatus(ctx)
 	require.NoError(t, err)
-	require.EqualValues(t, 14, st.Latest)
+	require.EqualValues(t, 15, st.Latest)
 	require.NoError(t, st.Check())
 	require.NoError(t, s.Migrate(ctx, nil), "migrating twice is a no-op")
 }
@@ -101,5 +101,5 @@ func TestConnectionsUseIterativeHNSWScans(t *testing.T) {
 	var mode, ef string
 	require.NoError(t, s.Pool().QueryRow(context.Background(), `SELECT current_setting('hnsw.iterative_scan'), current_setting('hnsw.ef_search')`).Scan(&mode, &ef))
 	require.Equal(t, "relaxed_order", mode, "filtered vector searches keep scanning until k rows pass the workspace filter")
-	require.Equal(t, "400", ef, "a candidate list long enough for recall@5 ≥ 0.95 on the benchmark corpus")
+	require.Equal(t, "600", ef, "a candidate list long enough for recall@5 ≥ 0.95 on the benchmark corpus")
 }

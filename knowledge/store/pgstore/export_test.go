@@ -1,0 +1,4 @@
+package pgstore
+
+// SearchVectorSQL is SearchVector's statement, for tests that read its plan.
+var SearchVectorSQL = searchVectorSQL
