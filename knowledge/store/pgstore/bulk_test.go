@@ -70,7 +70,7 @@ func usesIndex(t testing.TB, s *pgstore.Store) {
 		_, err = tx.Exec(ctx, q)
 		require.NoError(t, err)
 	}
-	rows, err := tx.Query(ctx, `EXPLAIN `+pgstore.SearchVectorSQL(256), "w", pgvector.NewVector(make([]float32, 256)), 5, 256, 100)
+	rows, err := tx.Query(ctx, `EXPLAIN `+pgstore.SearchVectorSQL(256), "w", pgvector.NewVector(make([]float32, 256)), 5, 256, 100, bulkModel.Name)
 	require.NoError(t, err)
 	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)

@@ -198,19 +198,35 @@ func (s *Store) Reembed(ctx context.Context, workspace string, m store.Embedding
 // HNSW search settings: the graph is walked with a candidate list of efSearch, the
 // candidates nearest to the query are taken (at least minCandidates, or 4 × k), their
 // distances computed again at full precision, and the k nearest kept. The graph is a cheap
-// one to build (ef_construction 32, migration 15), so the list is longer than for
-// pgvector's defaults. Measured on the benchmark corpus (100,000 chunks, 200 queries;
+// one to build (ef_construction 32, migration 15), so the list is longer than pgvector's
+// default of 40. Measured on the benchmark corpus (100,000 chunks, 200 queries;
 // BenchmarkGraphTradeoff), recall@5 against an exact cosine scan: see the README.
 const (
-	efSearch      = 600
+	efSearch      = 500
 	minCandidates = 100
 )
 
 // SearchVector finds the chunks nearest to v through the HNSW index of v's dimension. The
 // index is shared by workspaces, so the scan is iterative (hnsw.iterative_scan, set on every
 // connection by Open): it keeps walking the graph until enough chunks of this workspace are
-// found. It takes more candidates than asked for and keeps the k nearest, for recall.
+// found. It takes more candidates than asked for and keeps the k nearest, for recall. The
+// statement itself checks that the workspace was indexed with m, so a search is one round
+// trip; only when it finds nothing is the model read, to tell a mismatch from an empty base.
 func (s *Store) SearchVector(ctx context.Context, workspace string, m store.EmbeddingModel, v []float32, k int) ([]store.Hit, error) {
+	if len(v) == m.Dim && store.DimSupported(m.Dim) {
+		rows, err := s.pool.Query(ctx, searchVectorSQL(m.Dim),
+			workspace, pgvector.NewVector(v), k, m.Dim, max(4*k, minCandidates), m.Name)
+		var hits []store.Hit
+		if err == nil {
+			hits, err = collectHits(rows, true)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
+		}
+		if len(hits) > 0 {
+			return hits, nil
+		}
+	}
 	cur, ok, err := s.KnowledgeModel(ctx, workspace)
 	if err != nil || !ok {
 		return nil, err
@@ -218,27 +234,21 @@ func (s *Store) SearchVector(ctx context.Context, workspace string, m store.Embe
 	if cur != m || len(v) != m.Dim || !store.DimSupported(m.Dim) {
 		return nil, &store.ModelMismatchError{Workspace: workspace, Indexed: cur, Wanted: m}
 	}
-	rows, err := s.pool.Query(ctx, searchVectorSQL(m.Dim),
-		workspace, pgvector.NewVector(v), k, m.Dim, max(4*k, minCandidates))
-	var hits []store.Hit
-	if err == nil {
-		hits, err = collectHits(rows, true)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
-	}
-	return hits, nil
+	return nil, nil
 }
 
 // searchVectorSQL is SearchVector's statement for a dimension (from the SupportedDims
-// whitelist): the candidates come from the partial index, ordered by its own expression;
-// their distances are computed again from the full-precision vectors. Parameters: the
-// workspace, the vector, k, the dimension, the number of candidates.
+// whitelist): when the workspace's model is the one asked for, the candidates come from the
+// partial index, ordered by its own expression; their distances are computed again from
+// the full-precision vectors. Parameters: the workspace, the vector, k, the dimension, the
+// number of candidates, the model's name.
 func searchVectorSQL(dim int) string {
 	d := strconv.Itoa(dim)
 	return `WITH nn AS MATERIALIZED (
 			SELECT c.id, c.embedding::vector(` + d + `) <=> $2::vector(` + d + `) AS distance FROM knowledge_chunks c
-			WHERE c.workspace = $1 AND c.dim = $4 ORDER BY c.` + indexedVector(dim) + ` <=> $2::halfvec(` + d + `) LIMIT $5),
+			WHERE c.workspace = $1 AND c.dim = $4
+				AND EXISTS (SELECT 1 FROM knowledge_models km WHERE km.workspace = $1 AND km.model = $6 AND km.dim = $4)
+			ORDER BY c.` + indexedVector(dim) + ` <=> $2::halfvec(` + d + `) LIMIT $5),
 		best AS (SELECT id, distance FROM nn ORDER BY distance LIMIT $3)
 		SELECT ` + chunkCols + `, 1 - best.distance FROM best JOIN knowledge_chunks c ON c.id = best.id ORDER BY best.distance`
 }
