@@ -25,7 +25,7 @@ import (
 // waits for), and for each candidate list (hnsw.ef_search) the vector search's recall@5
 // against an exact cosine scan and its p50, through SearchVector; then the same for an
 // IVFFlat index and its number of lists searched. whybot's are m 16, ef_construction 32 and
-// a list of 600. A cheaper graph builds faster but needs a longer list for the same recall:
+// a list of 500. A cheaper graph builds faster but needs a longer list for the same recall:
 //
 //	go test -run x -bench GraphTradeoff -benchtime 1x -timeout 60m ./knowledge/retrieval/
 func BenchmarkGraphTradeoff(b *testing.B) {
@@ -47,7 +47,7 @@ func BenchmarkGraphTradeoff(b *testing.B) {
 	hnsw := func(m, efc int) string {
 		return fmt.Sprintf("hnsw ((embedding::halfvec(256)) halfvec_cosine_ops) WITH (m = %d, ef_construction = %d)", m, efc)
 	}
-	lists := []string{"400", "600", "800"}
+	lists := []string{"400", "500", "600", "800"}
 	for _, g := range []struct {
 		name, using, param string
 		values             []string
