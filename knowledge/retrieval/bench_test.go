@@ -89,7 +89,7 @@ var pgChunks = flag.Int("search-chunks", 100_000, "BenchmarkSearch: chunks in th
 // search alone (20 nearest chunks: the HNSW index on PostgreSQL, vec0 on SQLite), and on
 // PostgreSQL the vector search's recall@5 against an exact cosine scan:
 //
-//	go test -run XXX -bench Search -benchtime 300x -timeout 30m ./knowledge/retrieval/
+//	go test -run x -bench 'Search$' -benchtime 300x -timeout 40m ./knowledge/retrieval/
 func BenchmarkSearch(b *testing.B) {
 	sizes := map[string]int{"sqlite": 10_000, "postgres": *pgChunks}
 	for _, be := range storetest.Backends() {

@@ -101,5 +101,5 @@ func TestConnectionsUseIterativeHNSWScans(t *testing.T) {
 	var mode, ef string
 	require.NoError(t, s.Pool().QueryRow(context.Background(), `SELECT current_setting('hnsw.iterative_scan'), current_setting('hnsw.ef_search')`).Scan(&mode, &ef))
 	require.Equal(t, "relaxed_order", mode, "filtered vector searches keep scanning until k rows pass the workspace filter")
-	require.Equal(t, "500", ef, "a candidate list long enough for recall@5 ≥ 0.95 on the benchmark corpus")
+	require.Equal(t, "600", ef, "a candidate list long enough for recall@5 ≥ 0.95 on the benchmark corpus")
 }
