@@ -129,7 +129,7 @@ func hnswIndex(dim int) string { return "knowledge_hnsw_" + strconv.Itoa(dim) }
 // definition of the index: Migrate builds it where missing, a bulk load builds it again.
 // The graph is built in memory, by as many parallel workers as the server's
 // max_parallel_maintenance_workers allows (set it to the database server's cores less one:
-// more processes than cores contend, and on 2 cores one worker builds in a fifth less time
+// more processes than cores contend, and on 2 cores one worker built in 10–25% less time
 // than two); the connection goes back to the pool with its settings reset.
 func createHNSW(ctx context.Context, conn *pgx.Conn, dim int) (err error) {
 	if _, err := conn.Exec(ctx, `SET maintenance_work_mem = '512MB'`); err != nil {
