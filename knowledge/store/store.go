@@ -690,6 +690,15 @@ type KnowledgeStore interface {
 	SearchVector(ctx context.Context, workspace string, model EmbeddingModel, v []float32, k int) ([]Hit, error)
 	// SearchText returns the k best full-text matches of query, scoped to the workspace.
 	SearchText(ctx context.Context, workspace, query string, k int) ([]Hit, error)
+	// ScanVectors reads, in one snapshot, every chunk of the workspace indexed with model,
+	// ids ascending: fn gets each chunk's id and its embedding when it was stored or
+	// re-embedded after revision since (nil when not: the caller holds it). It returns the
+	// snapshot's knowledge revision (0: nothing indexed with that model). The revision grows
+	// with every change to the workspace's chunks.
+	ScanVectors(ctx context.Context, workspace string, model EmbeddingModel, since int64, fn func(id int64, v []float32) error) (int64, error)
+	// ChunksByID returns those of ids that are chunks of the workspace (in no order) and the
+	// workspace's knowledge revision, read together (revision 0 when none was found).
+	ChunksByID(ctx context.Context, workspace string, ids []int64) ([]Chunk, int64, error)
 }
 
 // BulkLoader is a store that loads many knowledge chunks of one embedding dimension faster

@@ -14,13 +14,9 @@ import (
 
 func knowledgeModel(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
-}, workspace string, lock bool) (store.EmbeddingModel, bool, error) {
+}, workspace string) (store.EmbeddingModel, bool, error) {
 	var m store.EmbeddingModel
-	sql := `SELECT model, dim FROM knowledge_models WHERE workspace = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	err := q.QueryRow(ctx, sql, workspace).Scan(&m.Name, &m.Dim)
+	err := q.QueryRow(ctx, `SELECT model, dim FROM knowledge_models WHERE workspace = $1`, workspace).Scan(&m.Name, &m.Dim)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, false, nil
 	}
@@ -30,9 +26,21 @@ func knowledgeModel(ctx context.Context, q interface {
 	return m, true, nil
 }
 
+// nextRevision moves a workspace's knowledge revision on (locking its row until the
+// transaction ends, so revisions commit in order) and returns its model and new revision.
+func nextRevision(ctx context.Context, tx pgx.Tx, workspace string) (store.EmbeddingModel, int64, error) {
+	var m store.EmbeddingModel
+	var rev int64
+	err := tx.QueryRow(ctx, `UPDATE knowledge_models SET revision = revision + 1 WHERE workspace = $1 RETURNING model, dim, revision`, workspace).Scan(&m.Name, &m.Dim, &rev)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return m, 0, fmt.Errorf("next knowledge revision of %s: %w", workspace, err)
+	}
+	return m, rev, nil
+}
+
 // KnowledgeModel returns the embedder the workspace was indexed with.
 func (s *Store) KnowledgeModel(ctx context.Context, workspace string) (store.EmbeddingModel, bool, error) {
-	return knowledgeModel(ctx, s.pool, workspace, false)
+	return knowledgeModel(ctx, s.pool, workspace)
 }
 
 // ReplaceSource swaps a source's chunks atomically.
@@ -44,7 +52,7 @@ func (s *Store) ReplaceSource(ctx context.Context, workspace string, src store.S
 		if _, err := tx.Exec(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, workspace, m.Name, m.Dim); err != nil {
 			return fmt.Errorf("record knowledge model: %w", err)
 		}
-		cur, _, err := knowledgeModel(ctx, tx, workspace, true)
+		cur, rev, err := nextRevision(ctx, tx, workspace)
 		if err != nil {
 			return err
 		}
@@ -67,10 +75,10 @@ func (s *Store) ReplaceSource(ctx context.Context, workspace string, src store.S
 			}
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"knowledge_chunks"},
-			[]string{"workspace", "source", "kind", "title", "text", "language", "position", "metadata", "dim", "embedding", "created_at"},
+			[]string{"workspace", "source", "kind", "title", "text", "language", "position", "metadata", "dim", "embedding", "created_at", "rev"},
 			pgx.CopyFromSlice(len(chunks), func(i int) ([]any, error) {
 				c := chunks[i]
-				return []any{workspace, src.Source, src.Kind, c.Title, c.Text, c.Language, c.Position, jsonOr(c.Metadata, "{}"), m.Dim, pgvector.NewVector(c.Embedding), c.CreatedAt}, nil
+				return []any{workspace, src.Source, src.Kind, c.Title, c.Text, c.Language, c.Position, jsonOr(c.Metadata, "{}"), m.Dim, pgvector.NewVector(c.Embedding), c.CreatedAt, rev}, nil
 			}))
 		if err != nil {
 			return fmt.Errorf("insert chunks: %w", err)
@@ -101,7 +109,8 @@ func (s *Store) RemoveSource(ctx context.Context, workspace, source string) (int
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("knowledge source %s: %w", source, store.ErrNotFound)
 		}
-		return nil
+		_, _, err = nextRevision(ctx, tx, workspace)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("remove knowledge %s: %w", source, err)
@@ -175,19 +184,20 @@ func (s *Store) Reembed(ctx context.Context, workspace string, m store.Embedding
 		if n != len(embeddings) {
 			return fmt.Errorf("%d chunks but %d embeddings (knowledge changed meanwhile; run it again)", n, len(embeddings))
 		}
+		var rev int64
+		if err := tx.QueryRow(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES ($1, $2, $3)
+			ON CONFLICT (workspace) DO UPDATE SET model = excluded.model, dim = excluded.dim, revision = knowledge_models.revision + 1
+			RETURNING revision`, workspace, m.Name, m.Dim).Scan(&rev); err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		for id, v := range embeddings {
 			if len(v) != m.Dim {
 				return fmt.Errorf("chunk %d has %d dimensions, model %s has %d", id, len(v), m.Name, m.Dim)
 			}
-			b.Queue(`UPDATE knowledge_chunks SET dim = $1, embedding = $2 WHERE workspace = $3 AND id = $4`, m.Dim, pgvector.NewVector(v), workspace, id)
+			b.Queue(`UPDATE knowledge_chunks SET dim = $1, embedding = $2, rev = $5 WHERE workspace = $3 AND id = $4`, m.Dim, pgvector.NewVector(v), workspace, id, rev)
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES ($1, $2, $3)
-			ON CONFLICT (workspace) DO UPDATE SET model = excluded.model, dim = excluded.dim`, workspace, m.Name, m.Dim)
-		return err
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return fmt.Errorf("reindex %s: %w", workspace, err)
@@ -289,4 +299,64 @@ func (s *Store) SearchText(ctx context.Context, workspace, query string, k int) 
 		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
 	}
 	return hits, nil
+}
+
+// ScanVectors reads a workspace's vectors of one model in one snapshot (see store).
+func (s *Store) ScanVectors(ctx context.Context, workspace string, m store.EmbeddingModel, since int64, fn func(id int64, v []float32) error) (int64, error) {
+	var rev int64
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT revision FROM knowledge_models WHERE workspace = $1 AND model = $2 AND dim = $3`, workspace, m.Name, m.Dim).Scan(&rev)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id, CASE WHEN rev > $2 THEN embedding END FROM knowledge_chunks
+			WHERE workspace = $1 AND dim = $3 ORDER BY id`, workspace, since, m.Dim)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var id int64
+		var v *pgvector.Vector
+		for rows.Next() {
+			if err := rows.Scan(&id, &v); err != nil {
+				return err
+			}
+			var vec []float32
+			if v != nil {
+				vec = v.Slice()
+			}
+			if err := fn(id, vec); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the knowledge vectors of %s: %w", workspace, err)
+	}
+	return rev, nil
+}
+
+// ChunksByID returns chunks of a workspace by id, with its knowledge revision.
+func (s *Store) ChunksByID(ctx context.Context, workspace string, ids []int64) ([]store.Chunk, int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+chunkCols+`, km.revision FROM knowledge_chunks c
+		JOIN knowledge_models km ON km.workspace = c.workspace WHERE c.workspace = $1 AND c.id = ANY($2)`, workspace, ids)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read chunks of %s: %w", workspace, err)
+	}
+	var rev int64
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Chunk, error) {
+		var c store.Chunk
+		var meta []byte
+		err := r.Scan(&c.ID, &c.Workspace, &c.Source, &c.Kind, &c.Title, &c.Text, &c.Language, &c.Position, &meta, &c.CreatedAt, &rev)
+		c.Metadata, c.CreatedAt = meta, c.CreatedAt.UTC()
+		return c, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read chunks of %s: %w", workspace, err)
+	}
+	return out, rev, nil
 }

@@ -66,7 +66,7 @@ func TestSchemaStatus(t *testing.T) {
 	require.NoError(t, s.Migrate(ctx, nil))
 	st, err = s.SchemaStatus(ctx)
 	require.NoError(t, err)
-	require.EqualValues(t, 15, st.Latest)
+	require.EqualValues(t, 16, st.Latest)
 	require.NoError(t, st.Check())
 	require.NoError(t, s.Migrate(ctx, nil), "migrating twice is a no-op")
 }

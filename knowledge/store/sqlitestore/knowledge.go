@@ -55,6 +55,16 @@ func model(ctx context.Context, q interface {
 	return m, true, nil
 }
 
+// nextRevision moves a workspace's knowledge revision on and returns the new one.
+func nextRevision(ctx context.Context, tx *sql.Tx, workspace string) (int64, error) {
+	var rev int64
+	err := tx.QueryRowContext(ctx, `UPDATE knowledge_models SET revision = revision + 1 WHERE workspace = ? RETURNING revision`, workspace).Scan(&rev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("next knowledge revision of %s: %w", workspace, err)
+	}
+	return rev, nil
+}
+
 // KnowledgeModel returns the embedder the workspace was indexed with.
 func (s *Store) KnowledgeModel(ctx context.Context, workspace string) (store.EmbeddingModel, bool, error) {
 	return model(ctx, s.db, workspace)
@@ -121,6 +131,10 @@ func (s *Store) ReplaceSource(ctx context.Context, workspace string, src store.S
 			return fmt.Errorf("record knowledge model of %s: %w", workspace, err)
 		}
 	}
+	rev, err := nextRevision(ctx, tx, workspace)
+	if err != nil {
+		return err
+	}
 	if _, err := deleteSourceChunks(ctx, tx, workspace, src.Source); err != nil {
 		return fmt.Errorf("replace knowledge %s: %w", src.Source, err)
 	}
@@ -137,9 +151,9 @@ func (s *Store) ReplaceSource(ctx context.Context, workspace string, src store.S
 		if len(c.Embedding) != m.Dim {
 			return fmt.Errorf("chunk %d of %s has %d dimensions, model %s has %d", c.Position, src.Source, len(c.Embedding), m.Name, m.Dim)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO knowledge_chunks (workspace, source, kind, title, text, language, position, metadata, dim, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			workspace, src.Source, src.Kind, c.Title, c.Text, c.Language, c.Position, jsonOr(c.Metadata, "{}"), m.Dim, ts(c.CreatedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO knowledge_chunks (workspace, source, kind, title, text, language, position, metadata, dim, created_at, rev)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			workspace, src.Source, src.Kind, c.Title, c.Text, c.Language, c.Position, jsonOr(c.Metadata, "{}"), m.Dim, ts(c.CreatedAt), rev)
 		if err != nil {
 			return fmt.Errorf("insert chunk %d of %s: %w", c.Position, src.Source, err)
 		}
@@ -177,6 +191,9 @@ func (s *Store) RemoveSource(ctx context.Context, workspace, source string) (int
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
 		return 0, fmt.Errorf("knowledge source %s: %w", source, store.ErrNotFound)
+	}
+	if _, err := nextRevision(ctx, tx, workspace); err != nil {
+		return 0, err
 	}
 	return n, tx.Commit()
 }
@@ -274,11 +291,17 @@ func (s *Store) Reembed(ctx context.Context, workspace string, m store.Embedding
 	if n != len(embeddings) {
 		return fmt.Errorf("reindex %s: %d chunks but %d embeddings (knowledge changed meanwhile; run it again)", workspace, n, len(embeddings))
 	}
+	var rev int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES (?, ?, ?)
+		ON CONFLICT (workspace) DO UPDATE SET model = excluded.model, dim = excluded.dim, revision = knowledge_models.revision + 1
+		RETURNING revision`, workspace, m.Name, m.Dim).Scan(&rev); err != nil {
+		return fmt.Errorf("reindex %s: %w", workspace, err)
+	}
 	for id, v := range embeddings {
 		if len(v) != m.Dim {
 			return fmt.Errorf("reindex %s: chunk %d has %d dimensions, model %s has %d", workspace, id, len(v), m.Name, m.Dim)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE knowledge_chunks SET dim = ? WHERE workspace = ? AND id = ?`, m.Dim, workspace, id)
+		res, err := tx.ExecContext(ctx, `UPDATE knowledge_chunks SET dim = ?, rev = ? WHERE workspace = ? AND id = ?`, m.Dim, rev, workspace, id)
 		if err != nil {
 			return fmt.Errorf("reindex %s: %w", workspace, err)
 		}
@@ -288,10 +311,6 @@ func (s *Store) Reembed(ctx context.Context, workspace string, m store.Embedding
 		if _, err := tx.ExecContext(ctx, `INSERT INTO `+tbl+` (chunk_id, workspace, embedding) VALUES (?, ?, ?)`, id, workspace, vecBlob(v)); err != nil {
 			return fmt.Errorf("reindex %s: %w", workspace, err)
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO knowledge_models (workspace, model, dim) VALUES (?, ?, ?)
-		ON CONFLICT (workspace) DO UPDATE SET model = excluded.model, dim = excluded.dim`, workspace, m.Name, m.Dim); err != nil {
-		return fmt.Errorf("reindex %s: %w", workspace, err)
 	}
 	return tx.Commit()
 }
@@ -371,4 +390,84 @@ func (s *Store) SearchText(ctx context.Context, workspace, query string, k int) 
 		return nil, fmt.Errorf("search knowledge of %s: %w", workspace, err)
 	}
 	return hits, nil
+}
+
+// ScanVectors reads a workspace's vectors of one model in one snapshot (see store).
+func (s *Store) ScanVectors(ctx context.Context, workspace string, m store.EmbeddingModel, since int64, fn func(id int64, v []float32) error) (int64, error) {
+	tbl, err := vecTable(m.Dim)
+	if err != nil {
+		return 0, err
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, fmt.Errorf("read the knowledge vectors of %s: %w", workspace, err)
+	}
+	defer tx.Rollback()
+	var rev int64
+	err = tx.QueryRowContext(ctx, `SELECT revision FROM knowledge_models WHERE workspace = ? AND model = ? AND dim = ?`, workspace, m.Name, m.Dim).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read the knowledge vectors of %s: %w", workspace, err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT c.id, CASE WHEN c.rev > ? THEN (SELECT v.embedding FROM `+tbl+` v WHERE v.chunk_id = c.id) END
+		FROM knowledge_chunks c WHERE c.workspace = ? AND c.dim = ? ORDER BY c.id`, since, workspace, m.Dim)
+	if err != nil {
+		return 0, fmt.Errorf("read the knowledge vectors of %s: %w", workspace, err)
+	}
+	defer rows.Close()
+	var id int64
+	var blob []byte
+	for rows.Next() {
+		if err := rows.Scan(&id, &blob); err != nil {
+			return 0, fmt.Errorf("read the knowledge vectors of %s: %w", workspace, err)
+		}
+		var v []float32
+		if blob != nil {
+			v = make([]float32, len(blob)/4)
+			for i := range v {
+				v[i] = math.Float32frombits(binary.LittleEndian.Uint32(blob[4*i:]))
+			}
+		}
+		if err := fn(id, v); err != nil {
+			return 0, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("read the knowledge vectors of %s: %w", workspace, err)
+	}
+	return rev, nil
+}
+
+// ChunksByID returns chunks of a workspace by id, with its knowledge revision.
+func (s *Store) ChunksByID(ctx context.Context, workspace string, ids []int64) ([]store.Chunk, int64, error) {
+	if len(ids) == 0 {
+		return nil, 0, nil
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, workspace)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := `SELECT ` + chunkCols + `, km.revision FROM knowledge_chunks c JOIN knowledge_models km ON km.workspace = c.workspace
+		WHERE c.workspace = ? AND c.id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read chunks of %s: %w", workspace, err)
+	}
+	defer rows.Close()
+	var out []store.Chunk
+	var rev int64
+	for rows.Next() {
+		c, err := scanChunk(rows, &rev)
+		if err != nil {
+			return nil, 0, fmt.Errorf("read chunks of %s: %w", workspace, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("read chunks of %s: %w", workspace, err)
+	}
+	return out, rev, nil
 }

@@ -59,6 +59,6 @@ func TestSchemaStatus(t *testing.T) {
 	st, err := s.SchemaStatus(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, st.Latest, st.Current)
-	require.EqualValues(t, 15, st.Latest)
+	require.EqualValues(t, 16, st.Latest)
 	require.NoError(t, st.Check())
 }

@@ -17,6 +17,98 @@ func runKnowledge(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("KnowledgeIsolation", func(t *testing.T) { t.Parallel(); knowledgeIsolation(t, setup(t)) })
 
 	t.Run("KnowledgeModelMismatch", func(t *testing.T) { t.Parallel(); knowledgeModelMismatch(t, setup(t)) })
+
+	t.Run("KnowledgeVectors", func(t *testing.T) { t.Parallel(); knowledgeVectors(t, setup(t)) })
+}
+
+// scanned is what ScanVectors read: each chunk's text (by id) and whether its vector came.
+func scanned(t *testing.T, s store.Store, ws string, m store.EmbeddingModel, since int64) (map[int64][]float32, int64) {
+	t.Helper()
+	out := map[int64][]float32{}
+	var last int64
+	rev, err := s.ScanVectors(ctx, ws, m, since, func(id int64, v []float32) error {
+		require.Greater(t, id, last, "ids ascending")
+		last = id
+		out[id] = v
+		return nil
+	})
+	require.NoError(t, err)
+	return out, rev
+}
+
+func knowledgeVectors(t *testing.T, b *bundle) {
+	none, rev := scanned(t, b.s, "acme", local, 0)
+	require.Empty(t, none)
+	require.Zero(t, rev, "nothing indexed: revision 0")
+	knowledge(t, b.s, "acme", "doc:a.md", store.KindDocument, local, "alpha text", "beta text")
+	knowledge(t, b.s, "beta", "doc:z.md", store.KindDocument, local, "zeta text")
+	all, rev1 := scanned(t, b.s, "acme", local, 0)
+	require.Len(t, all, 2, "only acme's chunks")
+	chunks, err := b.s.Chunks(ctx, "acme")
+	require.NoError(t, err)
+	for _, c := range chunks {
+		require.InDelta(t, 1, dot(all[c.ID], testVector(c.Text, 256)), 1e-5, "the stored vector of %q", c.Text)
+	}
+	other, _ := scanned(t, b.s, "acme", store.EmbeddingModel{Name: "ollama:other-256", Dim: 256}, 0)
+	require.Empty(t, other, "another model's vectors are not these")
+
+	knowledge(t, b.s, "acme", "doc:b.md", store.KindDocument, local, "gamma text")
+	delta, rev2 := scanned(t, b.s, "acme", local, rev1)
+	require.Greater(t, rev2, rev1)
+	require.Len(t, delta, 3, "every id is listed")
+	var fresh int
+	for id, v := range delta {
+		if v != nil {
+			fresh++
+			require.NotContains(t, all, id, "only the new chunk's vector is read again")
+		}
+	}
+	require.Equal(t, 1, fresh)
+
+	ids := make([]int64, 0, len(delta))
+	for id := range delta {
+		ids = append(ids, id)
+	}
+	zeta, _, err := b.s.ChunksByID(ctx, "beta", nil)
+	require.NoError(t, err)
+	require.Empty(t, zeta)
+	got, rev, err := b.s.ChunksByID(ctx, "acme", append(ids, 1_000_000))
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	require.Equal(t, rev2, rev, "read with the revision")
+	got, _, err = b.s.ChunksByID(ctx, "beta", ids)
+	require.NoError(t, err)
+	require.Empty(t, got, "another workspace's ids are not beta's chunks")
+
+	_, err = b.s.RemoveSource(ctx, "acme", "doc:a.md")
+	require.NoError(t, err)
+	left, rev3 := scanned(t, b.s, "acme", local, rev2)
+	require.Greater(t, rev3, rev2)
+	require.Len(t, left, 1, "the removed chunks are not listed")
+	_, rev, err = b.s.ChunksByID(ctx, "acme", ids)
+	require.NoError(t, err)
+	require.Equal(t, rev3, rev)
+
+	chunks, err = b.s.Chunks(ctx, "acme")
+	require.NoError(t, err)
+	emb := map[int64][]float32{}
+	for _, c := range chunks {
+		emb[c.ID] = testVector(c.Text+" again", 256)
+	}
+	require.NoError(t, b.s.Reembed(ctx, "acme", local, emb))
+	again, rev4 := scanned(t, b.s, "acme", local, rev3)
+	require.Greater(t, rev4, rev3)
+	for id, v := range again {
+		require.InDelta(t, 1, dot(v, emb[id]), 1e-5, "a re-embedded vector is read again")
+	}
+}
+
+func dot(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
 }
 
 // knowledge stores a source's chunks, with test vectors.
