@@ -43,3 +43,17 @@ func FromEnv(getenv func(string) string) (Embedder, error) {
 	}
 	return nil, fmt.Errorf("WHYBOT_EMBEDDER=%q is not an embedder: use local (built in, the default), openai (any OpenAI-compatible API) or ollama", kind)
 }
+
+// MemoryFromEnv is the knowledge search graphs' budget (WHYBOT_KNOWLEDGE_MEMORY, in MB;
+// default 256, 0 turns them off) in bytes.
+func MemoryFromEnv(getenv func(string) string) (int64, error) {
+	v := getenv("WHYBOT_KNOWLEDGE_MEMORY")
+	if v == "" {
+		return 256 << 20, nil
+	}
+	mb, err := strconv.Atoi(v)
+	if err != nil || mb < 0 {
+		return 0, fmt.Errorf("WHYBOT_KNOWLEDGE_MEMORY=%q is not a number of megabytes: use e.g. 256, or 0 to search the database's index only", v)
+	}
+	return int64(mb) << 20, nil
+}

@@ -23,7 +23,25 @@ import (
 type Index struct {
 	st  store.KnowledgeStore
 	emb Embedder
+	mem *Memory
 	now func() time.Time
+}
+
+// WithMemory makes the index search vectors in graphs kept in memory when it can (see
+// Memory), and returns it.
+func (x *Index) WithMemory(m *Memory) *Index {
+	x.mem = m
+	return x
+}
+
+// SearchVector returns the k chunks nearest to v: from the workspace's graph in memory
+// when it is current, from the store's index otherwise.
+func (x *Index) SearchVector(ctx context.Context, workspace string, v []float32, k int) ([]store.Hit, error) {
+	hits, ok, err := x.mem.search(ctx, x.st, workspace, x.emb.Model(), v, k)
+	if err != nil || ok {
+		return hits, err
+	}
+	return x.st.SearchVector(ctx, workspace, x.emb.Model(), v, k)
 }
 
 // New returns an index.
@@ -342,7 +360,7 @@ func (x *Index) Search(ctx context.Context, workspace, query string, k int) ([]R
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		vhits, verr = x.st.SearchVector(ctx, workspace, x.emb.Model(), vs[0], 4*k)
+		vhits, verr = x.SearchVector(ctx, workspace, vs[0], 4*k)
 	}()
 	thits, terr = x.st.SearchText(ctx, workspace, query, 4*k)
 	<-done

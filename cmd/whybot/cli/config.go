@@ -58,6 +58,8 @@ func (e *env) configCmd(args []string) error {
 		embWhat = fmt.Sprintf("%s (%d dimensions)", emb.Model().Name, emb.Model().Dim)
 	}
 	report("embedder", err, embWhat)
+	budget, err := retrieval.MemoryFromEnv(os.Getenv)
+	report("knowledge memory", err, fmt.Sprintf("%d MB for the search graphs", budget>>20))
 	for _, name := range []string{"WHYBOT_WEB_LISTEN", "WHYBOT_OPS_LISTEN", "SLACK_LISTEN", "DISCORD_LISTEN"} {
 		if v := os.Getenv(name); v != "" {
 			_, _, err := net.SplitHostPort(v)

@@ -111,6 +111,20 @@ func (e *env) index(s store.Store) (*retrieval.Index, error) {
 	return retrieval.New(s, emb), nil
 }
 
+// servingIndex is the index of a long-running process: its vector searches walk graphs
+// kept in memory (WHYBOT_KNOWLEDGE_MEMORY) once they are built.
+func (e *env) servingIndex(s store.Store) (*retrieval.Index, error) {
+	idx, err := e.index(s)
+	if err != nil {
+		return nil, err
+	}
+	budget, err := retrieval.MemoryFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return idx.WithMemory(retrieval.NewMemory(budget, e.log)), nil
+}
+
 // syncKnowledge indexes a loaded workspace's profile and knowledge folder (unchanged
 // sources are skipped). Failing to index does not stop an answer: it is reported.
 func (e *env) syncKnowledge(s store.Store, ws *workspace.Workspace) *retrieval.Index {

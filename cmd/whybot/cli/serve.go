@@ -309,7 +309,7 @@ func (sv *serving) open(db string, dirs []string) (backend.DB, error) {
 		s.Close()
 		return nil, err
 	}
-	idx, err := e.index(s)
+	idx, err := e.servingIndex(s)
 	if err != nil {
 		s.Close()
 		return nil, err

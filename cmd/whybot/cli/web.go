@@ -217,7 +217,7 @@ func (e *env) demo(args []string) error {
 		return err
 	}
 	opts := append(webOptions(s), conversation.WithPoster(store.TransportConsole, console.Poster{W: e.stdout}))
-	if idx, err := e.index(s); err == nil {
+	if idx, err := e.servingIndex(s); err == nil {
 		opts = append(opts, conversation.WithKnowledge(idx))
 	}
 	eng := e.engine(s, opts...)
