@@ -119,6 +119,17 @@ func TestMemorySearchFollowsTheStore(t *testing.T) {
 		got, byStore = s.nearest(t, "acme", query, 5)
 		require.False(t, byStore)
 		require.Equal(t, want, got)
+
+		// a large import: the graph is built again beside the old one
+		used := s.mem.Used()
+		addDoc(t, s.st, "acme", "doc:c.md", append(corpus(r, 199), "listino ricambi officina, edizione nuova")...)
+		_, byStore = s.nearest(t, "acme", query, 5)
+		require.True(t, byStore)
+		s.mem.Wait()
+		got, byStore = s.nearest(t, "acme", query, 5)
+		require.False(t, byStore)
+		require.Equal(t, "listino ricambi officina, edizione nuova", got[0])
+		require.Greater(t, s.mem.Used(), used, "the new graph holds 500 chunks")
 	})
 }
 
