@@ -280,19 +280,20 @@ func (g *Graph) Search(q []float32, k, ef int) []Hit {
 // from the entry points, nearest first.
 func (g *Graph) searchLayer(q []float32, entry []cand, ef, level int, vis *visited) []cand {
 	vis.reset(len(g.ids))
-	var near minHeap
-	var best maxHeap
+	// near pops the nearest candidate; best holds the ef nearest found, keyed by negated
+	// distance so that its top is the farthest of them
+	var near, best minHeap
 	for _, e := range entry {
 		vis.mark(e.i)
 		near.push(e)
-		best.push(e)
+		best.push(cand{d: -e.d, i: e.i})
 	}
 	for best.len() > ef {
 		best.pop()
 	}
 	for near.len() > 0 {
 		c := near.pop()
-		if c.d > best.top().d && best.len() >= ef {
+		if c.d > -best[0].d && best.len() >= ef {
 			break
 		}
 		for _, n := range g.links(c.i, level) {
@@ -300,14 +301,17 @@ func (g *Graph) searchLayer(q []float32, entry []cand, ef, level int, vis *visit
 				continue
 			}
 			d := g.dist(q, n)
-			if best.len() < ef || d < best.top().d {
+			if best.len() < ef || d < -best[0].d {
 				near.push(cand{d: d, i: n})
-				best.push(cand{d: d, i: n})
+				best.push(cand{d: -d, i: n})
 				if best.len() > ef {
 					best.pop()
 				}
 			}
 		}
+	}
+	for k := range best {
+		best[k].d = -best[k].d
 	}
 	out := []cand(best)
 	slices.SortFunc(out, cmpCand)

@@ -52,49 +52,6 @@ func (h *minHeap) pop() cand {
 	return top
 }
 
-// maxHeap keeps the farthest of the best candidates on top.
-type maxHeap []cand
-
-func (h maxHeap) len() int  { return len(h) }
-func (h maxHeap) top() cand { return h[0] }
-
-func (h *maxHeap) push(c cand) {
-	*h = append(*h, c)
-	s := *h
-	for j := len(s) - 1; j > 0; {
-		p := (j - 1) / 2
-		if s[p].d >= s[j].d {
-			break
-		}
-		s[p], s[j] = s[j], s[p]
-		j = p
-	}
-}
-
-func (h *maxHeap) pop() cand {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	for j := 0; ; {
-		l, r, big := 2*j+1, 2*j+2, j
-		if l < len(s) && s[l].d > s[big].d {
-			big = l
-		}
-		if r < len(s) && s[r].d > s[big].d {
-			big = r
-		}
-		if big == j {
-			break
-		}
-		s[j], s[big] = s[big], s[j]
-		j = big
-	}
-	*h = s
-	return top
-}
-
 // visited marks the nodes one search has seen: a generation stamp per node, so a search
 // clears it in O(1).
 type visited struct {
