@@ -135,7 +135,8 @@ func TestPostgresEndToEnd(t *testing.T) {
 	var serr lockedBuffer
 	cmd.Stderr = &serr
 	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool { return serr.Contains("PostgreSQL store, jobs on River") }, 10*time.Second, 50*time.Millisecond)
+	// a loaded CI machine (every package's tests at once) can take many seconds to get here
+	require.Eventually(t, func() bool { return serr.Contains("PostgreSQL store, jobs on River") }, time.Minute, 50*time.Millisecond, "serve's log: %s", &serr)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), serr.String())
 }
