@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -283,6 +284,9 @@ func (e *env) serve(args []string) error {
 	mode := strings.Join(sv.mode, "; ")
 	e.log.Info("serving", "mode", mode)
 	fmt.Fprintf(e.stderr, "whybot: serving (%s); Ctrl-C to stop\n", mode)
+	// start-up (workspaces validated, data sets built, knowledge synced) leaves garbage
+	// behind: give its pages back now rather than when the scavenger gets to them
+	debug.FreeOSMemory()
 	return sv.g.Wait()
 }
 
