@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"slices"
 	"time"
 
 	"github.com/whybot/whybot/knowledge/metric"
@@ -132,15 +133,18 @@ func (d *Dataset) all(idx []int, id string) bool {
 
 // rowsOf are the data rows of a metric in the periods at idx, as they were read.
 func (d *Dataset) rowsOf(idx []int, id string) []Row {
-	want := make(map[int64]bool, len(idx))
+	var at []int32
 	for _, i := range idx {
-		want[d.Periods[i].Start.Unix()] = true
-	}
-	var out []Row
-	for _, r := range d.Input {
-		if r.Metric == id && want[r.Period.Start.Unix()] {
-			out = append(out, r)
+		k := periodMetric{i, id}
+		if j, ok := d.totalRows[k]; ok {
+			at = append(at, j)
 		}
+		at = append(at, d.byPeriodMetric[k]...)
+	}
+	slices.Sort(at)
+	out := make([]Row, len(at))
+	for n, j := range at {
+		out[n] = d.Input[j]
 	}
 	return out
 }

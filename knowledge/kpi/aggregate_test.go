@@ -52,3 +52,21 @@ func TestAggregate(t *testing.T) {
 	_, ok = ds.Aggregate("leads", time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC))
 	require.False(t, ok, "no data in the span")
 }
+
+// TestAggregateRowsInFileOrder: the rows a figure rests on are the metric's totals and
+// breakdowns of the periods summed, in the order the file gave them, and no other rows.
+func TestAggregateRowsInFileOrder(t *testing.T) {
+	t.Parallel()
+	ds, err := load(t, "k.csv", "period,metric,value,source\n"+
+		"2026-08,leads,9,facebook\n2026-06,leads,4,\n2026-07,leads,3,google\n2026-07,ad_spend,100,\n"+
+		"2026-08,leads,2,google\n2026-07,leads,8,\n2026-09,leads,1,\n")
+	require.NoError(t, err)
+	a, ok := ds.Aggregate("leads", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+	require.True(t, ok)
+	var lines []int
+	for _, r := range a.Rows {
+		require.Equal(t, "leads", r.Metric)
+		lines = append(lines, r.Line)
+	}
+	require.Equal(t, []int{2, 4, 6, 7}, lines, "July's breakdown and total, August's two breakdowns; not June's or September's")
+}

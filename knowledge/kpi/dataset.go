@@ -27,6 +27,7 @@ type Dataset struct {
 
 	// indexes built once with the dataset, so rules read only the rows they need
 	byPeriodMetric map[periodMetric][]int32  // breakdown rows (indexes in Input) of a period and metric
+	totalRows      map[periodMetric]int32    // the row giving a period's metric as a total, when one does
 	dimValues      map[string]map[string]Row // dimension → its values, each with the first row that used it
 	pulled         map[periodMetric]string   // the source a period's metric was pulled from, when it was
 
@@ -137,12 +138,14 @@ func (ds *Dataset) sum(rows []Row) {
 			ds.pulled[periodMetric{int(at[j]), r.Metric}] = name
 		}
 	}
+	ds.totalRows = map[periodMetric]int32{}
 	for j, r := range rows {
 		if r.Dims.Empty() {
 			i := int(at[j])
 			ds.totals[i][r.Metric] = r.Value
 			ds.given[i][r.Metric] = true
 			explicit[periodMetric{i, r.Metric}] = true
+			ds.totalRows[periodMetric{i, r.Metric}] = int32(j)
 		}
 	}
 	ds.byPeriodMetric = map[periodMetric][]int32{}
